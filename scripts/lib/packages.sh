@@ -1,0 +1,36 @@
+# Debian packages mailcast needs, and a function that installs whichever are missing.
+# Sourced by scripts/run and scripts/test; a second run finds everything and installs nothing.
+
+# To build the server.
+MAILCAST_BUILD_PACKAGES="gcc make libc6-dev cmake pkg-config
+  libmicrohttpd-dev libpq-dev libesmtp-dev libcurl4-openssl-dev libjansson-dev libinih-dev
+  libsodium-dev libssl-dev libopendkim-dev libcsv-dev libgumbo-dev"
+# To run it: the embedded PostgreSQL cluster uses the server binaries of postgresql-15.
+MAILCAST_RUN_PACKAGES="postgresql-15 passwd util-linux"
+# To test it: unit tests, formatting, fuzzing, and the real peers the tests talk to.
+MAILCAST_TEST_PACKAGES="libcmocka-dev clang clang-format python3 python3-aiosmtpd python3-dkim
+  postfix"
+
+# Installs the named packages that are not installed yet (as root, with apt-get).
+mailcast_install_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "Installing missing Debian packages: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "error: run as root or install: ${missing[*]}" >&2; return 1; }
+    sudo="sudo"
+  fi
+  # postgresql-common would create and start a system-wide cluster; mailcast runs its own.
+  $sudo mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/mailcast.conf >/dev/null
+  # postfix is installed for its smtp-sink test peer, not as this machine's mail server.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections 2>/dev/null || true
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}

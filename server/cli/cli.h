@@ -1,0 +1,14 @@
+/* The subcommands of the mailcast binary. Each takes argc/argv starting at its own name and
+ * returns the process exit status: 0 success, 1 failure, 2 bad usage or configuration. */
+#ifndef MC_CLI_CLI_H
+#define MC_CLI_CLI_H
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+int cli_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,70 @@
+/* Configuration: defaults, then the INI file, then MAILCAST_<SECTION>_<KEY> environment
+ * variables. Every key is declared in config.c's schema; an unknown key or a bad value
+ * is an error naming the file, line and key. config.example.ini documents the same keys. */
+#ifndef MC_CORE_CONFIG_H
+#define MC_CORE_CONFIG_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+/* A section whose name has a variable part, e.g. [smtp.primary] or [dkim.example.com].
+ * Its values stay strings here; the concern that owns the section interprets them and
+ * reports errors with the line recorded for each key. */
+typedef struct {
+    char *key;
+    char *value;
+    int line; /* 0 when the value came from the environment */
+} config_entry;
+
+typedef struct {
+    char *kind; /* "smtp" or "dkim" */
+    char *name; /* the part after the dot */
+    int line;
+    config_entry *entries;
+    size_t entry_count;
+} config_named_section;
+
+typedef struct {
+    char *path; /* the file read, or NULL when none */
+
+    /* [server] */
+    char *listen;     /* host:port, default 127.0.0.1:8080 */
+    char *public_url; /* default http://<listen> */
+    unsigned threads;
+    size_t max_body_bytes;
+    unsigned session_hours;
+
+    /* [database] */
+    char *database_url; /* empty: the embedded cluster under data_dir */
+    unsigned pool_size;
+
+    /* [paths] */
+    char *data_dir;
+    char *migrations_dir;
+    char *web_dir;
+
+    /* [security] */
+    char *secret_file; /* default <data_dir>/secret */
+    unsigned login_attempts_per_minute;
+
+    /* [mail] */
+    char *bounce_address;
+    char *from_email;
+
+    /* [worker] */
+    unsigned worker_threads;
+
+    config_named_section *named;
+    size_t named_count;
+} config_t;
+
+/* Loads defaults, then path (when not NULL), then the environment in envp (NULL-terminated
+ * "NAME=value" strings, usually environ). returns 0, or -1 with err->field "file:line key".
+ * On success the caller frees with config_free(). */
+int config_load(config_t *cfg, const char *path, char **envp, mc_error *err);
+void config_free(config_t *cfg);
+/* returns the value of key in a named section (borrowed), or NULL when unset */
+const char *config_named_get(const config_named_section *s, const char *key, int *line);
+
+#endif
