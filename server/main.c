@@ -6,6 +6,11 @@
 #include "cli/cli.h"
 
 static const cli_command COMMANDS[] = {
+    {"serve", "run the HTTP server (and the worker loop unless --no-worker)", cli_serve},
+    {"worker", "run the worker loop only", cli_worker},
+    {"migrate", "apply pending database migrations and exit", cli_migrate},
+    {"user", "manage admin users: user add EMAIL (password on stdin)", cli_user},
+    {"token", "manage API tokens: token create NAME", cli_token},
     {"version", "print the version", cli_version},
 };
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])

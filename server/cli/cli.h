@@ -10,5 +10,10 @@ typedef struct {
 } cli_command;
 
 int cli_version(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_worker(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_token(int argc, char **argv);
 
 #endif

@@ -1,0 +1,25 @@
+/* The HTTP API: every route of the product, and the authentication step in front of them.
+ * Handlers are thin: parse, call the concern that owns the work, answer. */
+#ifndef MC_API_API_H
+#define MC_API_API_H
+
+#include <stdbool.h>
+
+#include "app/app.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+/* What handlers get as their ctx. */
+typedef struct {
+    app_t *app;
+    const http_router *router;
+    http_metrics *metrics;
+} api_context;
+
+/* Adds every route to r. */
+void api_routes_register(http_router *r);
+/* http_server_options.authorize and .after for the API */
+bool api_authorize(http_request *req, const http_route *route, void *ctx);
+void api_after(http_request *req, void *ctx);
+
+#endif

@@ -1,0 +1,111 @@
+/* POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/auth/me */
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "auth/sessions.h"
+#include "auth/throttle.h"
+#include "auth/users.h"
+
+static void set_session_cookie(http_request *req, const api_context *api, const char *token,
+                               unsigned max_age)
+{
+    bool secure = strncmp(api->app->config.public_url, "https://", 8) == 0;
+    char cookie[256];
+    snprintf(cookie, sizeof cookie, "%s=%s; Path=/; Max-Age=%u; HttpOnly; SameSite=Strict%s",
+             SESSION_COOKIE, token, max_age, secure ? "; Secure" : "");
+    http_add_header(req, "Set-Cookie", cookie);
+}
+
+void api_auth_login(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    mc_error err;
+    json_t *body = NULL;
+    const char *email, *password;
+    if (http_json_body(req, &body, &err) < 0 || api_json_string(body, "email", &email, &err) < 0 ||
+        api_json_string(body, "password", &password, &err) < 0) {
+        json_decref(body);
+        http_respond_error(req, &err);
+        return;
+    }
+    PGconn *conn = api_db(req, api);
+    if (!conn) {
+        json_decref(body);
+        return;
+    }
+    const char *addr = http_remote_addr(req);
+    if (login_throttle_check(conn, email, addr, api->app->config.login_attempts_per_minute, &err) <
+        0) {
+        json_decref(body);
+        if (err.status == 429) http_add_header(req, "Retry-After", "60");
+        http_respond_error(req, &err);
+        return;
+    }
+    long long user_id = 0;
+    sem_wait(&api->app->password_slots);
+    int rc = user_check_password(conn, email, password, &user_id, &err);
+    sem_post(&api->app->password_slots);
+    if (rc < 0) {
+        json_decref(body);
+        http_respond_error(req, &err);
+        return;
+    }
+    if (rc == 1) {
+        login_throttle_record_failure(conn, email, addr);
+        json_decref(body);
+        http_respond_error_with(req, 401, "invalid_credentials", "email",
+                                "the email address or the password is wrong");
+        return;
+    }
+    login_throttle_clear(conn, email);
+    json_decref(body);
+    char token[SESSION_TOKEN_MAX], csrf[SESSION_TOKEN_MAX];
+    unsigned hours = api->app->config.session_hours;
+    json_t *user = NULL;
+    if (session_create(conn, user_id, hours, addr, token, csrf, &err) < 0 ||
+        !(user = user_get(conn, user_id, &err))) {
+        http_respond_error(req, &err);
+        return;
+    }
+    set_session_cookie(req, api, token, hours * 3600u);
+    http_respond_json(req, 200, json_pack("{s:o, s:s}", "user", user, "csrf_token", csrf));
+}
+
+void api_auth_logout(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    const char *cookie = http_cookie(req, SESSION_COOKIE);
+    if (cookie && req->user_id) {
+        PGconn *conn = api_db(req, api);
+        if (!conn) return;
+        mc_error err;
+        if (session_delete(conn, cookie, &err) < 0) {
+            http_respond_error(req, &err);
+            return;
+        }
+    }
+    set_session_cookie(req, api, "", 0);
+    http_respond(req, 204, NULL, "", 0);
+}
+
+void api_auth_me(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    if (!req->user_id) {
+        http_respond_json(
+            req, 200,
+            json_pack("{s:s, s:I}", "kind", "token", "token_id", (json_int_t)req->token_id));
+        return;
+    }
+    PGconn *conn = api_db(req, api);
+    if (!conn) return;
+    mc_error err;
+    json_t *user = user_get(conn, req->user_id, &err);
+    if (!user) {
+        http_respond_error(req, &err);
+        return;
+    }
+    http_respond_json(req, 200, json_pack("{s:s, s:o}", "kind", "session", "user", user));
+}

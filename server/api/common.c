@@ -1,0 +1,132 @@
+/* Authentication in front of every API route, and the small helpers handlers share. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "auth/sessions.h"
+#include "auth/tokens.h"
+#include "core/secret.h"
+
+#define DB_WAIT_MS 5000
+
+PGconn *api_db(http_request *req, api_context *ctx)
+{
+    if (req->local) return req->local;
+    mc_error err;
+    req->local = db_pool_acquire(ctx->app->pool, DB_WAIT_MS, &err);
+    if (!req->local) http_respond_error(req, &err);
+    return req->local;
+}
+
+void api_after(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    if (req->local) db_pool_release(api->app->pool, req->local);
+    req->local = NULL;
+}
+
+static bool is_safe_method(const char *method)
+{
+    return !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS");
+}
+
+static void refuse(http_request *req, int status, const char *code, const char *message)
+{
+    if (status == 401) http_add_header(req, "WWW-Authenticate", "Bearer realm=\"mailcast\"");
+    http_respond_error_with(req, status, code, "", message);
+}
+
+bool api_authorize(http_request *req, const http_route *route, void *ctx)
+{
+    if (!(route->flags & ROUTE_API) || (route->flags & ROUTE_PUBLIC)) return true;
+    api_context *api = ctx;
+    mc_error err;
+    const char *authorization = http_header(req, "Authorization");
+    if (authorization) {
+        if (strncasecmp(authorization, "Bearer ", 7) != 0) {
+            refuse(req, 401, "unauthorized", "the Authorization header must be 'Bearer TOKEN'");
+            return false;
+        }
+        PGconn *conn = api_db(req, api);
+        if (!conn) return false;
+        int rc = api_token_lookup(conn, authorization + 7, &req->token_id, &err);
+        if (rc < 0) {
+            http_respond_error(req, &err);
+            return false;
+        }
+        if (rc == 1) {
+            refuse(req, 401, "unauthorized", "the API token is unknown or revoked");
+            return false;
+        }
+        return true;
+    }
+    const char *cookie = http_cookie(req, SESSION_COOKIE);
+    if (!cookie) {
+        refuse(req, 401, "unauthorized", "log in or send an API token");
+        return false;
+    }
+    PGconn *conn = api_db(req, api);
+    if (!conn) return false;
+    char csrf[SESSION_TOKEN_MAX];
+    int rc = session_lookup(conn, cookie, &req->user_id, csrf, &err);
+    if (rc < 0) {
+        http_respond_error(req, &err);
+        return false;
+    }
+    if (rc == 1) {
+        refuse(req, 401, "unauthorized", "the session has expired; log in again");
+        return false;
+    }
+    if (!is_safe_method(req->method)) {
+        const char *sent = http_header(req, "X-CSRF-Token");
+        if (!sent || !secret_equal(sent, csrf)) {
+            refuse(req, 403, "csrf_failed",
+                   "the X-CSRF-Token header is missing or does not match the session");
+            return false;
+        }
+    }
+    return true;
+}
+
+int api_page_parse(http_request *req, api_page *page, mc_error *err)
+{
+    page->after = 0;
+    page->limit = 50;
+    page->total = false;
+    const char *limit = http_query(req, "limit");
+    if (limit) {
+        char *end;
+        long v = strtol(limit, &end, 10);
+        if (!limit[0] || *end || v < 1 || v > 1000)
+            return mc_error_set(err, 400, "invalid_field", "limit",
+                                "limit must be a number from 1 to 1000");
+        page->limit = (int)v;
+    }
+    const char *cursor = http_query(req, "cursor");
+    if (cursor && cursor[0]) {
+        char *end;
+        long long v = strtoll(cursor, &end, 10);
+        if (*end || v < 0)
+            return mc_error_set(err, 400, "invalid_field", "cursor",
+                                "cursor must be a value returned as next_cursor");
+        page->after = v;
+    }
+    const char *total = http_query(req, "total");
+    if (total) {
+        if (!strcmp(total, "true") || !strcmp(total, "1"))
+            page->total = true;
+        else if (strcmp(total, "false") && strcmp(total, "0"))
+            return mc_error_set(err, 400, "invalid_field", "total", "total must be true or false");
+    }
+    return 0;
+}
+
+int api_json_string(json_t *obj, const char *field, const char **out, mc_error *err)
+{
+    json_t *v = json_object_get(obj, field);
+    if (!v) return mc_error_set(err, 400, "invalid_field", field, "%s is required", field);
+    if (!json_is_string(v))
+        return mc_error_set(err, 400, "invalid_field", field, "%s must be a string", field);
+    *out = json_string_value(v);
+    return 0;
+}

@@ -1,0 +1,63 @@
+/* Session rows keyed by the SHA-256 of the cookie value. */
+#include "auth/sessions.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/secret.h"
+#include "db/query.h"
+
+static void token_key(const char *token, char key[2 * SECRET_HASH_BYTES + 3])
+{
+    unsigned char hash[SECRET_HASH_BYTES];
+    secret_hash(token, hash);
+    secret_hash_bytea(hash, key, 2 * SECRET_HASH_BYTES + 3);
+}
+
+int session_create(PGconn *conn, long long user_id, unsigned hours, const char *remote_addr,
+                   char token[SESSION_TOKEN_MAX], char csrf[SESSION_TOKEN_MAX], mc_error *err)
+{
+    secret_random_token("", 32, token, SESSION_TOKEN_MAX);
+    secret_random_token("", 24, csrf, SESSION_TOKEN_MAX);
+    char key[2 * SECRET_HASH_BYTES + 3], user[32], ttl[32];
+    token_key(token, key);
+    snprintf(user, sizeof user, "%lld", user_id);
+    snprintf(ttl, sizeof ttl, "%u hours", hours);
+    const char *params[] = {key, csrf, user, ttl, remote_addr};
+    /* expired sessions are pruned here rather than by a separate job */
+    mc_error ignored;
+    db_exec(conn, "DELETE FROM sessions WHERE expires_at < now()", 0, NULL, &ignored);
+    return db_exec(conn,
+                   "INSERT INTO sessions (token_hash, csrf_token, user_id, expires_at, remote_addr)"
+                   " VALUES ($1::bytea, $2, $3, now() + $4::interval, $5)",
+                   5, params, err);
+}
+
+int session_lookup(PGconn *conn, const char *token, long long *user_id,
+                   char csrf[SESSION_TOKEN_MAX], mc_error *err)
+{
+    char key[2 * SECRET_HASH_BYTES + 3];
+    token_key(token, key);
+    const char *params[] = {key};
+    PGresult *res = db_query(conn,
+                             "SELECT user_id, csrf_token FROM sessions "
+                             "WHERE token_hash = $1::bytea AND expires_at > now()",
+                             1, params, err);
+    if (!res) return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        *user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        snprintf(csrf, SESSION_TOKEN_MAX, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return found ? 0 : 1;
+}
+
+int session_delete(PGconn *conn, const char *token, mc_error *err)
+{
+    char key[2 * SECRET_HASH_BYTES + 3];
+    token_key(token, key);
+    const char *params[] = {key};
+    return db_exec(conn, "DELETE FROM sessions WHERE token_hash = $1::bytea", 1, params, err);
+}

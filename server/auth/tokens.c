@@ -1,0 +1,130 @@
+/* Token rows. A token's prefix (its first characters) is kept to tell tokens apart in lists. */
+#include "auth/tokens.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/secret.h"
+#include "core/str.h"
+#include "core/utf8.h"
+#include "db/query.h"
+
+#define TOKEN_PREFIX_CHARS 7
+
+static void token_key(const char *token, char key[2 * SECRET_HASH_BYTES + 3])
+{
+    unsigned char hash[SECRET_HASH_BYTES];
+    secret_hash(token, hash);
+    secret_hash_bytea(hash, key, 2 * SECRET_HASH_BYTES + 3);
+}
+
+static json_t *token_row(PGresult *res, int row)
+{
+    json_t *t = json_pack("{s:I, s:s, s:s, s:s}", "id",
+                          (json_int_t)strtoll(PQgetvalue(res, row, 0), NULL, 10), "name",
+                          PQgetvalue(res, row, 1), "prefix", PQgetvalue(res, row, 2), "created_at",
+                          PQgetvalue(res, row, 3));
+    json_object_set_new(t, "last_used_at",
+                        PQgetisnull(res, row, 4) ? json_null()
+                                                 : json_string(PQgetvalue(res, row, 4)));
+    return t;
+}
+
+#define TOKEN_COLUMNS "id, name, prefix, mc_rfc3339(created_at), mc_rfc3339(last_used_at)"
+
+json_t *api_token_create(PGconn *conn, const char *name, long long created_by, mc_error *err)
+{
+    str_t trimmed = str_trim(str_from_cstr(name));
+    if (trimmed.n == 0 || utf8_count(trimmed.p, trimmed.n) > 200) {
+        mc_error_set(err, 400, "invalid_field", "name",
+                     "a token needs a name of 1 to 200 characters");
+        return NULL;
+    }
+    char token[API_TOKEN_MAX], key[2 * SECRET_HASH_BYTES + 3], prefix[16], by[32];
+    secret_random_token("mc_", 32, token, sizeof token);
+    token_key(token, key);
+    snprintf(prefix, sizeof prefix, "%.*s", TOKEN_PREFIX_CHARS, token);
+    snprintf(by, sizeof by, "%lld", created_by);
+    char *clean = strndup(trimmed.p, trimmed.n);
+    const char *params[] = {clean, key, prefix, created_by > 0 ? by : NULL};
+    PGresult *res = db_query(conn,
+                             "INSERT INTO api_tokens (name, token_hash, prefix, created_by) "
+                             "VALUES ($1, $2::bytea, $3, $4) RETURNING " TOKEN_COLUMNS,
+                             4, params, err);
+    free(clean);
+    if (!res) return NULL;
+    json_t *t = token_row(res, 0);
+    json_object_set_new(t, "token", json_string(token));
+    PQclear(res);
+    return t;
+}
+
+int api_token_lookup(PGconn *conn, const char *token, long long *token_id, mc_error *err)
+{
+    char key[2 * SECRET_HASH_BYTES + 3];
+    token_key(token, key);
+    const char *params[] = {key};
+    /* last_used_at is updated at most once a minute to keep lookups cheap */
+    PGresult *res = db_query(conn,
+                             "WITH t AS (SELECT id, last_used_at FROM api_tokens"
+                             " WHERE token_hash = $1::bytea AND revoked_at IS NULL),"
+                             " touched AS (UPDATE api_tokens SET last_used_at = now()"
+                             " WHERE id = (SELECT id FROM t) AND (last_used_at IS NULL OR"
+                             " last_used_at < now() - interval '1 minute'))"
+                             " SELECT id FROM t",
+                             1, params, err);
+    if (!res) return -1;
+    int found = PQntuples(res) == 1;
+    if (found) *token_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return found ? 0 : 1;
+}
+
+json_t *api_token_list(PGconn *conn, long long after, int limit, bool with_total, mc_error *err)
+{
+    char after_text[32], limit_text[32];
+    snprintf(after_text, sizeof after_text, "%lld", after);
+    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
+    const char *params[] = {after_text, limit_text};
+    PGresult *res = db_query(conn,
+                             "SELECT " TOKEN_COLUMNS " FROM api_tokens"
+                             " WHERE revoked_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
+                             2, params, err);
+    if (!res) return NULL;
+    json_t *items = json_array();
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows && i < limit; i++)
+        json_array_append_new(items, token_row(res, i));
+    json_t *next = json_null();
+    if (rows > limit) next = json_string(PQgetvalue(res, limit - 1, 0));
+    PQclear(res);
+    json_t *list = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+    if (with_total) {
+        res = db_query(conn, "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL", 0, NULL,
+                       err);
+        if (!res) {
+            json_decref(list);
+            return NULL;
+        }
+        json_object_set_new(list, "total", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+        PQclear(res);
+    }
+    return list;
+}
+
+int api_token_revoke(PGconn *conn, long long id, mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text};
+    PGresult *res = db_query(conn,
+                             "UPDATE api_tokens SET revoked_at = now()"
+                             " WHERE id = $1 AND revoked_at IS NULL RETURNING id",
+                             1, params, err);
+    if (!res) return -1;
+    int updated = PQntuples(res);
+    PQclear(res);
+    if (!updated) return mc_error_set(err, 404, "not_found", "id", "no token has the id %lld", id);
+    return 0;
+}

@@ -1,0 +1,103 @@
+/* mailcast serve: the HTTP server, plus the worker loop unless --no-worker. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "app/app.h"
+#include "auth/bootstrap.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/signals.h"
+#include "core/log.h"
+#include "http/server.h"
+#include "queue/worker.h"
+
+#define SHUTDOWN_GRACE_MS 10000
+
+static int announce_admin(app_t *app, mc_error *err)
+{
+    PGconn *conn = db_pool_acquire(app->pool, 10000, err);
+    if (!conn) return -1;
+    bool created;
+    char password[BOOTSTRAP_PASSWORD_MAX];
+    int rc = admin_bootstrap(conn, app->config.data_dir, &created, password, err);
+    db_pool_release(app->pool, conn);
+    if (rc < 0) return -1;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/initial-admin-password", app->config.data_dir);
+    if (created)
+        printf("Admin login: %s  password: %s\n(also saved in %s; delete that file once you "
+               "have changed or noted it)\n",
+               BOOTSTRAP_ADMIN_EMAIL, password, path);
+    else if (access(path, F_OK) == 0)
+        printf("Admin login: %s  (initial password in %s)\n", BOOTSTRAP_ADMIN_EMAIL, path);
+    return 0;
+}
+
+int cli_serve(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    bool no_worker = false;
+    const cli_option options[] = {
+        {"config", "FILE", "configuration file (default: $MAILCAST_CONFIG, else built-in defaults)",
+         &config_path, NULL},
+        {"no-worker", NULL, "do not run the worker loop in this process", NULL, &no_worker},
+        {NULL, NULL, NULL, NULL, NULL}};
+    const cli_spec spec = {"mailcast serve [--config FILE] [--no-worker]",
+                           "Runs the HTTP server (API, dashboard, tracking) and, unless "
+                           "--no-worker, the worker loop.",
+                           options, 0, 0};
+    int count;
+    int rc = cli_parse(&spec, argc, argv, NULL, &count);
+    if (rc) return rc == 1 ? 0 : rc;
+
+    sigset_t signals;
+    cli_block_shutdown_signals(&signals);
+    app_t app;
+    mc_error err;
+    if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
+    if (announce_admin(&app, &err) < 0) {
+        app_close(&app);
+        return app_report_error(&err);
+    }
+
+    http_router router = {0};
+    api_routes_register(&router);
+    http_metrics metrics;
+    http_metrics_init(&metrics, router.count);
+    api_context ctx = {&app, &router, &metrics};
+    http_server_options opts = {app.config.listen, app.config.threads, app.config.max_body_bytes,
+                                &router,           &metrics,           &ctx,
+                                api_authorize,     api_after};
+    http_server *server = http_server_start(&opts, &err);
+    worker_t worker = {0};
+    if (server && !no_worker && worker_start(&worker, &app, &err) < 0) {
+        http_server_stop(server, 0);
+        server = NULL;
+    }
+    if (!server) {
+        http_metrics_free(&metrics);
+        http_router_free(&router);
+        app_close(&app);
+        return app_report_error(&err);
+    }
+    char host[256];
+    snprintf(host, sizeof host, "%s", app.config.listen);
+    char *colon = strrchr(host, ':');
+    if (colon) *colon = '\0';
+    log_info("listening on %s:%u%s", host, http_server_port(server),
+             no_worker ? "" : " with the worker loop");
+    printf("Dashboard: %s/\n", app.config.public_url);
+    fflush(stdout);
+
+    int sig = cli_wait_for_shutdown(&signals);
+    log_info("received signal %d; finishing requests in flight and shutting down", sig);
+    http_server_stop(server, SHUTDOWN_GRACE_MS);
+    worker_stop(&worker);
+    http_metrics_free(&metrics);
+    http_router_free(&router);
+    app_close(&app);
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* mailcast worker: the worker loop alone, for scaling out on more machines. */
+#include <stdio.h>
+
+#include "app/app.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "cli/signals.h"
+#include "core/log.h"
+#include "queue/worker.h"
+
+int cli_worker(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    const cli_option options[] = {
+        {"config", "FILE", "configuration file (default: $MAILCAST_CONFIG, else built-in defaults)",
+         &config_path, NULL},
+        {NULL, NULL, NULL, NULL, NULL}};
+    const cli_spec spec = {"mailcast worker [--config FILE]",
+                           "Runs the worker loop without the HTTP server. Start as many as you "
+                           "like, on any machine that reaches the database.",
+                           options, 0, 0};
+    int count;
+    int rc = cli_parse(&spec, argc, argv, NULL, &count);
+    if (rc) return rc == 1 ? 0 : rc;
+    sigset_t signals;
+    cli_block_shutdown_signals(&signals);
+    app_t app;
+    mc_error err;
+    if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
+    worker_t worker = {0};
+    if (worker_start(&worker, &app, &err) < 0) {
+        app_close(&app);
+        return app_report_error(&err);
+    }
+    log_info("worker running");
+    int sig = cli_wait_for_shutdown(&signals);
+    log_info("received signal %d; stopping the worker", sig);
+    worker_stop(&worker);
+    app_close(&app);
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* Running SQL with bound parameters and turning PostgreSQL errors into mc_error.
+ * SQL text is always a constant; values travel only as parameters. */
+#ifndef MC_DB_QUERY_H
+#define MC_DB_QUERY_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+
+/* Runs sql with nparams text parameters (NULL entries are SQL NULL).
+ * returns the result (caller frees with PQclear()) when it succeeded, or NULL with err set:
+ * a unique violation is 409 "conflict", a check or foreign-key violation 400 "invalid_field",
+ * anything else 500 "db_error" (details logged, not shown). */
+PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   mc_error *err);
+/* Like db_query for statements whose rows are not needed. returns 0 or -1 with err set. */
+int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, mc_error *err);
+int db_begin(PGconn *conn, mc_error *err);
+int db_commit(PGconn *conn, mc_error *err);
+/* Rolls back the open transaction, if any; errors are logged, not returned. */
+void db_rollback(PGconn *conn);
+/* true when err came from a unique violation (the value already exists) */
+bool db_result_is_unique_violation(const mc_error *err);
+
+#endif

@@ -1,0 +1,68 @@
+/* For now the loop does housekeeping: expired sessions and old login failures are pruned once
+ * a minute, so those tables stay small without a cron job. */
+#include "queue/worker.h"
+
+#include <time.h>
+
+#include "core/log.h"
+#include "db/query.h"
+
+#define HOUSEKEEPING_SECONDS 60
+
+static void housekeeping(app_t *app)
+{
+    mc_error err;
+    PGconn *conn = db_pool_acquire(app->pool, 5000, &err);
+    if (!conn) {
+        log_warn("worker: %s", err.message);
+        return;
+    }
+    if (db_exec(conn, "DELETE FROM sessions WHERE expires_at < now()", 0, NULL, &err) < 0 ||
+        db_exec(conn, "DELETE FROM login_failures WHERE failed_at < now() - interval '1 hour'", 0,
+                NULL, &err) < 0)
+        log_warn("worker: housekeeping failed: %s", err.message);
+    db_pool_release(app->pool, conn);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->stopping) {
+        pthread_mutex_unlock(&w->lock);
+        housekeeping(w->app);
+        pthread_mutex_lock(&w->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += HOUSEKEEPING_SECONDS;
+        while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+int worker_start(worker_t *w, app_t *app, mc_error *err)
+{
+    w->app = app;
+    w->stopping = false;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        return mc_error_set(err, 500, "worker", "", "cannot start the worker thread");
+    w->running = true;
+    return 0;
+}
+
+void worker_stop(worker_t *w)
+{
+    if (!w->running) return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    w->running = false;
+}

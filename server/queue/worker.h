@@ -1,0 +1,25 @@
+/* The worker loop: background work of a mailcast process. It runs inside `mailcast serve`
+ * (unless --no-worker) and alone in `mailcast worker`, and stops when asked. */
+#ifndef MC_QUEUE_WORKER_H
+#define MC_QUEUE_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "app/app.h"
+
+typedef struct {
+    app_t *app;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    bool running;
+} worker_t;
+
+/* Starts the loop on its own thread. returns 0, or -1 with err set. Stop with worker_stop(). */
+int worker_start(worker_t *w, app_t *app, mc_error *err);
+/* Asks the loop to stop and waits for it. */
+void worker_stop(worker_t *w);
+
+#endif
