@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,8 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 
-typedef enum { KEY_STRING, KEY_UINT, KEY_SIZE } key_type;
+/* KEY_LISTEN is host:port; KEY_URL is empty or an http(s) URL. Both are stored as strings. */
+typedef enum { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_LISTEN, KEY_URL } key_type;
 
 typedef struct {
     const char *section;
@@ -26,8 +28,8 @@ typedef struct {
 #define FIELD(f) offsetof(config_t, f)
 
 static const key_schema SCHEMA[] = {
-    {"server", "listen", KEY_STRING, FIELD(listen), "127.0.0.1:8080", 0, 0},
-    {"server", "public_url", KEY_STRING, FIELD(public_url), "", 0, 0},
+    {"server", "listen", KEY_LISTEN, FIELD(listen), "127.0.0.1:8080", 0, 0},
+    {"server", "public_url", KEY_URL, FIELD(public_url), "", 0, 0},
     {"server", "threads", KEY_UINT, FIELD(threads), "4", 1, 256},
     {"server", "max_body_size", KEY_SIZE, FIELD(max_body_bytes), "10M", 1024, 1ULL << 34},
     {"server", "session_hours", KEY_UINT, FIELD(session_hours), "168", 1, 24 * 365},
@@ -132,12 +134,29 @@ static int parse_number(const char *value, key_type type, unsigned long long *ou
     return 0;
 }
 
+static bool valid_listen(const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    unsigned long long port;
+    return colon && colon != listen && parse_number(colon + 1, KEY_UINT, &port) == 0 &&
+           port <= 65535;
+}
+
 /* Sets one schema key; where describes the source for error messages ("file:line" or "NAME"). */
 static int set_key(config_t *cfg, const key_schema *k, const char *value, const char *where,
                    mc_error *err)
 {
     char *base = (char *)cfg + k->offset;
-    if (k->type == KEY_STRING) {
+    if (k->type == KEY_LISTEN && !valid_listen(value))
+        return mc_error_set(err, 400, "invalid_config", where,
+                            "%s: [%s] %s = \"%s\" must be host:port, e.g. 127.0.0.1:8080", where,
+                            k->section, k->key, value);
+    if (k->type == KEY_URL && value[0] && strncmp(value, "http://", 7) &&
+        strncmp(value, "https://", 8))
+        return mc_error_set(err, 400, "invalid_config", where,
+                            "%s: [%s] %s = \"%s\" must start with http:// or https://", where,
+                            k->section, k->key, value);
+    if (k->type == KEY_STRING || k->type == KEY_LISTEN || k->type == KEY_URL) {
         char **slot = (char **)base;
         free(*slot);
         *slot = xstrdup(value);
@@ -359,17 +378,6 @@ static void derive_defaults(config_t *cfg)
 
 static int validate(config_t *cfg, mc_error *err)
 {
-    const char *colon = strrchr(cfg->listen, ':');
-    unsigned long long port;
-    if (!colon || colon == cfg->listen || parse_number(colon + 1, KEY_UINT, &port) < 0 ||
-        port > 65535)
-        return mc_error_set(err, 400, "invalid_config", "server.listen",
-                            "[server] listen = \"%s\" must be host:port, e.g. 127.0.0.1:8080",
-                            cfg->listen);
-    if (strncmp(cfg->public_url, "http://", 7) && strncmp(cfg->public_url, "https://", 8))
-        return mc_error_set(err, 400, "invalid_config", "server.public_url",
-                            "[server] public_url = \"%s\" must start with http:// or https://",
-                            cfg->public_url);
     if (!cfg->data_dir[0])
         return mc_error_set(err, 400, "invalid_config", "paths.data_dir",
                             "[paths] data_dir must not be empty");
@@ -397,7 +405,8 @@ fail:
 void config_free(config_t *cfg)
 {
     for (size_t i = 0; i < SCHEMA_COUNT; i++)
-        if (SCHEMA[i].type == KEY_STRING) free(string_field(cfg, &SCHEMA[i]));
+        if (SCHEMA[i].type != KEY_UINT && SCHEMA[i].type != KEY_SIZE)
+            free(string_field(cfg, &SCHEMA[i]));
     for (size_t i = 0; i < cfg->named_count; i++) {
         config_named_section *s = &cfg->named[i];
         for (size_t j = 0; j < s->entry_count; j++) {

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "db/query.h"
+#include "db/sql_split.h"
 
 /* Any constant shared by all mailcast processes; "mcmi" in ASCII. */
 #define MIGRATION_LOCK_KEY "1835232617"
@@ -83,12 +84,46 @@ static int read_file(const char *path, buf_t *out, mc_error *err)
     return 0;
 }
 
-static int line_of_offset(const char *text, long offset)
+/* Line of the character at chars_in (0-based, counted in characters) within stmt. */
+static int line_in_statement(str_t stmt, long chars_in)
 {
-    int line = 1;
-    for (long i = 0; i < offset && text[i]; i++)
-        if (text[i] == '\n') line++;
+    int line = 0;
+    long c = 0;
+    for (size_t i = 0; i < stmt.n && c < chars_in; i++) {
+        if (((unsigned char)stmt.p[i] & 0xC0) != 0x80) c++;
+        if (stmt.p[i] == '\n') line++;
+    }
     return line;
+}
+
+/* Runs the file's statements one at a time inside the caller's transaction, so that an error
+ * can name the line of the statement that failed. */
+static int run_statements(PGconn *conn, const migration_file *m, str_t script, mc_error *err)
+{
+    sql_splitter splitter;
+    sql_split_init(&splitter, script);
+    str_t stmt;
+    int line;
+    buf_t text = BUF_INIT;
+    int rc = 0;
+    while (rc == 0 && sql_split_next(&splitter, &stmt, &line)) {
+        buf_reset(&text);
+        buf_append_str(&text, stmt);
+        PGresult *res = PQexec(conn, buf_cstr(&text));
+        ExecStatusType st = PQresultStatus(res);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+            const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+            if (pos) line += line_in_statement(stmt, strtol(pos, NULL, 10) - 1);
+            char where[512];
+            snprintf(where, sizeof where, "%s:%d", m->name, line);
+            rc = mc_error_set(err, 500, "migration_failed", where, "migration %s failed: %s", where,
+                              msg ? msg : PQerrorMessage(conn));
+        }
+        PQclear(res);
+    }
+    buf_free(&text);
+    return rc;
 }
 
 static int apply_one(PGconn *conn, const char *dir, const migration_file *m, mc_error *err)
@@ -97,36 +132,13 @@ static int apply_one(PGconn *conn, const char *dir, const migration_file *m, mc_
     snprintf(path, sizeof path, "%s/%s", dir, m->name);
     buf_t sql = BUF_INIT;
     if (read_file(path, &sql, err) < 0) return -1;
-    if (db_begin(conn, err) < 0) {
-        buf_free(&sql);
-        return -1;
-    }
-    /* the simple query protocol runs every statement of the file inside our transaction */
-    PGresult *res = PQexec(conn, buf_cstr(&sql));
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        /* the position counts characters; for the line number bytes are close enough only
-         * when the file is ASCII, so count characters up to it */
-        long chars = pos ? strtol(pos, NULL, 10) - 1 : -1;
-        long byte = 0;
-        for (long c = 0; chars > 0 && c < chars && byte < (long)sql.n; byte++)
-            if (((unsigned char)sql.p[byte] & 0xC0) != 0x80) c++;
-        int line = pos ? line_of_offset(sql.p, byte) : 0;
-        char where[4200];
-        if (line)
-            snprintf(where, sizeof where, "%s:%d", m->name, line);
-        else
-            snprintf(where, sizeof where, "%s", m->name);
-        mc_error_set(err, 500, "migration_failed", where, "migration %s failed: %s", where,
-                     msg ? msg : PQerrorMessage(conn));
-        PQclear(res);
-        db_rollback(conn);
-        buf_free(&sql);
-        return -1;
-    }
-    PQclear(res);
+    int rc = db_begin(conn, err);
+    if (rc == 0) rc = run_statements(conn, m, buf_view(&sql), err);
     buf_free(&sql);
+    if (rc < 0) {
+        db_rollback(conn);
+        return -1;
+    }
     char version[32];
     snprintf(version, sizeof version, "%ld", m->version);
     const char *params[] = {version, m->name};
