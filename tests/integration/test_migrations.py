@@ -57,7 +57,6 @@ class MigrationTest(unittest.TestCase):
         for p, (out, err) in zip(procs, outputs):
             self.assertEqual(p.returncode, 0, err)
             check_sanitizers(err, "mailcast migrate")
-            check_sanitizers(err, "mailcast migrate")
         applied = sum(err.count("applied migration ") for _, err in outputs)
         self.assertEqual(applied, MIGRATION_COUNT)
         self.assertEqual(cluster.psql(dbname(dsn), "SELECT count(*) FROM schema_migrations"), str(MIGRATION_COUNT))
