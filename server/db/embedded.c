@@ -160,19 +160,29 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
+static int copy_path(char *dst, size_t cap, const char *src, mc_error *err)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return mc_error_set(err, 500, "embedded_db", "paths.data_dir", "the path %s is too long",
+                            src);
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
 /* Decides where the cluster lives and makes sure the folder exists with the right owner. */
 static int prepare_cluster_dir(const cluster_runner *r, const char *data_dir_abs, char *pg_dir,
                                size_t cap, mc_error *err)
 {
-    char link_path[PATH_MAX];
+    char link_path[PATH_MAX + 8];
     snprintf(link_path, sizeof link_path, "%s/pg", data_dir_abs);
     char target[PATH_MAX];
     ssize_t len = readlink(link_path, target, sizeof target - 1);
     if (len > 0) {
         target[len] = '\0';
-        snprintf(pg_dir, cap, "%s", target);
+        if (copy_path(pg_dir, cap, target, err) < 0) return -1;
     } else if (reachable_by(r, data_dir_abs)) {
-        snprintf(pg_dir, cap, "%s", link_path);
+        if (copy_path(pg_dir, cap, link_path, err) < 0) return -1;
     } else {
         snprintf(pg_dir, cap, "/var/lib/mailcast/pg-%016llx",
                  (unsigned long long)fnv1a(data_dir_abs));

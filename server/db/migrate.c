@@ -161,8 +161,8 @@ static bool already_applied(PGresult *applied, long version)
 
 int db_migrate(PGconn *conn, const char *dir, int *applied_count, mc_error *err)
 {
-    migration_file *files;
-    size_t count;
+    migration_file *files = NULL;
+    size_t count = 0;
     if (applied_count) *applied_count = 0;
     if (list_migrations(dir, &files, &count, err) < 0) return -1;
     int rc = db_exec(conn, "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")", 0, NULL, err);
