@@ -8,20 +8,13 @@
 #include "core/secret.h"
 #include "db/query.h"
 
-static void token_key(const char *token, char key[2 * SECRET_HASH_BYTES + 3])
-{
-    unsigned char hash[SECRET_HASH_BYTES];
-    secret_hash(token, hash);
-    secret_hash_bytea(hash, key, 2 * SECRET_HASH_BYTES + 3);
-}
-
 int session_create(PGconn *conn, long long user_id, unsigned hours, const char *remote_addr,
                    char token[SESSION_TOKEN_MAX], char csrf[SESSION_TOKEN_MAX], mc_error *err)
 {
     secret_random_token("", 32, token, SESSION_TOKEN_MAX);
     secret_random_token("", 24, csrf, SESSION_TOKEN_MAX);
-    char key[2 * SECRET_HASH_BYTES + 3], user[32], ttl[32];
-    token_key(token, key);
+    char key[SECRET_KEY_TEXT], user[32], ttl[32];
+    secret_token_key(token, key);
     snprintf(user, sizeof user, "%lld", user_id);
     snprintf(ttl, sizeof ttl, "%u hours", hours);
     const char *params[] = {key, csrf, user, ttl, remote_addr};
@@ -37,8 +30,8 @@ int session_create(PGconn *conn, long long user_id, unsigned hours, const char *
 int session_lookup(PGconn *conn, const char *token, long long *user_id,
                    char csrf[SESSION_TOKEN_MAX], mc_error *err)
 {
-    char key[2 * SECRET_HASH_BYTES + 3];
-    token_key(token, key);
+    char key[SECRET_KEY_TEXT];
+    secret_token_key(token, key);
     const char *params[] = {key};
     PGresult *res = db_query(conn,
                              "SELECT user_id, csrf_token FROM sessions "
@@ -56,8 +49,8 @@ int session_lookup(PGconn *conn, const char *token, long long *user_id,
 
 int session_delete(PGconn *conn, const char *token, mc_error *err)
 {
-    char key[2 * SECRET_HASH_BYTES + 3];
-    token_key(token, key);
+    char key[SECRET_KEY_TEXT];
+    secret_token_key(token, key);
     const char *params[] = {key};
     return db_exec(conn, "DELETE FROM sessions WHERE token_hash = $1::bytea", 1, params, err);
 }

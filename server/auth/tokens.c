@@ -12,13 +12,6 @@
 
 #define TOKEN_PREFIX_CHARS 7
 
-static void token_key(const char *token, char key[2 * SECRET_HASH_BYTES + 3])
-{
-    unsigned char hash[SECRET_HASH_BYTES];
-    secret_hash(token, hash);
-    secret_hash_bytea(hash, key, 2 * SECRET_HASH_BYTES + 3);
-}
-
 static json_t *token_row(PGresult *res, int row)
 {
     json_t *t = json_pack("{s:I, s:s, s:s, s:s}", "id",
@@ -41,9 +34,9 @@ json_t *api_token_create(PGconn *conn, const char *name, long long created_by, m
                      "a token needs a name of 1 to 200 characters");
         return NULL;
     }
-    char token[API_TOKEN_MAX], key[2 * SECRET_HASH_BYTES + 3], prefix[16], by[32];
+    char token[API_TOKEN_MAX], key[SECRET_KEY_TEXT], prefix[16], by[32];
     secret_random_token("mc_", 32, token, sizeof token);
-    token_key(token, key);
+    secret_token_key(token, key);
     snprintf(prefix, sizeof prefix, "%.*s", TOKEN_PREFIX_CHARS, token);
     snprintf(by, sizeof by, "%lld", created_by);
     char *clean = strndup(trimmed.p, trimmed.n);
@@ -62,8 +55,8 @@ json_t *api_token_create(PGconn *conn, const char *name, long long created_by, m
 
 int api_token_lookup(PGconn *conn, const char *token, long long *token_id, mc_error *err)
 {
-    char key[2 * SECRET_HASH_BYTES + 3];
-    token_key(token, key);
+    char key[SECRET_KEY_TEXT];
+    secret_token_key(token, key);
     const char *params[] = {key};
     /* last_used_at is updated at most once a minute to keep lookups cheap */
     PGresult *res = db_query(conn,

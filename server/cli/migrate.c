@@ -8,10 +8,7 @@
 int cli_migrate(int argc, char **argv)
 {
     const char *config_path = NULL;
-    const cli_option options[] = {
-        {"config", "FILE", "configuration file (default: $MAILCAST_CONFIG, else built-in defaults)",
-         &config_path, NULL},
-        {NULL, NULL, NULL, NULL, NULL}};
+    const cli_option options[] = {CLI_OPTION_CONFIG(&config_path), CLI_OPTIONS_END};
     const cli_spec spec = {"mailcast migrate [--config FILE]",
                            "Applies the database migrations not applied yet, then exits. Safe to "
                            "run from several processes at once.",

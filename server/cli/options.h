@@ -20,6 +20,18 @@ typedef struct {
     int min_positional, max_positional;
 } cli_spec;
 
+/* The --config option every subcommand takes, and the end of an option table. */
+#define CLI_OPTION_CONFIG(value_ptr)                                                               \
+    {                                                                                              \
+        "config", "FILE",                                                                          \
+            "configuration file (default: $MAILCAST_CONFIG, else built-in defaults)", (value_ptr), \
+            NULL                                                                                   \
+    }
+#define CLI_OPTIONS_END                                                                            \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, NULL                                                               \
+    }
+
 /* Parses argv[1..argc) (argv[0] is the command name). Positional arguments are left in
  * positional[] (borrowed from argv, at most max_positional of them).
  * returns 0 to go on, 1 when --help was printed (exit 0), 2 after printing a usage error. */

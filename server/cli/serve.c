@@ -40,10 +40,9 @@ int cli_serve(int argc, char **argv)
     const char *config_path = NULL;
     bool no_worker = false;
     const cli_option options[] = {
-        {"config", "FILE", "configuration file (default: $MAILCAST_CONFIG, else built-in defaults)",
-         &config_path, NULL},
+        CLI_OPTION_CONFIG(&config_path),
         {"no-worker", NULL, "do not run the worker loop in this process", NULL, &no_worker},
-        {NULL, NULL, NULL, NULL, NULL}};
+        CLI_OPTIONS_END};
     const cli_spec spec = {"mailcast serve [--config FILE] [--no-worker]",
                            "Runs the HTTP server (API, dashboard, tracking) and, unless "
                            "--no-worker, the worker loop.",

@@ -10,10 +10,7 @@
 int cli_token(int argc, char **argv)
 {
     const char *config_path = NULL;
-    const cli_option options[] = {
-        {"config", "FILE", "configuration file (default: $MAILCAST_CONFIG, else built-in defaults)",
-         &config_path, NULL},
-        {NULL, NULL, NULL, NULL, NULL}};
+    const cli_option options[] = {CLI_OPTION_CONFIG(&config_path), CLI_OPTIONS_END};
     const cli_spec spec = {"mailcast token create NAME [--config FILE]",
                            "Creates an API token for scripts and prints it. It is shown only "
                            "this once; send it as 'Authorization: Bearer TOKEN'.",

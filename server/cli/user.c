@@ -34,10 +34,7 @@ static int read_password(char *out, size_t cap)
 int cli_user(int argc, char **argv)
 {
     const char *config_path = NULL;
-    const cli_option options[] = {
-        {"config", "FILE", "configuration file (default: $MAILCAST_CONFIG, else built-in defaults)",
-         &config_path, NULL},
-        {NULL, NULL, NULL, NULL, NULL}};
+    const cli_option options[] = {CLI_OPTION_CONFIG(&config_path), CLI_OPTIONS_END};
     const cli_spec spec = {"mailcast user add EMAIL [--config FILE] < password",
                            "Creates an admin user. The password is read from standard input "
                            "(one line; at least 8 characters).",

@@ -11,10 +11,7 @@
 int cli_worker(int argc, char **argv)
 {
     const char *config_path = NULL;
-    const cli_option options[] = {
-        {"config", "FILE", "configuration file (default: $MAILCAST_CONFIG, else built-in defaults)",
-         &config_path, NULL},
-        {NULL, NULL, NULL, NULL, NULL}};
+    const cli_option options[] = {CLI_OPTION_CONFIG(&config_path), CLI_OPTIONS_END};
     const cli_spec spec = {"mailcast worker [--config FILE]",
                            "Runs the worker loop without the HTTP server. Start as many as you "
                            "like, on any machine that reaches the database.",

@@ -40,6 +40,13 @@ void secret_hash_bytea(const unsigned char hash[SECRET_HASH_BYTES], char *out, s
     sodium_bin2hex(out + 2, out_cap - 2, hash, SECRET_HASH_BYTES);
 }
 
+void secret_token_key(const char *token, char key[SECRET_KEY_TEXT])
+{
+    unsigned char hash[SECRET_HASH_BYTES];
+    secret_hash(token, hash);
+    secret_hash_bytea(hash, key, SECRET_KEY_TEXT);
+}
+
 int secret_load_or_create(const char *path, unsigned char key[32], mc_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

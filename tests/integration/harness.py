@@ -269,3 +269,20 @@ def openapi_routes():
             if m and path:
                 routes.append((m.group(1).upper(), path))
     return routes
+
+
+class ServerTestCase:
+    """Mixin for unittest.TestCase: one `mailcast serve` on a new database of the module's
+    cluster for the whole class. Subclasses set `cluster_of` to a function returning the
+    module's PgCluster, and may set `server_env`."""
+
+    server_env = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dsn = cls.cluster_of().new_database()
+        cls.server = Server(dsn=cls.dsn, extra_env=cls.server_env)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()

@@ -3,7 +3,7 @@
 import re
 import unittest
 
-from harness import PgCluster, Server, openapi_routes, run_mailcast, base_env
+from harness import PgCluster, ServerTestCase, openapi_routes, run_mailcast, base_env
 
 cluster = None
 
@@ -17,15 +17,8 @@ def tearDownModule():
     cluster.destroy()
 
 
-class SessionTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dsn = cluster.new_database()
-        cls.server = Server(dsn=cls.dsn)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+class SessionTest(ServerTestCase, unittest.TestCase):
+    cluster_of = staticmethod(lambda: cluster)
 
     def logged_in(self):
         c = self.server.client()
@@ -140,14 +133,8 @@ class SessionTest(unittest.TestCase):
         self.assertIn("at least 8", short.stderr)
 
 
-class AnonymousTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(dsn=cluster.new_database())
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+class AnonymousTest(ServerTestCase, unittest.TestCase):
+    cluster_of = staticmethod(lambda: cluster)
 
     def test_every_api_route_except_login_refuses_anonymous_requests(self):
         routes = [r for r in openapi_routes() if r[1].startswith("/api/v1/")]
@@ -173,14 +160,8 @@ class AnonymousTest(unittest.TestCase):
         self.assertEqual(c.request("GET", "/api/v1/auth/me").status, 401)
 
 
-class AccountThrottleTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(dsn=cluster.new_database())
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+class AccountThrottleTest(ServerTestCase, unittest.TestCase):
+    cluster_of = staticmethod(lambda: cluster)
 
     def test_five_failures_for_an_account_within_a_minute_slow_down_further_tries(self):
         c = self.server.client()
@@ -192,14 +173,8 @@ class AccountThrottleTest(unittest.TestCase):
         self.assertTrue(r.header("Retry-After"))
 
 
-class AddressThrottleTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(dsn=cluster.new_database())
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+class AddressThrottleTest(ServerTestCase, unittest.TestCase):
+    cluster_of = staticmethod(lambda: cluster)
 
     def test_five_failures_from_one_address_slow_down_tries_for_any_account(self):
         c = self.server.client()

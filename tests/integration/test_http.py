@@ -5,7 +5,7 @@ import socket
 import time
 import unittest
 
-from harness import PgCluster, Server
+from harness import PgCluster, Server, ServerTestCase
 
 cluster = None
 
@@ -19,17 +19,15 @@ def tearDownModule():
     cluster.destroy()
 
 
-class HttpTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(dsn=cluster.new_database(),
-                            extra_env={"MAILCAST_SERVER_MAX_BODY_SIZE": "4K"})
-        cls.client = cls.server.client()
-        cls.client.login("admin@localhost", cls.server.admin_password)
+class HttpTest(ServerTestCase, unittest.TestCase):
+    cluster_of = staticmethod(lambda: cluster)
+    server_env = {"MAILCAST_SERVER_MAX_BODY_SIZE": "4K"}
 
     @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client = cls.server.client()
+        cls.client.login("admin@localhost", cls.server.admin_password)
 
     def test_healthz_answers_200_when_the_database_answers(self):
         r = self.client.request("GET", "/healthz")
