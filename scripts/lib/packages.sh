@@ -31,6 +31,14 @@ mailcast_install_packages() {
   echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/mailcast.conf >/dev/null
   # postfix is installed for its smtp-sink test peer, not as this machine's mail server.
   echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections 2>/dev/null || true
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  local log
+  log=$(mktemp /tmp/mailcast-apt.XXXXXX)
+  if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "error: installing packages failed; the full log is in $log" >&2
+    return 1
+  fi
+  rm -f "$log"
+  echo "Installed ${#missing[@]} packages."
 }
