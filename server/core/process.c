@@ -22,6 +22,8 @@ int process_run(char *const argv[], buf_t *output)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
     posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
+    /* a program run as another user may not be able to enter our working folder */
+    posix_spawn_file_actions_addchdir_np(&actions, "/");
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&actions);

@@ -69,8 +69,9 @@ class PgCluster:
     def _run(self, *argv, check=True):
         if self.user:
             argv = ("runuser", "-u", CLUSTER_USER, "--") + argv
+        # cwd /: the cluster user may not be able to enter the test's folder (a checkout in /root)
         return subprocess.run(argv, check=check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+                              text=True, cwd="/")
 
     def start(self):
         self._run(pg_bin("pg_ctl"), "start", "-D", self.data, "-w", "-t", "60",

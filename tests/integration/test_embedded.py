@@ -18,7 +18,7 @@ def cluster_running(data_dir):
     argv = [pg_bin("pg_ctl"), "status", "-D", pg_data]
     if os.geteuid() == 0:
         argv = ["runuser", "-u", CLUSTER_USER, "--"] + argv
-    return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/").returncode == 0
 
 
 def remove_data(data_dir):
