@@ -7,6 +7,7 @@
 
 static const cli_command COMMANDS[] = {
     {"version", "print the version", cli_version},
+    {"render", "render a template with JSON data", cli_render},
 };
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -150,6 +150,7 @@ int tpl_filters_parse(arena_t *arena, str_t src, const tpl_filter **out, uint16_
         }
     }
     if (n > 32) return snprintf(why, why_cap, "too many filters in one tag (at most 32)"), -1;
+    if (quote) return snprintf(why, why_cap, "a quoted argument is never closed"), -1;
     tpl_filter *filters = arena_alloc(arena, n * sizeof *filters);
     size_t k = 0, begin = 0;
     quote = 0;

@@ -37,11 +37,21 @@ static size_t format_real(double d, char *out, size_t cap)
                                          : "-Infinity");
     if (d == 0) return (size_t)snprintf(out, cap, "0");
     if (fabs(d) < 1e21 && d == floor(d)) return (size_t)snprintf(out, cap, "%.0f", d);
+    int n = 0;
     for (int precision = 1; precision <= 17; precision++) {
-        int n = snprintf(out, cap, "%.*g", precision, d);
-        if (strtod(out, NULL) == d) return (size_t)n;
+        n = snprintf(out, cap, "%.*g", precision, d);
+        if (strtod(out, NULL) == d) break;
     }
-    return (size_t)snprintf(out, cap, "%.17g", d);
+    /* C writes 1e-07 where JavaScript writes 1e-7 */
+    char *e = strchr(out, 'e');
+    if (e && (e[1] == '-' || e[1] == '+')) {
+        char *digits = e + 2, *first = digits;
+        while (*first == '0' && first[1])
+            first++;
+        memmove(digits, first, strlen(first) + 1);
+        n = (int)strlen(out);
+    }
+    return (size_t)n;
 }
 
 void tpl_append_value(buf_t *out, const json_t *v)
