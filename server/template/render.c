@@ -130,7 +130,14 @@ static int render_nodes(render_state *st, const tpl_node *nodes, uint32_t from, 
         const tpl_node *n = &nodes[i];
         switch (n->kind) {
         case NODE_TEXT:
-            buf_append(out, n->text.p, n->text.n);
+            /* the common case, without a call: room is usually there already */
+            if (out->cap - out->n > n->text.n) {
+                memcpy(out->p + out->n, n->text.p, n->text.n);
+                out->n += n->text.n;
+                out->p[out->n] = '\0';
+            } else {
+                buf_append(out, n->text.p, n->text.n);
+            }
             break;
         case NODE_INDENT:
             put_indent(out, indent);
@@ -140,10 +147,16 @@ static int render_nodes(render_state *st, const tpl_node *nodes, uint32_t from, 
             size_t base = out->n;
             if (n->filter_count) {
                 if (tpl_filters_apply(n, v, out, base, st->err) < 0) return -1;
+                if (n->escape) tpl_escape_tail(out, base);
+            } else if (json_is_string(v)) {
+                if (n->escape)
+                    tpl_append_escaped(out, json_string_value(v), json_string_length(v));
+                else
+                    buf_append(out, json_string_value(v), json_string_length(v));
             } else {
                 tpl_append_value(out, v);
+                if (n->escape) tpl_escape_tail(out, base);
             }
-            if (n->escape) tpl_escape_tail(out, base);
             break;
         }
         case NODE_SECTION:

@@ -139,7 +139,10 @@ bool tpl_truthy(const json_t *v);
 /* appends the text of a scalar (strings as they are, numbers as JavaScript prints them,
  * booleans as true/false, null as nothing; arrays and objects as compact JSON) */
 void tpl_append_value(buf_t *out, const json_t *v);
-/* replaces out[from..] with its HTML-escaped form (& < > " '), in place */
+/* appends p[0..n) HTML-escaped (& < > " '); p[n] must be readable (jansson strings end
+ * with a NUL, which enables a fast path) */
+void tpl_append_escaped(buf_t *out, const char *p, size_t n);
+/* replaces out[from..] with its HTML-escaped form, in place */
 void tpl_escape_tail(buf_t *out, size_t from);
 
 /* ---- filters at render time (filters.c) ---- */

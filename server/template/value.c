@@ -54,6 +54,22 @@ static size_t format_real(double d, char *out, size_t cap)
     return (size_t)n;
 }
 
+static size_t format_integer(json_int_t value, char *out)
+{
+    char digits[24];
+    size_t n = 0;
+    unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t w = 0;
+    if (value < 0) out[w++] = '-';
+    while (n)
+        out[w++] = digits[--n];
+    return w;
+}
+
 void tpl_append_value(buf_t *out, const json_t *v)
 {
     if (!v) return;
@@ -63,7 +79,7 @@ void tpl_append_value(buf_t *out, const json_t *v)
         buf_append(out, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        buf_appendf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        buf_append(out, tmp, format_integer(json_integer_value(v), tmp));
         break;
     case JSON_REAL:
         buf_append(out, tmp, format_real(json_real_value(v), tmp, sizeof tmp));
@@ -87,46 +103,71 @@ void tpl_append_value(buf_t *out, const json_t *v)
     }
 }
 
-static const char *entity(char c)
+/* extra bytes each character takes once escaped (0: copied as it is) */
+static const unsigned char ESCAPE_EXTRA[256] = {
+    ['&'] = 4, ['<'] = 3, ['>'] = 3, ['"'] = 5, ['\''] = 4};
+
+static size_t escape_extra(const char *p, size_t n)
 {
-    switch (c) {
-    case '&':
-        return "&amp;";
-    case '<':
-        return "&lt;";
-    case '>':
-        return "&gt;";
-    case '"':
-        return "&quot;";
-    case '\'':
-        return "&#39;";
-    default:
-        return NULL;
+    size_t extra = 0;
+    for (size_t i = 0; i < n; i++)
+        extra += ESCAPE_EXTRA[(unsigned char)p[i]];
+    return extra;
+}
+
+/* writes the escaped form of p[0..n) ending just before w, moving backwards; returns the
+ * new start. Reading backwards lets tpl_escape_tail expand text in place. */
+static char *escape_backwards(const char *p, size_t n, char *w)
+{
+    while (n > 0) {
+        char c = p[--n];
+        switch (c) {
+        case '&':
+            w -= 5, memcpy(w, "&amp;", 5);
+            break;
+        case '<':
+            w -= 4, memcpy(w, "&lt;", 4);
+            break;
+        case '>':
+            w -= 4, memcpy(w, "&gt;", 4);
+            break;
+        case '"':
+            w -= 6, memcpy(w, "&quot;", 6);
+            break;
+        case '\'':
+            w -= 5, memcpy(w, "&#39;", 5);
+            break;
+        default:
+            *--w = c;
+        }
     }
+    return w;
 }
 
 void tpl_escape_tail(buf_t *out, size_t from)
 {
-    size_t extra = 0;
-    for (size_t i = from; i < out->n; i++) {
-        const char *e = entity(out->p[i]);
-        if (e) extra += strlen(e) - 1;
-    }
+    size_t extra = escape_extra(out->p + from, out->n - from);
     if (extra == 0) return;
     buf_reserve(out, extra);
-    /* expand from the back so that every byte is read before it is overwritten */
-    size_t r = out->n, w = out->n + extra;
-    out->p[w] = '\0';
-    while (r > from) {
-        char c = out->p[--r];
-        const char *e = entity(c);
-        if (!e) {
-            out->p[--w] = c;
-            continue;
-        }
-        size_t n = strlen(e);
-        w -= n;
-        memcpy(out->p + w, e, n);
-    }
+    escape_backwards(out->p + from, out->n - from, out->p + out->n + extra);
     out->n += extra;
+    out->p[out->n] = '\0';
+}
+
+void tpl_append_escaped(buf_t *out, const char *p, size_t n)
+{
+    /* most values need no escaping: strcspn finds that out fastest (p[n] is a NUL here, as
+     * in every jansson string) */
+    if (p[n] == '\0' && strcspn(p, "&<>\"'") >= n) {
+        buf_append(out, p, n);
+        return;
+    }
+    size_t extra = escape_extra(p, n);
+    buf_reserve(out, n + extra);
+    if (extra == 0)
+        memcpy(out->p + out->n, p, n);
+    else
+        escape_backwards(p, n, out->p + out->n + n + extra);
+    out->n += n + extra;
+    out->p[out->n] = '\0';
 }
