@@ -99,8 +99,19 @@ static void list_partials(void *ctx, void (*each)(void *acc, str_t name), void *
     if (pd->dir) list_folder(pd->dir, "", 0, each, acc);
 }
 
-static int fail_template(const char *file, const mc_error *err)
+/* Errors inside a partial or parent start with "partial 'NAME'," or "parent 'NAME',": the
+ * position then belongs to DIR/NAME.mustache, not to the template file. */
+static int fail_template(const char *file, const char *partials, const mc_error *err)
 {
+    const char *quote = NULL;
+    if (!strncmp(err->message, "partial '", 9)) quote = err->message + 9;
+    if (!strncmp(err->message, "parent '", 8)) quote = err->message + 8;
+    const char *end = quote ? strstr(quote, "',") : NULL;
+    if (end && partials && err->field[0]) {
+        fprintf(stderr, "mailcast render: %s/%.*s.mustache:%s: %s\n", partials, (int)(end - quote),
+                quote, err->field, err->message);
+        return 1;
+    }
     if (err->field[0])
         fprintf(stderr, "mailcast render: %s:%s: %s\n", file, err->field, err->message);
     else
@@ -149,10 +160,10 @@ int cli_render(int argc, char **argv)
     buf_t out = BUF_INIT;
     rc = 0;
     if (template_compile(buf_view(&text), &loader, &t, &err) < 0) {
-        rc = fail_template(template_file, &err);
+        rc = fail_template(template_file, partials, &err);
     } else {
         if (template_render(t, data, &out, NULL, &err) < 0)
-            rc = fail_template(template_file, &err);
+            rc = fail_template(template_file, partials, &err);
         else if (fwrite(out.p ? out.p : "", 1, out.n, stdout) != out.n || fflush(stdout) != 0)
             rc = 1;
         template_free(t);

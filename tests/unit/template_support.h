@@ -14,7 +14,7 @@
 
 #include "template/template.h"
 
-static bool support_load(void *ctx, str_t name, buf_t *out)
+static inline bool support_load(void *ctx, str_t name, buf_t *out)
 {
     json_t *text = ctx ? json_object_getn(ctx, name.p, name.n) : NULL;
     if (!json_is_string(text)) return false;
@@ -22,7 +22,7 @@ static bool support_load(void *ctx, str_t name, buf_t *out)
     return true;
 }
 
-static void support_list(void *ctx, void (*each)(void *acc, str_t name), void *acc)
+static inline void support_list(void *ctx, void (*each)(void *acc, str_t name), void *acc)
 {
     const char *key;
     json_t *value;
@@ -38,8 +38,8 @@ typedef struct {
 
 /* Renders template with data (JSON text, may be NULL) and partials (JSON object text, may be
  * NULL) under limits (may be NULL). */
-static outcome run_limited(const char *template, const char *data, const char *partials,
-                           const template_limits *limits)
+static inline outcome run_limited(const char *template, const char *data, const char *partials,
+                                  const template_limits *limits)
 {
     outcome o;
     memset(&o, 0, sizeof o);
@@ -64,7 +64,7 @@ static outcome run_limited(const char *template, const char *data, const char *p
     return o;
 }
 
-static outcome run(const char *template, const char *data, const char *partials)
+static inline outcome run(const char *template, const char *data, const char *partials)
 {
     return run_limited(template, data, partials, NULL);
 }
