@@ -289,6 +289,56 @@ static int compile_unit(compiler *c, str_t src, bool markers, const tpl_origin *
     return rc;
 }
 
+/* Looks for a partial that includes itself, directly or through others, outside any
+ * section: rendering it could never end, whatever the data. Recursion inside a section
+ * ({{#children}}{{>node}}{{/children}}) is fine: it stops where the data stops. */
+static bool find_unguarded_cycle(const template_t *t, uint32_t at, uint8_t *state, uint32_t *where,
+                                 const tpl_node **tag)
+{
+    const tpl_partial *p = &t->partials[at];
+    state[at] = 1; /* on the current path */
+    for (uint32_t k = 0; k < p->count; k++) {
+        const tpl_node *n = &p->nodes[k];
+        if (n->kind == NODE_SECTION || n->kind == NODE_INVERTED) {
+            k = n->end - 1;
+            continue;
+        }
+        if (n->kind != NODE_PARTIAL || !t->partials[n->partial].compiled) continue;
+        if (state[n->partial] == 1 ||
+            (state[n->partial] == 0 && find_unguarded_cycle(t, n->partial, state, where, tag))) {
+            if (!*tag) {
+                *where = at;
+                *tag = n;
+            }
+            return true;
+        }
+    }
+    state[at] = 2; /* done, no cycle through it */
+    return false;
+}
+
+static int check_partial_cycles(compiler *c)
+{
+    const template_t *t = c->t;
+    uint8_t *state = xcalloc(t->partial_count + 1, 1);
+    int rc = 0;
+    for (uint32_t i = 0; i < t->partial_count && rc == 0; i++) {
+        uint32_t where = 0;
+        const tpl_node *tag = NULL;
+        if (t->partials[i].compiled && state[i] == 0 &&
+            find_unguarded_cycle(t, i, state, &where, &tag)) {
+            tpl_origin origin = {"partial", t->partials[where].name};
+            str_t name = t->partials[tag->partial].name;
+            rc = tpl_error(c->err, "template_syntax", &origin, tag->line, tag->column,
+                           "partial '%.*s' includes itself with no section in between, so "
+                           "rendering would never end",
+                           (int)name.n, name.p);
+        }
+    }
+    free(state);
+    return rc;
+}
+
 static void add_listed(void *acc, str_t name)
 {
     compiler *c = acc;
@@ -338,6 +388,7 @@ int template_compile(str_t text, const template_loader *loader, template_t **out
         }
     }
     buf_free(&c.scratch);
+    if (rc == 0) rc = check_partial_cycles(&c);
     if (rc < 0) {
         template_free(t);
         return -1;

@@ -1,6 +1,7 @@
 /* The renderer: walks the compiled nodes with a context stack kept in a fixed array on the
  * C stack. It allocates nothing but what the output buffer needs to grow, and reads the
  * template only, so threads can share one compiled template. */
+#include <stdio.h>
 #include <string.h>
 
 #include "template/template_internal.h"
@@ -53,12 +54,12 @@ static int render_nodes(render_state *st, const tpl_node *nodes, uint32_t from, 
 
 static int enter(render_state *st, const tpl_node *n)
 {
-    if (st->depth > st->max_depth)
-        return mc_error_set(st->err, 422, "template_limit", "",
-                            "line %u, column %u: sections and partials nest deeper than %u "
-                            "levels",
-                            n->line, n->column, st->max_depth);
-    return 0;
+    if (st->depth <= st->max_depth) return 0;
+    char field[32];
+    snprintf(field, sizeof field, "%u:%u", n->line, n->column);
+    return mc_error_set(st->err, 422, "template_limit", field,
+                        "line %u, column %u: sections and partials nest deeper than %u levels",
+                        n->line, n->column, st->max_depth);
 }
 
 static int render_partial(render_state *st, const tpl_partial *p, const tpl_node *n,

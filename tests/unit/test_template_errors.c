@@ -66,6 +66,22 @@ static void a_parent_including_itself_stops_at_the_expansion_limit(void **state)
     assert_non_null(strstr(o.err.message, "nest deeper than"));
 }
 
+static void a_partial_including_itself_outside_a_section_is_an_error(void **state)
+{
+    outcome o = run("{{>a}}", "{}", "{\"a\": \"x\\n {{>b}}\", \"b\": \"{{#s}}{{/s}}{{>a}}\"}");
+    assert_int_equal(o.compile_rc, -1);
+    assert_non_null(strstr(o.err.message, "includes itself with no section in between"));
+    assert_true(!strcmp(o.err.field, "2:2") || !strcmp(o.err.field, "1:13"));
+}
+
+static void a_partial_including_itself_inside_a_section_is_fine(void **state)
+{
+    outcome o = run("{{>node}}", "{\"name\": \"a\", \"kids\": [{\"name\": \"b\", \"kids\": []}]}",
+                    "{\"node\": \"{{name}}({{#kids}}{{>node}}{{/kids}})\"}");
+    assert_int_equal(o.compile_rc, 0);
+    assert_string_equal(o.text, "a(b())");
+}
+
 static void a_missing_partial_renders_as_nothing(void **state)
 {
     outcome o = run("[{{> nowhere}}]", "{}", "{}");
@@ -87,6 +103,8 @@ int main(void)
         cmocka_unit_test(text_that_is_not_utf8_is_an_error),
         cmocka_unit_test(an_error_in_a_partial_names_the_partial),
         cmocka_unit_test(a_parent_including_itself_stops_at_the_expansion_limit),
+        cmocka_unit_test(a_partial_including_itself_outside_a_section_is_an_error),
+        cmocka_unit_test(a_partial_including_itself_inside_a_section_is_fine),
         cmocka_unit_test(a_missing_partial_renders_as_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

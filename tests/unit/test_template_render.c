@@ -62,10 +62,16 @@ static void output_beyond_the_limit_is_an_error_and_leaves_nothing(void **state)
 static void recursion_beyond_the_depth_limit_is_an_error(void **state)
 {
     template_limits limits = {.max_depth = 20};
-    outcome o = run_limited("{{>self}}", "{}", "{\"self\": \"x{{>self}}\"}", &limits);
-    assert_int_equal(o.compile_rc, 0);
+    outcome o = run_limited("{{>tree}}", "{\"c\": {\"c\": {\"c\": {\"c\": {\"c\": false}}}}}",
+                            "{\"tree\": \"x{{#c}}{{>tree}}{{/c}}\"}", &limits);
+    assert_int_equal(o.render_rc, 0);
+    assert_string_equal(o.text, "xxxxx");
+    limits.max_depth = 6;
+    o = run_limited("{{>tree}}", "{\"c\": {\"c\": {\"c\": {\"c\": {\"c\": false}}}}}",
+                    "{\"tree\": \"x\\n {{#c}}{{>tree}}{{/c}}\"}", &limits);
     assert_int_equal(o.render_rc, -1);
-    assert_non_null(strstr(o.err.message, "deeper than 20 levels"));
+    assert_string_equal(o.err.field, "2:8");
+    assert_non_null(strstr(o.err.message, "deeper than 6 levels"));
 }
 
 static void a_failed_render_leaves_the_buffer_as_it_was(void **state)
