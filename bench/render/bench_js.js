@@ -1,16 +1,20 @@
 // Renders the newsletter with one JavaScript engine (mustache.js or handlebars) for every
 // recipient in turn, COUNT times in all, and prints renders per second. With --print N it
 // prints the rendering for recipient N instead (to check that the engines agree).
+// Usage: node bench_js.js ENGINE RECIPIENTS.json COUNT [DISTINCT] | --print N
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
-const [engine, recipientsFile, countArg, printArg] = process.argv.slice(2);
+const [engine, recipientsFile, countArg, extraArg] = process.argv.slice(2);
 const dir = path.join(__dirname, 'newsletter');
 const read = (name) => fs.readFileSync(path.join(dir, name), 'utf8');
 const layout = read('layout.partial.mustache');
 const partials = { content: read('content.mustache') };
-const recipients = JSON.parse(fs.readFileSync(recipientsFile, 'utf8'));
+const all = JSON.parse(fs.readFileSync(recipientsFile, 'utf8'));
+// how many different recipients to cycle through (the first DISTINCT of the file)
+const distinct = countArg !== '--print' && Number(extraArg) > 0 ? Number(extraArg) : all.length;
+const recipients = all.slice(0, distinct);
 
 let render;
 if (engine === 'mustache') {
@@ -28,7 +32,7 @@ if (engine === 'mustache') {
 }
 
 if (countArg === '--print') {
-  process.stdout.write(render(recipients[Number(printArg)]));
+  process.stdout.write(render(recipients[Number(extraArg)]));
   process.exit(0);
 }
 const count = Number(countArg);
@@ -39,4 +43,4 @@ const start = process.cpuUsage();
 for (let i = 0; i < count; i++) bytes += render(recipients[i % recipients.length]).length;
 const used = process.cpuUsage(start); // CPU time, as for mailcast
 const seconds = (used.user + used.system) / 1e6;
-console.log(JSON.stringify({ engine, renders: count, seconds, per_second: count / seconds, chars: bytes }));
+console.log(JSON.stringify({ engine, renders: count, distinct: recipients.length, seconds, per_second: count / seconds, chars: bytes }));

@@ -28,7 +28,9 @@ static bool load(void *ctx, str_t name, buf_t *out)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: bench_render NEWSLETTER_DIR RECIPIENTS.json COUNT|--print N\n");
+        fprintf(
+            stderr,
+            "usage: bench_render NEWSLETTER_DIR RECIPIENTS.json COUNT [DISTINCT] | --print N\n");
         return 2;
     }
     folder = argv[1];
@@ -57,6 +59,9 @@ int main(int argc, char **argv)
         return 0;
     }
     long renders = atol(argv[3]);
+    /* how many different recipients to cycle through (the first DISTINCT of the file) */
+    if (argc > 4 && (size_t)atol(argv[4]) < count && atol(argv[4]) > 0)
+        count = (size_t)atol(argv[4]);
     size_t bytes = 0;
     for (long i = 0; i < 2000; i++) { /* warm-up */
         buf_reset(&out);

@@ -156,18 +156,48 @@ void tpl_escape_tail(buf_t *out, size_t from)
 
 void tpl_append_escaped(buf_t *out, const char *p, size_t n)
 {
-    /* most values need no escaping: strcspn finds that out fastest (p[n] is a NUL here, as
-     * in every jansson string) */
-    if (p[n] == '\0' && strcspn(p, "&<>\"'") >= n) {
-        buf_append(out, p, n);
+    if (p[n] != '\0' || n > 65536) {
+        /* two passes: size first, then expand (no NUL to let strcspn run, or a value so big
+         * that reserving for the worst case would waste memory) */
+        size_t extra = escape_extra(p, n);
+        buf_reserve(out, n + extra);
+        escape_backwards(p, n, out->p + out->n + n + extra);
+        out->n += n + extra;
+        out->p[out->n] = '\0';
         return;
     }
-    size_t extra = escape_extra(p, n);
-    buf_reserve(out, n + extra);
-    if (extra == 0)
-        memcpy(out->p + out->n, p, n);
-    else
-        escape_backwards(p, n, out->p + out->n + n + extra);
-    out->n += n + extra;
+    /* one pass: strcspn (vectorised in glibc) jumps to the next character to escape, and
+     * there is room for the worst case, every byte becoming "&quot;" */
+    buf_reserve(out, 6 * n);
+    char *w = out->p + out->n;
+    const char *r = p, *end = p + n;
+    for (;;) {
+        size_t run = strcspn(r, "&<>\"'");
+        memcpy(w, r, run);
+        w += run;
+        r += run;
+        if (r >= end) break;
+        switch (*r) {
+        case '&':
+            memcpy(w, "&amp;", 5), w += 5;
+            break;
+        case '<':
+            memcpy(w, "&lt;", 4), w += 4;
+            break;
+        case '>':
+            memcpy(w, "&gt;", 4), w += 4;
+            break;
+        case '"':
+            memcpy(w, "&quot;", 6), w += 6;
+            break;
+        case '\'':
+            memcpy(w, "&#39;", 5), w += 5;
+            break;
+        default:
+            *w++ = *r; /* a NUL inside the value */
+        }
+        r++;
+    }
+    out->n = (size_t)(w - out->p);
     out->p[out->n] = '\0';
 }

@@ -11,6 +11,16 @@ set_tests_properties(conformance/mustache_spec PROPERTIES TIMEOUT 120)
 # corpus in the build folder. Any finding fails the test.
 find_program(MAILCAST_CLANG NAMES clang clang-16 clang-15 clang-14)
 if(MAILCAST_CLANG)
+  # clang links libFuzzer only when its runtime (libclang-rt-dev) is installed
+  set(MAILCAST_FUZZ_PROBE ${CMAKE_CURRENT_BINARY_DIR}/fuzz-probe.c)
+  file(WRITE ${MAILCAST_FUZZ_PROBE} "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return 0; }\n")
+  execute_process(COMMAND ${MAILCAST_CLANG} -fsanitize=fuzzer,address,undefined ${MAILCAST_FUZZ_PROBE}
+                          -o ${CMAKE_CURRENT_BINARY_DIR}/fuzz-probe
+                  RESULT_VARIABLE MAILCAST_FUZZ_PROBE_RESULT OUTPUT_QUIET ERROR_QUIET)
+endif()
+if(MAILCAST_CLANG AND NOT MAILCAST_FUZZ_PROBE_RESULT EQUAL 0)
+  add_test(NAME fuzz/template COMMAND sh -c "echo 'clang cannot link libFuzzer: install libclang-rt-dev (scripts/lib/packages.sh)' >&2; exit 1")
+elseif(MAILCAST_CLANG)
   file(GLOB MAILCAST_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/server/template/*.c)
   foreach(core buf utf8 utf8_case alloc arena error str)
     list(APPEND MAILCAST_FUZZ_SOURCES ${CMAKE_SOURCE_DIR}/server/core/${core}.c)
