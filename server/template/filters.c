@@ -478,7 +478,11 @@ int tpl_filters_apply(const tpl_node *node, const json_t *v, buf_t *out, size_t 
     for (uint16_t i = 0; i < node->filter_count; i++) {
         const tpl_filter *f = &node->filters[i];
         if (f->kind == FILTER_DEFAULT) {
-            if (is_text ? out->n == base : !tpl_truthy(v)) {
+            /* as in Liquid, 0 is a real value here: only "nothing" is replaced */
+            bool nothing = !v || json_is_null(v) || json_is_false(v) ||
+                           (json_is_string(v) && json_string_length(v) == 0) ||
+                           (json_is_array(v) && json_array_size(v) == 0);
+            if (is_text ? out->n == base : nothing) {
                 replace_tail(out, base, f->text.p, f->text.n);
                 is_text = true;
             }

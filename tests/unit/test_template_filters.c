@@ -12,6 +12,18 @@ static void default_fills_in_an_empty_string(void **state)
                    "Hi friend!");
 }
 
+static void default_keeps_zero_and_true(void **state)
+{
+    assert_renders("{{ n | default: \"none\" }} {{ b | default: \"no\" }}",
+                   "{\"n\": 0, \"b\": true}", "0 true");
+}
+
+static void default_replaces_null_false_and_an_empty_list(void **state)
+{
+    assert_renders("{{ a | default: \"x\" }}{{ b | default: \"y\" }}{{ c | default: \"z\" }}",
+                   "{\"a\": null, \"b\": false, \"c\": []}", "xyz");
+}
+
 static void default_keeps_a_present_value(void **state)
 {
     assert_renders("Hi {{ first_name | default: \"friend\" }}!", "{\"first_name\": \"Ana\"}",
@@ -148,6 +160,8 @@ int main(void)
         cmocka_unit_test(default_fills_in_a_missing_value),
         cmocka_unit_test(default_fills_in_an_empty_string),
         cmocka_unit_test(default_keeps_a_present_value),
+        cmocka_unit_test(default_keeps_zero_and_true),
+        cmocka_unit_test(default_replaces_null_false_and_an_empty_list),
         cmocka_unit_test(upper_maps_latin_cyrillic_and_greek),
         cmocka_unit_test(lower_maps_latin_cyrillic_and_greek),
         cmocka_unit_test(capitalize_uppers_the_first_letter_and_lowers_the_rest),
