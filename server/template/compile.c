@@ -10,7 +10,10 @@
 #include "core/utf8.h"
 #include "template/template_internal.h"
 
-#define MAX_NODES (4u * 1024 * 1024)
+/* Parents and blocks are expanded at compile time; these bound the work a hostile template
+ * can ask for (the expansion depth is bounded by TEMPLATE_MAX_EXPANSION_DEPTH). */
+#define MAX_NODES      (1024u * 1024)
+#define MAX_EXPANSIONS 100000u
 
 /* An argument passed to a parent: the text of a block, with the delimiters it was written
  * with. The list runs from the innermost parent outwards; the outermost argument wins. */
@@ -29,6 +32,7 @@ typedef struct {
     const template_loader *loader;
     mc_error *err;
     size_t total_nodes;
+    size_t expansions;
     bool dynamic;
     uint32_t partial_cap;
     buf_t scratch;
@@ -119,6 +123,10 @@ static int emit_text(compiler *c, node_vec *v, const unit_text *u, const tpl_tok
                          "parents and blocks nest deeper than %u levels at '%.*s' (does a "
                          "parent include itself?)",
                          TEMPLATE_MAX_EXPANSION_DEPTH, (int)t->name.n, t->name.p);
+    if (++c->expansions > MAX_EXPANSIONS)
+        return tpl_error(c->err, "template_limit", u->origin, t->line, t->column,
+                         "parents and blocks are expanded more than %u times in all",
+                         MAX_EXPANSIONS);
     tpl_tokens toks;
     if (tpl_scan(&c->t->arena, text, open, close, u->markers, origin, &toks, c->err) < 0) return -1;
     unit_text inner = {text, &toks, origin, u->markers};
@@ -360,7 +368,7 @@ int template_compile(str_t text, const template_loader *loader, template_t **out
     *out = NULL;
     template_t *t = xcalloc(1, sizeof *t);
     t->arena = ARENA_INIT;
-    compiler c = {t, loader, err, 0, false, 0, BUF_INIT};
+    compiler c = {t, loader, err, 0, 0, false, 0, BUF_INIT};
     str_t src = {arena_strndup(&t->arena, text.p ? text.p : "", text.n), text.n};
     tpl_origin origin = {NULL, {"", 0}};
     int rc = compile_unit(&c, src, false, &origin, &t->nodes, &t->count);
@@ -368,9 +376,13 @@ int template_compile(str_t text, const template_loader *loader, template_t **out
     bool listed = false;
     for (uint32_t i = 0; rc == 0; i++) {
         if (i == t->partial_count) {
-            if (!c.dynamic || listed || !loader || !loader->list) break;
+            if (!c.dynamic || listed) break;
             listed = true;
-            loader->list(loader->ctx, add_listed, &c);
+            /* a dynamic name may pick any partial: compile all the loader lists, and those
+             * loaded so far only as parents */
+            for (uint32_t k = 0; k < t->partial_count; k++)
+                t->partials[k].wanted = true;
+            if (loader && loader->list) loader->list(loader->ctx, add_listed, &c);
             i = 0;
             if (t->partial_count == 0) break;
         }

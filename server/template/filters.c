@@ -355,7 +355,7 @@ static int parse_iso8601(const char *s, size_t n, struct tm *tm)
     if (month < 1 || month > 12 || day < 1) return -1;
     if (day > month_days[month - 1] + (month == 2 && leap(year))) return -1;
     long offset = 0;
-    bool zone = false, utc = false;
+    bool utc = false;
     if (at < n && (s[at] == 'T' || s[at] == 't' || s[at] == ' ')) {
         at++;
         if (read_digits(s, n, &at, 2, &hour) || at >= n || s[at++] != ':' ||
@@ -375,7 +375,7 @@ static int parse_iso8601(const char *s, size_t n, struct tm *tm)
         if (hour > 23 || minute > 59 || second > 60) return -1;
         if (at < n && (s[at] == 'Z' || s[at] == 'z')) {
             at++;
-            zone = utc = true;
+            utc = true;
         } else if (at < n && (s[at] == '+' || s[at] == '-')) {
             int sign = s[at++] == '-' ? -1 : 1, oh, om = 0;
             if (read_digits(s, n, &at, 2, &oh)) return -1;
@@ -383,7 +383,6 @@ static int parse_iso8601(const char *s, size_t n, struct tm *tm)
             if (at < n && read_digits(s, n, &at, 2, &om)) return -1;
             if (oh > 23 || om > 59) return -1;
             offset = sign * (oh * 3600L + om * 60L);
-            zone = true;
         }
     }
     if (at != n) return -1;
@@ -397,7 +396,7 @@ static int parse_iso8601(const char *s, size_t n, struct tm *tm)
     tm->tm_wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
     tm->tm_yday = (int)(days - days_from_civil(year, 1, 1));
     tm->tm_gmtoff = offset;
-    tm->tm_zone = utc ? "UTC" : zone ? "" : "";
+    tm->tm_zone = utc ? "UTC" : "";
     return 0;
 }
 

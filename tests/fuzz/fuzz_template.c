@@ -61,8 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         template_limits limits = {.max_output = 1 << 20, .max_depth = 50};
         buf_t out = BUF_INIT;
         buf_append(&out, "x", 1);
-        if (template_render(t, context, &out, &limits, &err) < 0 &&
-            (out.n != 1 || !err.message[0]))
+        if (template_render(t, context, &out, &limits, &err) < 0 && (out.n != 1 || !err.message[0]))
             abort();
         buf_free(&out);
         template_free(t);
