@@ -265,53 +265,21 @@ static void apply_urlencode(buf_t *out, size_t base)
 /* JSON string encoding of out[base..] */
 static void apply_json_text(buf_t *out, size_t base)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t len = out->n - base;
     buf_reserve(out, 6 * len + 2);
     size_t from = out->n;
-    char *w = out->p + from;
-    const char *r = out->p + base;
-    *w++ = '"';
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)r[i];
-        if (c == '"' || c == '\\') {
-            *w++ = '\\';
-            *w++ = (char)c;
-        } else if (c == '\n') {
-            *w++ = '\\';
-            *w++ = 'n';
-        } else if (c == '\r') {
-            *w++ = '\\';
-            *w++ = 'r';
-        } else if (c == '\t') {
-            *w++ = '\\';
-            *w++ = 't';
-        } else if (c < 0x20) {
-            memcpy(w, "\\u00", 4);
-            w[4] = hex[c >> 4];
-            w[5] = hex[c & 15];
-            w += 6;
-        } else {
-            *w++ = (char)c;
-        }
-    }
-    *w++ = '"';
-    out->n = (size_t)(w - out->p);
+    char *end = tpl_json_string_into(out->p + from, out->p + base, len);
+    out->n = (size_t)(end - out->p);
     move_down(out, base, from);
 }
 
 static void apply_json_value(buf_t *out, size_t base, const json_t *v)
 {
     out->n = base;
-    if (!v) {
+    if (v)
+        tpl_append_json(out, v);
+    else
         buf_append(out, "null", 4);
-        return;
-    }
-    size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-    buf_reserve(out, need);
-    size_t got = json_dumpb(v, out->p + out->n, need, JSON_COMPACT | JSON_ENCODE_ANY);
-    out->n += got <= need ? got : 0;
-    out->p[out->n] = '\0';
 }
 
 static int read_digits(const char *s, size_t n, size_t *at, size_t count, int *value)

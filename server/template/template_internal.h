@@ -139,6 +139,10 @@ bool tpl_truthy(const json_t *v);
 /* appends the text of a scalar (strings as they are, numbers as JavaScript prints them,
  * booleans as true/false, null as nothing; arrays and objects as compact JSON) */
 void tpl_append_value(buf_t *out, const json_t *v);
+/* appends the compact JSON text of v (nothing is allocated besides out's growth) */
+void tpl_append_json(buf_t *out, const json_t *v);
+/* writes r[0..n) as a quoted JSON string at w (room for 6 * n + 2 bytes); returns the end */
+char *tpl_json_string_into(char *w, const char *r, size_t n);
 /* appends p[0..n) HTML-escaped (& < > " '); p[n] must be readable (jansson strings end
  * with a NUL, which enables a fast path) */
 void tpl_append_escaped(buf_t *out, const char *p, size_t n);

@@ -92,14 +92,101 @@ void tpl_append_value(buf_t *out, const json_t *v)
         break;
     case JSON_NULL:
         break;
-    default: {
-        size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-        buf_reserve(out, need);
-        size_t got = json_dumpb(v, out->p + out->n, need, JSON_COMPACT | JSON_ENCODE_ANY);
-        out->n += got <= need ? got : 0;
-        out->p[out->n] = '\0';
+    default:
+        tpl_append_json(out, v);
         break;
     }
+}
+
+char *tpl_json_string_into(char *w, const char *r, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    *w++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)r[i];
+        if (c == '"' || c == '\\') {
+            *w++ = '\\';
+            *w++ = (char)c;
+        } else if (c == '\n') {
+            *w++ = '\\';
+            *w++ = 'n';
+        } else if (c == '\r') {
+            *w++ = '\\';
+            *w++ = 'r';
+        } else if (c == '\t') {
+            *w++ = '\\';
+            *w++ = 't';
+        } else if (c < 0x20) {
+            memcpy(w, "\\u00", 4);
+            w[4] = hex[c >> 4];
+            w[5] = hex[c & 15];
+            w += 6;
+        } else {
+            *w++ = (char)c;
+        }
+    }
+    *w++ = '"';
+    return w;
+}
+
+static void append_json_string(buf_t *out, const char *p, size_t n)
+{
+    buf_reserve(out, 6 * n + 2);
+    char *end = tpl_json_string_into(out->p + out->n, p, n);
+    out->n = (size_t)(end - out->p);
+    out->p[out->n] = '\0';
+}
+
+/* Our own serializer rather than json_dumpb(), which allocates (it tracks the containers
+ * it is inside of): rendering allocates nothing but the output. Keys keep their order. */
+void tpl_append_json(buf_t *out, const json_t *v)
+{
+    char tmp[64];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *value;
+        bool first = true;
+        buf_putc(out, '{');
+        json_object_foreach((json_t *)v, key, value)
+        {
+            if (!first) buf_putc(out, ',');
+            first = false;
+            append_json_string(out, key, json_object_iter_key_len(json_object_key_to_iter(key)));
+            buf_putc(out, ':');
+            tpl_append_json(out, value);
+        }
+        buf_putc(out, '}');
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        buf_putc(out, '[');
+        for (size_t i = 0; i < n; i++) {
+            if (i) buf_putc(out, ',');
+            tpl_append_json(out, json_array_get(v, i));
+        }
+        buf_putc(out, ']');
+        break;
+    }
+    case JSON_STRING:
+        append_json_string(out, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        buf_append(out, tmp, format_integer(json_integer_value(v), tmp));
+        break;
+    case JSON_REAL:
+        buf_append(out, tmp, format_real(json_real_value(v), tmp, sizeof tmp));
+        break;
+    case JSON_TRUE:
+        buf_append(out, "true", 4);
+        break;
+    case JSON_FALSE:
+        buf_append(out, "false", 5);
+        break;
+    default:
+        buf_append(out, "null", 4);
+        break;
     }
 }
 
