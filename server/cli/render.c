@@ -146,6 +146,10 @@ int cli_render(int argc, char **argv)
     if (data_file) {
         json_error_t jerr;
         data = json_load_file(data_file, JSON_REJECT_DUPLICATES, &jerr);
+        /* integers beyond 64 bits: read every number as a double then, as JavaScript does */
+        if (!data && strstr(jerr.text, "too big"))
+            data =
+                json_load_file(data_file, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
         if (!data) {
             fprintf(stderr, "mailcast render: %s:%d:%d: %s\n", data_file, jerr.line, jerr.column,
                     jerr.text);

@@ -324,7 +324,13 @@ static void finish_line(str_t src, line_items *line, size_t line_start, size_t l
      * lines made only of parent and block tags ({{<layout}}{{$body}}). */
     if (tags == 0 || (tags > 1 && !only_inheritance)) standalone = false;
     if (!standalone) {
-        if (markers) {
+        /* an empty line stays empty: indenting it would only add trailing white space */
+        const tpl_token *only = line->count == 1 ? &line->items[0] : NULL;
+        bool empty = only && only->kind == TOK_TEXT &&
+                     ((only->end - only->start == 1 && src.p[only->start] == '\n') ||
+                      (only->end - only->start == 2 && src.p[only->start] == '\r' &&
+                       src.p[only->start + 1] == '\n'));
+        if (markers && !empty) {
             tpl_token *t = push_token(out);
             t->kind = TOK_INDENT;
             t->start = t->end = line_start;

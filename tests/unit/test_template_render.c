@@ -50,6 +50,13 @@ static void dynamic_partials_resolve_at_render_time(void **state)
     assert_string_equal(o.text, "<h1>Hi</h1><p>x</p>");
 }
 
+static void an_indented_partial_leaves_empty_lines_empty(void **state)
+{
+    outcome o = run("|\n  {{>p}}\n|", "{}", "{\"p\": \"1\\n\\n2\\n\"}");
+    assert_int_equal(o.render_rc, 0);
+    assert_string_equal(o.text, "|\n  1\n\n  2\n|");
+}
+
 static void output_beyond_the_limit_is_an_error_and_leaves_nothing(void **state)
 {
     template_limits limits = {.max_output = 10};
@@ -164,6 +171,7 @@ int main(void)
         cmocka_unit_test(dotted_names_and_the_context_stack),
         cmocka_unit_test(utf8_text_passes_through_unchanged),
         cmocka_unit_test(dynamic_partials_resolve_at_render_time),
+        cmocka_unit_test(an_indented_partial_leaves_empty_lines_empty),
         cmocka_unit_test(output_beyond_the_limit_is_an_error_and_leaves_nothing),
         cmocka_unit_test(recursion_beyond_the_depth_limit_is_an_error),
         cmocka_unit_test(a_failed_render_leaves_the_buffer_as_it_was),
