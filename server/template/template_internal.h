@@ -136,8 +136,9 @@ str_t tpl_indent(arena_t *arena, str_t src, str_t prefix);
 
 /* the spec's and mustache.js's truthiness: missing, null, false, "", 0 and [] are false */
 bool tpl_truthy(const json_t *v);
-/* appends the text of a scalar (strings as they are, numbers as JavaScript prints them,
- * booleans as true/false, null as nothing; arrays and objects as compact JSON) */
+/* appends the text of a value: strings as they are, numbers as JavaScript prints them,
+ * booleans as true/false, null as nothing, lists as their items joined by commas (as
+ * JavaScript does), objects as compact JSON */
 void tpl_append_value(buf_t *out, const json_t *v);
 /* appends the compact JSON text of v (nothing is allocated besides out's growth) */
 void tpl_append_json(buf_t *out, const json_t *v);

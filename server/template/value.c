@@ -92,6 +92,13 @@ void tpl_append_value(buf_t *out, const json_t *v)
         break;
     case JSON_NULL:
         break;
+    case JSON_ARRAY:
+        /* as JavaScript prints a list: its items joined by commas ([] prints nothing) */
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i) buf_putc(out, ',');
+            tpl_append_value(out, json_array_get(v, i));
+        }
+        break;
     default:
         tpl_append_json(out, v);
         break;

@@ -21,6 +21,13 @@ static void numbers_print_like_javascript(void **state)
                    "1.5 85 2 0.1 -1e-7");
 }
 
+static void lists_print_their_items_joined_by_commas(void **state)
+{
+    assert_renders("[{{l}}] [{{e}}] {{{o}}}",
+                   "{\"l\": [\"a\", 1, [2, 3]], \"e\": [], \"o\": {\"k\": [1]}}",
+                   "[a,1,2,3] [] {\"k\":[1]}");
+}
+
 static void empty_strings_and_zero_are_false_in_sections(void **state)
 {
     assert_renders("{{#a}}A{{/a}}{{^a}}!A{{/a}} {{#z}}Z{{/z}}{{^z}}!Z{{/z}}",
@@ -167,6 +174,7 @@ int main(void)
         cmocka_unit_test(double_braces_escape_the_five_html_characters),
         cmocka_unit_test(triple_braces_and_ampersand_do_not_escape),
         cmocka_unit_test(numbers_print_like_javascript),
+        cmocka_unit_test(lists_print_their_items_joined_by_commas),
         cmocka_unit_test(empty_strings_and_zero_are_false_in_sections),
         cmocka_unit_test(dotted_names_and_the_context_stack),
         cmocka_unit_test(utf8_text_passes_through_unchanged),
