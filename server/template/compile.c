@@ -33,6 +33,7 @@ typedef struct {
     mc_error *err;
     size_t total_nodes;
     size_t expansions;
+    unsigned nesting; /* sections and expansions open right now: the recursion of emit() */
     bool dynamic;
     uint32_t partial_cap;
     buf_t scratch;
@@ -130,7 +131,12 @@ static int emit_text(compiler *c, node_vec *v, const unit_text *u, const tpl_tok
     tpl_tokens toks;
     if (tpl_scan(&c->t->arena, text, open, close, u->markers, origin, &toks, c->err) < 0) return -1;
     unit_text inner = {text, &toks, origin, u->markers};
-    int rc = emit(c, v, &inner, 0, toks.count, env, depth + 1);
+    int rc = ++c->nesting > TEMPLATE_MAX_NESTING
+                 ? tpl_error(c->err, "template_limit", u->origin, t->line, t->column,
+                             "sections, parents and blocks nest deeper than %u levels",
+                             TEMPLATE_MAX_NESTING)
+                 : emit(c, v, &inner, 0, toks.count, env, depth + 1);
+    c->nesting--;
     free(toks.items);
     return rc;
 }
@@ -226,7 +232,12 @@ static int emit(compiler *c, node_vec *v, const unit_text *u, uint32_t from, uin
             n->name = t->path;
             n->line = t->line;
             n->column = t->column;
+            if (++c->nesting > TEMPLATE_MAX_NESTING)
+                return tpl_error(c->err, "template_limit", u->origin, t->line, t->column,
+                                 "sections, parents and blocks nest deeper than %u levels",
+                                 TEMPLATE_MAX_NESTING);
             if (emit(c, v, u, i + 1, t->match, env, depth) < 0) return -1;
+            c->nesting--;
             v->items[at].end = v->count;
             i = t->match;
             break;
@@ -368,7 +379,7 @@ int template_compile(str_t text, const template_loader *loader, template_t **out
     *out = NULL;
     template_t *t = xcalloc(1, sizeof *t);
     t->arena = ARENA_INIT;
-    compiler c = {t, loader, err, 0, 0, false, 0, BUF_INIT};
+    compiler c = {t, loader, err, 0, 0, 0, false, 0, BUF_INIT};
     str_t src = {arena_strndup(&t->arena, text.p ? text.p : "", text.n), text.n};
     tpl_origin origin = {NULL, {"", 0}};
     int rc = compile_unit(&c, src, false, &origin, &t->nodes, &t->count);

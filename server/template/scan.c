@@ -422,6 +422,12 @@ static int match_sections(tpl_tokens *toks, const tpl_origin *origin, mc_error *
         tpl_token *t = &toks->items[i];
         if (t->kind != TOK_TAG) continue;
         if (t->sigil == '#' || t->sigil == '^' || t->sigil == '<' || t->sigil == '$') {
+            /* the compiler walks sections recursively: keep that recursion bounded */
+            if (depth >= TEMPLATE_MAX_NESTING) {
+                rc = tpl_error(err, "template_limit", origin, t->line, t->column,
+                               "sections nest deeper than %u levels", TEMPLATE_MAX_NESTING);
+                break;
+            }
             if (depth == cap) {
                 cap = cap ? cap * 2 : 16;
                 stack = xrealloc(stack, cap * sizeof *stack);

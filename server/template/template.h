@@ -37,6 +37,8 @@ typedef struct {
 #define TEMPLATE_DEFAULT_MAX_DEPTH  100u
 /* the context stack lives in a fixed array on the C stack, so max_depth is capped here */
 #define TEMPLATE_MAX_DEPTH_CAP 1000u
+/* nesting of sections, parents and blocks written in one template text */
+#define TEMPLATE_MAX_NESTING 1000u
 /* nesting of parents ({{<layout}}) and blocks expanded at compile time */
 #define TEMPLATE_MAX_EXPANSION_DEPTH 50u
 

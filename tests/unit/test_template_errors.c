@@ -82,6 +82,17 @@ static void a_partial_including_itself_inside_a_section_is_fine(void **state)
     assert_string_equal(o.text, "a(b())");
 }
 
+static void sections_nested_too_deep_are_an_error(void **state)
+{
+    static char text[6 * 1100 + 1];
+    for (int i = 0; i < 1100; i++)
+        memcpy(text + 6 * i, "{{#a}}", 6);
+    outcome o = run(text, NULL, NULL);
+    assert_int_equal(o.compile_rc, -1);
+    assert_string_equal(o.err.field, "1:6001");
+    assert_non_null(strstr(o.err.message, "sections nest deeper than 1000 levels"));
+}
+
 static void a_missing_partial_renders_as_nothing(void **state)
 {
     outcome o = run("[{{> nowhere}}]", "{}", "{}");
@@ -105,6 +116,7 @@ int main(void)
         cmocka_unit_test(a_parent_including_itself_stops_at_the_expansion_limit),
         cmocka_unit_test(a_partial_including_itself_outside_a_section_is_an_error),
         cmocka_unit_test(a_partial_including_itself_inside_a_section_is_fine),
+        cmocka_unit_test(sections_nested_too_deep_are_an_error),
         cmocka_unit_test(a_missing_partial_renders_as_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
