@@ -100,7 +100,7 @@ static bool split_name(arena_t *arena, str_t name, tpl_name *out)
     return true;
 }
 
-/* True when the byte at i starts a quoted string's opening quote (for finding filter '|'). */
+/* returns the first '|' outside quotes: where a filter chain starts (NULL: no filters) */
 static const char *find_pipe(str_t s)
 {
     char quote = 0;
@@ -149,11 +149,12 @@ static int read_tag(arena_t *arena, tpl_token *tok, str_t content, const tpl_ori
             i++;
         str_t first = {inner.p, i};
         str_t second = str_trim((str_t){inner.p + i, inner.n - i});
-        if (first.n == 0 || second.n == 0 || has_blank(second) || memchr(first.p, '=', first.n) ||
-            memchr(second.p, '=', second.n))
+        if (first.n == 0 || second.n == 0 || first.n > 32 || second.n > 32 || has_blank(second) ||
+            memchr(first.p, '=', first.n) || memchr(second.p, '=', second.n))
             return tpl_error(err, "template_syntax", origin, line, column,
-                             "bad delimiter change '%.*s': write two delimiters separated by a "
-                             "space, without '=' in them, as in {{=<%% %%>=}}",
+                             "bad delimiter change '%.*s': write two delimiters of at most 32 "
+                             "characters separated by a space, without '=' in them, as in "
+                             "{{=<%% %%>=}}",
                              (int)content.n, content.p);
         *open = first;
         *close = second;
