@@ -126,6 +126,39 @@ static void rendering_again_into_a_reset_buffer_does_not_grow_it(void **state)
     template_free(t);
 }
 
+static size_t json_allocations;
+
+static void *counting_malloc(size_t n)
+{
+    json_allocations++;
+    return malloc(n);
+}
+
+static void rendering_allocates_nothing_in_jansson_either(void **state)
+{
+    template_t *t;
+    mc_error err;
+    assert_int_equal(template_compile(STR_LIT("{{o}} {{{o | json}}} {{s | upper | json}} "
+                                              "{{d | date: \"%B\"}} {{m | money: \"EUR\"}} {{l}}"),
+                                      NULL, &t, &err),
+                     0);
+    json_t *ctx = json_loads("{\"o\": {\"a\": [1, {\"b\": null}]}, \"s\": \"é\", \"d\": "
+                             "\"2024-05-01\", \"m\": 1.005, \"l\": [1, [2]]}",
+                             0, NULL);
+    buf_t out = BUF_INIT;
+    buf_reserve(&out, 4096);
+    json_set_alloc_funcs(counting_malloc, free);
+    json_allocations = 0;
+    assert_int_equal(template_render(t, ctx, &out, NULL, &err), 0);
+    assert_int_equal(json_allocations, 0);
+    json_set_alloc_funcs(malloc, free);
+    assert_string_equal(buf_cstr(&out), "{&quot;a&quot;:[1,{&quot;b&quot;:null}]} "
+                                        "{\"a\":[1,{\"b\":null}]} &quot;É&quot; May 1.01 EUR 1,2");
+    buf_free(&out);
+    json_decref(ctx);
+    template_free(t);
+}
+
 typedef struct {
     const template_t *t;
     json_t *ctx;
@@ -184,6 +217,7 @@ int main(void)
         cmocka_unit_test(recursion_beyond_the_depth_limit_is_an_error),
         cmocka_unit_test(a_failed_render_leaves_the_buffer_as_it_was),
         cmocka_unit_test(rendering_again_into_a_reset_buffer_does_not_grow_it),
+        cmocka_unit_test(rendering_allocates_nothing_in_jansson_either),
         cmocka_unit_test(one_template_renders_in_many_threads_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
