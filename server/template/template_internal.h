@@ -117,7 +117,7 @@ int tpl_scan(arena_t *arena, str_t src, str_t open, str_t close, bool markers,
 int tpl_error(mc_error *err, const char *code, const tpl_origin *origin, uint32_t line,
               uint32_t column, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* ---- filters (filters.c) ---- */
+/* ---- filters (filter_parse.c) ---- */
 
 /* Parses the filter chain after the first '|' of a tag ("upper | truncate: 10").
  * On error returns -1 with a message in why[0..why_cap). Filters live in arena. */
@@ -150,7 +150,14 @@ void tpl_append_escaped(buf_t *out, const char *p, size_t n);
 /* replaces out[from..] with its HTML-escaped form, in place */
 void tpl_escape_tail(buf_t *out, size_t from);
 
-/* ---- filters at render time (filters.c) ---- */
+/* ---- filters at render time (filters.c, filter_date.c, filter_money.c) ---- */
+
+/* Formats an ISO-8601 date or date-time (value) with a strftime format into out[0..cap);
+ * returns 0 with the length in *len, or -1 when value is not such a date. */
+int tpl_format_date(str_t value, const char *format, char *out, size_t cap, size_t *len);
+/* Formats a decimal number (value, as text) with two decimals and the currency, if any, after
+ * a space ("12.50 EUR"); returns 0 with the length in *len, or -1 when value is no number. */
+int tpl_format_money(str_t value, str_t currency, char *out, size_t cap, size_t *len);
 
 /* Applies the filters of node to v, leaving the text at out[base..]. On a bad value returns
  * -1 with err filled. */
