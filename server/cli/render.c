@@ -51,12 +51,8 @@ static bool load_partial(void *ctx, str_t name, buf_t *out)
     if (!pd->dir || !safe_name(name)) return false;
     buf_t path = BUF_INIT;
     buf_appendf(&path, "%s/%.*s.mustache", pd->dir, (int)name.n, name.p);
+    /* a missing partial renders as nothing, as the specification says */
     bool found = read_file(buf_cstr(&path), out) == 0;
-    if (!found)
-        fprintf(stderr,
-                "mailcast render: warning: partial '%.*s' not found (%s); it renders as "
-                "nothing\n",
-                (int)name.n, name.p, buf_cstr(&path));
     buf_free(&path);
     return found;
 }
