@@ -165,6 +165,11 @@ static int read_tag(arena_t *arena, tpl_token *tok, str_t content, const tpl_ori
         tok->dynamic = true;
         body = str_trim((str_t){body.p + 1, body.n - 1});
     }
+    /* a parent is expanded when the template is compiled, before any data is known */
+    if (tok->sigil == '<' && body.n && body.p[0] == '*')
+        return tpl_error(err, "template_syntax", origin, line, column,
+                         "dynamic parents ({{<*name}}) are not supported: choose the layout "
+                         "with a section per layout, or a dynamic partial ({{>*name}})");
     const char *pipe = NULL;
     if (tok->sigil == 0 || tok->sigil == '&' || tok->sigil == '{') {
         pipe = find_pipe(body);

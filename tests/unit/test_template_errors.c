@@ -93,6 +93,11 @@ static void sections_nested_too_deep_are_an_error(void **state)
     assert_non_null(strstr(o.err.message, "sections nest deeper than 1000 levels"));
 }
 
+static void a_dynamic_parent_is_refused_rather_than_rendered_blank(void **state)
+{
+    assert_compile_error("x\n{{<*layout}}{{/*layout}}", "2:1", "dynamic parents");
+}
+
 static void a_missing_partial_renders_as_nothing(void **state)
 {
     outcome o = run("[{{> nowhere}}]", "{}", "{}");
@@ -117,6 +122,7 @@ int main(void)
         cmocka_unit_test(a_partial_including_itself_outside_a_section_is_an_error),
         cmocka_unit_test(a_partial_including_itself_inside_a_section_is_fine),
         cmocka_unit_test(sections_nested_too_deep_are_an_error),
+        cmocka_unit_test(a_dynamic_parent_is_refused_rather_than_rendered_blank),
         cmocka_unit_test(a_missing_partial_renders_as_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
