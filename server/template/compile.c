@@ -401,8 +401,8 @@ int template_compile(str_t text, const template_loader *loader, template_t **out
         if (!p->found || !p->wanted || p->compiled) continue;
         p->compiled = true;
         tpl_origin where = {"partial", p->name};
-        tpl_node *nodes;
-        uint32_t count;
+        tpl_node *nodes = NULL;
+        uint32_t count = 0;
         str_t source = p->source;
         rc = compile_unit(&c, source, true, &where, &nodes, &count);
         if (rc == 0) {
