@@ -12,6 +12,7 @@ static const cli_command COMMANDS[] = {
     {"user", "manage admin users: user add EMAIL (password on stdin)", cli_user},
     {"token", "manage API tokens: token create NAME", cli_token},
     {"version", "print the version", cli_version},
+    {"render", "render a template with JSON data", cli_render},
 };
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])
 

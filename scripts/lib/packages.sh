@@ -8,8 +8,11 @@ MAILCAST_BUILD_PACKAGES="gcc make libc6-dev cmake pkg-config
 # To run it: the embedded PostgreSQL cluster uses the server binaries of postgresql-15.
 MAILCAST_RUN_PACKAGES="postgresql-15 passwd util-linux"
 # To test it: unit tests, formatting, fuzzing, and the real peers the tests talk to.
-MAILCAST_TEST_PACKAGES="libcmocka-dev clang clang-format python3 python3-aiosmtpd python3-dkim
-  postfix"
+# (libclang-rt-dev holds libFuzzer, which clang only recommends)
+MAILCAST_TEST_PACKAGES="libcmocka-dev clang libclang-rt-dev clang-format python3 python3-aiosmtpd
+  python3-dkim postfix"
+# To run the benchmarks against JavaScript engines (bench/*/run).
+MAILCAST_BENCH_PACKAGES="nodejs npm"
 
 # Installs the named packages that are not installed yet (as root, with apt-get).
 mailcast_install_packages() {

@@ -1,0 +1,114 @@
+/* The templates shipped in templates/: the base layout, the sample campaign that extends it,
+ * and the system messages, rendered through the engine as mailcast will render them. */
+#include "template_support.h"
+
+static bool load_shipped(void *ctx, str_t name, buf_t *out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/templates/%.*s.mustache", MAILCAST_SOURCE_DIR, (int)name.n,
+             name.p);
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(out, chunk, n);
+    fclose(f);
+    return true;
+}
+
+/* renders templates/NAME.mustache with data (JSON text); returns a string to free() */
+static char *render_shipped(const char *name, const char *data)
+{
+    template_loader loader = {load_shipped, NULL, NULL};
+    buf_t text = BUF_INIT;
+    assert_true(load_shipped(NULL, str_from_cstr(name), &text));
+    template_t *t;
+    mc_error err;
+    if (template_compile(buf_view(&text), &loader, &t, &err) < 0)
+        fail_msg("%s: %s", name, err.message);
+    json_t *context = json_loads(data, 0, NULL);
+    assert_non_null(context);
+    buf_t out = BUF_INIT;
+    if (template_render(t, context, &out, NULL, &err) < 0) fail_msg("%s: %s", name, err.message);
+    json_decref(context);
+    template_free(t);
+    buf_free(&text);
+    return buf_detach(&out, NULL);
+}
+
+static const char *SENDER = "\"sender_name\": \"Nord & Co\", \"postal_address\": \"Kastanienallee "
+                            "12, Berlin\", \"unsubscribe_url\": \"https://m.example/u/1?a=1&b=2\"";
+
+#define assert_contains(haystack, needle)                                                          \
+    do {                                                                                           \
+        if (!strstr((haystack), (needle))) fail_msg("'%s' is missing", (needle));                  \
+    } while (0)
+
+static void the_sample_campaign_fills_the_base_layout(void **state)
+{
+    char data[1024];
+    snprintf(data, sizeof data,
+             "{%s, \"first_name\": \"zoë\", \"preheader\": \"Spring picks\", \"items\": "
+             "[{\"title\": \"Shirt <linen>\", \"url\": \"https://s.example/1\", \"price\": 49.5}]}",
+             SENDER);
+    char *html = render_shipped("campaigns/sample_newsletter", data);
+    assert_contains(html, "<!DOCTYPE html>");
+    assert_contains(html, "mso-hide:all;\">Spring picks");
+    assert_contains(html, "Hello Zoë,");
+    assert_contains(html, "Shirt &lt;linen&gt;</a> &mdash; 49.50 EUR");
+    assert_contains(html, "href=\"https://m.example/u/1?a=1&amp;b=2\"");
+    assert_contains(html, "Kastanienallee 12, Berlin");
+    assert_contains(html, "subscribed to Nord &amp; Co.");
+    free(html);
+}
+
+static void the_base_layout_has_a_footer_with_unsubscribe_link_and_postal_address(void **state)
+{
+    char data[512];
+    snprintf(data, sizeof data, "{%s}", SENDER);
+    char *html = render_shipped("layouts/base", data);
+    assert_contains(html, ">Unsubscribe</a>");
+    assert_contains(html, "<p style=\"margin:0;\">Kastanienallee 12, Berlin</p>");
+    assert_null(strstr(html, "{{"));
+    free(html);
+}
+
+static void the_optin_email_asks_to_confirm_with_its_own_footer(void **state)
+{
+    char data[1024];
+    snprintf(data, sizeof data,
+             "{%s, \"list_name\": \"Weekly news\", \"confirm_url\": \"https://m.example/c/9\"}",
+             SENDER);
+    char *html = render_shipped("system/optin_confirm", data);
+    assert_contains(html, "<title>Please confirm your subscription</title>");
+    assert_contains(html, "href=\"https://m.example/c/9\"");
+    assert_contains(html, "Hello there,");
+    assert_contains(html, "Weekly news");
+    assert_contains(html, "Kastanienallee 12, Berlin");
+    assert_null(strstr(html, ">Unsubscribe</a>"));
+    free(html);
+}
+
+static void the_unsubscribed_page_names_the_address_when_it_is_known(void **state)
+{
+    char *with = render_shipped("system/unsubscribed",
+                                "{\"email\": \"a@b.example\", \"list_name\": \"News\", "
+                                "\"sender_name\": \"Nord\", \"postal_address\": \"Berlin\"}");
+    assert_contains(with, "<strong>a@b.example</strong> will no longer receive News from Nord.");
+    char *without = render_shipped("system/unsubscribed", "{\"sender_name\": \"Nord\"}");
+    assert_contains(without, "You will no longer receive our emails from Nord.");
+    free(with);
+    free(without);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_sample_campaign_fills_the_base_layout),
+        cmocka_unit_test(the_base_layout_has_a_footer_with_unsubscribe_link_and_postal_address),
+        cmocka_unit_test(the_optin_email_asks_to_confirm_with_its_own_footer),
+        cmocka_unit_test(the_unsubscribed_page_names_the_address_when_it_is_known),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
