@@ -1,6 +1,5 @@
 /* Case mapping through glibc's towupper_l/towlower_l with a C.UTF-8 locale handle that is
  * created once (pthread_once) and never changed, so threads share it safely. */
-#define _GNU_SOURCE
 #include "core/utf8_case.h"
 
 #include <locale.h>

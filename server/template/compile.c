@@ -2,7 +2,6 @@
  * compiled once each, by name, into the template; parents and their blocks are expanded
  * here, at compile time, so that rendering only ever sees text, variables, sections and
  * partials. */
-#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,5 @@
 /* The date filter: reads ISO-8601 dates and date-times, prints them with strftime and
  * English month and day names, as written (no time zone conversion). */
-#define _GNU_SOURCE
 #include <locale.h>
 #include <pthread.h>
 #include <string.h>

@@ -1,7 +1,6 @@
 /* The scanner: turns template text into tokens (text, tags), applies the spec's
  * standalone-line rule, and matches every section with its closing tag, so that the
  * compiler sees a well-formed sequence or the scanner reports where it is not. */
-#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

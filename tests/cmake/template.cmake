@@ -29,7 +29,7 @@ elseif(MAILCAST_CLANG)
   set(MAILCAST_FUZZ_BINARY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_template)
   add_custom_command(
     OUTPUT ${MAILCAST_FUZZ_BINARY}
-    COMMAND ${MAILCAST_CLANG} -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined
+    COMMAND ${MAILCAST_CLANG} -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
             -fno-sanitize-recover=undefined -I${CMAKE_SOURCE_DIR}/server ${JANSSON_CFLAGS}
             -o ${MAILCAST_FUZZ_BINARY} ${MAILCAST_FUZZ_SOURCES} ${JANSSON_LDFLAGS} -lpthread
     DEPENDS ${MAILCAST_FUZZ_SOURCES} ${CMAKE_SOURCE_DIR}/server/template/template.h
