@@ -45,7 +45,7 @@ elseif(MAILCAST_CLANG)
                    ${MAILCAST_FUZZ_SECONDS})
   file(MAKE_DIRECTORY ${MAILCAST_FUZZ_WORK})
   set_tests_properties(fuzz/template PROPERTIES WORKING_DIRECTORY ${MAILCAST_FUZZ_WORK}
-                       TIMEOUT 300 ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0")
+                       TIMEOUT 300 COST 1000 ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0")
 else()
   message(WARNING "clang not found: the template fuzzer is not built (apt-get install clang)")
 endif()
