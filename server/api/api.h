@@ -21,5 +21,7 @@ void api_routes_register(http_router *r);
 /* http_server_options.authorize and .after for the API */
 bool api_authorize(http_request *req, const http_route *route, void *ctx);
 void api_after(http_request *req, void *ctx);
+/* http_server_options.fallback: the dashboard's files from [paths] web_dir */
+bool api_dashboard(http_request *req, void *ctx);
 
 #endif

@@ -6,6 +6,7 @@
 #include "auth/sessions.h"
 #include "auth/tokens.h"
 #include "core/secret.h"
+#include "http/static_files.h"
 
 #define DB_WAIT_MS 5000
 
@@ -129,4 +130,10 @@ int api_json_string(json_t *obj, const char *field, const char **out, mc_error *
         return mc_error_set(err, 400, "invalid_field", field, "%s must be a string", field);
     *out = json_string_value(v);
     return 0;
+}
+
+bool api_dashboard(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    return http_static_serve(req, api->app->config.web_dir);
 }

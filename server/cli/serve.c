@@ -66,9 +66,15 @@ int cli_serve(int argc, char **argv)
     http_metrics metrics;
     http_metrics_init(&metrics, router.count);
     api_context ctx = {&app, &router, &metrics};
-    http_server_options opts = {app.config.listen, app.config.threads, app.config.max_body_bytes,
-                                &router,           &metrics,           &ctx,
-                                api_authorize,     api_after};
+    http_server_options opts = {.listen = app.config.listen,
+                                .threads = app.config.threads,
+                                .max_body_bytes = app.config.max_body_bytes,
+                                .router = &router,
+                                .metrics = &metrics,
+                                .ctx = &ctx,
+                                .authorize = api_authorize,
+                                .fallback = api_dashboard,
+                                .after = api_after};
     http_server *server = http_server_start(&opts, &err);
     worker_t worker = {0};
     if (server && !no_worker && worker_start(&worker, &app, &err) < 0) {

@@ -79,6 +79,7 @@ static void dispatch(http_server *s, http_request *req)
     }
     int index = http_router_match(router, req->method, req->path, req->params, &req->param_count);
     if (index == ROUTER_NOT_FOUND) {
+        if (s->opts.fallback && s->opts.fallback(req, s->opts.ctx)) return;
         http_respond_error_with(req, 404, "not_found", "", "no such route");
         return;
     }

@@ -20,6 +20,9 @@ typedef struct {
     void *ctx; /* handed to handlers and to authorize */
     /* runs before the handler of a matched route; returns false after answering itself */
     bool (*authorize)(http_request *req, const http_route *route, void *ctx);
+    /* answers requests no route matched (the dashboard's files); returns false to let the
+     * server answer 404 */
+    bool (*fallback)(http_request *req, void *ctx);
     /* runs after the handler (or after authorize refused), to release what authorize took */
     void (*after)(http_request *req, void *ctx);
 } http_server_options;
