@@ -14,4 +14,31 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/tokens", api_tokens_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/tokens", api_tokens_create, ROUTE_API);
     http_router_add(r, "DELETE", "/api/v1/tokens/{id}", api_tokens_revoke, ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/subscribers", api_subscribers_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/subscribers", api_subscribers_create, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/subscribers/bulk", api_subscribers_bulk, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/{id}", api_subscribers_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/subscribers/{id}", api_subscribers_put, ROUTE_API);
+    http_router_add(r, "PATCH", "/api/v1/subscribers/{id}", api_subscribers_patch, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/subscribers/{id}", api_subscribers_delete, ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/lists", api_lists_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/lists", api_lists_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/lists/{id}", api_lists_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/lists/{id}", api_lists_put, ROUTE_API);
+    http_router_add(r, "PATCH", "/api/v1/lists/{id}", api_lists_patch, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/lists/{id}", api_lists_delete, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/lists/{id}/subscribers", api_lists_members_put, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/lists/{id}/subscribers", api_lists_members_delete,
+                    ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/segments", api_segments_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/segments", api_segments_create, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/segments/evaluate", api_segments_evaluate, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/segments/{id}", api_segments_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/segments/{id}", api_segments_put, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/segments/{id}", api_segments_delete, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/segments/{id}/count", api_segments_count, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/segments/{id}/preview", api_segments_preview, ROUTE_API);
 }
