@@ -50,6 +50,7 @@ void api_tokens_revoke(http_request *req, void *ctx);
 void api_subscribers_list(http_request *req, void *ctx);
 void api_subscribers_create(http_request *req, void *ctx);
 void api_subscribers_bulk(http_request *req, void *ctx);
+void api_subscribers_export(http_request *req, void *ctx);
 void api_subscribers_get(http_request *req, void *ctx);
 void api_subscribers_put(http_request *req, void *ctx);
 void api_subscribers_patch(http_request *req, void *ctx);

@@ -18,6 +18,7 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/subscribers", api_subscribers_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/subscribers", api_subscribers_create, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/subscribers/bulk", api_subscribers_bulk, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/export", api_subscribers_export, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/subscribers/{id}", api_subscribers_get, ROUTE_API);
     http_router_add(r, "PUT", "/api/v1/subscribers/{id}", api_subscribers_put, ROUTE_API);
     http_router_add(r, "PATCH", "/api/v1/subscribers/{id}", api_subscribers_patch, ROUTE_API);

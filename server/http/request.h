@@ -48,6 +48,7 @@ typedef struct http_request {
     const char *content_type;
     buf_t response;
     http_response_header *headers;
+    struct http_stream *stream; /* set by http_respond_stream(); the body comes from it */
 } http_request;
 
 /* returns a request header (case-insensitive name), borrowed, or NULL */

@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "http/stream.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -47,6 +48,7 @@ static void request_free(http_request *req)
 {
     buf_free(&req->body);
     buf_free(&req->response);
+    http_stream_discard(req->stream);
     arena_free(&req->arena);
     free(req);
 }
@@ -55,8 +57,15 @@ static enum MHD_Result send_answer(struct MHD_Connection *connection, http_reque
 {
     size_t len;
     char *body = buf_detach(&req->response, &len);
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *response;
+    if (req->stream) {
+        /* the response owns the stream from here on */
+        free(body);
+        response = http_stream_response(req->stream);
+        req->stream = NULL;
+    } else {
+        response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    }
     if (req->content_type)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
     MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
