@@ -55,6 +55,8 @@ void api_subscribers_get(http_request *req, void *ctx);
 void api_subscribers_put(http_request *req, void *ctx);
 void api_subscribers_patch(http_request *req, void *ctx);
 void api_subscribers_delete(http_request *req, void *ctx);
+void api_subscribers_person_export(http_request *req, void *ctx);
+void api_subscribers_erase(http_request *req, void *ctx);
 void api_lists_list(http_request *req, void *ctx);
 void api_lists_create(http_request *req, void *ctx);
 void api_lists_get(http_request *req, void *ctx);

@@ -23,6 +23,9 @@ void api_routes_register(http_router *r)
     http_router_add(r, "PUT", "/api/v1/subscribers/{id}", api_subscribers_put, ROUTE_API);
     http_router_add(r, "PATCH", "/api/v1/subscribers/{id}", api_subscribers_patch, ROUTE_API);
     http_router_add(r, "DELETE", "/api/v1/subscribers/{id}", api_subscribers_delete, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/{id}/export", api_subscribers_person_export,
+                    ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/subscribers/{id}/erase", api_subscribers_erase, ROUTE_API);
 
     http_router_add(r, "GET", "/api/v1/lists", api_lists_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/lists", api_lists_create, ROUTE_API);
