@@ -116,6 +116,7 @@ CREATE TABLE imports (
     rows_total   bigint NOT NULL DEFAULT 0,
     rows_done    bigint NOT NULL DEFAULT 0,
     rows_failed  bigint NOT NULL DEFAULT 0,
+    resume_row   bigint NOT NULL DEFAULT 0, -- rows up to here are merged: a restart goes on after
     failure      text,
     attempts     integer NOT NULL DEFAULT 0,
     locked_by    text,

@@ -45,4 +45,9 @@ void api_routes_register(http_router *r)
     http_router_add(r, "DELETE", "/api/v1/segments/{id}", api_segments_delete, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/segments/{id}/count", api_segments_count, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/segments/{id}/preview", api_segments_preview, ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/imports", api_imports_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/imports", api_imports_create, ROUTE_API | ROUTE_UPLOAD);
+    http_router_add(r, "GET", "/api/v1/imports/{id}", api_imports_get, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/imports/{id}/errors", api_imports_errors, ROUTE_API);
 }

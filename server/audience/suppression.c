@@ -31,6 +31,33 @@ int suppression_key(PGconn *conn, const unsigned char secret[32], const char *em
     return 0;
 }
 
+static void bytea_hex(const unsigned char *bytes, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    out[1] = 'x';
+    for (size_t i = 0; i < n; i++) {
+        out[2 + 2 * i] = hex[bytes[i] >> 4];
+        out[3 + 2 * i] = hex[bytes[i] & 15];
+    }
+    out[2 + 2 * n] = '\0';
+}
+
+void suppression_pads(const unsigned char secret[32], char ipad[SUPPRESSION_PAD_TEXT],
+                      char opad[SUPPRESSION_PAD_TEXT])
+{
+    /* HMAC (RFC 2104) with a key shorter than SHA-256's 64-byte block: zero-padded, then
+     * XORed with 0x36 (inner) and 0x5c (outer) */
+    unsigned char in[64], out[64];
+    for (int i = 0; i < 64; i++) {
+        unsigned char k = i < 32 ? secret[i] : 0;
+        in[i] = k ^ 0x36;
+        out[i] = k ^ 0x5c;
+    }
+    bytea_hex(in, 64, ipad);
+    bytea_hex(out, 64, opad);
+}
+
 int suppression_contains(PGconn *conn, const unsigned char secret[32], const char *email,
                          mc_error *err)
 {

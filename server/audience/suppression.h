@@ -10,6 +10,17 @@
 
 #define SUPPRESSION_KEY_TEXT 68 /* "\x" + 64 hex digits + NUL, as bytea input */
 
+#define SUPPRESSION_PAD_TEXT 132 /* "\x" + 128 hex digits + NUL */
+
+/* For SQL that computes keys itself (imports): the HMAC's inner and outer padded keys as bytea
+ * input, so that sha256(opad || sha256(ipad || convert_to(lower(email), 'UTF8'))) is the key
+ * suppression_key() computes. */
+void suppression_pads(const unsigned char secret[32], char ipad[SUPPRESSION_PAD_TEXT],
+                      char opad[SUPPRESSION_PAD_TEXT]);
+/* The SQL expression of a key for the text expression email, with $ipad and $opad parameters */
+#define SUPPRESSION_KEY_SQL(email, ipad, opad)                                                     \
+    "sha256(" opad "::bytea || sha256(" ipad "::bytea || convert_to(lower(" email "), 'UTF8')))"
+
 /* Computes the key of email into key (bytea hex input). lower() is PostgreSQL's, the same
  * that makes addresses unique, so "ÁNA@x.es" and "ána@x.es" share a key.
  * returns 0, or -1 with err. */

@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/stream.h"
+#include "http/upload.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -49,6 +50,7 @@ static void request_free(http_request *req)
     buf_free(&req->body);
     buf_free(&req->response);
     http_stream_discard(req->stream);
+    http_upload_free(req->upload);
     arena_free(&req->arena);
     free(req);
 }
@@ -107,6 +109,16 @@ static void dispatch(http_server *s, http_request *req)
     }
 }
 
+/* Upload routes are known before the body arrives, so that it can go to disk. */
+static bool wants_upload(http_server *s, const char *method, const char *url)
+{
+    if (!s->opts.upload_dir) return false;
+    str_t params[HTTP_MAX_PARAMS];
+    int count;
+    int index = http_router_match(s->opts.router, method, url, params, &count);
+    return index >= 0 && (s->opts.router->routes[index].flags & ROUTE_UPLOAD);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -118,10 +130,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *con_cls = request_new(connection, method, url);
         req = *con_cls;
         __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_RELAXED);
+        if (wants_upload(s, method, url)) {
+            req->upload = http_upload_new(connection, s->opts.upload_dir, s->opts.max_upload_bytes);
+            return MHD_YES;
+        }
         const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length && strtoull(length, NULL, 10) > s->opts.max_body_bytes)
             req->body_too_large = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size && req->upload) {
+        http_upload_feed(req->upload, upload_data, *upload_data_size);
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
