@@ -38,6 +38,13 @@ int api_subscriber_filter_parse(http_request *req, subscriber_filter *f, mc_erro
 /* Answers obj with status, or err when obj is NULL. Takes over obj. */
 void api_respond_object(http_request *req, int status, json_t *obj, const mc_error *err);
 
+/* Appends s to out with & < > " ' escaped for HTML. */
+void api_html_escape(buf_t *out, const char *s);
+/* Answers status with templates_dir/public/<name>: {{key}} slots get the escaped value of key in
+ * vars (key, value pairs, NULL-terminated), {{{key}}} slots the value as is. */
+void api_public_page(http_request *req, api_context *ctx, int status, const char *name,
+                     const char *const *vars);
+
 void api_healthz(http_request *req, void *ctx);
 void api_metrics(http_request *req, void *ctx);
 void api_auth_login(http_request *req, void *ctx);
@@ -77,5 +84,11 @@ void api_segments_put(http_request *req, void *ctx);
 void api_segments_delete(http_request *req, void *ctx);
 void api_segments_count(http_request *req, void *ctx);
 void api_segments_preview(http_request *req, void *ctx);
+
+void api_public_subscribe_form(http_request *req, void *ctx);
+void api_public_subscribe(http_request *req, void *ctx);
+void api_public_confirm(http_request *req, void *ctx);
+void api_public_preferences(http_request *req, void *ctx);
+void api_public_preferences_save(http_request *req, void *ctx);
 
 #endif

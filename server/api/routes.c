@@ -7,6 +7,13 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/healthz", api_healthz, 0);
     http_router_add(r, "GET", "/metrics", api_metrics, 0);
 
+    /* public pages: no login; tokens in the path are signed */
+    http_router_add(r, "GET", "/subscribe", api_public_subscribe_form, 0);
+    http_router_add(r, "POST", "/subscribe", api_public_subscribe, 0);
+    http_router_add(r, "GET", "/confirm/{token}", api_public_confirm, 0);
+    http_router_add(r, "GET", "/preferences/{token}", api_public_preferences, 0);
+    http_router_add(r, "POST", "/preferences/{token}", api_public_preferences_save, 0);
+
     http_router_add(r, "POST", "/api/v1/auth/login", api_auth_login, ROUTE_API | ROUTE_PUBLIC);
     http_router_add(r, "POST", "/api/v1/auth/logout", api_auth_logout, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/auth/me", api_auth_me, ROUTE_API);
