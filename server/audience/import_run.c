@@ -122,7 +122,7 @@ static bool take_row(run_state *st, long long row, const str_t *fields, int coun
     mc_error err;
     str_t email;
     if (email_address_check(fields[o->email_column], "email", &email, &err) < 0) {
-        snprintf(message, cap, "invalid email address: %s", err.message);
+        snprintf(message, cap, "invalid email address: %.250s", err.message);
         return false;
     }
     str_t name = o->name_column >= 0 ? str_trim(fields[o->name_column]) : STR_NULL;
@@ -222,6 +222,8 @@ static int flush(run_state *st)
     snprintf(id, sizeof id, "%lld", job->id);
     long long suppressed = 0;
     if (db_begin(conn, st->err) < 0) return -1;
+    /* the merge sorts a batch by address: in memory rather than in temporary files */
+    if (db_exec(conn, "SET LOCAL work_mem = '64MB'", 0, NULL, st->err) < 0) goto fail;
     if (st->batch_good) {
         if (copy_in(st) < 0) goto fail;
         const char *sp[] = {id, st->ipad, st->opad};

@@ -265,3 +265,9 @@ fail:
     db_rollback(conn);
     return -1;
 }
+
+int public_flows_prune(PGconn *conn, mc_error *err)
+{
+    return db_exec(conn, "DELETE FROM form_attempts WHERE attempted_at < now() - interval '1 hour'",
+                   0, NULL, err);
+}

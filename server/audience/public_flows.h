@@ -37,4 +37,7 @@ json_t *public_preferences(PGconn *conn, long long subscriber_id, mc_error *err)
 int public_preferences_save(PGconn *conn, long long subscriber_id, const char *wanted,
                             const char *remote_addr, mc_error *err);
 
+/* Forgets form attempts older than the rate limit's hour. returns 0 or -1 with err. */
+int public_flows_prune(PGconn *conn, mc_error *err);
+
 #endif

@@ -23,7 +23,7 @@ static const char *const COLUMN_SQL[] = {"s.attributes", "ev.properties"};
 
 static int fail(compiler *c, const char *member, const char *fmt, const char *detail)
 {
-    char field[200];
+    char field[260];
     if (member && c->path_len)
         snprintf(field, sizeof field, "%s.%s", c->path, member);
     else

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "audience/import.h"
+#include "audience/public_flows.h"
 #include "core/log.h"
 #include "db/query.h"
 
@@ -21,7 +22,8 @@ static void housekeeping(app_t *app)
     }
     if (db_exec(conn, "DELETE FROM sessions WHERE expires_at < now()", 0, NULL, &err) < 0 ||
         db_exec(conn, "DELETE FROM login_failures WHERE failed_at < now() - interval '1 hour'", 0,
-                NULL, &err) < 0)
+                NULL, &err) < 0 ||
+        public_flows_prune(conn, &err) < 0)
         log_warn("worker: housekeeping failed: %s", err.message);
     db_pool_release(app->pool, conn);
 }
