@@ -62,11 +62,13 @@ CREATE TABLE suppressions (
 );
 
 -- Proof of consent: when, from where and for which list a subscriber agreed (or withdrew).
--- Deleted with the subscriber: an erased person leaves no personal data behind.
+-- Deleted with the subscriber: an erased person leaves no personal data behind. list_id is
+-- not a foreign key on purpose: the record keeps naming the list after the list is deleted,
+-- and imports skip one key check per row.
 CREATE TABLE consents (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     subscriber_id bigint NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
-    list_id       bigint REFERENCES lists (id) ON DELETE SET NULL,
+    list_id       bigint,
     action        text NOT NULL CHECK (action IN ('subscribe', 'confirm', 'unsubscribe')),
     source        text NOT NULL CHECK (source IN ('api', 'form', 'import', 'preferences')),
     remote_addr   text,

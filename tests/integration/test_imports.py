@@ -193,6 +193,34 @@ class ImportOptionsTest(ImportCase):
         self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "uploads")), [])
 
 
+class LostFileTest(ImportCase):
+    def test_a_job_whose_file_is_gone_fails_with_the_reason(self):
+        # a server without the worker loop queues the job and leaves it alone
+        self.server.stop()
+        data_dir = self.server.data_dir
+        type(self).server = Server(dsn=self.dsn, data_dir=data_dir, args=("--no-worker",))
+        type(self).api = self.server.client()
+        with open(os.path.join(data_dir, "initial-admin-password")) as f:
+            self.assertEqual(self.api.login("admin@localhost", f.read().strip()).status, 200)
+        r = self.upload(b"email\nlost@example.com\n")
+        self.assertEqual(r.status, 202, r)
+        import_id = r.json()["id"]
+        time.sleep(0.5)
+        self.assertEqual(self.api.request("GET", "/api/v1/imports/%d" % import_id).json()["state"], "queued")
+        for name in os.listdir(os.path.join(data_dir, "imports")):
+            os.unlink(os.path.join(data_dir, "imports", name))
+        # the next process with a worker loop takes the job and fails it, saying why
+        self.server.stop()
+        type(self).server = Server(dsn=self.dsn, data_dir=data_dir)
+        type(self).api = self.server.client()
+        with open(os.path.join(data_dir, "initial-admin-password")) as f:
+            self.assertEqual(self.api.login("admin@localhost", f.read().strip()).status, 200)
+        job = self.wait(import_id)
+        self.assertEqual(job["state"], "failed", job)
+        self.assertIn("file", job["failure"])
+        self.assertIsNone(self.subscriber("lost@example.com"))
+
+
 class RestartTest(ImportCase):
     ROWS = 300000
 
