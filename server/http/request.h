@@ -50,6 +50,7 @@ typedef struct http_request {
     http_response_header *headers;
     struct http_stream *stream; /* set by http_respond_stream(); the body comes from it */
     struct http_upload *upload; /* the body of a ROUTE_UPLOAD route, on disk (http/upload.h) */
+    bool refused_early;         /* an upload refused before its body: the answer is ready */
 } http_request;
 
 /* returns a request header (case-insensitive name), borrowed, or NULL */

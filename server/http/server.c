@@ -109,14 +109,27 @@ static void dispatch(http_server *s, http_request *req)
     }
 }
 
-/* Upload routes are known before the body arrives, so that it can go to disk. */
-static bool wants_upload(http_server *s, const char *method, const char *url)
+/* Upload routes are known before the body arrives, so that it can go to disk. The caller is
+ * authorized first: a refused client's body is read and dropped, never written anywhere.
+ * returns true when the body is to be collected by an upload (or dropped after a refusal). */
+static bool start_upload(http_server *s, http_request *req)
 {
     if (!s->opts.upload_dir) return false;
-    str_t params[HTTP_MAX_PARAMS];
-    int count;
-    int index = http_router_match(s->opts.router, method, url, params, &count);
-    return index >= 0 && (s->opts.router->routes[index].flags & ROUTE_UPLOAD);
+    int index =
+        http_router_match(s->opts.router, req->method, req->path, req->params, &req->param_count);
+    if (index < 0 || !(s->opts.router->routes[index].flags & ROUTE_UPLOAD)) return false;
+    const http_route *route = &s->opts.router->routes[index];
+    req->route_index = index;
+    bool allowed = !s->opts.authorize || s->opts.authorize(req, route, s->opts.ctx);
+    if (s->opts.after) s->opts.after(req, s->opts.ctx);
+    if (allowed) {
+        req->answered = false; /* the handler answers once the body is in */
+        req->upload =
+            http_upload_new(req->connection, s->opts.upload_dir, s->opts.max_upload_bytes);
+    } else {
+        req->refused_early = true;
+    }
+    return true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -130,20 +143,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *con_cls = request_new(connection, method, url);
         req = *con_cls;
         __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_RELAXED);
-        if (wants_upload(s, method, url)) {
-            req->upload = http_upload_new(connection, s->opts.upload_dir, s->opts.max_upload_bytes);
-            return MHD_YES;
-        }
+        if (start_upload(s, req)) return MHD_YES;
         const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length && strtoull(length, NULL, 10) > s->opts.max_body_bytes)
             req->body_too_large = true;
         return MHD_YES;
     }
-    if (*upload_data_size && req->upload) {
-        http_upload_feed(req->upload, upload_data, *upload_data_size);
+    if (*upload_data_size && (req->upload || req->refused_early)) {
+        if (req->upload) http_upload_feed(req->upload, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (req->refused_early) {
+        req->refused_early = false;
+        return send_answer(connection, req);
     }
     if (*upload_data_size) {
         if (!req->body_too_large) {

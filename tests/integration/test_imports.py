@@ -193,6 +193,24 @@ class ImportOptionsTest(ImportCase):
         self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "uploads")), [])
 
 
+class UploadAuthorizationTest(ImportCase):
+    def test_an_anonymous_upload_is_refused_before_anything_is_written(self):
+        body, headers = multipart(b"email\n" + b"someone@example.com\n" * 50000)
+        anonymous = self.server.client()
+        r = anonymous.request("POST", "/api/v1/imports", raw=body, headers=headers)
+        self.assert_error(r, 401, code="unauthorized")
+        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "uploads")), [])
+        self.assertEqual(self.psql("SELECT count(*) FROM imports"), "0")
+
+    def test_a_session_without_the_csrf_token_cannot_upload(self):
+        body, headers = multipart(b"email\nx@example.com\n")
+        c = self.server.client()
+        c.cookie = self.api.cookie
+        r = c.request("POST", "/api/v1/imports", raw=body, headers=headers)
+        self.assert_error(r, 403, code="csrf_failed")
+        self.assertEqual(self.psql("SELECT count(*) FROM imports"), "0")
+
+
 class LostFileTest(ImportCase):
     def test_a_job_whose_file_is_gone_fails_with_the_reason(self):
         # a server without the worker loop queues the job and leaves it alone
