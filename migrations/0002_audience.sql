@@ -173,3 +173,7 @@ EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
     RETURN NULL;
 END
 $$;
+
+-- Merges JSON objects in the aggregate's order, later keys winning (the || operator as an
+-- aggregate): imports fold the rows of one address this way.
+CREATE AGGREGATE mc_jsonb_merge(jsonb) (SFUNC = jsonb_concat, STYPE = jsonb, INITCOND = '{}');

@@ -188,9 +188,18 @@ static const char *const SUPPRESSED_SQL =
               " SELECT $1, row_number, 'the address was erased or suppressed' FROM gone"
               " ON CONFLICT DO NOTHING";
 
-#define MERGE_HEAD                                                                                 \
+/* Rows apply in file order, as if merged one by one: with upsert, an address seen twice in a
+ * batch takes the last non-empty name and every row's attributes, later ones winning; with
+ * skip_existing, its first row creates the subscriber and the others are skipped. */
+#define MERGE_SRC_UPSERT                                                                           \
+    "WITH src AS (SELECT (array_agg(email ORDER BY row_number DESC))[1] AS email,"                 \
+    " COALESCE((array_agg(name ORDER BY row_number DESC) FILTER (WHERE name <> ''))[1], '')"       \
+    " AS name, mc_jsonb_merge(attributes ORDER BY row_number) AS attributes"                       \
+    " FROM import_staging GROUP BY lower(email)),"
+#define MERGE_SRC_SKIP                                                                             \
     "WITH src AS (SELECT DISTINCT ON (lower(email)) email, name, attributes FROM import_staging"   \
-    " ORDER BY lower(email), row_number DESC),"                                                    \
+    " ORDER BY lower(email), row_number),"
+#define MERGE_HEAD                                                                                 \
     " up AS (INSERT INTO subscribers AS s (email, name, attributes)"                               \
     " SELECT email, name, attributes FROM src ON CONFLICT ((lower(email))) "
 #define MERGE_TAIL                                                                                 \
@@ -206,11 +215,11 @@ static const char *const SUPPRESSED_SQL =
     "  ELSE 'subscribe' END, 'import' FROM added)"                                                 \
     " SELECT count(*) FROM up"
 
-static const char *const MERGE_UPSERT_SQL =
-    MERGE_HEAD "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"
-               " ELSE s.name END, attributes = s.attributes || EXCLUDED.attributes,"
-               " updated_at = now()" MERGE_TAIL;
-static const char *const MERGE_SKIP_SQL = MERGE_HEAD "DO NOTHING" MERGE_TAIL;
+static const char *const MERGE_UPSERT_SQL = MERGE_SRC_UPSERT MERGE_HEAD
+    "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"
+    " ELSE s.name END, attributes = s.attributes || EXCLUDED.attributes,"
+    " updated_at = now()" MERGE_TAIL;
+static const char *const MERGE_SKIP_SQL = MERGE_SRC_SKIP MERGE_HEAD "DO NOTHING" MERGE_TAIL;
 
 /* Commits the batch: rows, errors and progress in one transaction. */
 static int flush(run_state *st)

@@ -111,10 +111,10 @@ class MixedFileTest(ImportCase):
         self.assertIn("fields", errors[8])
         self.assertIn("number", errors[9])
 
-    def test_good_rows_land_with_typed_attributes_and_the_last_duplicate_wins(self):
+    def test_good_rows_land_with_typed_attributes_and_later_rows_of_an_address_win(self):
         ana = self.subscriber("ana@example.com")
         self.assertEqual(ana["name"], "Ana María")
-        self.assertEqual(ana["attributes"], {"age": 31})
+        self.assertEqual(ana["attributes"], {"age": 31, "signup": "2024-01-15", "vip": True, "city": "Sevilla"})
         vip = self.subscriber('"quoted, name"@example.com')
         self.assertEqual(vip["attributes"], {"age": 9, "signup": "2024-02-02", "vip": True, "city": "Jerez, Cádiz"})
         ivan = self.subscriber("иван@почта.рф")
@@ -160,6 +160,14 @@ class ImportOptionsTest(ImportCase):
         self.run_import(b"email,name,a\nEXISTS@example.com,After,2\n", {"mode": "upsert"})
         s = self.api.request("GET", "/api/v1/subscribers/%d" % existing["id"]).json()
         self.assertEqual((s["name"], s["attributes"]), ("After", {"a": "2", "keep": "k"}))
+
+    def test_rows_of_one_address_apply_in_file_order_in_both_modes(self):
+        data = b"email,name,a,b\ntwice@example.com,First,1,x\nTWICE@example.com,,2,\n"
+        self.run_import(data, {"mode": "upsert"})
+        s = self.subscriber("twice@example.com")
+        self.assertEqual((s["email"], s["name"], s["attributes"]), ("TWICE@example.com", "First", {"a": "2", "b": "x"}))
+        self.run_import(b"email,name\nonce@example.com,First\nonce@example.com,Second\n", {"mode": "skip_existing"})
+        self.assertEqual(self.subscriber("once@example.com")["name"], "First")
 
     def test_an_import_never_resubscribes_an_unsubscribed_member(self):
         l = self.create_list("Keep status")
