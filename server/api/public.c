@@ -132,7 +132,7 @@ static bool token_param(http_request *req, api_context *ctx, char purpose, long 
     char token[PUBLIC_TOKEN_MAX];
     str_t p = req->param_count ? req->params[0] : STR_NULL;
     int rc = TOKEN_FORGED;
-    if (p.n < sizeof token) {
+    if (p.p && p.n < sizeof token) {
         memcpy(token, p.p, p.n);
         token[p.n] = '\0';
         rc = public_token_check(ctx->app->secret, token, purpose, time(NULL), subscriber, ref);

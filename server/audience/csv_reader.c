@@ -101,10 +101,7 @@ int csv_read(FILE *f, csv_record_fn on_record, csv_bad_row_fn on_bad_row, void *
         while (pos < n && !r->stop) {
             if (skipping) {
                 char *lf = memchr(chunk + pos, '\n', n - pos);
-                if (!lf) {
-                    pos = n;
-                    break;
-                }
+                if (!lf) break; /* the rest of this chunk belongs to the bad row */
                 pos = (size_t)(lf - chunk) + 1;
                 skipping = false;
                 continue;
@@ -121,7 +118,7 @@ int csv_read(FILE *f, csv_record_fn on_record, csv_bad_row_fn on_bad_row, void *
                 continue;
             }
             pos += piece;
-            if (r->parser.entry_pos > CSV_FIELD_MAX || r->data.n > 4 * CSV_FIELD_MAX)
+            if (r->parser.entry_pos > CSV_FIELD_MAX || r->data.n > 4 * (size_t)CSV_FIELD_MAX)
                 bad_row(r, "a field is longer than 1 MiB", &skipping);
         }
     }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAC_BYTES 16
+#define MAC_BYTES ((size_t)16)
 
 static void mac_hex(const unsigned char secret[32], const char *payload, size_t n, char out[33])
 {
@@ -19,9 +19,9 @@ static void mac_hex(const unsigned char secret[32], const char *payload, size_t 
     unsigned int mac_len = sizeof mac;
     HMAC(EVP_sha256(), secret, 32, (const unsigned char *)message, (size_t)len, mac, &mac_len);
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < MAC_BYTES; i++) {
-        out[2 * i] = hex[mac[i] >> 4];
-        out[2 * i + 1] = hex[mac[i] & 15];
+    for (size_t i = 0; i < MAC_BYTES; i++) {
+        out[i * 2] = hex[mac[i] >> 4];
+        out[i * 2 + 1] = hex[mac[i] & 15];
     }
     out[2 * MAC_BYTES] = '\0';
 }

@@ -209,7 +209,7 @@ static int compile_ordered(compiler *c, op_kind op, json_t *value, const char *e
                            const char *expr_date, bool allow_number)
 {
     char a[64], b[64];
-    ordered_kind ka, kb;
+    ordered_kind ka = VALUE_NUMBER, kb = VALUE_NUMBER;
     if (op == OP_BETWEEN) {
         if (!json_is_array(value) || json_array_size(value) != 2)
             return fail(c, "value", "between needs [low, high]%s", NULL);
@@ -401,7 +401,7 @@ static int compile_field(compiler *c, json_t *node)
     json_t *field = json_object_get(node, "field");
     if (!json_is_string(field)) return fail(c, "field", "field must be a string%s", NULL);
     const char *name = json_string_value(field);
-    op_kind op;
+    op_kind op = OP_EQ;
     if (read_op(c, node, &op) < 0) return -1;
     json_t *value = json_object_get(node, "value");
     if (!value && op != OP_EXISTS) return fail(c, "value", "value is required%s", NULL);
@@ -532,7 +532,7 @@ static int compile_event_where(compiler *c, json_t *where)
         static const char *const members[] = {"field", "op", "value", NULL};
         int rc = 0;
         json_t *field = json_is_object(cond) ? json_object_get(cond, "field") : NULL;
-        op_kind op;
+        op_kind op = OP_EQ;
         if (!json_is_object(cond))
             rc = fail(c, NULL, "a condition must be an object%s", NULL);
         else if (check_members(c, cond, members) < 0 || read_op(c, cond, &op) < 0)
