@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include "api/api.h"
+#include "audience/subscribers.h"
 #include "http/request.h"
 
 /* returns the request's database connection (taken on first use, given back after the
@@ -23,6 +24,27 @@ int api_page_parse(http_request *req, api_page *page, mc_error *err);
  * -1 with a 400 naming the field. */
 int api_json_string(json_t *obj, const char *field, const char **out, mc_error *err);
 
+/* Fills origin for a change made through the API by this request (consent source "api"). */
+void api_audience_origin(http_request *req, api_context *ctx, audience_origin *origin);
+/* Answers err; a 409 with existing_id > 0 adds "id" to the error object so clients can go on
+ * with the subscriber that holds the address. */
+void api_respond_error_with_id(http_request *req, const mc_error *err, long long existing_id);
+/* Parses the JSON body and takes the request's connection. returns the connection with *body
+ * (caller frees with json_decref()), or NULL after answering. */
+PGconn *api_body_and_db(http_request *req, api_context *ctx, json_t **body);
+/* Reads the subscriber filters of the query string (query, list, list_status, status,
+ * segment). returns 0 or -1 with a 400 in err. */
+int api_subscriber_filter_parse(http_request *req, subscriber_filter *f, mc_error *err);
+/* Answers obj with status, or err when obj is NULL. Takes over obj. */
+void api_respond_object(http_request *req, int status, json_t *obj, const mc_error *err);
+
+/* Appends s to out with & < > " ' escaped for HTML. */
+void api_html_escape(buf_t *out, const char *s);
+/* Answers status with templates_dir/public/<name>: {{key}} slots get the escaped value of key in
+ * vars (key, value pairs, NULL-terminated), {{{key}}} slots the value as is. */
+void api_public_page(http_request *req, api_context *ctx, int status, const char *name,
+                     const char *const *vars);
+
 void api_healthz(http_request *req, void *ctx);
 void api_metrics(http_request *req, void *ctx);
 void api_auth_login(http_request *req, void *ctx);
@@ -31,5 +53,42 @@ void api_auth_me(http_request *req, void *ctx);
 void api_tokens_create(http_request *req, void *ctx);
 void api_tokens_list(http_request *req, void *ctx);
 void api_tokens_revoke(http_request *req, void *ctx);
+
+void api_subscribers_list(http_request *req, void *ctx);
+void api_subscribers_create(http_request *req, void *ctx);
+void api_subscribers_bulk(http_request *req, void *ctx);
+void api_subscribers_export(http_request *req, void *ctx);
+void api_subscribers_get(http_request *req, void *ctx);
+void api_subscribers_put(http_request *req, void *ctx);
+void api_subscribers_patch(http_request *req, void *ctx);
+void api_subscribers_delete(http_request *req, void *ctx);
+void api_subscribers_person_export(http_request *req, void *ctx);
+void api_subscribers_erase(http_request *req, void *ctx);
+void api_lists_list(http_request *req, void *ctx);
+void api_lists_create(http_request *req, void *ctx);
+void api_lists_get(http_request *req, void *ctx);
+void api_lists_put(http_request *req, void *ctx);
+void api_lists_patch(http_request *req, void *ctx);
+void api_lists_delete(http_request *req, void *ctx);
+void api_lists_members_put(http_request *req, void *ctx);
+void api_lists_members_delete(http_request *req, void *ctx);
+void api_imports_create(http_request *req, void *ctx);
+void api_imports_list(http_request *req, void *ctx);
+void api_imports_get(http_request *req, void *ctx);
+void api_imports_errors(http_request *req, void *ctx);
+void api_segments_list(http_request *req, void *ctx);
+void api_segments_create(http_request *req, void *ctx);
+void api_segments_evaluate(http_request *req, void *ctx);
+void api_segments_get(http_request *req, void *ctx);
+void api_segments_put(http_request *req, void *ctx);
+void api_segments_delete(http_request *req, void *ctx);
+void api_segments_count(http_request *req, void *ctx);
+void api_segments_preview(http_request *req, void *ctx);
+
+void api_public_subscribe_form(http_request *req, void *ctx);
+void api_public_subscribe(http_request *req, void *ctx);
+void api_public_confirm(http_request *req, void *ctx);
+void api_public_preferences(http_request *req, void *ctx);
+void api_public_preferences_save(http_request *req, void *ctx);
 
 #endif

@@ -7,6 +7,13 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/healthz", api_healthz, 0);
     http_router_add(r, "GET", "/metrics", api_metrics, 0);
 
+    /* public pages: no login; tokens in the path are signed */
+    http_router_add(r, "GET", "/subscribe", api_public_subscribe_form, 0);
+    http_router_add(r, "POST", "/subscribe", api_public_subscribe, 0);
+    http_router_add(r, "GET", "/confirm/{token}", api_public_confirm, 0);
+    http_router_add(r, "GET", "/preferences/{token}", api_public_preferences, 0);
+    http_router_add(r, "POST", "/preferences/{token}", api_public_preferences_save, 0);
+
     http_router_add(r, "POST", "/api/v1/auth/login", api_auth_login, ROUTE_API | ROUTE_PUBLIC);
     http_router_add(r, "POST", "/api/v1/auth/logout", api_auth_logout, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/auth/me", api_auth_me, ROUTE_API);
@@ -14,4 +21,40 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/tokens", api_tokens_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/tokens", api_tokens_create, ROUTE_API);
     http_router_add(r, "DELETE", "/api/v1/tokens/{id}", api_tokens_revoke, ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/subscribers", api_subscribers_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/subscribers", api_subscribers_create, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/subscribers/bulk", api_subscribers_bulk, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/export", api_subscribers_export, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/{id}", api_subscribers_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/subscribers/{id}", api_subscribers_put, ROUTE_API);
+    http_router_add(r, "PATCH", "/api/v1/subscribers/{id}", api_subscribers_patch, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/subscribers/{id}", api_subscribers_delete, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/{id}/export", api_subscribers_person_export,
+                    ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/subscribers/{id}/erase", api_subscribers_erase, ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/lists", api_lists_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/lists", api_lists_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/lists/{id}", api_lists_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/lists/{id}", api_lists_put, ROUTE_API);
+    http_router_add(r, "PATCH", "/api/v1/lists/{id}", api_lists_patch, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/lists/{id}", api_lists_delete, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/lists/{id}/subscribers", api_lists_members_put, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/lists/{id}/subscribers", api_lists_members_delete,
+                    ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/segments", api_segments_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/segments", api_segments_create, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/segments/evaluate", api_segments_evaluate, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/segments/{id}", api_segments_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/segments/{id}", api_segments_put, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/segments/{id}", api_segments_delete, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/segments/{id}/count", api_segments_count, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/segments/{id}/preview", api_segments_preview, ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/imports", api_imports_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/imports", api_imports_create, ROUTE_API | ROUTE_UPLOAD);
+    http_router_add(r, "GET", "/api/v1/imports/{id}", api_imports_get, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/imports/{id}/errors", api_imports_errors, ROUTE_API);
 }

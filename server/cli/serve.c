@@ -1,6 +1,8 @@
 /* mailcast serve: the HTTP server, plus the worker loop unless --no-worker. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -14,6 +16,8 @@
 #include "queue/worker.h"
 
 #define SHUTDOWN_GRACE_MS 10000
+/* CSV imports are streamed to disk; this only stops a runaway client from filling it */
+#define MAX_UPLOAD_BYTES ((size_t)4 << 30)
 
 static int announce_admin(app_t *app, mc_error *err)
 {
@@ -66,6 +70,10 @@ int cli_serve(int argc, char **argv)
     http_metrics metrics;
     http_metrics_init(&metrics, router.count);
     api_context ctx = {&app, &router, &metrics};
+    char upload_dir[1024];
+    snprintf(upload_dir, sizeof upload_dir, "%s/uploads", app.config.data_dir);
+    if (mkdir(upload_dir, 0700) < 0 && errno != EEXIST)
+        log_warn("cannot create %s: %s; uploads will fail", upload_dir, strerror(errno));
     http_server_options opts = {.listen = app.config.listen,
                                 .threads = app.config.threads,
                                 .max_body_bytes = app.config.max_body_bytes,
@@ -74,7 +82,9 @@ int cli_serve(int argc, char **argv)
                                 .ctx = &ctx,
                                 .authorize = api_authorize,
                                 .fallback = api_dashboard,
-                                .after = api_after};
+                                .after = api_after,
+                                .upload_dir = upload_dir,
+                                .max_upload_bytes = MAX_UPLOAD_BYTES};
     http_server *server = http_server_start(&opts, &err);
     worker_t worker = {0};
     if (server && !no_worker && worker_start(&worker, &app, &err) < 0) {

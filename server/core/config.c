@@ -38,6 +38,7 @@ static const key_schema SCHEMA[] = {
     {"paths", "data_dir", KEY_STRING, FIELD(data_dir), "var", 0, 0},
     {"paths", "migrations_dir", KEY_STRING, FIELD(migrations_dir), "", 0, 0},
     {"paths", "web_dir", KEY_STRING, FIELD(web_dir), "", 0, 0},
+    {"paths", "templates_dir", KEY_STRING, FIELD(templates_dir), "", 0, 0},
     {"security", "secret_file", KEY_STRING, FIELD(secret_file), "", 0, 0},
     {"security", "login_attempts_per_minute", KEY_UINT, FIELD(login_attempts_per_minute), "5", 1,
      1000},
@@ -365,6 +366,10 @@ static void derive_defaults(config_t *cfg)
     if (!cfg->migrations_dir[0]) {
         free(cfg->migrations_dir);
         cfg->migrations_dir = xstrdup(MAILCAST_SOURCE_DIR "/migrations");
+    }
+    if (!cfg->templates_dir[0]) {
+        free(cfg->templates_dir);
+        cfg->templates_dir = xstrdup(MAILCAST_SOURCE_DIR "/templates");
     }
     if (!cfg->web_dir[0]) {
         free(cfg->web_dir);

@@ -43,6 +43,7 @@ typedef struct {
     char *data_dir;
     char *migrations_dir;
     char *web_dir;
+    char *templates_dir; /* HTML of the public pages, default <source>/templates */
 
     /* [security] */
     char *secret_file; /* default <data_dir>/secret */

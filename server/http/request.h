@@ -48,6 +48,9 @@ typedef struct http_request {
     const char *content_type;
     buf_t response;
     http_response_header *headers;
+    struct http_stream *stream; /* set by http_respond_stream(); the body comes from it */
+    struct http_upload *upload; /* the body of a ROUTE_UPLOAD route, on disk (http/upload.h) */
+    bool refused_early;         /* an upload refused before its body: the answer is ready */
 } http_request;
 
 /* returns a request header (case-insensitive name), borrowed, or NULL */

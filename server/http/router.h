@@ -14,6 +14,7 @@ typedef void (*http_handler)(http_request *req, void *ctx);
 enum {
     ROUTE_PUBLIC = 1 << 0, /* no credentials needed */
     ROUTE_API = 1 << 1,    /* JSON API: credentials needed unless ROUTE_PUBLIC */
+    ROUTE_UPLOAD = 1 << 2, /* multipart/form-data body streamed to disk (http/upload.h) */
 };
 
 typedef struct {

@@ -14,6 +14,8 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "http/stream.h"
+#include "http/upload.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -47,6 +49,8 @@ static void request_free(http_request *req)
 {
     buf_free(&req->body);
     buf_free(&req->response);
+    http_stream_discard(req->stream);
+    http_upload_free(req->upload);
     arena_free(&req->arena);
     free(req);
 }
@@ -55,8 +59,15 @@ static enum MHD_Result send_answer(struct MHD_Connection *connection, http_reque
 {
     size_t len;
     char *body = buf_detach(&req->response, &len);
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *response;
+    if (req->stream) {
+        /* the response owns the stream from here on */
+        free(body);
+        response = http_stream_response(req->stream);
+        req->stream = NULL;
+    } else {
+        response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    }
     if (req->content_type)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
     MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
@@ -99,6 +110,29 @@ static void dispatch(http_server *s, http_request *req)
     }
 }
 
+/* Upload routes are known before the body arrives, so that it can go to disk. The caller is
+ * authorized first: a refused client's body is read and dropped, never written anywhere.
+ * returns true when the body is to be collected by an upload (or dropped after a refusal). */
+static bool start_upload(http_server *s, http_request *req)
+{
+    if (!s->opts.upload_dir) return false;
+    int index =
+        http_router_match(s->opts.router, req->method, req->path, req->params, &req->param_count);
+    if (index < 0 || !(s->opts.router->routes[index].flags & ROUTE_UPLOAD)) return false;
+    const http_route *route = &s->opts.router->routes[index];
+    req->route_index = index;
+    bool allowed = !s->opts.authorize || s->opts.authorize(req, route, s->opts.ctx);
+    if (s->opts.after) s->opts.after(req, s->opts.ctx);
+    if (allowed) {
+        req->answered = false; /* the handler answers once the body is in */
+        req->upload =
+            http_upload_new(req->connection, s->opts.upload_dir, s->opts.max_upload_bytes);
+    } else {
+        req->refused_early = true;
+    }
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -110,11 +144,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *con_cls = request_new(connection, method, url);
         req = *con_cls;
         __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_RELAXED);
+        if (start_upload(s, req)) return MHD_YES;
         const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length && strtoull(length, NULL, 10) > s->opts.max_body_bytes)
             req->body_too_large = true;
         return MHD_YES;
+    }
+    if (*upload_data_size && (req->upload || req->refused_early)) {
+        if (req->upload) http_upload_feed(req->upload, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->refused_early) {
+        req->refused_early = false;
+        return send_answer(connection, req);
     }
     if (*upload_data_size) {
         if (!req->body_too_large) {

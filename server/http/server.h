@@ -25,6 +25,9 @@ typedef struct {
     bool (*fallback)(http_request *req, void *ctx);
     /* runs after the handler (or after authorize refused), to release what authorize took */
     void (*after)(http_request *req, void *ctx);
+    /* where ROUTE_UPLOAD bodies are written, and their size limit; NULL: no uploads */
+    const char *upload_dir;
+    size_t max_upload_bytes;
 } http_server_options;
 
 /* Starts listening. returns the server (stop with http_server_stop()), or NULL with err set.

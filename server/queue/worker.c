@@ -1,13 +1,16 @@
-/* For now the loop does housekeeping: expired sessions and old login failures are pruned once
- * a minute, so those tables stay small without a cron job. */
+/* The loop prunes expired sessions and old login failures once a minute, so those tables stay
+ * small without a cron job, and runs queued CSV imports, looking for them every second. */
 #include "queue/worker.h"
 
 #include <time.h>
 
+#include "audience/import.h"
+#include "audience/public_flows.h"
 #include "core/log.h"
 #include "db/query.h"
 
 #define HOUSEKEEPING_SECONDS 60
+#define IMPORT_POLL_SECONDS  1
 
 static void housekeeping(app_t *app)
 {
@@ -19,22 +22,39 @@ static void housekeeping(app_t *app)
     }
     if (db_exec(conn, "DELETE FROM sessions WHERE expires_at < now()", 0, NULL, &err) < 0 ||
         db_exec(conn, "DELETE FROM login_failures WHERE failed_at < now() - interval '1 hour'", 0,
-                NULL, &err) < 0)
+                NULL, &err) < 0 ||
+        public_flows_prune(conn, &err) < 0)
         log_warn("worker: housekeeping failed: %s", err.message);
     db_pool_release(app->pool, conn);
+}
+
+/* Runs queued CSV imports one after the other (audience/import.c owns them). */
+static void run_imports(worker_t *w)
+{
+    mc_error err;
+    int rc = 0;
+    while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED) &&
+           (rc = import_work_once(w->app->pool, w->app->secret, &w->stopping, &err)) == 1) {
+    }
+    if (rc < 0) log_warn("worker: imports: %s", err.message);
 }
 
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
+    time_t last_housekeeping = 0;
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
         pthread_mutex_unlock(&w->lock);
-        housekeeping(w->app);
+        if (time(NULL) - last_housekeeping >= HOUSEKEEPING_SECONDS) {
+            housekeeping(w->app);
+            last_housekeeping = time(NULL);
+        }
+        run_imports(w);
         pthread_mutex_lock(&w->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += HOUSEKEEPING_SECONDS;
+        until.tv_sec += IMPORT_POLL_SECONDS;
         while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
         }
     }
@@ -58,7 +78,7 @@ void worker_stop(worker_t *w)
 {
     if (!w->running) return;
     pthread_mutex_lock(&w->lock);
-    w->stopping = true;
+    __atomic_store_n(&w->stopping, true, __ATOMIC_RELAXED); /* read by a running import */
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);

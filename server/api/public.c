@@ -1,0 +1,234 @@
+/* The public pages (no login): GET/POST /subscribe, GET /confirm/{token},
+ * GET/POST /preferences/{token}. A forged or expired token gets a friendly page with 400 and
+ * never anyone's data. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/internal.h"
+#include "audience/public_flows.h"
+#include "audience/public_token.h"
+#include "http/form.h"
+
+#define MAX_FORM_LISTS 100
+
+static void message_page(http_request *req, api_context *ctx, int status, const char *title,
+                         const char *message, const char *details)
+{
+    const char *vars[] = {"title", title, "message", message, "details", details ? details : "",
+                          NULL};
+    api_public_page(req, ctx, status, "message.html", vars);
+}
+
+/* Renders the checkboxes of lists ([{"id", "name", "description", "subscribed"}]) into out. */
+static void list_boxes(json_t *lists, buf_t *out)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(lists, i, l)
+    {
+        buf_appendf(out, "<label><input type=\"checkbox\" name=\"list\" value=\"%lld\"%s> ",
+                    (long long)json_integer_value(json_object_get(l, "id")),
+                    json_is_true(json_object_get(l, "subscribed")) ? " checked" : "");
+        api_html_escape(out, json_string_value(json_object_get(l, "name")));
+        buf_append_cstr(out, "</label>");
+        const char *description = json_string_value(json_object_get(l, "description"));
+        if (description && description[0]) {
+            buf_append_cstr(out, "<small>");
+            api_html_escape(out, description);
+            buf_append_cstr(out, "</small>");
+        }
+        buf_putc(out, '\n');
+    }
+}
+
+static void subscribe_form(http_request *req, api_context *ctx, int status, const char *error,
+                           const char *email, const char *name)
+{
+    mc_error err;
+    PGconn *conn = api_db(req, ctx);
+    if (!conn) return;
+    json_t *lists = public_lists(conn, &err);
+    if (!lists) {
+        message_page(req, ctx, 503, "Please try again", "The service is busy right now.", NULL);
+        return;
+    }
+    buf_t boxes = BUF_INIT;
+    list_boxes(lists, &boxes);
+    json_decref(lists);
+    const char *vars[] = {"error", error,   "email",          email, "name",
+                          name,    "lists", buf_cstr(&boxes), NULL};
+    api_public_page(req, ctx, status, "subscribe.html", vars);
+    buf_free(&boxes);
+}
+
+void api_public_subscribe_form(http_request *req, void *ctx)
+{
+    subscribe_form(req, ctx, 200, "", "", "");
+}
+
+/* Collects every "list" value of the form as a PostgreSQL array literal of ids. */
+static bool form_lists(str_t body, buf_t *out)
+{
+    buf_t value = BUF_INIT;
+    buf_reset(out);
+    buf_putc(out, '{');
+    bool ok = true;
+    int i;
+    for (i = 0; i < MAX_FORM_LISTS && http_form_value(body, "list", i, &value); i++) {
+        char *end;
+        long long id = strtoll(buf_cstr(&value), &end, 10);
+        if (!value.n || *end || id <= 0) ok = false;
+        buf_appendf(out, "%s%lld", i ? "," : "", id);
+    }
+    buf_putc(out, '}');
+    buf_free(&value);
+    return ok && i < MAX_FORM_LISTS;
+}
+
+void api_public_subscribe(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    str_t body = buf_view(&req->body);
+    buf_t email = BUF_INIT, name = BUF_INIT, trap = BUF_INIT, lists = BUF_INIT;
+    http_form_value(body, "email", 0, &email);
+    http_form_value(body, "name", 0, &name);
+    http_form_value(body, "website", 0, &trap);
+    static const char thanks[] = "If a list asks for confirmation, we have sent you an email "
+                                 "with a link: open it to finish.";
+    if (trap.n) {
+        /* a robot filled the hidden field: answer as if all went well, do nothing */
+        message_page(req, api, 200, "Thank you", thanks, NULL);
+    } else if (!form_lists(body, &lists)) {
+        subscribe_form(req, api, 400, "Choose the lists again.", buf_cstr(&email), buf_cstr(&name));
+    } else {
+        mc_error err;
+        PGconn *conn = api_db(req, api);
+        if (conn) {
+            int rc = public_subscribe(conn, api->app->secret, buf_cstr(&email), buf_cstr(&name),
+                                      buf_cstr(&lists), http_remote_addr(req), &err);
+            if (rc == 0)
+                message_page(req, api, 200, "Thank you", thanks, NULL);
+            else if (err.status == 429)
+                message_page(req, api, 429, "Please wait", err.message, NULL);
+            else if (err.status == 400)
+                subscribe_form(req, api, 400, err.message, buf_cstr(&email), buf_cstr(&name));
+            else
+                message_page(req, api, 503, "Please try again", "The service is busy right now.",
+                             NULL);
+        }
+    }
+    buf_free(&email);
+    buf_free(&name);
+    buf_free(&trap);
+    buf_free(&lists);
+}
+
+/* Checks the {token} path parameter; answers the friendly 400 page itself when it fails. */
+static bool token_param(http_request *req, api_context *ctx, char purpose, long long *subscriber,
+                        long long *ref)
+{
+    char token[PUBLIC_TOKEN_MAX];
+    str_t p = req->param_count ? req->params[0] : STR_NULL;
+    int rc = TOKEN_FORGED;
+    if (p.p && p.n < sizeof token) {
+        memcpy(token, p.p, p.n);
+        token[p.n] = '\0';
+        rc = public_token_check(ctx->app->secret, token, purpose, time(NULL), subscriber, ref);
+    }
+    if (rc == TOKEN_EXPIRED)
+        message_page(req, ctx, 400, "This link has expired",
+                     "Links like this one work for a limited time. Subscribe again to get a new "
+                     "one.",
+                     NULL);
+    else if (rc != TOKEN_OK)
+        message_page(req, ctx, 400, "This link is not valid",
+                     "Check that the whole link was copied from the email.", NULL);
+    return rc == TOKEN_OK;
+}
+
+void api_public_confirm(http_request *req, void *ctx)
+{
+    long long subscriber, ref;
+    if (!token_param(req, ctx, TOKEN_CONFIRM, &subscriber, &ref)) return;
+    mc_error err;
+    PGconn *conn = api_db(req, ctx);
+    if (!conn) return;
+    json_t *names = public_confirm(conn, subscriber, ref, http_remote_addr(req), &err);
+    if (!names) {
+        message_page(req, ctx, err.status == 404 ? 400 : 503, "This link is not valid",
+                     "The subscription it confirms no longer exists.", NULL);
+        return;
+    }
+    buf_t details = BUF_INIT;
+    buf_append_cstr(&details, "<ul>");
+    size_t i;
+    json_t *n;
+    json_array_foreach(names, i, n)
+    {
+        buf_append_cstr(&details, "<li>");
+        api_html_escape(&details, json_string_value(n));
+        buf_append_cstr(&details, "</li>");
+    }
+    buf_append_cstr(&details, "</ul>");
+    json_decref(names);
+    message_page(req, ctx, 200, "Subscription confirmed",
+                 "You are subscribed to:", buf_cstr(&details));
+    buf_free(&details);
+}
+
+static void preferences_page(http_request *req, api_context *ctx, PGconn *conn,
+                             long long subscriber, const char *message)
+{
+    mc_error err;
+    json_t *prefs = public_preferences(conn, subscriber, &err);
+    if (!prefs) {
+        message_page(req, ctx, err.status == 404 ? 400 : 503, "This link is not valid",
+                     "There is no subscription for it any more.", NULL);
+        return;
+    }
+    buf_t boxes = BUF_INIT;
+    list_boxes(json_object_get(prefs, "lists"), &boxes);
+    const char *vars[] = {"email",   json_string_value(json_object_get(prefs, "email")),
+                          "message", message,
+                          "lists",   buf_cstr(&boxes),
+                          NULL};
+    api_public_page(req, ctx, 200, "preferences.html", vars);
+    buf_free(&boxes);
+    json_decref(prefs);
+}
+
+void api_public_preferences(http_request *req, void *ctx)
+{
+    long long subscriber, ref;
+    if (!token_param(req, ctx, TOKEN_PREFERENCES, &subscriber, &ref)) return;
+    PGconn *conn = api_db(req, ctx);
+    if (conn) preferences_page(req, ctx, conn, subscriber, "");
+}
+
+void api_public_preferences_save(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    long long subscriber, ref;
+    if (!token_param(req, ctx, TOKEN_PREFERENCES, &subscriber, &ref)) return;
+    PGconn *conn = api_db(req, api);
+    if (!conn) return;
+    str_t body = buf_view(&req->body);
+    buf_t action = BUF_INIT, lists = BUF_INIT;
+    http_form_value(body, "action", 0, &action);
+    bool all = str_eq_cstr(buf_view(&action), "unsubscribe_all");
+    bool ok = form_lists(body, &lists);
+    mc_error err;
+    if (!ok) {
+        preferences_page(req, api, conn, subscriber, "Choose the lists again.");
+    } else if (public_preferences_save(conn, subscriber, all ? "{}" : buf_cstr(&lists),
+                                       http_remote_addr(req), &err) < 0) {
+        message_page(req, api, 503, "Please try again", "The service is busy right now.", NULL);
+    } else {
+        preferences_page(req, api, conn, subscriber,
+                         all ? "You are unsubscribed from every list." : "Your choices are saved.");
+    }
+    buf_free(&action);
+    buf_free(&lists);
+}

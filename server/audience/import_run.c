@@ -1,0 +1,371 @@
+/* Good rows are written as CSV to COPY; PostgreSQL does the merge: duplicates inside a batch are
+ * folded (the last row wins), existing addresses are updated (upsert) or left alone
+ * (skip_existing), suppressed addresses become row errors, new memberships record consent with
+ * source "import". Existing memberships keep their status: an import never resubscribes. */
+#include "audience/import_run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "audience/csv_reader.h"
+#include "audience/import_options.h"
+#include "audience/suppression.h"
+#include "core/buf.h"
+#include "core/email_address.h"
+#include "core/log.h"
+#include "core/utf8.h"
+#include "db/query.h"
+
+#define BATCH_ROWS      50000
+#define NAME_MAX_CHARS  500
+#define VALUE_MAX_BYTES 4000
+#define MESSAGE_MAX     300
+
+typedef struct {
+    PGconn *conn;
+    import_job *job;
+    import_options options;
+    bool planned;
+    buf_t copy;     /* COPY input: row,email,name,attributes */
+    json_t *errors; /* [{"row", "message"}] of this batch */
+    long long batch_good, batch_failed, last_row;
+    char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
+    mc_error *err;
+} run_state;
+
+static void copy_field(buf_t *out, const char *s, size_t n)
+{
+    buf_putc(out, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') buf_putc(out, '"');
+        buf_putc(out, s[i]);
+    }
+    buf_putc(out, '"');
+}
+
+static void add_error(run_state *st, long long row, const char *message)
+{
+    json_array_append_new(st->errors,
+                          json_pack("{s:I, s:s}", "row", (json_int_t)row, "message", message));
+    st->batch_failed++;
+}
+
+/* RFC 3339 date or date-time, as segment rules read them */
+static bool is_date(const char *s, size_t n)
+{
+    if (n < 10 || n > 35) return false;
+    for (int i = 0; i < 10; i++)
+        if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) return false;
+    return n == 10 || s[10] == 'T' || s[10] == 't' || s[10] == ' ';
+}
+
+/* Converts one attribute value; returns the JSON value or NULL with message filled. */
+static json_t *typed_value(const import_column *c, str_t v, char *message, size_t cap)
+{
+    char text[64];
+    switch (c->type) {
+    case VALUE_NUMBER: {
+        if (v.n >= sizeof text) break;
+        memcpy(text, v.p, v.n);
+        text[v.n] = '\0';
+        char *end;
+        long long i = strtoll(text, &end, 10);
+        if (!*end) return json_integer(i);
+        double d = strtod(text, &end);
+        if (!*end && isfinite(d)) return json_real(d);
+        break;
+    }
+    case VALUE_BOOL:
+        if (v.n > 5) break;
+        memcpy(text, v.p, v.n);
+        text[v.n] = '\0';
+        if (!strcasecmp(text, "true") || !strcasecmp(text, "yes") || !strcmp(text, "1"))
+            return json_true();
+        if (!strcasecmp(text, "false") || !strcasecmp(text, "no") || !strcmp(text, "0"))
+            return json_false();
+        break;
+    case VALUE_DATE:
+        if (is_date(v.p, v.n)) return json_stringn(v.p, v.n);
+        break;
+    case VALUE_STRING:
+        return json_stringn(v.p, v.n);
+    }
+    static const char *const names[] = {"a string", "a number", "an RFC 3339 date",
+                                        "true or false"};
+    snprintf(message, cap, "column '%.60s' is not %s", c->name, names[c->type]);
+    return NULL;
+}
+
+/* Checks a data row; appends it to the COPY buffer, or fills message. returns true when good. */
+static bool take_row(run_state *st, long long row, const str_t *fields, int count, char *message,
+                     size_t cap)
+{
+    import_options *o = &st->options;
+    if (count != o->column_count) {
+        snprintf(message, cap, "expected %d fields, found %d", o->column_count, count);
+        return false;
+    }
+    for (int i = 0; i < count; i++) {
+        if (!utf8_valid(fields[i].p, fields[i].n, NULL) || memchr(fields[i].p, '\0', fields[i].n)) {
+            snprintf(message, cap, "column '%.60s' is not valid UTF-8 text", o->columns[i].name);
+            return false;
+        }
+        if (o->columns[i].target == COLUMN_ATTRIBUTE && fields[i].n > VALUE_MAX_BYTES) {
+            snprintf(message, cap, "column '%.60s' is longer than %d bytes", o->columns[i].name,
+                     VALUE_MAX_BYTES);
+            return false;
+        }
+    }
+    mc_error err;
+    str_t email;
+    if (email_address_check(fields[o->email_column], "email", &email, &err) < 0) {
+        snprintf(message, cap, "invalid email address: %.250s", err.message);
+        return false;
+    }
+    str_t name = o->name_column >= 0 ? str_trim(fields[o->name_column]) : STR_NULL;
+    if (utf8_count(name.p, name.n) > NAME_MAX_CHARS) {
+        snprintf(message, cap, "the name is longer than %d characters", NAME_MAX_CHARS);
+        return false;
+    }
+    json_t *attributes = json_object();
+    for (int i = 0; i < count; i++) {
+        const import_column *c = &o->columns[i];
+        if (c->target != COLUMN_ATTRIBUTE) continue;
+        str_t v = str_trim(fields[i]);
+        if (v.n == 0) continue; /* an empty cell says nothing */
+        json_t *value = typed_value(c, v, message, cap);
+        if (!value) {
+            json_decref(attributes);
+            return false;
+        }
+        json_object_set_new(attributes, c->key, value);
+    }
+    char *attributes_text = json_dumps(attributes, JSON_COMPACT);
+    json_decref(attributes);
+    buf_appendf(&st->copy, "%lld,", row);
+    copy_field(&st->copy, email.p, email.n);
+    buf_putc(&st->copy, ',');
+    copy_field(&st->copy, name.p ? name.p : "", name.n);
+    buf_putc(&st->copy, ',');
+    copy_field(&st->copy, attributes_text, strlen(attributes_text));
+    buf_putc(&st->copy, '\n');
+    free(attributes_text);
+    return true;
+}
+
+static int copy_in(run_state *st)
+{
+    PGresult *res = PQexec(st->conn, "COPY import_staging (row_number, email, name, attributes)"
+                                     " FROM STDIN WITH (FORMAT csv)");
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        PQclear(res);
+        return mc_error_set(st->err, 500, "db_error", "", "COPY failed: %s",
+                            PQerrorMessage(st->conn));
+    }
+    PQclear(res);
+    if (PQputCopyData(st->conn, st->copy.p ? st->copy.p : "", (int)st->copy.n) != 1 ||
+        PQputCopyEnd(st->conn, NULL) != 1)
+        return mc_error_set(st->err, 500, "db_error", "", "COPY failed: %s",
+                            PQerrorMessage(st->conn));
+    res = PQgetResult(st->conn);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) log_error("import: COPY failed: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    while ((res = PQgetResult(st->conn)))
+        PQclear(res);
+    return ok ? 0 : mc_error_set(st->err, 500, "db_error", "", "loading the rows failed");
+}
+
+static const char *const SUPPRESSED_SQL =
+    "WITH gone AS (DELETE FROM import_staging st WHERE EXISTS (SELECT 1 FROM suppressions"
+    " WHERE email_hash = " SUPPRESSION_KEY_SQL(
+        "st.email", "$2",
+        "$3") ") RETURNING row_number)"
+              " INSERT INTO import_errors (import_id, row_number, message)"
+              " SELECT $1, row_number, 'the address was erased or suppressed' FROM gone"
+              " ON CONFLICT DO NOTHING";
+
+/* Rows apply in file order, as if merged one by one: with upsert, an address seen twice in a
+ * batch takes the last non-empty name and every row's attributes, later ones winning; with
+ * skip_existing, its first row creates the subscriber and the others are skipped. */
+#define MERGE_SRC_UPSERT                                                                           \
+    "WITH src AS (SELECT (array_agg(email ORDER BY row_number DESC))[1] AS email,"                 \
+    " COALESCE((array_agg(name ORDER BY row_number DESC) FILTER (WHERE name <> ''))[1], '')"       \
+    " AS name, mc_jsonb_merge(attributes ORDER BY row_number) AS attributes"                       \
+    " FROM import_staging GROUP BY lower(email)),"
+#define MERGE_SRC_SKIP                                                                             \
+    "WITH src AS (SELECT DISTINCT ON (lower(email)) email, name, attributes FROM import_staging"   \
+    " ORDER BY lower(email), row_number),"
+#define MERGE_HEAD                                                                                 \
+    " up AS (INSERT INTO subscribers AS s (email, name, attributes)"                               \
+    " SELECT email, name, attributes FROM src ON CONFLICT ((lower(email))) "
+#define MERGE_TAIL                                                                                 \
+    " RETURNING s.id),"                                                                            \
+    " targets AS (SELECT id, COALESCE($2, CASE WHEN optin = 'double' THEN 'unconfirmed'"           \
+    "  ELSE 'confirmed' END) AS status FROM lists WHERE id = ANY($1::bigint[])),"                  \
+    " added AS (INSERT INTO list_subscribers (list_id, subscriber_id, status, confirmed_at,"       \
+    "  unsubscribed_at) SELECT t.id, up.id, t.status, CASE WHEN t.status = 'confirmed' THEN"       \
+    "  now() END, CASE WHEN t.status = 'unsubscribed' THEN now() END FROM up CROSS JOIN targets t" \
+    "  ON CONFLICT (list_id, subscriber_id) DO NOTHING RETURNING list_id, subscriber_id, status)," \
+    " consent AS (INSERT INTO consents (subscriber_id, list_id, action, source)"                   \
+    "  SELECT subscriber_id, list_id, CASE WHEN status = 'unsubscribed' THEN 'unsubscribe'"        \
+    "  ELSE 'subscribe' END, 'import' FROM added)"                                                 \
+    " SELECT count(*) FROM up"
+
+static const char *const MERGE_UPSERT_SQL = MERGE_SRC_UPSERT MERGE_HEAD
+    "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"
+    " ELSE s.name END, attributes = s.attributes || EXCLUDED.attributes,"
+    " updated_at = now()" MERGE_TAIL;
+static const char *const MERGE_SKIP_SQL = MERGE_SRC_SKIP MERGE_HEAD "DO NOTHING" MERGE_TAIL;
+
+/* Commits the batch: rows, errors and progress in one transaction. */
+static int flush(run_state *st)
+{
+    if (st->batch_good == 0 && st->batch_failed == 0) return 0;
+    PGconn *conn = st->conn;
+    import_job *job = st->job;
+    char id[32], done[32], failed[32], row[32];
+    snprintf(id, sizeof id, "%lld", job->id);
+    long long suppressed = 0;
+    if (db_begin(conn, st->err) < 0) return -1;
+    /* the merge sorts a batch by address: in memory rather than in temporary files */
+    if (db_exec(conn, "SET LOCAL work_mem = '64MB'", 0, NULL, st->err) < 0) goto fail;
+    if (st->batch_good) {
+        if (copy_in(st) < 0) goto fail;
+        const char *sp[] = {id, st->ipad, st->opad};
+        PGresult *res = db_query(conn, SUPPRESSED_SQL, 3, sp, st->err);
+        if (!res) goto fail;
+        suppressed = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        const char *mp[] = {buf_cstr(&st->options.lists), st->options.list_status};
+        res = db_query(conn, st->options.skip_existing ? MERGE_SKIP_SQL : MERGE_UPSERT_SQL, 2, mp,
+                       st->err);
+        if (!res) goto fail;
+        PQclear(res);
+    }
+    if (json_array_size(st->errors)) {
+        char *errors = json_dumps(st->errors, JSON_COMPACT);
+        const char *ep[] = {id, errors};
+        int rc = db_exec(conn,
+                         "INSERT INTO import_errors (import_id, row_number, message)"
+                         " SELECT $1, (e->>'row')::bigint, e->>'message'"
+                         " FROM json_array_elements($2::json) e ON CONFLICT DO NOTHING",
+                         2, ep, st->err);
+        free(errors);
+        if (rc < 0) goto fail;
+    }
+    snprintf(done, sizeof done, "%lld", job->rows_done + st->batch_good - suppressed);
+    snprintf(failed, sizeof failed, "%lld", job->rows_failed + st->batch_failed + suppressed);
+    snprintf(row, sizeof row, "%lld", st->last_row);
+    const char *up[] = {id, done, failed, row, job->locker};
+    PGresult *res = db_query(conn,
+                             "UPDATE imports SET rows_done = $2, rows_failed = $3,"
+                             " rows_total = $2::bigint + $3::bigint, resume_row = $4,"
+                             " heartbeat_at = now() WHERE id = $1 AND locked_by = $5"
+                             " AND state = 'running'",
+                             5, up, st->err);
+    if (!res) goto fail;
+    int owned = atoi(PQcmdTuples(res));
+    PQclear(res);
+    if (!owned) {
+        mc_error_set(st->err, 409, "lost_lock", "", "another process took over the import");
+        goto fail;
+    }
+    if (db_commit(conn, st->err) < 0) goto fail;
+    job->rows_done += st->batch_good - suppressed;
+    job->rows_failed += st->batch_failed + suppressed;
+    job->resume_row = st->last_row;
+    buf_reset(&st->copy);
+    json_array_clear(st->errors);
+    st->batch_good = st->batch_failed = 0;
+    return 0;
+fail:
+    db_rollback(conn);
+    return -1;
+}
+
+static int after_row(run_state *st, long long row)
+{
+    st->last_row = row;
+    if (st->batch_good + st->batch_failed < BATCH_ROWS) return 0;
+    if (flush(st) < 0) return -1;
+    return __atomic_load_n(st->job->stop, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
+static int on_record(void *ctx, long long row, const str_t *fields, int count)
+{
+    run_state *st = ctx;
+    if (row == 1) {
+        if (import_plan(&st->options, fields, count, st->err) < 0) return -1;
+        st->planned = true;
+        return 0;
+    }
+    if (row <= st->job->resume_row) return 0; /* merged before a restart */
+    char message[MESSAGE_MAX];
+    if (take_row(st, row, fields, count, message, sizeof message))
+        st->batch_good++;
+    else
+        add_error(st, row, message);
+    return after_row(st, row);
+}
+
+static int on_bad_row(void *ctx, long long row, const char *message)
+{
+    run_state *st = ctx;
+    if (row == 1) {
+        mc_error_set(st->err, 400, "invalid_field", "file", "the header row cannot be read: %s",
+                     message);
+        return -1;
+    }
+    if (row <= st->job->resume_row) return 0;
+    add_error(st, row, message);
+    return after_row(st, row);
+}
+
+static int ensure_staging(PGconn *conn, mc_error *err)
+{
+    /* a temporary table per connection: no WAL, invisible to others, emptied at each commit */
+    PGresult *res =
+        db_query(conn, "SELECT to_regclass('pg_temp.import_staging') IS NULL", 0, NULL, err);
+    if (!res) return -1;
+    bool missing = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!missing) return db_exec(conn, "TRUNCATE pg_temp.import_staging", 0, NULL, err);
+    return db_exec(conn,
+                   "CREATE TEMP TABLE import_staging (row_number bigint NOT NULL,"
+                   " email text NOT NULL, name text NOT NULL, attributes jsonb NOT NULL)"
+                   " ON COMMIT DELETE ROWS",
+                   0, NULL, err);
+}
+
+int import_run(PGconn *conn, import_job *job, mc_error *err)
+{
+    run_state st = {.conn = conn, .job = job, .copy = BUF_INIT, .err = err};
+    if (import_options_parse(job->options, &st.options, err) < 0) return -1;
+    suppression_pads(job->secret, st.ipad, st.opad);
+    st.errors = json_array();
+    int rc = -1;
+    FILE *f = fopen(job->file_path, "rb");
+    if (!f) {
+        mc_error_set(err, 500, "file_missing", "file", "the uploaded file is gone");
+        goto done;
+    }
+    if (ensure_staging(conn, err) < 0) goto done;
+    rc = csv_read(f, on_record, on_bad_row, &st, err);
+    if (rc == 0 && !st.planned) {
+        mc_error_set(err, 400, "invalid_field", "file", "the file is empty");
+        rc = -1;
+    }
+    bool stopped = __atomic_load_n(job->stop, __ATOMIC_RELAXED);
+    if (rc == 0 && flush(&st) < 0) rc = -1;
+    if (rc == 0 && stopped) rc = 1;
+done:
+    if (f) fclose(f);
+    json_decref(st.errors);
+    buf_free(&st.copy);
+    import_options_free(&st.options);
+    return rc;
+}

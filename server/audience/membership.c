@@ -1,0 +1,76 @@
+/* One statement per change: the upsert, its consent rows and the count travel together, so a
+ * failure leaves neither memberships without consent nor consent without memberships. */
+#include "audience/membership.h"
+
+#include <stdlib.h>
+
+#include "db/query.h"
+
+int membership_check_ids(PGconn *conn, bool which_lists, const char *ids, const char *field,
+                         mc_error *err)
+{
+    const char *params[] = {ids};
+    PGresult *res = db_query(conn,
+                             which_lists ? "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS"
+                                           " (SELECT 1 FROM lists WHERE id = x) LIMIT 1"
+                                         : "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS"
+                                           " (SELECT 1 FROM subscribers WHERE id = x) LIMIT 1",
+                             1, params, err);
+    if (!res) return -1;
+    int rc = 0;
+    if (PQntuples(res) > 0)
+        rc = mc_error_set(err, 400, "invalid_field", field, "no %s has the id %s",
+                          which_lists ? "list" : "subscriber", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+static const char *const SET_SQL =
+    "WITH pairs AS ("
+    " SELECT l.id AS list_id, s.id AS subscriber_id,"
+    "  COALESCE($3, CASE WHEN l.optin = 'double' THEN 'unconfirmed' ELSE 'confirmed' END) AS status"
+    " FROM unnest($1::bigint[]) AS s(id) CROSS JOIN lists l WHERE l.id = ANY($2::bigint[])),"
+    " changed AS ("
+    " INSERT INTO list_subscribers AS m (list_id, subscriber_id, status, confirmed_at,"
+    "  unsubscribed_at)"
+    " SELECT list_id, subscriber_id, status, CASE WHEN status = 'confirmed' THEN now() END,"
+    "  CASE WHEN status = 'unsubscribed' THEN now() END FROM pairs"
+    " ON CONFLICT (list_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status,"
+    "  updated_at = now(),"
+    "  confirmed_at = CASE WHEN EXCLUDED.status = 'confirmed' THEN now() ELSE m.confirmed_at END,"
+    "  unsubscribed_at = CASE WHEN EXCLUDED.status = 'unsubscribed' THEN now()"
+    "   ELSE m.unsubscribed_at END"
+    " WHERE m.status IS DISTINCT FROM EXCLUDED.status"
+    " RETURNING m.list_id, m.subscriber_id, m.status),"
+    " consent AS ("
+    " INSERT INTO consents (subscriber_id, list_id, action, source, remote_addr)"
+    " SELECT subscriber_id, list_id, CASE status WHEN 'unsubscribed' THEN 'unsubscribe'"
+    "  ELSE 'subscribe' END, $4, $5 FROM changed)"
+    " SELECT count(*) FROM changed";
+
+long long membership_set(PGconn *conn, const char *subscriber_ids, const char *list_ids,
+                         const char *status, const char *source, const char *remote_addr,
+                         mc_error *err)
+{
+    const char *params[] = {subscriber_ids, list_ids, status, source,
+                            remote_addr && remote_addr[0] ? remote_addr : NULL};
+    PGresult *res = db_query(conn, SET_SQL, 5, params, err);
+    if (!res) return -1;
+    long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
+long long membership_remove(PGconn *conn, const char *subscriber_ids, const char *list_ids,
+                            mc_error *err)
+{
+    const char *params[] = {subscriber_ids, list_ids};
+    PGresult *res = db_query(conn,
+                             "DELETE FROM list_subscribers WHERE subscriber_id = ANY($1::bigint[])"
+                             " AND list_id = ANY($2::bigint[])",
+                             2, params, err);
+    if (!res) return -1;
+    long long n = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return n;
+}

@@ -1,0 +1,28 @@
+/* List membership: who is on which list, with a status per list, and the consent record each
+ * change leaves behind. Used by subscribers, lists, bulk actions, imports and public forms. */
+#ifndef MC_AUDIENCE_MEMBERSHIP_H
+#define MC_AUDIENCE_MEMBERSHIP_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+
+/* Checks that every id of the PostgreSQL array literal ids ("{1,2}") names a row of lists
+ * (which_lists true) or subscribers. returns 0, or -1 with a 400 naming field and the first
+ * unknown id. */
+int membership_check_ids(PGconn *conn, bool which_lists, const char *ids, const char *field,
+                         mc_error *err);
+/* Puts every subscriber of subscriber_ids on every list of list_ids with status (NULL: the
+ * list's default, "confirmed" for single opt-in and "unconfirmed" for double). Rows already in
+ * that status are left alone; each change records a consent row with source ("api", "form",
+ * "import", "preferences") and remote_addr (may be NULL). Run it inside the caller's
+ * transaction. returns the number of memberships changed, or -1 with err. */
+long long membership_set(PGconn *conn, const char *subscriber_ids, const char *list_ids,
+                         const char *status, const char *source, const char *remote_addr,
+                         mc_error *err);
+/* Removes the memberships of subscriber_ids in list_ids. returns how many, or -1 with err. */
+long long membership_remove(PGconn *conn, const char *subscriber_ids, const char *list_ids,
+                            mc_error *err);
+
+#endif

@@ -1,0 +1,90 @@
+"""Privacy: a person's data export, erasure with suppression, the admin override, consent."""
+
+import hashlib
+import hmac
+import os
+import unittest
+
+from harness import PgCluster
+from audience_fixtures import AudienceCase
+
+cluster = None
+
+
+def setUpModule():
+    global cluster
+    cluster = PgCluster()
+    AudienceCase.cluster = cluster
+
+
+def tearDownModule():
+    cluster.destroy()
+
+
+class PersonExportTest(AudienceCase):
+    def test_export_holds_fields_memberships_consents_events_and_engagement(self):
+        l = self.create_list("Boletín")
+        s = self.create_subscriber("lucía@example.es", name="Lucía", attributes={"país": "España"}, lists=[l["id"]])
+        self.psql("INSERT INTO events (subscriber_id, name, properties) VALUES (%d, 'visita', '{\"página\": \"/precios\"}');"
+                  "INSERT INTO message_engagements (message_id, campaign_id, subscriber_id, kind, url) VALUES"
+                  " (41, 7, %d, 'open', NULL), (41, 7, %d, 'click', 'https://example.es/a')" % (s["id"], s["id"], s["id"]))
+        r = self.api.request("GET", "/api/v1/subscribers/%d/export" % s["id"])
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual(doc["subscriber"], s)
+        self.assertEqual([(m["list_id"], m["list_name"], m["status"]) for m in doc["memberships"]],
+                         [(l["id"], "Boletín", "confirmed")])
+        self.assertEqual([(c["list_id"], c["action"], c["source"]) for c in doc["consents"]],
+                         [(l["id"], "subscribe", "api")])
+        self.assertEqual(doc["consents"][0]["remote_addr"], "127.0.0.1")
+        self.assertEqual([(e["name"], e["properties"]) for e in doc["events"]], [("visita", {"página": "/precios"})])
+        self.assertEqual(doc["messages"], [41])
+        self.assertEqual([o["campaign_id"] for o in doc["opens"]], [7])
+        self.assertEqual([c["url"] for c in doc["clicks"]], ["https://example.es/a"])
+
+    def test_export_of_an_unknown_subscriber_is_404(self):
+        self.assert_error(self.api.request("GET", "/api/v1/subscribers/999999/export"), 404)
+
+
+class EraseTest(AudienceCase):
+    def erase(self, subscriber_id):
+        return self.api.request("POST", "/api/v1/subscribers/%d/erase" % subscriber_id)
+
+    def test_erase_deletes_the_person_and_keeps_only_a_hash_of_the_address(self):
+        l = self.create_list("Erase")
+        s = self.create_subscriber("Borrar@Example.com", name="Borrar", lists=[l["id"]])
+        self.psql("INSERT INTO events (subscriber_id, name) VALUES (%d, 'x');"
+                  "INSERT INTO message_engagements (message_id, campaign_id, subscriber_id, kind) VALUES (1, 1, %d, 'open')"
+                  % (s["id"], s["id"]))
+        self.assertEqual(self.erase(s["id"]).status, 204)
+        self.assertEqual(self.api.request("GET", "/api/v1/subscribers/%d" % s["id"]).status, 404)
+        for table in ["list_subscribers", "consents", "events", "message_engagements"]:
+            self.assertEqual(self.psql("SELECT count(*) FROM %s WHERE subscriber_id = %d" % (table, s["id"])), "0", table)
+        self.assertEqual(self.psql("SELECT count(*) FROM suppressions WHERE reason = 'erased'"), "1")
+        self.assertEqual(self.psql("SELECT count(*) FROM suppressions WHERE position(convert_to('orrar', 'UTF8') in email_hash) > 0"), "0")
+        self.assert_error(self.erase(s["id"]), 404)
+
+    def test_an_erased_address_is_refused_in_any_case_until_an_admin_overrides(self):
+        s = self.create_subscriber("vuelve@example.com")
+        self.assertEqual(self.erase(s["id"]).status, 204)
+        r = self.api.request("POST", "/api/v1/subscribers", {"email": "VUELVE@example.com"})
+        self.assert_error(r, 422, field="email", code="suppressed")
+        other = self.create_subscriber("otra@example.com")
+        r = self.api.request("PATCH", "/api/v1/subscribers/%d" % other["id"], {"email": "vuelve@example.com"})
+        self.assert_error(r, 422, code="suppressed")
+        r = self.api.request("POST", "/api/v1/subscribers", {"email": "vuelve@example.com", "override_suppression": True})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.psql("SELECT count(*) FROM suppressions"), "0")
+
+    def test_the_suppression_key_is_an_hmac_of_the_lower_case_address_with_the_server_secret(self):
+        s = self.create_subscriber("Secreto@Ejemplo.ES")
+        self.assertEqual(self.erase(s["id"]).status, 204)
+        with open(os.path.join(self.server.data_dir, "secret")) as f:
+            key = bytes.fromhex(f.read().strip())
+        expected = hmac.new(key, "secreto@ejemplo.es".encode(), hashlib.sha256).hexdigest()
+        stored = self.psql("SELECT encode(email_hash, 'hex') FROM suppressions").split()
+        self.assertIn(expected, stored)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,177 @@
+"""Public pages: the subscription form with honeypot and rate limit, double opt-in confirmation
+by signed link, preferences by signed link, and forged or expired tokens refused."""
+
+import hashlib
+import hmac
+import os
+import re
+import time
+import unittest
+import urllib.parse
+
+from harness import PgCluster
+from audience_fixtures import AudienceCase
+
+cluster = None
+
+
+def setUpModule():
+    global cluster
+    cluster = PgCluster()
+    AudienceCase.cluster = cluster
+
+
+def tearDownModule():
+    cluster.destroy()
+
+
+class PublicCase(AudienceCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        post = lambda body: cls.api.request("POST", "/api/v1/lists", body).json()
+        cls.weekly = post({"name": "Semanal <b>news</b>", "visibility": "public", "description": "Cada lunes"})
+        cls.double = post({"name": "Ofertas", "visibility": "public", "optin": "double"})
+        cls.private = post({"name": "Staff only", "visibility": "private"})
+        with open(os.path.join(cls.server.data_dir, "secret")) as f:
+            cls.key = bytes.fromhex(f.read().strip())
+
+    def token(self, purpose, subscriber_id, ref=0, expires=0):
+        payload = "%s.%d.%d.%d" % (purpose, subscriber_id, ref, expires)
+        mac = hmac.new(self.key, ("mailcast-public-v1:" + payload).encode(), hashlib.sha256).hexdigest()[:32]
+        return payload + "." + mac
+
+    def submit(self, fields, client_ip_hint=None):
+        body = urllib.parse.urlencode(fields, doseq=True).encode()
+        return self.server.client().request("POST", "/subscribe", raw=body,
+                                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    def subscriber(self, email):
+        items = self.api.request("GET", "/api/v1/subscribers?query=" + urllib.parse.quote(email)).json()["items"]
+        return items[0] if items else None
+
+
+class SubscribeFormTest(PublicCase):
+    def test_form_lists_public_lists_only_with_names_escaped(self):
+        r = self.server.client().request("GET", "/subscribe")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        self.assertIn("Semanal &lt;b&gt;news&lt;/b&gt;", r.body)
+        self.assertIn("Ofertas", r.body)
+        self.assertNotIn("Staff only", r.body)
+        self.assertIn('name="website"', r.body)
+
+    def test_single_optin_subscription_is_confirmed_with_consent_from_the_form(self):
+        r = self.submit({"email": "Lector@Example.com", "name": "Lector", "list": [self.weekly["id"]]})
+        self.assertEqual(r.status, 200, r)
+        s = self.subscriber("lector@example.com")
+        self.assertEqual(s["lists"], [{"id": self.weekly["id"], "status": "confirmed"}])
+        self.assertEqual(self.psql("SELECT source || '/' || remote_addr FROM consents WHERE subscriber_id = %d" % s["id"]),
+                         "form/127.0.0.1")
+
+    def test_double_optin_waits_for_the_signed_link(self):
+        self.assertEqual(self.submit({"email": "doble@example.com", "list": [self.double["id"]]}).status, 200)
+        s = self.subscriber("doble@example.com")
+        self.assertEqual(s["lists"], [{"id": self.double["id"], "status": "unconfirmed"}])
+        request_id = int(self.psql("SELECT id FROM optin_requests WHERE subscriber_id = %d AND state = 'queued'" % s["id"]))
+        link = "/confirm/" + self.token("c", s["id"], request_id, int(time.time()) + 3600)
+        r = self.server.client().request("GET", link)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Ofertas", r.body)
+        self.assertEqual(self.subscriber("doble@example.com")["lists"], [{"id": self.double["id"], "status": "confirmed"}])
+
+    def test_the_honeypot_answers_thanks_and_changes_nothing(self):
+        r = self.submit({"email": "robot@example.com", "list": [self.weekly["id"]], "website": "http://spam"})
+        self.assertEqual(r.status, 200)
+        self.assertIsNone(self.subscriber("robot@example.com"))
+
+    def test_invalid_input_shows_the_form_again_with_400(self):
+        r = self.submit({"email": "not an address", "list": [self.weekly["id"]]})
+        self.assertEqual(r.status, 400)
+        self.assertIn("not an address", r.body)
+        self.assertEqual(self.submit({"email": "x@example.com"}).status, 400)
+        self.assertEqual(self.submit({"email": "x@example.com", "list": [self.private["id"]]}).status, 400)
+        self.assertEqual(self.submit({"email": "x@example.com", "list": ["1; DROP TABLE lists"]}).status, 400)
+        self.assertIsNone(self.subscriber("x@example.com"))
+
+    def test_an_existing_subscriber_is_not_renamed_by_the_form(self):
+        self.create_subscriber("named@example.com", name="Real Name")
+        self.assertEqual(self.submit({"email": "named@example.com", "name": "Impostor", "list": [self.weekly["id"]]}).status, 200)
+        self.assertEqual(self.subscriber("named@example.com")["name"], "Real Name")
+
+    def test_an_erased_address_gets_the_same_answer_and_is_not_added(self):
+        s = self.create_subscriber("olvidado@example.com")
+        self.api.request("POST", "/api/v1/subscribers/%d/erase" % s["id"])
+        r = self.submit({"email": "olvidado@example.com", "list": [self.weekly["id"]]})
+        self.assertEqual(r.status, 200)
+        self.assertIsNone(self.subscriber("olvidado@example.com"))
+
+    def test_more_than_three_tries_for_one_address_within_an_hour_are_refused(self):
+        for _ in range(3):
+            self.assertEqual(self.submit({"email": "often@example.com", "list": [self.weekly["id"]]}).status, 200)
+        self.assertEqual(self.submit({"email": "OFTEN@example.com", "list": [self.weekly["id"]]}).status, 429)
+        self.assertEqual(self.psql("SELECT count(*) FROM form_attempts WHERE key LIKE '%often%'"), "0")
+
+
+class TokenTest(PublicCase):
+    def test_forged_and_tampered_tokens_get_a_friendly_400_without_data(self):
+        s = self.create_subscriber("victim@example.com", lists=[self.weekly["id"]])
+        good = self.token("p", s["id"])
+        other = self.create_subscriber("other@example.com")
+        tampered = good.replace("p.%d." % s["id"], "p.%d." % other["id"])
+        for path in ["/preferences/" + tampered, "/preferences/nonsense", "/preferences/" + good[:-1] + "0",
+                     "/preferences/" + self.token("c", s["id"]), "/confirm/" + good,
+                     "/preferences/p.1.0.0.' OR 1=1 --"]:
+            r = self.server.client().request("GET", urllib.parse.quote(path, safe="/"))
+            self.assertEqual(r.status, 400, path)
+            self.assertIn("not valid", r.body)
+            self.assertNotIn("victim@example.com", r.body)
+            self.assertNotIn("other@example.com", r.body)
+        self.assertEqual(self.server.client().request("GET", "/preferences/" + good).status, 200)
+
+    def test_an_expired_confirmation_link_is_refused(self):
+        self.submit({"email": "late@example.com", "list": [self.double["id"]]})
+        s = self.subscriber("late@example.com")
+        request_id = int(self.psql("SELECT id FROM optin_requests WHERE subscriber_id = %d" % s["id"]))
+        r = self.server.client().request("GET", "/confirm/" + self.token("c", s["id"], request_id, int(time.time()) - 1))
+        self.assertEqual(r.status, 400)
+        self.assertIn("expired", r.body)
+        self.assertEqual(self.subscriber("late@example.com")["lists"][0]["status"], "unconfirmed")
+
+    def test_a_confirmation_link_for_another_subscribers_request_does_nothing(self):
+        self.submit({"email": "owner@example.com", "list": [self.double["id"]]})
+        owner = self.subscriber("owner@example.com")
+        request_id = int(self.psql("SELECT id FROM optin_requests WHERE subscriber_id = %d" % owner["id"]))
+        intruder = self.create_subscriber("intruder@example.com")
+        r = self.server.client().request("GET", "/confirm/" + self.token("c", intruder["id"], request_id, int(time.time()) + 60))
+        self.assertEqual(r.status, 400)
+        self.assertEqual(self.subscriber("owner@example.com")["lists"][0]["status"], "unconfirmed")
+
+
+class PreferencesTest(PublicCase):
+    def test_preferences_show_public_lists_and_the_subscribers_own(self):
+        s = self.create_subscriber("prefs@example.com", lists=[self.private["id"]])
+        r = self.server.client().request("GET", "/preferences/" + self.token("p", s["id"]))
+        self.assertEqual(r.status, 200)
+        self.assertIn("prefs@example.com", r.body)
+        self.assertIn("Staff only", r.body)
+        self.assertIn("Ofertas", r.body)
+        self.assertRegex(r.body, r'value="%d" checked' % self.private["id"])
+
+    def test_saving_changes_lists_and_unsubscribe_all_leaves_every_list(self):
+        s = self.create_subscriber("change@example.com", lists=[self.weekly["id"], self.private["id"]])
+        path = "/preferences/" + self.token("p", s["id"])
+        body = urllib.parse.urlencode({"list": [self.double["id"], self.private["id"]], "action": "save"}, doseq=True)
+        r = self.server.client().request("POST", path, raw=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 200, r)
+        lists = {l["id"]: l["status"] for l in self.subscriber("change@example.com")["lists"]}
+        self.assertEqual(lists, {self.weekly["id"]: "unsubscribed", self.double["id"]: "confirmed", self.private["id"]: "confirmed"})
+        r = self.server.client().request("POST", path, raw=b"action=unsubscribe_all", headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 200)
+        statuses = {l["status"] for l in self.subscriber("change@example.com")["lists"]}
+        self.assertEqual(statuses, {"unsubscribed"})
+        self.assertEqual(self.psql("SELECT count(*) FROM consents WHERE subscriber_id = %d AND source = 'preferences'" % s["id"]), "4")
+
+
+if __name__ == "__main__":
+    unittest.main()
