@@ -38,12 +38,11 @@ int api_subscriber_filter_parse(http_request *req, subscriber_filter *f, mc_erro
 /* Answers obj with status, or err when obj is NULL. Takes over obj. */
 void api_respond_object(http_request *req, int status, json_t *obj, const mc_error *err);
 
-/* Appends s to out with & < > " ' escaped for HTML. */
-void api_html_escape(buf_t *out, const char *s);
-/* Answers status with templates_dir/public/<name>: {{key}} slots get the escaped value of key in
- * vars (key, value pairs, NULL-terminated), {{{key}}} slots the value as is. */
+/* Answers a public HTML page rendered from templates_dir/public/NAME with the template engine;
+ * context is the page's data (the call takes over the reference). Partials ({{> name}}) come
+ * from the same folder. */
 void api_public_page(http_request *req, api_context *ctx, int status, const char *name,
-                     const char *const *vars);
+                     json_t *context);
 
 void api_healthz(http_request *req, void *ctx);
 void api_metrics(http_request *req, void *ctx);

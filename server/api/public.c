@@ -13,34 +13,16 @@
 
 #define MAX_FORM_LISTS 100
 
+/* items (a JSON array of strings, taken over; may be NULL) is shown as a list under message */
 static void message_page(http_request *req, api_context *ctx, int status, const char *title,
-                         const char *message, const char *details)
+                         const char *message, json_t *items)
 {
-    const char *vars[] = {"title", title, "message", message, "details", details ? details : "",
-                          NULL};
-    api_public_page(req, ctx, status, "message.html", vars);
-}
-
-/* Renders the checkboxes of lists ([{"id", "name", "description", "subscribed"}]) into out. */
-static void list_boxes(json_t *lists, buf_t *out)
-{
-    size_t i;
-    json_t *l;
-    json_array_foreach(lists, i, l)
-    {
-        buf_appendf(out, "<label><input type=\"checkbox\" name=\"list\" value=\"%lld\"%s> ",
-                    (long long)json_integer_value(json_object_get(l, "id")),
-                    json_is_true(json_object_get(l, "subscribed")) ? " checked" : "");
-        api_html_escape(out, json_string_value(json_object_get(l, "name")));
-        buf_append_cstr(out, "</label>");
-        const char *description = json_string_value(json_object_get(l, "description"));
-        if (description && description[0]) {
-            buf_append_cstr(out, "<small>");
-            api_html_escape(out, description);
-            buf_append_cstr(out, "</small>");
-        }
-        buf_putc(out, '\n');
+    json_t *page = json_pack("{s:s, s:s}", "title", title, "message", message);
+    if (items) {
+        json_object_set_new(page, "has_items", json_boolean(json_array_size(items) > 0));
+        json_object_set_new(page, "items", items);
     }
+    api_public_page(req, ctx, status, "message.html", page);
 }
 
 static void subscribe_form(http_request *req, api_context *ctx, int status, const char *error,
@@ -54,13 +36,9 @@ static void subscribe_form(http_request *req, api_context *ctx, int status, cons
         message_page(req, ctx, 503, "Please try again", "The service is busy right now.", NULL);
         return;
     }
-    buf_t boxes = BUF_INIT;
-    list_boxes(lists, &boxes);
-    json_decref(lists);
-    const char *vars[] = {"error", error,   "email",          email, "name",
-                          name,    "lists", buf_cstr(&boxes), NULL};
-    api_public_page(req, ctx, status, "subscribe.html", vars);
-    buf_free(&boxes);
+    api_public_page(req, ctx, status, "subscribe.html",
+                    json_pack("{s:s, s:s, s:s, s:o}", "error", error, "email", email, "name", name,
+                              "lists", lists));
 }
 
 void api_public_subscribe_form(http_request *req, void *ctx)
@@ -161,21 +139,7 @@ void api_public_confirm(http_request *req, void *ctx)
                      "The subscription it confirms no longer exists.", NULL);
         return;
     }
-    buf_t details = BUF_INIT;
-    buf_append_cstr(&details, "<ul>");
-    size_t i;
-    json_t *n;
-    json_array_foreach(names, i, n)
-    {
-        buf_append_cstr(&details, "<li>");
-        api_html_escape(&details, json_string_value(n));
-        buf_append_cstr(&details, "</li>");
-    }
-    buf_append_cstr(&details, "</ul>");
-    json_decref(names);
-    message_page(req, ctx, 200, "Subscription confirmed",
-                 "You are subscribed to:", buf_cstr(&details));
-    buf_free(&details);
+    message_page(req, ctx, 200, "Subscription confirmed", "You are subscribed to:", names);
 }
 
 static void preferences_page(http_request *req, api_context *ctx, PGconn *conn,
@@ -188,15 +152,8 @@ static void preferences_page(http_request *req, api_context *ctx, PGconn *conn,
                      "There is no subscription for it any more.", NULL);
         return;
     }
-    buf_t boxes = BUF_INIT;
-    list_boxes(json_object_get(prefs, "lists"), &boxes);
-    const char *vars[] = {"email",   json_string_value(json_object_get(prefs, "email")),
-                          "message", message,
-                          "lists",   buf_cstr(&boxes),
-                          NULL};
-    api_public_page(req, ctx, 200, "preferences.html", vars);
-    buf_free(&boxes);
-    json_decref(prefs);
+    json_object_set_new(prefs, "message", json_string(message));
+    api_public_page(req, ctx, 200, "preferences.html", prefs);
 }
 
 void api_public_preferences(http_request *req, void *ctx)

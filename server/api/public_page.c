@@ -1,43 +1,12 @@
-/* The public pages' HTML: a template file from [paths] templates_dir with {{key}} slots
- * (replaced by the HTML-escaped value) and {{{key}}} slots (replaced by HTML the caller built
- * from escaped parts). Deliberately tiny: these pages have a few fixed slots each. */
+/* The public pages' HTML, rendered with the template engine from templates_dir/public.
+ * Pages are compiled per request: they are small and rarely asked for, and an edited
+ * template shows without a restart. */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/internal.h"
 #include "core/log.h"
-
-void api_html_escape(buf_t *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            buf_append_cstr(out, "&amp;");
-            break;
-        case '<':
-            buf_append_cstr(out, "&lt;");
-            break;
-        case '>':
-            buf_append_cstr(out, "&gt;");
-            break;
-        case '"':
-            buf_append_cstr(out, "&quot;");
-            break;
-        case '\'':
-            buf_append_cstr(out, "&#39;");
-            break;
-        default:
-            buf_putc(out, *s);
-        }
-    }
-}
-
-static const char *lookup(const char *const *vars, const char *key, size_t n)
-{
-    for (size_t i = 0; vars[i]; i += 2)
-        if (strlen(vars[i]) == n && !memcmp(vars[i], key, n)) return vars[i + 1];
-    return "";
-}
+#include "template/template.h"
 
 static bool read_file(const char *path, buf_t *out)
 {
@@ -51,44 +20,44 @@ static bool read_file(const char *path, buf_t *out)
     return true;
 }
 
-void api_public_page(http_request *req, api_context *ctx, int status, const char *name,
-                     const char *const *vars)
+/* Partials are NAME.html beside the page; names are plain words, never paths. */
+static bool load_partial(void *dir, str_t name, buf_t *out)
 {
-    buf_t path = BUF_INIT, page = BUF_INIT, out = BUF_INIT;
-    buf_appendf(&path, "%s/public/%s", ctx->app->config.templates_dir, name);
-    if (!read_file(buf_cstr(&path), &page)) {
-        log_error("public page: cannot read %s", buf_cstr(&path));
-        http_respond(req, 500, "text/plain; charset=utf-8", "page missing\n", 13);
-        buf_free(&path);
-        return;
-    }
-    const char *p = buf_cstr(&page), *end = p + page.n;
-    while (p < end) {
-        const char *open = strstr(p, "{{");
-        if (!open) {
-            buf_append(&out, p, (size_t)(end - p));
-            break;
-        }
-        buf_append(&out, p, (size_t)(open - p));
-        bool raw = open[2] == '{';
-        const char *key = open + (raw ? 3 : 2);
-        const char *close = strstr(key, raw ? "}}}" : "}}");
-        if (!close) {
-            buf_append(&out, open, (size_t)(end - open));
-            break;
-        }
-        const char *value = lookup(vars, key, (size_t)(close - key));
-        if (raw)
-            buf_append_cstr(&out, value);
-        else
-            api_html_escape(&out, value);
-        p = close + (raw ? 3 : 2);
-    }
-    http_add_header(req, "Cache-Control", "no-store");
-    http_add_header(req, "Content-Security-Policy",
-                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
-    http_respond(req, status, "text/html; charset=utf-8", out.p ? out.p : "", out.n);
+    for (size_t i = 0; i < name.n; i++)
+        if (!(name.p[i] == '_' || name.p[i] == '-' || (name.p[i] >= 'a' && name.p[i] <= 'z')))
+            return false;
+    buf_t path = BUF_INIT;
+    buf_appendf(&path, "%s/%.*s.html", (const char *)dir, (int)name.n, name.p);
+    bool ok = read_file(buf_cstr(&path), out);
     buf_free(&path);
-    buf_free(&page);
+    return ok;
+}
+
+void api_public_page(http_request *req, api_context *ctx, int status, const char *name,
+                     json_t *context)
+{
+    buf_t dir = BUF_INIT, path = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
+    buf_appendf(&dir, "%s/public", ctx->app->config.templates_dir);
+    buf_appendf(&path, "%s/%s", buf_cstr(&dir), name);
+    template_loader loader = {load_partial, NULL, (void *)buf_cstr(&dir)};
+    template_t *page = NULL;
+    mc_error err;
+    if (!read_file(buf_cstr(&path), &text)) {
+        log_error("public page: cannot read %s", buf_cstr(&path));
+    } else if (template_compile(buf_view(&text), &loader, &page, &err) < 0 ||
+               template_render(page, context, &out, NULL, &err) < 0) {
+        log_error("public page %s: %s", buf_cstr(&path), err.message);
+    } else {
+        http_add_header(req, "Cache-Control", "no-store");
+        http_add_header(req, "Content-Security-Policy",
+                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+        http_respond(req, status, "text/html; charset=utf-8", buf_cstr(&out), out.n);
+    }
+    if (!req->answered) http_respond(req, 500, "text/plain; charset=utf-8", "page missing\n", 13);
+    template_free(page);
+    json_decref(context);
+    buf_free(&dir);
+    buf_free(&path);
+    buf_free(&text);
     buf_free(&out);
 }
