@@ -1,0 +1,219 @@
+/* libesmtp reports success even when recipients were refused, so every result is read
+ * from the per-recipient, reverse-path and transfer statuses; when the peer said nothing
+ * at all (greeting refused, dropped, stalled), the last reply seen by the protocol monitor
+ * or the library's error explains why. */
+#include "mail/transport_esmtp.h"
+
+#include <auth-client.h>
+#include <libesmtp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/arena.h"
+
+typedef struct {
+    mail_transport base;
+    const relay_config *relay;
+} esmtp_transport;
+
+/* the last complete reply line the peer sent in this session */
+typedef struct {
+    int code;
+    char text[256];
+} last_reply;
+
+static pthread_once_t esmtp_once = PTHREAD_ONCE_INIT;
+
+static void esmtp_global_init(void)
+{
+    /* a peer closing the socket must be an error result, never a dead process */
+    signal(SIGPIPE, SIG_IGN);
+    auth_client_init();
+}
+
+static const char *message_cb(void **ctx, int *len, void *arg)
+{
+    const mail_envelope *m = arg;
+    if (!*ctx) *ctx = xcalloc(1, sizeof(int)); /* libesmtp releases it with free() */
+    int *sent = *ctx;
+    if (!len) { /* rewind */
+        *sent = 0;
+        return NULL;
+    }
+    if (*sent) {
+        *len = 0;
+        return NULL;
+    }
+    *sent = 1;
+    *len = (int)m->data.n;
+    return m->data.p;
+}
+
+static void monitor_cb(const char *buf, int len, int writing, void *arg)
+{
+    if (writing != SMTP_CB_READING || len < 4) return;
+    last_reply *r = arg;
+    /* a read may hold several lines: keep the last one with a code */
+    int start = 0;
+    for (int i = 0; i <= len; i++) {
+        if (i == len || buf[i] == '\n') {
+            int n = i - start;
+            const char *line = buf + start;
+            if (n >= 3 && line[0] >= '1' && line[0] <= '5' && line[1] >= '0' && line[1] <= '9' &&
+                line[2] >= '0' && line[2] <= '9') {
+                r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+                int t = n > 4 ? n - 4 : 0;
+                while (t > 0 && (line[4 + t - 1] == '\r' || line[4 + t - 1] == '\n'))
+                    t--;
+                if (t > (int)sizeof r->text - 1) t = (int)sizeof r->text - 1;
+                memcpy(r->text, n > 4 ? line + 4 : "", (size_t)t);
+                r->text[t] = '\0';
+            }
+            start = i + 1;
+        }
+    }
+}
+
+static int auth_interact(auth_client_request_t request, char **result, int fields, void *arg)
+{
+    const relay_config *relay = arg;
+    for (int i = 0; i < fields; i++) {
+        if (request[i].flags & AUTH_USER)
+            result[i] = relay->username;
+        else if (request[i].flags & AUTH_PASS)
+            result[i] = relay->password;
+        else
+            result[i] = NULL;
+    }
+    return 1;
+}
+
+static void status_result(mail_result *r, const smtp_status_t *s)
+{
+    char enhanced[16] = "";
+    if (s->enh_class > 0)
+        snprintf(enhanced, sizeof enhanced, "%d.%d.%d", s->enh_class, s->enh_subject,
+                 s->enh_detail);
+    /* libesmtp leaves the enhanced code at the start of the text */
+    const char *text = s->text ? s->text : "";
+    if (enhanced[0] && !strncmp(text, enhanced, strlen(enhanced))) {
+        text += strlen(enhanced);
+        while (*text == ' ')
+            text++;
+    }
+    mail_result_set(r, s->code, enhanced, text);
+}
+
+/* the result of a message the peer never answered for */
+static void no_reply_result(mail_result *r, const last_reply *last, const char *why)
+{
+    if (last->code >= 400) {
+        /* e.g. a 421 greeting or a 421 before closing: that reply is the cause */
+        char enhanced[16] = "";
+        const char *text = last->text;
+        int a, b, c, used = 0;
+        if (sscanf(text, "%1d.%3d.%3d%n", &a, &b, &c, &used) == 3 && used > 0) {
+            snprintf(enhanced, sizeof enhanced, "%d.%d.%d", a, b, c);
+            text += used;
+            while (*text == ' ')
+                text++;
+        }
+        mail_result_set(r, last->code, enhanced, text);
+        if (r->outcome == MAIL_SENT) r->outcome = MAIL_TEMPORARY;
+        return;
+    }
+    mail_result_set(r, 0, "", why);
+}
+
+static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t n,
+                            mail_result *results, mc_error *err)
+{
+    esmtp_transport *et = (esmtp_transport *)t;
+    const relay_config *relay = et->relay;
+    pthread_once(&esmtp_once, esmtp_global_init);
+    if (n == 0) return 0;
+
+    arena_t arena = ARENA_INIT;
+    smtp_session_t session = smtp_create_session();
+    char server[300];
+    snprintf(server, sizeof server, "%s:%u", relay->host, relay->port);
+    smtp_set_server(session, server);
+    smtp_set_hostname(session, relay->helo);
+    /* libesmtp's timeouts are milliseconds; the flag allows ones below RFC 5321's minutes */
+    long timeout = (long)relay->timeout_ms;
+    smtp_set_timeout(session, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
+    smtp_set_timeout(session, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
+    smtp_set_timeout(session, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
+    smtp_set_timeout(session, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
+    smtp_set_timeout(session, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
+    smtp_starttls_enable(session, relay->tls == RELAY_TLS_STARTTLS        ? Starttls_REQUIRED
+                                  : relay->tls == RELAY_TLS_OPPORTUNISTIC ? Starttls_ENABLED
+                                                                          : Starttls_DISABLED);
+    auth_context_t auth = NULL;
+    if (relay->username && relay->username[0]) {
+        auth = auth_create_context();
+        /* allow PLAIN and LOGIN (they send the password as is: use TLS) */
+        auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
+        auth_set_interact_cb(auth, auth_interact, (void *)relay);
+        smtp_auth_set_context(session, auth);
+    }
+    last_reply last = {0, ""};
+    smtp_set_monitorcb(session, monitor_cb, &last, 0);
+
+    smtp_message_t *messages = arena_alloc(&arena, n * sizeof *messages);
+    smtp_recipient_t *recipients = arena_alloc(&arena, n * sizeof *recipients);
+    for (size_t i = 0; i < n; i++) {
+        messages[i] = smtp_add_message(session);
+        smtp_set_reverse_path(
+            messages[i], arena_strndup(&arena, msgs[i].envelope_from.p, msgs[i].envelope_from.n));
+        recipients[i] = smtp_add_recipient(
+            messages[i], arena_strndup(&arena, msgs[i].recipient.p, msgs[i].recipient.n));
+        smtp_set_messagecb(messages[i], message_cb, (void *)&msgs[i]);
+    }
+
+    int ok = smtp_start_session(session);
+    char why[200] = "";
+    if (!ok) smtp_strerror(smtp_errno(), why, sizeof why);
+    if (!why[0]) snprintf(why, sizeof why, "the relay closed the session before this message");
+    bool any_reply = last.code != 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const smtp_status_t *rp = smtp_reverse_path_status(messages[i]);
+        const smtp_status_t *rs = smtp_recipient_status(recipients[i]);
+        const smtp_status_t *ms = smtp_message_transfer_status(messages[i]);
+        if (rp && rp->code && (rp->code < 200 || rp->code >= 300))
+            status_result(&results[i], rp);
+        else if (rs && rs->code && (rs->code < 200 || rs->code >= 300))
+            status_result(&results[i], rs);
+        else if (ms && ms->code)
+            status_result(&results[i], ms);
+        else
+            no_reply_result(&results[i], &last, why);
+    }
+    smtp_destroy_session(session);
+    if (auth) auth_destroy_context(auth);
+    arena_free(&arena);
+    if (!ok && !any_reply)
+        return mc_error_set(err, 503, "relay_unreachable", relay->name, "relay %s (%s): %s",
+                            relay->name, server, why);
+    return 0;
+}
+
+static void esmtp_free(mail_transport *t)
+{
+    free(t);
+}
+
+static const mail_transport_ops ESMTP_OPS = {"esmtp", esmtp_send_batch, esmtp_free};
+
+mail_transport *transport_esmtp_new(const relay_config *relay)
+{
+    esmtp_transport *t = xcalloc(1, sizeof *t);
+    t->base.ops = &ESMTP_OPS;
+    t->relay = relay;
+    return &t->base;
+}
