@@ -7,6 +7,7 @@
 
 static const cli_command COMMANDS[] = {
     {"version", "print the version", cli_version},
+    {"send-test", "send a test message through the configured relay", cli_send_test},
 };
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])
 

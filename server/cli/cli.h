@@ -10,5 +10,6 @@ typedef struct {
 } cli_command;
 
 int cli_version(int argc, char **argv);
+int cli_send_test(int argc, char **argv);
 
 #endif

@@ -243,8 +243,10 @@ int dkim_signer_sign(const dkim_signer *s, str_t domain, str_t message, buf_t *o
     }
     buf_reserve(out, sizeof prefix + sig_len + 32 + message.n);
     buf_append(out, prefix, sizeof prefix - 1);
+    /* libopendkim folds with "\n\t" or, when the fields it was given end in CRLF, with
+     * "\r\n\t": make every line end CRLF either way */
     for (size_t i = 0; i < sig_len; i++) {
-        if (sig[i] == '\n')
+        if (sig[i] == '\n' && (i == 0 || sig[i - 1] != '\r'))
             buf_append(out, "\r\n", 2);
         else
             buf_putc(out, (char)sig[i]);

@@ -209,7 +209,6 @@ static void walk_list(text_state *st, const GumboElement *e, int depth, bool ord
 static void walk_list_item(text_state *st, const GumboElement *e, int depth)
 {
     flush(st, 1);
-    st->gap = 1;
     int level = st->list_depth > 0 ? st->list_depth - 1 : 0;
     if (level >= MAX_LIST_NEST) level = MAX_LIST_NEST - 1;
     int saved_indent = st->indent;

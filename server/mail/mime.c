@@ -204,7 +204,7 @@ static void append_filename_param(buf_t *out, const char *param, str_t name)
     for (int section = 0; i < name.n; section++) {
         buf_appendf(out, ";\r\n %s*%d*=%s", param, section, section == 0 ? "UTF-8''" : "");
         size_t width = 0;
-        while (i < name.n && width < 60) {
+        while (i < name.n && width < 50) {
             unsigned char c = (unsigned char)name.p[i++];
             if (is_attr_char(c)) {
                 buf_putc(out, (char)c);
