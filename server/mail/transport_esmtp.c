@@ -92,19 +92,29 @@ static int auth_interact(auth_client_request_t request, char **result, int field
     return 1;
 }
 
-static void status_result(mail_result *r, const smtp_status_t *s)
+/* splits "5.1.1 text" into enhanced status and text when the status's class matches the
+ * reply code; peers that do not announce ENHANCEDSTATUSCODES often send one anyway */
+static const char *split_enhanced(int code, const char *text, char *enhanced, size_t size)
 {
-    char enhanced[16] = "";
-    if (s->enh_class > 0)
-        snprintf(enhanced, sizeof enhanced, "%d.%d.%d", s->enh_class, s->enh_subject,
-                 s->enh_detail);
-    /* libesmtp leaves the enhanced code at the start of the text */
-    const char *text = s->text ? s->text : "";
-    if (enhanced[0] && !strncmp(text, enhanced, strlen(enhanced))) {
-        text += strlen(enhanced);
+    int a, b, c, used = 0;
+    enhanced[0] = '\0';
+    if (sscanf(text, "%1d.%3d.%3d%n", &a, &b, &c, &used) == 3 && used > 0 && a == code / 100 &&
+        (text[used] == ' ' || text[used] == '\0')) {
+        snprintf(enhanced, size, "%d.%d.%d", a, b, c);
+        text += used;
         while (*text == ' ')
             text++;
     }
+    return text;
+}
+
+static void status_result(mail_result *r, const smtp_status_t *s)
+{
+    char enhanced[16];
+    const char *text = split_enhanced(s->code, s->text ? s->text : "", enhanced, sizeof enhanced);
+    if (!enhanced[0] && s->enh_class > 0)
+        snprintf(enhanced, sizeof enhanced, "%d.%d.%d", s->enh_class, s->enh_subject,
+                 s->enh_detail);
     mail_result_set(r, s->code, enhanced, text);
 }
 
@@ -113,15 +123,8 @@ static void no_reply_result(mail_result *r, const last_reply *last, const char *
 {
     if (last->code >= 400) {
         /* e.g. a 421 greeting or a 421 before closing: that reply is the cause */
-        char enhanced[16] = "";
-        const char *text = last->text;
-        int a, b, c, used = 0;
-        if (sscanf(text, "%1d.%3d.%3d%n", &a, &b, &c, &used) == 3 && used > 0) {
-            snprintf(enhanced, sizeof enhanced, "%d.%d.%d", a, b, c);
-            text += used;
-            while (*text == ' ')
-                text++;
-        }
+        char enhanced[16];
+        const char *text = split_enhanced(last->code, last->text, enhanced, sizeof enhanced);
         mail_result_set(r, last->code, enhanced, text);
         if (r->outcome == MAIL_SENT) r->outcome = MAIL_TEMPORARY;
         return;

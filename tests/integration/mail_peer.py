@@ -70,7 +70,7 @@ class FaultySMTP(SMTP):
         if any(r.split("@")[0].startswith("dropdata") for r in self.envelope.rcpt_tos):
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             await self._reader.read(512)
-            self.transport.close()
+            self.transport.abort()
             return
         await super().smtp_DATA(arg)
 
