@@ -66,12 +66,16 @@ static void flush(text_state *st, int gap_after)
         put_prefix(st, true, &column);
         size_t line_start_column = column;
         size_t i = 0;
+        if (st->in_pre) { /* preformatted: as written, no wrapping */
+            buf_append(st->out, p.p, p.n);
+            i = p.n;
+        }
         while (i < p.n) {
             size_t j = i;
             while (j < p.n && p.p[j] != ' ')
                 j++;
             size_t w = width_of(p.p + i, j - i);
-            if (!st->in_pre && column > line_start_column && column + 1 + w > WRAP_COLUMN) {
+            if (column > line_start_column && column + 1 + w > WRAP_COLUMN) {
                 buf_putc(st->out, '\n');
                 put_prefix(st, false, &column);
             } else if (column > line_start_column) {
@@ -101,8 +105,7 @@ static void add_text(text_state *st, const char *s, size_t n)
         }
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
             if (st->in_pre) {
-                buf_putc(&st->para, '\xc2'); /* keep pre spacing: no-break space */
-                buf_putc(&st->para, '\xa0');
+                buf_putc(&st->para, ' '); /* preformatted spacing is kept */
             } else if (st->para.n) {
                 st->pending_space = true;
             }
