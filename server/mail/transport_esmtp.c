@@ -4,7 +4,13 @@
  * or the library's error explains why. */
 #include "mail/transport_esmtp.h"
 
+#include <arpa/inet.h>
 #include <auth-client.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <libesmtp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +30,8 @@ typedef struct {
 typedef struct {
     int code;
     char text[256];
+    unsigned port;       /* the relay's port, to find the session's socket */
+    bool socket_tweaked; /* TCP_NODELAY set for this session */
 } last_reply;
 
 static pthread_once_t esmtp_once = PTHREAD_ONCE_INIT;
@@ -53,10 +61,46 @@ static const char *message_cb(void **ctx, int *len, void *arg)
     return m->data.p;
 }
 
+/* libesmtp writes a message in pieces of a few KB and leaves Nagle's algorithm on, so the
+ * piece after the first waits for the peer's delayed ACK (40 ms on Linux): at most 25
+ * messages per second per connection. It does not expose its socket, so once the greeting
+ * has arrived we give TCP_NODELAY to this process's TCP sockets connected to the relay's
+ * port. That is idempotent, and other sessions to the same relay want it as well. */
+static void disable_nagle_towards(unsigned port)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (*end || fd < 3 || fd == dirfd(d)) continue;
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int type = 0;
+        socklen_t type_len = sizeof type;
+        if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &type_len) < 0 || type != SOCK_STREAM ||
+            getpeername((int)fd, (struct sockaddr *)&peer, &len) < 0)
+            continue;
+        unsigned peer_port =
+            peer.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&peer)->sin_port)
+            : peer.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&peer)->sin6_port)
+                                         : 0;
+        if (peer_port != port) continue;
+        int one = 1;
+        setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    closedir(d);
+}
+
 static void monitor_cb(const char *buf, int len, int writing, void *arg)
 {
     if (writing != SMTP_CB_READING || len < 4) return;
     last_reply *r = arg;
+    if (!r->socket_tweaked) {
+        r->socket_tweaked = true;
+        disable_nagle_towards(r->port);
+    }
     /* a read may hold several lines: keep the last one with a code */
     int start = 0;
     for (int i = 0; i <= len; i++) {
@@ -164,7 +208,7 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
         auth_set_interact_cb(auth, auth_interact, (void *)relay);
         smtp_auth_set_context(session, auth);
     }
-    last_reply last = {0, ""};
+    last_reply last = {0, "", relay->port, false};
     smtp_set_monitorcb(session, monitor_cb, &last, 0);
 
     smtp_message_t *messages = arena_alloc(&arena, n * sizeof *messages);
