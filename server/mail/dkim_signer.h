@@ -1,6 +1,6 @@
-/* DKIM signing (RFC 6376) with libopendkim: relaxed/relaxed, rsa-sha256 or ed25519-sha256,
- * one key and selector per sending domain from [dkim.DOMAIN] sections. The signer is built
- * once at start-up and is then read-only, so threads share it. */
+/* DKIM signing (RFC 6376, RFC 8463): relaxed/relaxed, rsa-sha256 or ed25519-sha256, one key
+ * and selector per sending domain from [dkim.DOMAIN] sections. Keys are decoded once when the
+ * signer is built; it is then read-only, so threads share it. */
 #ifndef MC_MAIL_DKIM_SIGNER_H
 #define MC_MAIL_DKIM_SIGNER_H
 

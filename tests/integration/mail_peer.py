@@ -14,7 +14,6 @@ from aiosmtpd.smtp import SMTP
 
 MAILCAST_BIN = os.environ.get("MAILCAST_BIN", "mailcast")
 STALL_SECONDS = 30
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def free_port():
@@ -144,12 +143,8 @@ def write_config(directory, port=None, timeout=3, dkim=None, extra=""):
 
 def send_test(config, *args, timeout=60):
     """Runs mailcast send-test; returns (exit status, [result dicts], stdout, stderr)."""
-    env = dict(os.environ)
-    env["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "lsan-mail.supp")
-    # full stacks, so the suppression finds the library frame under OpenSSL's allocations
-    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":fast_unwind_on_malloc=0"
     proc = subprocess.run([MAILCAST_BIN, "send-test", "--config", config, *args],
-                          capture_output=True, timeout=timeout, env=env)
+                          capture_output=True, timeout=timeout)
     out = proc.stdout.decode("utf-8", "replace")
     results = []
     for line in out.splitlines():

@@ -127,6 +127,27 @@ class DeliveryTest(unittest.TestCase):
         self.assertIn("a=ed25519-sha256", str(parse(data)["DKIM-Signature"]))
         self.assertTrue(dkim.verify(data, dnsfunc=key.dnsfunc("s1", "example.com")))
 
+    def test_dkim_verifies_on_awkward_bodies_and_folded_headers(self):
+        key = DkimKey(self.dir, "rsa")
+        html = os.path.join(self.dir, "awkward.html")
+        text = os.path.join(self.dir, "awkward.txt")
+        with open(html, "w") as f:
+            f.write("<p>Trailing spaces   \t</p>\n\n\n<p>\tTabs\tand  runs</p>\n"
+                    + "<p>" + "x" * 3000 + "</p>\n.\n..leading dots\n\n\n\n")
+        with open(text, "w") as f:
+            f.write("line with trailing space \nfrom here\r\n\r\n\tindented\n\n\n\n")
+        status, _, out, err = self.send(
+            "--to", "ann@example.org", "--html-file", html, "--text-file", text,
+            "--subject", "A very long subject line that needs folding over several lines "
+            "because it goes on and on — with ünïcödé too",
+            "--header", "X-Campaign-Tag:   spaced    value  ", "--from-name", "Zoë",
+            "--unsubscribe-url", UNSUBSCRIBE, "--unsubscribe-mailto", "u@example.com",
+            dkim_key=key)
+        self.assertEqual(status, 0, out + err)
+        _, _, data = self.received()
+        self.assertEqual(all_defects(parse(data)), [])
+        self.assertTrue(dkim.verify(data, dnsfunc=key.dnsfunc("s1", "example.com")))
+
     def test_attachment_with_non_ascii_name_round_trips(self):
         payload = os.urandom(5000)
         path = os.path.join(self.dir, "report.bin")
