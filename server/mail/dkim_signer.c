@@ -259,23 +259,26 @@ static void hash_body(EVP_MD_CTX *md, const char *p, size_t n, buf_t *line)
         size_t content_end = end;
         if (cr && content_end > i && p[content_end - 1] == '\r') content_end--;
         buf_reset(line);
+        buf_reserve(line, content_end - i + 2);
+        char *w = line->p, *start = line->p;
         bool space = false;
         for (size_t j = i; j < content_end; j++) {
             if (is_wsp(p[j])) {
                 space = true;
                 continue;
             }
-            if (space) buf_putc(line, ' ');
+            if (space) *w++ = ' ';
             space = false;
-            buf_putc(line, p[j]);
+            *w++ = p[j];
         }
-        if (line->n == 0) {
+        if (w == start) {
             empty_lines++;
         } else {
             for (; empty_lines > 0; empty_lines--)
                 EVP_DigestUpdate(md, "\r\n", 2);
-            EVP_DigestUpdate(md, line->p, line->n);
-            EVP_DigestUpdate(md, "\r\n", 2);
+            *w++ = '\r';
+            *w++ = '\n';
+            EVP_DigestUpdate(md, start, (size_t)(w - start));
         }
         i = cr ? end + 1 : n;
     }

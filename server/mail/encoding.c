@@ -39,20 +39,18 @@ void base64_append_lines(buf_t *out, const void *data, size_t n)
 
 static const char HEX[] = "0123456789ABCDEF";
 
-static void qp_escape(buf_t *out, unsigned char c)
-{
-    char e[3] = {'=', HEX[c >> 4], HEX[c & 15]};
-    buf_append(out, e, 3);
-}
-
 void qp_append(buf_t *out, const char *text, size_t n)
 {
-    buf_reserve(out, n + n / 8 + 16);
+    /* worst case: every byte escaped (3x) plus a soft break every 25 escapes; reserving it
+     * once lets the loop write without a call per character */
+    buf_reserve(out, 4 * n + 16);
+    char *w = out->p + out->n;
     size_t column = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)text[i];
         if (c == '\r' || c == '\n') {
-            buf_append(out, "\r\n", 2);
+            *w++ = '\r';
+            *w++ = '\n';
             column = 0;
             if (c == '\r' && i + 1 < n && text[i + 1] == '\n') i++;
             continue;
@@ -66,17 +64,24 @@ void qp_append(buf_t *out, const char *text, size_t n)
         /* keep room for the '=' of a soft break unless this is the line's last character */
         size_t limit = at_line_end ? 76 : 75;
         if (column + width > limit) {
-            buf_append(out, "=\r\n", 3);
+            *w++ = '=';
+            *w++ = '\r';
+            *w++ = '\n';
             column = 0;
             if (c == '.') {
                 plain = false;
                 width = 3;
             }
         }
-        if (plain)
-            buf_putc(out, (char)c);
-        else
-            qp_escape(out, c);
+        if (plain) {
+            *w++ = (char)c;
+        } else {
+            *w++ = '=';
+            *w++ = HEX[c >> 4];
+            *w++ = HEX[c & 15];
+        }
         column += width;
     }
+    out->n = (size_t)(w - out->p);
+    out->p[out->n] = '\0';
 }

@@ -149,6 +149,14 @@ static int load_one(section_reader *r, relay_config *rc)
     double timeout;
     if (get_seconds(r, "timeout", 30, 0.1, 3600, &timeout) < 0) return -1;
     rc->timeout_ms = (unsigned)(timeout * 1000);
+    const char *ca = get(r, "ca_file", where, sizeof where);
+    if (ca && *ca) {
+        if (access(ca, R_OK) < 0)
+            return mc_error_set(r->err, 400, "invalid_config", where,
+                                "%s: [smtp.%s] ca_file = \"%s\" cannot be read", where,
+                                r->sec->name, ca);
+        rc->ca_file = xstrdup(ca);
+    }
     return 0;
 }
 
@@ -159,6 +167,7 @@ static void relay_config_free(relay_config *rc)
     free(rc->username);
     free(rc->password);
     free(rc->helo);
+    free(rc->ca_file);
 }
 
 int relay_set_load(relay_set *set, const config_t *cfg, mc_error *err)

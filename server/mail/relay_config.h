@@ -25,6 +25,7 @@ typedef struct {
     unsigned max_per_day;  /* 0 = no cap */
     unsigned weight;
     unsigned timeout_ms; /* connect, each command, and DATA */
+    char *ca_file;       /* PEM CA bundle to verify the relay with; NULL: the system's */
 } relay_config;
 
 #endif

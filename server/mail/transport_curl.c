@@ -68,6 +68,7 @@ static int curl_send_batch(mail_transport *t, const mail_envelope *msgs, size_t 
     curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, per_reply);
     /* a bound on the whole message: connect, envelope and DATA, each within the timeout */
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)relay->timeout_ms * 4);
+    if (relay->ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, relay->ca_file);
     if (relay->username) {
         curl_easy_setopt(curl, CURLOPT_USERNAME, relay->username);
         curl_easy_setopt(curl, CURLOPT_PASSWORD, relay->password);

@@ -11,9 +11,12 @@
 #include <netinet/tcp.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+/* before libesmtp.h, which declares smtp_starttls_set_ctx only when SSL_CTX is known */
+#include <openssl/ssl.h>
 #include <libesmtp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@
 typedef struct {
     mail_transport base;
     const relay_config *relay;
+    SSL_CTX *tls; /* for STARTTLS; NULL when tls = off */
 } esmtp_transport;
 
 /* the last complete reply line the peer sent in this session */
@@ -152,6 +156,27 @@ static const char *split_enhanced(int code, const char *text, char *enhanced, si
     return text;
 }
 
+/* libesmtp asks the application about certificates that did not verify. With tls =
+ * opportunistic, TLS protects against passive listeners and any certificate is accepted,
+ * as receiving MTAs do; with tls = starttls the certificate must verify and match. */
+static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
+{
+    (void)session;
+    const relay_config *relay = arg;
+    int *ok = NULL;
+    va_list ap;
+    va_start(ap, arg);
+    if (event_no == SMTP_EV_INVALID_PEER_CERTIFICATE) {
+        (void)va_arg(ap, long); /* the verification result */
+        ok = va_arg(ap, int *);
+    } else if (event_no == SMTP_EV_NO_PEER_CERTIFICATE ||
+               event_no == SMTP_EV_WRONG_PEER_CERTIFICATE) {
+        ok = va_arg(ap, int *);
+    }
+    va_end(ap);
+    if (ok && relay->tls == RELAY_TLS_OPPORTUNISTIC) *ok = 1;
+}
+
 static void status_result(mail_result *r, const smtp_status_t *s)
 {
     char enhanced[16];
@@ -197,6 +222,8 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
     smtp_set_timeout(session, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
     smtp_set_timeout(session, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
     smtp_set_timeout(session, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
+    if (et->tls) smtp_starttls_set_ctx(session, et->tls);
+    smtp_set_eventcb(session, event_cb, (void *)relay);
     smtp_starttls_enable(session, relay->tls == RELAY_TLS_STARTTLS        ? Starttls_REQUIRED
                                   : relay->tls == RELAY_TLS_OPPORTUNISTIC ? Starttls_ENABLED
                                                                           : Starttls_DISABLED);
@@ -252,7 +279,29 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
 
 static void esmtp_free(mail_transport *t)
 {
+    SSL_CTX_free(((esmtp_transport *)t)->tls);
     free(t);
+}
+
+/* libesmtp's own TLS context trusts only a CA file in the user's home directory: give it
+ * one that verifies the relay against the system's CAs (or ca_file). libesmtp then checks
+ * the certificate's names against the relay's host itself. */
+static SSL_CTX *make_tls_context(const relay_config *relay)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) abort(); /* only fails when out of memory */
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* libesmtp reads a non-blocking socket and takes an SSL_read that returns no data (a
+     * TLS 1.3 session ticket arriving after the handshake) for a dead connection: seen as
+     * sessions that quit right after EHLO. TLS 1.2 has no post-handshake messages. */
+    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, relay->tls == RELAY_TLS_STARTTLS ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+                       NULL);
+    if (relay->ca_file)
+        SSL_CTX_load_verify_locations(ctx, relay->ca_file, NULL);
+    else
+        SSL_CTX_set_default_verify_paths(ctx);
+    return ctx;
 }
 
 static const mail_transport_ops ESMTP_OPS = {"esmtp", esmtp_send_batch, esmtp_free};
@@ -262,5 +311,6 @@ mail_transport *transport_esmtp_new(const relay_config *relay)
     esmtp_transport *t = xcalloc(1, sizeof *t);
     t->base.ops = &ESMTP_OPS;
     t->relay = relay;
+    if (relay->tls != RELAY_TLS_OFF) t->tls = make_tls_context(relay);
     return &t->base;
 }

@@ -30,6 +30,7 @@ class Recorder:
 
     def __init__(self):
         self.messages = []  # (mail_from, [rcpt], bytes)
+        self.sessions = []  # per message: (over TLS, authenticated login or None)
         self.connections = 0
         self.lock = threading.Lock()
 
@@ -54,6 +55,8 @@ class Recorder:
         with self.lock:
             self.messages.append(
                 (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            over_tls = server.transport.get_extra_info("ssl_object") is not None
+            self.sessions.append((over_tls, session.auth_data))
         return "250 2.0.0 Queued"
 
 
@@ -80,10 +83,14 @@ class PeerController(Controller):
 
 
 class SmtpPeer:
-    def __init__(self):
+    """An SMTP server on 127.0.0.1; smtp_kwargs go to aiosmtpd (tls_context, require_starttls,
+    authenticator...), ssl_context makes it speak implicit TLS."""
+
+    def __init__(self, ssl_context=None, **smtp_kwargs):
         self.recorder = Recorder()
         self.port = free_port()
-        self.controller = PeerController(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller = PeerController(self.recorder, hostname="127.0.0.1", port=self.port,
+                                         ssl_context=ssl_context, **smtp_kwargs)
 
     def __enter__(self):
         self.controller.start()
