@@ -8,7 +8,7 @@ MAILCAST_BUILD_PACKAGES="gcc make libc6-dev cmake pkg-config
 # To run it: the embedded PostgreSQL cluster uses the server binaries of postgresql-15.
 MAILCAST_RUN_PACKAGES="postgresql-15 passwd util-linux"
 # To test it: unit tests, formatting, fuzzing, and the real peers the tests talk to.
-MAILCAST_TEST_PACKAGES="libcmocka-dev clang clang-format python3 python3-aiosmtpd python3-dkim
+MAILCAST_TEST_PACKAGES="libcmocka-dev clang clang-format python3 python3-aiosmtpd python3-dkim python3-nacl openssl
   postfix"
 
 # Installs the named packages that are not installed yet (as root, with apt-get).

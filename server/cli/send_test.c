@@ -15,9 +15,9 @@
 #include "core/config.h"
 #include "mail/compose.h"
 #include "mail/dkim_signer.h"
+#include "mail/mail_setup.h"
 #include "mail/message_id.h"
 #include "mail/relay.h"
-#include "mail/transport_capture.h"
 #include "mail/verp.h"
 
 extern char **environ;
@@ -87,35 +87,36 @@ static int parse_header(const char *arg, mail_header *h)
     return 0;
 }
 
-static mail_transport *choose_transport(const config_t *cfg, const relay_set *relays,
-                                        const char *relay_name, buf_t *outbox)
+static mail_transport *choose_transport(const mail_setup *setup, const char *relay_name)
 {
+    const relay_set *relays = &setup->relays;
     if (relays->count == 0) {
-        buf_appendf(outbox, "%s/outbox", cfg->data_dir);
-        printf("no [smtp.*] relay configured: messages are captured in %s\n", outbox->p);
-        return transport_capture_new(outbox->p);
+        printf("no [smtp.*] relay configured: messages are captured in %s\n", setup->outbox_dir);
+        return mail_setup_transport(setup, 0);
     }
-    const relay_config *relay = NULL;
+    size_t index = 0;
     if (relay_name) {
-        relay = relay_set_find(relays, relay_name);
-        if (!relay) {
+        const relay_config *found = relay_set_find(relays, relay_name);
+        if (!found) {
             fprintf(stderr, "mailcast: no relay [smtp.%s] in the configuration\n", relay_name);
             return NULL;
         }
+        index = (size_t)(found - relays->relays);
     } else {
         relay_pool *pool = relay_pool_new(relays);
         uint64_t random;
         RAND_bytes((unsigned char *)&random, sizeof random);
-        int index = relay_pool_pick(pool, (double)time(NULL), random, NULL);
+        int picked = relay_pool_pick(pool, (double)time(NULL), random, NULL);
         relay_pool_free(pool);
-        relay = &relays->relays[index < 0 ? 0 : index];
+        index = picked < 0 ? 0 : (size_t)picked;
     }
+    const relay_config *relay = &relays->relays[index];
     printf("relay %s: %s:%u, tls %s\n", relay->name, relay->host, relay->port,
            relay->tls == RELAY_TLS_OFF             ? "off"
            : relay->tls == RELAY_TLS_OPPORTUNISTIC ? "opportunistic"
            : relay->tls == RELAY_TLS_STARTTLS      ? "starttls"
                                                    : "implicit");
-    return relay_transport_new(relay);
+    return mail_setup_transport(setup, index);
 }
 
 /* builds and sends the messages; returns the exit status */
@@ -284,33 +285,25 @@ int cli_send_test(int argc, char **argv)
         fprintf(stderr, "mailcast: %s\n", err.message);
         return 2;
     }
-    relay_set relays;
-    if (relay_set_load(&relays, &cfg, &err) < 0) {
+    mail_setup setup;
+    if (mail_setup_load(&setup, &cfg, &err) < 0) {
         fprintf(stderr, "mailcast: %s\n", err.message);
         config_free(&cfg);
         return 2;
     }
-    dkim_signer *signer = dkim_signer_new();
     int status = 2;
     mail_transport *transport = NULL;
-    buf_t outbox = BUF_INIT;
-    if (dkim_signer_load_config(signer, &cfg, &err) < 0) {
-        fprintf(stderr, "mailcast: %s\n", err.message);
-        goto done;
-    }
     if (!a.from) a.from = cfg.from_email;
     if (!a.from || !*a.from) {
         fprintf(stderr, "mailcast: give --from or set [mail] from_email\n");
         goto done;
     }
-    transport = choose_transport(&cfg, &relays, a.relay, &outbox);
+    transport = choose_transport(&setup, a.relay);
     if (!transport) goto done;
-    status = send_messages(&cfg, &a, signer, transport);
+    status = send_messages(&cfg, &a, setup.signer, transport);
 done:
     mail_transport_free(transport);
-    buf_free(&outbox);
-    dkim_signer_free(signer);
-    relay_set_free(&relays);
+    mail_setup_free(&setup);
     config_free(&cfg);
     return status;
 }
