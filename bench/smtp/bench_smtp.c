@@ -58,7 +58,7 @@ static void make_template(template_t *t, unsigned index)
     buf_append_cstr(&html, "<!doctype html><html><head><style>p{font:14px sans-serif}</style>"
                            "</head><body><h1>Hello {{name}}</h1>");
     buf_append_cstr(&text, "Hello {{name}}\n\n");
-    for (int p = 0; p < 9; p++) {
+    for (int p = 0; p < 11; p++) {
         buf_t para = BUF_INIT;
         add_words(&para, &seed, 45);
         buf_appendf(&html,
