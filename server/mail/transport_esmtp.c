@@ -7,7 +7,12 @@
 #include <arpa/inet.h>
 #include <auth-client.h>
 #include <dirent.h>
+#include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -27,8 +32,15 @@
 typedef struct {
     mail_transport base;
     const relay_config *relay;
-    SSL_CTX *tls; /* for STARTTLS; NULL when tls = off */
+    SSL_CTX *tls;            /* for STARTTLS; NULL when tls = off */
+    struct timespec last_ok; /* end of the last session that reached the relay */
 } esmtp_transport;
+
+/* libesmtp's connect() has no timeout: towards a host that drops SYNs it waits for the
+ * kernel's retries, over two minutes whatever `timeout` says. So before a session that does
+ * not follow a recent good one, we open (and close) a TCP connection ourselves within the
+ * timeout; a relay that cannot be reached then fails fast and backs off. */
+#define PROBE_AFTER_IDLE_SECONDS 30
 
 /* the last complete reply line the peer sent in this session */
 typedef struct {
@@ -177,6 +189,58 @@ static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
     if (ok && relay->tls == RELAY_TLS_OPPORTUNISTIC) *ok = 1;
 }
 
+static double seconds_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* returns 0 when a TCP connection to the relay opens within its timeout, else -1 with why */
+static int probe_connect(const relay_config *relay, char *why, size_t why_size)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *addresses = NULL;
+    char service[8];
+    snprintf(service, sizeof service, "%u", relay->port);
+    int rc = getaddrinfo(relay->host, service, &hints, &addresses);
+    if (rc != 0) {
+        snprintf(why, why_size, "cannot resolve %s: %s", relay->host, gai_strerror(rc));
+        return -1;
+    }
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    snprintf(why, why_size, "no address for %s", relay->host);
+    int result = -1;
+    for (struct addrinfo *ai = addresses; ai && result < 0; ai = ai->ai_next) {
+        int left_ms = (int)relay->timeout_ms - (int)(seconds_since(&start) * 1000);
+        if (left_ms <= 0) break;
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            result = 0;
+        } else if (errno != EINPROGRESS) {
+            snprintf(why, why_size, "cannot connect: %s", strerror(errno));
+        } else {
+            struct pollfd p = {fd, POLLOUT, 0};
+            int n;
+            while ((n = poll(&p, 1, left_ms)) < 0 && errno == EINTR) {
+            }
+            int error = 0;
+            socklen_t len = sizeof error;
+            if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error == 0)
+                result = 0;
+            else if (n == 1)
+                snprintf(why, why_size, "cannot connect: %s", strerror(error));
+            else
+                snprintf(why, why_size, "no connection within %u ms", relay->timeout_ms);
+        }
+        close(fd);
+    }
+    freeaddrinfo(addresses);
+    return result;
+}
+
 static void status_result(mail_result *r, const smtp_status_t *s)
 {
     char enhanced[16];
@@ -208,6 +272,15 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
     const relay_config *relay = et->relay;
     pthread_once(&esmtp_once, esmtp_global_init);
     if (n == 0) return 0;
+
+    char why_not[200];
+    if ((et->last_ok.tv_sec == 0 || seconds_since(&et->last_ok) > PROBE_AFTER_IDLE_SECONDS) &&
+        probe_connect(relay, why_not, sizeof why_not) < 0) {
+        for (size_t i = 0; i < n; i++)
+            mail_result_set(&results[i], 0, "", why_not);
+        return mc_error_set(err, 503, "relay_unreachable", relay->name, "relay %s (%s:%u): %s",
+                            relay->name, relay->host, relay->port, why_not);
+    }
 
     arena_t arena = ARENA_INIT;
     smtp_session_t session = smtp_create_session();
@@ -271,6 +344,7 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
     smtp_destroy_session(session);
     if (auth) auth_destroy_context(auth);
     arena_free(&arena);
+    if (any_reply) clock_gettime(CLOCK_MONOTONIC, &et->last_ok);
     if (!ok && !any_reply)
         return mc_error_set(err, 503, "relay_unreachable", relay->name, "relay %s (%s): %s",
                             relay->name, server, why);

@@ -32,7 +32,15 @@ class Recorder:
         self.messages = []  # (mail_from, [rcpt], bytes)
         self.sessions = []  # per message: (over TLS, authenticated login or None)
         self.connections = 0
+        self.mail_sessions = set()  # ids of the sessions that sent MAIL FROM
         self.lock = threading.Lock()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        with self.lock:
+            self.mail_sessions.add(id(session))
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Sender ok"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0]

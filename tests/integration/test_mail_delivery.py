@@ -198,7 +198,7 @@ class DeliveryTest(unittest.TestCase):
         self.assertEqual([r["result"] for r in results],
                          ["sent"] * 3 + ["permanent"] * 3 + ["sent"] * 3)
         self.assertEqual(len(self.peer.recorder.messages), 6)
-        self.assertEqual(self.peer.recorder.connections, 1)
+        self.assertEqual(len(self.peer.recorder.mail_sessions), 1)
         ids = {r["message_id"] for r in results}
         self.assertEqual(len(ids), 9)
 

@@ -79,6 +79,32 @@ class FailureTest(unittest.TestCase):
         self.assertEqual([r["result"] for r in results], ["temporary", "temporary"])
         self.assertIn("relay test", err)
 
+    def test_relay_that_never_answers_the_connection_fails_within_the_timeout(self):
+        # a listener whose accept queue is full drops new SYNs: connect() would wait for the
+        # kernel's retries (over two minutes) without the transport's own connect timeout
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(3):
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", port))
+                fillers.append(s)
+            time.sleep(0.3)
+            config = write_config(self.dir, port, timeout=TIMEOUT)
+            started = time.monotonic()
+            status, results, out, err = send_test(config, "--to", "a@example.org")
+            self.assertLess(time.monotonic() - started, 25)
+            self.assertEqual(results[0]["result"], "temporary", out + err)
+            self.assertIn("relay test", err)
+        finally:
+            for s in fillers:
+                s.close()
+            listener.close()
+
     def test_silent_server_times_out_as_temporary(self):
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
