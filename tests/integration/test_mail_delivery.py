@@ -182,6 +182,16 @@ class DeliveryTest(unittest.TestCase):
                 status, _, out, err = self.send("--to", "ann@example.org", option, value, *extra)
                 self.assertEqual(status, 2, (option, out, err))
                 self.assertIn(field, err)
+        attachment = os.path.join(self.dir, "a.txt")
+        with open(attachment, "w") as f:
+            f.write("x")
+        for option, value, *extra in [
+                ("--attach-name", "a.txt\r\nX-Injected: yes", "--attach", attachment),
+                ("--from", "news@example.com\r\nX-Injected: yes"),
+                ("--feedback-id", "a:b\r\nX-Injected: yes"),
+                ("--unsubscribe-mailto", "u@example.com\r\nX-Injected: yes")]:
+            status, _, out, err = self.send("--to", "ann@example.org", option, value, *extra)
+            self.assertEqual(status, 2, (option, out, err))
         for option, value in [("--to", "ann@example.org\r\nX-Injected: yes"),
                               ("--unsubscribe-url", "https://x.example/\r\nX-Injected: yes"),
                               ("--header", "X-Bad\r\nX-Injected: yes"),

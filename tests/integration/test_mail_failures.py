@@ -105,6 +105,34 @@ class FailureTest(unittest.TestCase):
                 s.close()
             listener.close()
 
+    def test_421_greeting_is_temporary_with_its_reply(self):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(30)
+
+        def refuse():
+            try:
+                conn, _ = listener.accept()  # the transport's connect check
+                conn.close()
+                conn, _ = listener.accept()
+                conn.sendall(b"421 4.3.2 Too busy, come back later\r\n")
+                time.sleep(0.5)
+                conn.close()
+            except OSError:
+                pass
+        thread = threading.Thread(target=refuse, daemon=True)
+        thread.start()
+        try:
+            config = write_config(self.dir, listener.getsockname()[1], timeout=TIMEOUT)
+            status, results, out, err = send_test(config, "--to", "a@example.org")
+            self.assertEqual((results[0]["result"], results[0]["code"], results[0]["status"]),
+                             ("temporary", "421", "4.3.2"), out + err)
+            self.assertIn("Too busy", results[0]["text"])
+        finally:
+            thread.join(35)
+            listener.close()
+
     def test_silent_server_times_out_as_temporary(self):
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
