@@ -42,10 +42,12 @@ typedef struct {
  * timeout; a relay that cannot be reached then fails fast and backs off. */
 #define PROBE_AFTER_IDLE_SECONDS 30
 
-/* the last complete reply line the peer sent in this session */
+/* the last error reply (4xx or 5xx) the peer sent in this session: a refused greeting or
+ * AUTH, or a 421 before closing, explains messages that never got a reply of their own */
 typedef struct {
     int code;
     char text[256];
+    bool any;            /* any reply at all */
     unsigned port;       /* the relay's port, to find the session's socket */
     bool socket_tweaked; /* TCP_NODELAY set for this session */
 } last_reply;
@@ -124,6 +126,10 @@ static void monitor_cb(const char *buf, int len, int writing, void *arg)
             int n = i - start;
             const char *line = buf + start;
             if (n >= 3 && line[0] >= '1' && line[0] <= '5' && line[1] >= '0' && line[1] <= '9' &&
+                line[2] >= '0' && line[2] <= '9') {
+                r->any = true;
+            }
+            if (n >= 3 && line[0] >= '4' && line[0] <= '5' && line[1] >= '0' && line[1] <= '9' &&
                 line[2] >= '0' && line[2] <= '9') {
                 r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
                 int t = n > 4 ? n - 4 : 0;
@@ -252,14 +258,17 @@ static void status_result(mail_result *r, const smtp_status_t *s)
 }
 
 /* the result of a message the peer never answered for */
-static void no_reply_result(mail_result *r, const last_reply *last, const char *why)
+/* The result of a message the peer never answered for. The last reply explains it when
+ * it ended the session (421) or when the session never reached a message (a refused
+ * greeting): either way a relay problem, so temporary whatever its class. */
+static void no_reply_result(mail_result *r, const last_reply *last, bool session_level,
+                            const char *why)
 {
-    if (last->code >= 400) {
-        /* e.g. a 421 greeting or a 421 before closing: that reply is the cause */
+    if (last->code >= 400 && (last->code == 421 || session_level)) {
         char enhanced[16];
         const char *text = split_enhanced(last->code, last->text, enhanced, sizeof enhanced);
         mail_result_set(r, last->code, enhanced, text);
-        if (r->outcome == MAIL_SENT) r->outcome = MAIL_TEMPORARY;
+        r->outcome = MAIL_TEMPORARY;
         return;
     }
     mail_result_set(r, 0, "", why);
@@ -308,7 +317,7 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
         auth_set_interact_cb(auth, auth_interact, (void *)relay);
         smtp_auth_set_context(session, auth);
     }
-    last_reply last = {0, "", relay->port, false};
+    last_reply last = {0, "", false, relay->port, false};
     smtp_set_monitorcb(session, monitor_cb, &last, 0);
 
     smtp_message_t *messages = arena_alloc(&arena, n * sizeof *messages);
@@ -326,20 +335,34 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
     char why[200] = "";
     if (!ok) smtp_strerror(smtp_errno(), why, sizeof why);
     if (!why[0]) snprintf(why, sizeof why, "the relay closed the session before this message");
-    bool any_reply = last.code != 0;
+    bool any_reply = last.any;
+    bool session_level = true; /* no message got as far as MAIL FROM */
+    for (size_t i = 0; i < n && session_level; i++) {
+        const smtp_status_t *rp = smtp_reverse_path_status(messages[i]);
+        if (rp && rp->code) session_level = false;
+    }
+
+    /* libesmtp ends the session after a refused AUTH without showing the reply */
+    if (ok && session_level && auth)
+        snprintf(why, sizeof why,
+                 "the relay ended the session before MAIL FROM: "
+                 "authentication refused or impossible");
 
     for (size_t i = 0; i < n; i++) {
         const smtp_status_t *rp = smtp_reverse_path_status(messages[i]);
         const smtp_status_t *rs = smtp_recipient_status(recipients[i]);
         const smtp_status_t *ms = smtp_message_transfer_status(messages[i]);
-        if (rp && rp->code && (rp->code < 200 || rp->code >= 300))
+        if (rp && rp->code && (rp->code < 200 || rp->code >= 300)) {
+            /* MAIL FROM refused (authentication required or failed, sender policy): the
+             * relay or our configuration is at fault, not the recipient, so never a bounce */
             status_result(&results[i], rp);
-        else if (rs && rs->code && (rs->code < 200 || rs->code >= 300))
+            results[i].outcome = MAIL_TEMPORARY;
+        } else if (rs && rs->code && (rs->code < 200 || rs->code >= 300))
             status_result(&results[i], rs);
         else if (ms && ms->code)
             status_result(&results[i], ms);
         else
-            no_reply_result(&results[i], &last, why);
+            no_reply_result(&results[i], &last, session_level, why);
     }
     smtp_destroy_session(session);
     if (auth) auth_destroy_context(auth);

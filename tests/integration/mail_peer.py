@@ -24,7 +24,7 @@ def free_port():
 
 class Recorder:
     """aiosmtpd handler: failures by recipient local part, everything else recorded.
-    rcpt450 / rcpt550 / rcpt421: that reply to RCPT TO
+    rcpt450 / rcpt550 / rcpt421: that reply to RCPT TO; a sender "refused...": 553 to MAIL
     data550: 550 after the message data; stall: no reply to the data for STALL_SECONDS
     dropdata: the connection is closed in the middle of DATA (see FaultySMTP)"""
 
@@ -38,6 +38,8 @@ class Recorder:
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
             self.mail_sessions.add(id(session))
+        if address.startswith("refused"):
+            return "553 5.7.1 Sender address not allowed"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Sender ok"

@@ -44,6 +44,18 @@ class FailureTest(unittest.TestCase):
         _, r = self.one("rcpt421@example.org")
         self.assertEqual((r["result"], r["code"]), ("temporary", "421"))
 
+    def test_refused_sender_is_temporary_never_a_bounce(self):
+        # the relay refuses our MAIL FROM: a sending-side problem, not the recipient's
+        config = write_config(self.dir, self.peer.port, timeout=TIMEOUT)
+        with open(config) as f:
+            text = f.read().replace("bounce_address = bounces+{token}@example.com",
+                                    "bounce_address = refused+{token}@example.com")
+        with open(config, "w") as f:
+            f.write(text)
+        status, results, out, err = send_test(config, "--to", "a@example.org")
+        self.assertEqual((results[0]["result"], results[0]["code"], results[0]["status"]),
+                         ("temporary", "553", "5.7.1"), out + err)
+
     def test_550_after_data_is_permanent(self):
         _, r = self.one("data550@example.org")
         self.assertEqual((r["result"], r["code"], r["status"]), ("permanent", "550", "5.7.1"))

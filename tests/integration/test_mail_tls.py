@@ -99,12 +99,14 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(results[0]["result"], "sent", out + err)
         self.assertEqual(peer.recorder.sessions, [(True, b"mailer")])
 
-    def test_wrong_password_delivers_nothing(self):
+    def test_wrong_password_delivers_nothing_and_is_temporary(self):
         peer = self.peer(tls_context=self.context, require_starttls=True,
                          authenticator=authenticator, auth_required=True)
         status, results, out, err = send_test(
             self.relay(peer, "starttls", auth=("mailer", "wrong")), "--to", "a@example.org")
-        self.assertNotEqual(results[0]["result"], "sent", out + err)
+        # a relay refusing our credentials is not the recipient's fault: never a bounce
+        self.assertEqual(results[0]["result"], "temporary", out + err)
+        self.assertIn("authentication", results[0]["text"])
         self.assertEqual(peer.recorder.messages, [])
 
     def test_implicit_tls_through_libcurl_with_per_recipient_results(self):
