@@ -87,8 +87,12 @@ static int parse_header(const char *arg, mail_header *h)
     return 0;
 }
 
-static mail_transport *choose_transport(const mail_setup *setup, const char *relay_name)
+/* returns the transport, and in *per_connection the chosen relay's messages per session
+ * (0 for the capture outbox: one batch) */
+static mail_transport *choose_transport(const mail_setup *setup, const char *relay_name,
+                                        size_t *per_connection)
 {
+    *per_connection = 0;
     const relay_set *relays = &setup->relays;
     if (relays->count == 0) {
         printf("no [smtp.*] relay configured: messages are captured in %s\n", setup->outbox_dir);
@@ -111,6 +115,7 @@ static mail_transport *choose_transport(const mail_setup *setup, const char *rel
         index = picked < 0 ? 0 : (size_t)picked;
     }
     const relay_config *relay = &relays->relays[index];
+    *per_connection = relay->messages_per_connection;
     printf("relay %s: %s:%u, tls %s\n", relay->name, relay->host, relay->port,
            relay->tls == RELAY_TLS_OFF             ? "off"
            : relay->tls == RELAY_TLS_OPPORTUNISTIC ? "opportunistic"
@@ -121,7 +126,7 @@ static mail_transport *choose_transport(const mail_setup *setup, const char *rel
 
 /* builds and sends the messages; returns the exit status */
 static int send_messages(const config_t *cfg, const send_test_args *a, const dkim_signer *signer,
-                         mail_transport *transport)
+                         mail_transport *transport, size_t per_connection)
 {
     buf_t html = BUF_INIT, text = BUF_INIT, attachment = BUF_INIT, secret = BUF_INIT;
     int status = 2;
@@ -205,7 +210,7 @@ static int send_messages(const config_t *cfg, const send_test_args *a, const dki
                                                buf_view(&data[built]), buf_view(&ids[built])};
         }
     }
-    if (mail_transport_send(transport, envelopes, total, results, &err) < 0)
+    if (mail_transport_send_all(transport, envelopes, total, per_connection, results, &err) < 0)
         fprintf(stderr, "mailcast: %s\n", err.message);
     status = 0;
     for (size_t i = 0; i < total; i++) {
@@ -298,9 +303,10 @@ int cli_send_test(int argc, char **argv)
         fprintf(stderr, "mailcast: give --from or set [mail] from_email\n");
         goto done;
     }
-    transport = choose_transport(&setup, a.relay);
+    size_t per_connection;
+    transport = choose_transport(&setup, a.relay, &per_connection);
     if (!transport) goto done;
-    status = send_messages(&cfg, &a, setup.signer, transport);
+    status = send_messages(&cfg, &a, setup.signer, transport, per_connection);
 done:
     mail_transport_free(transport);
     mail_setup_free(&setup);

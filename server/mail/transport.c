@@ -43,3 +43,15 @@ void mail_result_set(mail_result *r, int code, const char *enhanced, const char 
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)r->text[i] < 32) r->text[i] = ' ';
 }
+
+int mail_transport_send_all(mail_transport *t, const mail_envelope *msgs, size_t n,
+                            size_t per_connection, mail_result *results, mc_error *err)
+{
+    if (per_connection == 0) per_connection = n ? n : 1;
+    int rc = 0;
+    for (size_t first = 0; first < n; first += per_connection) {
+        size_t count = n - first < per_connection ? n - first : per_connection;
+        if (mail_transport_send(t, msgs + first, count, results + first, err) < 0) rc = -1;
+    }
+    return rc;
+}

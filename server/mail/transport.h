@@ -53,6 +53,12 @@ static inline int mail_transport_send(mail_transport *t, const mail_envelope *ms
     return t->ops->send_batch(t, msgs, n, results, err);
 }
 
+/* Sends msgs[0..n) in batches of at most per_connection messages, one connection each,
+ * filling every result. returns 0, or -1 when some batch could not connect (err names the
+ * last failure; the remaining batches are still attempted). */
+int mail_transport_send_all(mail_transport *t, const mail_envelope *msgs, size_t n,
+                            size_t per_connection, mail_result *results, mc_error *err);
+
 /* frees t (NULL is fine) */
 static inline void mail_transport_free(mail_transport *t)
 {

@@ -201,6 +201,13 @@ class DeliveryTest(unittest.TestCase):
             self.assertEqual(status, 2, (option, out, err))
         self.assertEqual(self.peer.recorder.messages, [])
 
+    def test_sessions_carry_at_most_messages_per_connection(self):
+        config = write_config(self.dir, self.peer.port, extra="messages_per_connection = 2\n")
+        status, results, out, err = send_test(config, "--to", "ann@example.org", "--count", "5")
+        self.assertEqual(status, 0, out + err)
+        self.assertEqual(len(self.peer.recorder.messages), 5)
+        self.assertEqual(len(self.peer.recorder.mail_sessions), 3)
+
     def test_many_messages_share_one_connection_with_per_recipient_results(self):
         status, results, out, err = self.send(
             "--to", "ann@example.org,rcpt550@example.org,bob@example.org", "--count", "3")
