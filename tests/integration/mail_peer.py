@@ -32,12 +32,14 @@ class Recorder:
         self.messages = []  # (mail_from, [rcpt], bytes)
         self.sessions = []  # per message: (over TLS, authenticated login or None)
         self.connections = 0
-        self.mail_sessions = set()  # ids of the sessions that sent MAIL FROM
+        self.mail_sessions = 0  # sessions that sent at least one MAIL FROM
         self.lock = threading.Lock()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
-            self.mail_sessions.add(id(session))
+            if not getattr(session, "counted", False):  # one count per session
+                session.counted = True
+                self.mail_sessions += 1
         if address.startswith("refused"):
             return "553 5.7.1 Sender address not allowed"
         envelope.mail_from = address

@@ -206,7 +206,7 @@ class DeliveryTest(unittest.TestCase):
         status, results, out, err = send_test(config, "--to", "ann@example.org", "--count", "5")
         self.assertEqual(status, 0, out + err)
         self.assertEqual(len(self.peer.recorder.messages), 5)
-        self.assertEqual(len(self.peer.recorder.mail_sessions), 3)
+        self.assertEqual(self.peer.recorder.mail_sessions, 3)
 
     def test_many_messages_share_one_connection_with_per_recipient_results(self):
         status, results, out, err = self.send(
@@ -215,7 +215,7 @@ class DeliveryTest(unittest.TestCase):
         self.assertEqual([r["result"] for r in results],
                          ["sent"] * 3 + ["permanent"] * 3 + ["sent"] * 3)
         self.assertEqual(len(self.peer.recorder.messages), 6)
-        self.assertEqual(len(self.peer.recorder.mail_sessions), 1)
+        self.assertEqual(self.peer.recorder.mail_sessions, 1)
         ids = {r["message_id"] for r in results}
         self.assertEqual(len(ids), 9)
 
