@@ -21,6 +21,14 @@ typedef struct {
     size_t left;
 } read_state;
 
+/* the last reply line the relay sent for the current message; libcurl reports only the
+ * code, and the text and enhanced status come from its protocol trace */
+typedef struct {
+    int code;
+    char line[256];
+    bool recipient_stage; /* the last command was RCPT TO or DATA */
+} reply_capture;
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_global_setup(void)
@@ -38,6 +46,47 @@ static size_t read_cb(char *buffer, size_t size, size_t nitems, void *arg)
     rs->p += take;
     rs->left -= take;
     return take;
+}
+
+static int trace_cb(CURL *curl, curl_infotype type, char *data, size_t size, void *arg)
+{
+    (void)curl;
+    reply_capture *r = arg;
+    /* the first error reply is the answer; what follows (RSET, QUIT) must not replace it */
+    if (r->code >= 400) return 0;
+    if (type == CURLINFO_HEADER_OUT) {
+        r->recipient_stage =
+            (size >= 4 && (!strncmp(data, "RCPT", 4) || !strncmp(data, "DATA", 4)));
+        return 0;
+    }
+    if (type != CURLINFO_HEADER_IN || size < 3) return 0;
+    if (data[0] < '2' || data[0] > '5' || data[1] < '0' || data[1] > '9' || data[2] < '0' ||
+        data[2] > '9')
+        return 0;
+    r->code = (data[0] - '0') * 100 + (data[1] - '0') * 10 + (data[2] - '0');
+    size_t n = size > 4 ? size - 4 : 0;
+    while (n && (data[4 + n - 1] == '\r' || data[4 + n - 1] == '\n'))
+        n--;
+    if (n >= sizeof r->line) n = sizeof r->line - 1;
+    memcpy(r->line, size > 4 ? data + 4 : "", n);
+    r->line[n] = '\0';
+    return 0;
+}
+
+/* fills r from the captured reply: "5.1.1 text" split into enhanced status and text */
+static void captured_result(mail_result *r, const reply_capture *reply)
+{
+    char enhanced[16] = "";
+    const char *text = reply->line;
+    int a, b, c, used = 0;
+    if (sscanf(text, "%1d.%3d.%3d%n", &a, &b, &c, &used) == 3 && used > 0 &&
+        a == reply->code / 100 && (text[used] == ' ' || text[used] == '\0')) {
+        snprintf(enhanced, sizeof enhanced, "%d.%d.%d", a, b, c);
+        text += used;
+        while (*text == ' ')
+            text++;
+    }
+    mail_result_set(r, reply->code, enhanced, text);
 }
 
 static bool is_connect_failure(CURLcode rc)
@@ -69,6 +118,10 @@ static int curl_send_batch(mail_transport *t, const mail_envelope *msgs, size_t 
     /* a bound on the whole message: connect, envelope and DATA, each within the timeout */
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)relay->timeout_ms * 4);
     if (relay->ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, relay->ca_file);
+    reply_capture reply = {0, "", false};
+    curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, trace_cb);
+    curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &reply);
+    curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L); /* feeds trace_cb; nothing is printed */
     if (relay->username) {
         curl_easy_setopt(curl, CURLOPT_USERNAME, relay->username);
         curl_easy_setopt(curl, CURLOPT_PASSWORD, relay->password);
@@ -89,18 +142,23 @@ static int curl_send_batch(mail_transport *t, const mail_envelope *msgs, size_t 
         curl_easy_setopt(curl, CURLOPT_READDATA, &rs);
         curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msgs[i].data.n);
         errbuf[0] = '\0';
+        reply = (reply_capture){0, "", false};
         CURLcode rc = curl_easy_perform(curl);
         long code = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
         curl_slist_free_all(rcpt);
         const char *text = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-        if (rc == CURLE_OK) {
+        if (rc == CURLE_OK && reply.code >= 200 && reply.code < 300) {
+            captured_result(&results[i], &reply);
+        } else if (rc == CURLE_OK) {
             mail_result_set(&results[i], code ? (int)code : 250, "", "accepted");
+        } else if (code && reply.code == code) {
+            captured_result(&results[i], &reply);
         } else {
             mail_result_set(&results[i], (int)code, "", text);
-            /* a 2xx seen before a later failure is not a delivery */
-            if (results[i].outcome == MAIL_SENT) results[i].outcome = MAIL_TEMPORARY;
         }
+        /* a 2xx seen before a later failure is not a delivery */
+        if (rc != CURLE_OK && results[i].outcome == MAIL_SENT) results[i].outcome = MAIL_TEMPORARY;
         if (code) any_reply = true;
         if (i == 0 && rc != CURLE_OK) {
             first_rc = rc;

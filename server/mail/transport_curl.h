@@ -1,7 +1,7 @@
 /* The libcurl transport for relays on implicit TLS (smtps://, port 465) or needing SNI,
  * which libesmtp lacks. Messages of a batch reuse one connection while the peer keeps it
  * (libcurl drops it after a refused recipient and opens a new one for the next message).
- * Results carry the reply code; libcurl gives no enhanced status, so that stays empty. */
+ * Reply text and enhanced status are read from libcurl's protocol trace. */
 #ifndef MC_MAIL_TRANSPORT_CURL_H
 #define MC_MAIL_TRANSPORT_CURL_H
 

@@ -114,9 +114,10 @@ class TlsTest(unittest.TestCase):
         status, results, out, err = send_test(
             self.relay(peer, "implicit"), "--to",
             "a@example.org,rcpt550@example.org,rcpt450@example.org,b@example.org")
-        self.assertEqual([(r["result"], r["code"]) for r in results],
-                         [("sent", "250"), ("permanent", "550"), ("temporary", "450"),
-                          ("sent", "250")], out + err)
+        self.assertEqual([(r["result"], r["code"], r["status"]) for r in results],
+                         [("sent", "250", "2.0.0"), ("permanent", "550", "5.1.1"),
+                          ("temporary", "450", "4.2.1"), ("sent", "250", "2.0.0")], out + err)
+        self.assertIn("No such user", results[1]["text"])
         self.assertEqual(len(peer.recorder.messages), 2)
         self.assertTrue(all(tls for tls, _ in peer.recorder.sessions))
 
@@ -127,6 +128,14 @@ class TlsTest(unittest.TestCase):
             self.relay(peer, "implicit", auth=("mailer", "s3cret pass")), "--to", "a@example.org")
         self.assertEqual(results[0]["result"], "sent", out + err)
         self.assertEqual(peer.recorder.sessions[0][1], b"mailer")
+
+    def test_implicit_tls_wrong_password_is_temporary(self):
+        peer = self.peer(ssl_context=self.context, authenticator=authenticator,
+                         auth_required=True, auth_require_tls=False)
+        status, results, out, err = send_test(
+            self.relay(peer, "implicit", auth=("mailer", "wrong")), "--to", "a@example.org")
+        self.assertEqual(results[0]["result"], "temporary", out + err)
+        self.assertEqual(peer.recorder.messages, [])
 
     def test_implicit_tls_refuses_an_untrusted_certificate(self):
         peer = self.peer(ssl_context=self.context)
