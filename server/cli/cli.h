@@ -16,5 +16,6 @@ int cli_migrate(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_render(int argc, char **argv);
+int cli_send_test(int argc, char **argv);
 
 #endif

@@ -62,6 +62,7 @@ static const char *const SMTP_KEYS[] = {"host",
                                         "max_per_day",
                                         "weight",
                                         "timeout",
+                                        "ca_file",
                                         NULL};
 static const char *const DKIM_KEYS[] = {"selector", "private_key_file", "algorithm", NULL};
 

@@ -1,0 +1,276 @@
+/* SMTP benchmark driver: renders N messages from a set of templates, composes each with
+ * mailcast's MIME builder (and DKIM when a key is given) and sends them through the
+ * libesmtp transport over C parallel connections of M messages each. Prints one line:
+ * "mailcast messages=N failed=F seconds=S rate=R avg_bytes=B".
+ * With --write-templates FILE it only writes the templates as JSON for the nodemailer
+ * side, so both send the same messages. */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "mail/compose.h"
+#include "mail/dkim_signer.h"
+#include "mail/message_id.h"
+#include "mail/transport_esmtp.h"
+
+#define TEMPLATE_COUNT 100
+
+typedef struct {
+    char *subject, *html, *text;
+} template_t;
+
+typedef struct {
+    const template_t *templates;
+    const relay_config *relay;
+    const dkim_signer *signer;
+    size_t total, per_connection;
+    atomic_size_t next;
+    atomic_size_t failed;
+    atomic_size_t bytes;
+} bench_t;
+
+static const char *const WORDS[] = {
+    "campaign", "update",   "release", "feature", "customer", "pricing", "webinar", "report",
+    "growth",   "security", "team",    "product", "offer",    "guide",   "season",  "invite",
+    "news",     "survey",   "event",   "story",   "analysis", "market",  "partner", "launch"};
+
+static void add_words(buf_t *b, unsigned *seed, int count)
+{
+    for (int i = 0; i < count; i++) {
+        *seed = *seed * 1103515245u + 12345u;
+        buf_append_cstr(b, WORDS[(*seed >> 16) % (sizeof WORDS / sizeof WORDS[0])]);
+        buf_putc(b, i + 1 == count ? '.' : ' ');
+    }
+}
+
+/* Builds template t: about 6.5 KB of HTML and 3 KB of text with {{name}}, {{email}} and
+ * {{unsubscribe}} placeholders, deterministic so every run sends the same bytes. */
+static void make_template(template_t *t, unsigned index)
+{
+    unsigned seed = index * 7919u + 1;
+    buf_t subject = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
+    buf_appendf(&subject, "Issue %u: news for {{name}}", index);
+    buf_append_cstr(&html, "<!doctype html><html><head><style>p{font:14px sans-serif}</style>"
+                           "</head><body><h1>Hello {{name}}</h1>");
+    buf_append_cstr(&text, "Hello {{name}}\n\n");
+    for (int p = 0; p < 11; p++) {
+        buf_t para = BUF_INIT;
+        add_words(&para, &seed, 45);
+        buf_appendf(&html,
+                    "<p>%s <a href=\"https://news.example.com/articles/%u/%d?utm_source=mail\">"
+                    "Read more</a></p>\n",
+                    para.p, index, p);
+        buf_appendf(&text, "%s Read more: https://news.example.com/articles/%u/%d\n\n", para.p,
+                    index, p);
+        buf_free(&para);
+    }
+    buf_append_cstr(&html, "<p>Sent to {{email}}. <a href=\"{{unsubscribe}}\">Unsubscribe</a></p>"
+                           "</body></html>");
+    buf_append_cstr(&text, "Sent to {{email}}. Unsubscribe: {{unsubscribe}}\n");
+    t->subject = buf_detach(&subject, NULL);
+    t->html = buf_detach(&html, NULL);
+    t->text = buf_detach(&text, NULL);
+}
+
+/* appends src with the placeholders of message i replaced */
+static void render(buf_t *out, const char *src, size_t i)
+{
+    buf_reset(out);
+    const char *p = src;
+    for (;;) {
+        const char *open = strstr(p, "{{");
+        if (!open) break;
+        buf_append(out, p, (size_t)(open - p));
+        if (!strncmp(open, "{{name}}", 8)) {
+            buf_appendf(out, "Subscriber %zu", i);
+            p = open + 8;
+        } else if (!strncmp(open, "{{email}}", 9)) {
+            buf_appendf(out, "user%zu@example.org", i);
+            p = open + 9;
+        } else if (!strncmp(open, "{{unsubscribe}}", 15)) {
+            buf_appendf(out, "https://news.example.com/u/%zu", i);
+            p = open + 15;
+        } else {
+            buf_append(out, "{{", 2);
+            p = open + 2;
+        }
+    }
+    buf_append_cstr(out, p);
+}
+
+static void *sender_thread(void *arg)
+{
+    bench_t *b = arg;
+    mail_transport *t = transport_esmtp_new(b->relay);
+    size_t m = b->per_connection;
+    buf_t *data = calloc(m, sizeof *data), *ids = calloc(m, sizeof *ids),
+          *rcpts = calloc(m, sizeof *rcpts);
+    mail_envelope *env = calloc(m, sizeof *env);
+    mail_result *res = calloc(m, sizeof *res);
+    buf_t subject = BUF_INIT, html = BUF_INIT, text = BUF_INIT, scratch = BUF_INIT,
+          unsub = BUF_INIT, name = BUF_INIT, sub_id = BUF_INIT;
+    static const uint8_t secret[] = "benchmark secret, not for production";
+    for (;;) {
+        size_t first = atomic_fetch_add(&b->next, m);
+        if (first >= b->total) break;
+        size_t n = b->total - first < m ? b->total - first : m;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = first + k;
+            const template_t *tp = &b->templates[i % TEMPLATE_COUNT];
+            render(&subject, tp->subject, i);
+            render(&html, tp->html, i);
+            render(&text, tp->text, i);
+            buf_reset(&rcpts[k]);
+            buf_appendf(&rcpts[k], "user%zu@example.org", i);
+            buf_reset(&name);
+            buf_appendf(&name, "Subscriber %zu", i);
+            buf_reset(&unsub);
+            buf_appendf(&unsub, "https://news.example.com/u/%zu", i);
+            buf_reset(&sub_id);
+            buf_appendf(&sub_id, "%zu", i);
+            buf_reset(&ids[k]);
+            mc_error err;
+            message_id_make(&ids[k], secret, sizeof secret - 1, STR_LIT("campaign"), STR_LIT("1"),
+                            buf_view(&sub_id), STR_LIT("example.com"), &err);
+            mail_message msg = {
+                .from = {STR_LIT("news@example.com"), STR_LIT("Example News")},
+                .to = {buf_view(&rcpts[k]), buf_view(&name)},
+                .subject = buf_view(&subject),
+                .html = buf_view(&html),
+                .text = buf_view(&text),
+                .message_id = buf_view(&ids[k]),
+                .date = time(NULL),
+                .list_id = STR_LIT("news.example.com"),
+                .unsubscribe_url = buf_view(&unsub),
+                .unsubscribe_mailto = STR_LIT("unsubscribe@example.com"),
+                .feedback_id = STR_LIT("1:news:campaign:mailcast"),
+            };
+            buf_reset(&data[k]);
+            if (mail_compose(&msg, b->signer, &scratch, &data[k], &err) < 0) {
+                fprintf(stderr, "bench: %s\n", err.message);
+                exit(1);
+            }
+            atomic_fetch_add(&b->bytes, data[k].n);
+            env[k] = (mail_envelope){STR_LIT("bounces@example.com"), buf_view(&rcpts[k]),
+                                     buf_view(&data[k]), buf_view(&ids[k])};
+        }
+        mc_error err;
+        if (mail_transport_send(t, env, n, res, &err) < 0)
+            fprintf(stderr, "bench: %s\n", err.message);
+        for (size_t k = 0; k < n; k++)
+            if (res[k].outcome != MAIL_SENT) atomic_fetch_add(&b->failed, 1);
+    }
+    for (size_t k = 0; k < m; k++) {
+        buf_free(&data[k]);
+        buf_free(&ids[k]);
+        buf_free(&rcpts[k]);
+    }
+    free(data);
+    free(ids);
+    free(rcpts);
+    free(env);
+    free(res);
+    buf_free(&subject);
+    buf_free(&html);
+    buf_free(&text);
+    buf_free(&scratch);
+    buf_free(&unsub);
+    buf_free(&name);
+    buf_free(&sub_id);
+    mail_transport_free(t);
+    return NULL;
+}
+
+static int write_templates(const template_t *templates, const char *path)
+{
+    json_t *array = json_array();
+    for (int i = 0; i < TEMPLATE_COUNT; i++)
+        json_array_append_new(array,
+                              json_pack("{s:s,s:s,s:s}", "subject", templates[i].subject, "html",
+                                        templates[i].html, "text", templates[i].text));
+    int rc = json_dump_file(array, path, JSON_COMPACT);
+    json_decref(array);
+    return rc;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    buf_t b = BUF_INIT;
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, got);
+    fclose(f);
+    return buf_detach(&b, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    const char *port = "2525", *dkim_key = NULL, *templates_out = NULL;
+    size_t total = 50000, connections = 4, per_connection = 100;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--port")) port = argv[i + 1];
+        if (!strcmp(argv[i], "--messages")) total = strtoul(argv[i + 1], NULL, 10);
+        if (!strcmp(argv[i], "--connections")) connections = strtoul(argv[i + 1], NULL, 10);
+        if (!strcmp(argv[i], "--per-connection")) per_connection = strtoul(argv[i + 1], NULL, 10);
+        if (!strcmp(argv[i], "--dkim-key")) dkim_key = argv[i + 1];
+        if (!strcmp(argv[i], "--write-templates")) templates_out = argv[i + 1];
+    }
+    template_t templates[TEMPLATE_COUNT];
+    for (unsigned i = 0; i < TEMPLATE_COUNT; i++)
+        make_template(&templates[i], i);
+    if (templates_out) return write_templates(templates, templates_out) == 0 ? 0 : 1;
+    if (connections < 1 || connections > 64 || per_connection < 1) {
+        fprintf(stderr, "bench: bad --connections or --per-connection\n");
+        return 2;
+    }
+
+    dkim_signer *signer = NULL;
+    if (dkim_key) {
+        char *pem = read_file(dkim_key);
+        mc_error err;
+        signer = dkim_signer_new();
+        if (!pem || dkim_signer_add_key(signer, "example.com", "bench", pem, DKIM_ALG_RSA_SHA256,
+                                        &err) < 0) {
+            fprintf(stderr, "bench: cannot use the DKIM key %s\n", dkim_key);
+            return 1;
+        }
+        free(pem);
+    }
+    relay_config relay = {.name = "sink",
+                          .host = "127.0.0.1",
+                          .port = (unsigned)strtoul(port, NULL, 10),
+                          .tls = RELAY_TLS_OFF,
+                          .helo = "bench.example.com",
+                          .timeout_ms = 30000};
+    bench_t b = {.templates = templates,
+                 .relay = &relay,
+                 .signer = signer,
+                 .total = total,
+                 .per_connection = per_connection};
+    pthread_t threads[64];
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (size_t i = 0; i < connections; i++)
+        pthread_create(&threads[i], NULL, sender_thread, &b);
+    for (size_t i = 0; i < connections; i++)
+        pthread_join(threads[i], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
+    printf("mailcast messages=%zu failed=%zu seconds=%.2f rate=%.0f avg_bytes=%zu\n", total,
+           (size_t)b.failed, seconds, (double)total / seconds, (size_t)b.bytes / total);
+    dkim_signer_free(signer);
+    for (int i = 0; i < TEMPLATE_COUNT; i++) {
+        free(templates[i].subject);
+        free(templates[i].html);
+        free(templates[i].text);
+    }
+    return b.failed ? 1 : 0;
+}

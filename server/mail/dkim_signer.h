@@ -1,0 +1,35 @@
+/* DKIM signing (RFC 6376, RFC 8463): relaxed/relaxed, rsa-sha256 or ed25519-sha256, one key
+ * and selector per sending domain from [dkim.DOMAIN] sections. Keys are decoded once when the
+ * signer is built; it is then read-only, so threads share it. */
+#ifndef MC_MAIL_DKIM_SIGNER_H
+#define MC_MAIL_DKIM_SIGNER_H
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/str.h"
+
+typedef struct dkim_signer dkim_signer;
+
+typedef enum { DKIM_ALG_RSA_SHA256, DKIM_ALG_ED25519_SHA256 } dkim_algorithm;
+
+/* returns a new signer with no keys; caller frees with dkim_signer_free() */
+dkim_signer *dkim_signer_new(void);
+void dkim_signer_free(dkim_signer *s);
+/* adds the key for domain (PEM text, copied); returns 0, or -1 when the PEM is not a private
+ * key of the algorithm's type */
+int dkim_signer_add_key(dkim_signer *s, const char *domain, const char *selector,
+                        const char *key_pem, dkim_algorithm alg, mc_error *err);
+/* adds a key per [dkim.DOMAIN] section of cfg (selector, private_key_file, algorithm);
+ * returns 0, or -1 with err->field "FILE:LINE" of the offending key */
+int dkim_signer_load_config(dkim_signer *s, const config_t *cfg, mc_error *err);
+/* returns the number of domains with a key */
+size_t dkim_signer_count(const dkim_signer *s);
+
+/* Signs message (complete CRLF bytes) with the key of domain and appends
+ * "DKIM-Signature: ...\r\n" followed by the message to out.
+ * returns 0 when signed, 1 when no key exists for domain (out gets the message unsigned),
+ * -1 on a signing failure (err filled, out unchanged). Safe to call from many threads. */
+int dkim_signer_sign(const dkim_signer *s, str_t domain, str_t message, buf_t *out, mc_error *err);
+
+#endif

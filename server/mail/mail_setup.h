@@ -1,0 +1,30 @@
+/* What the server builds from the configuration at start-up to send mail: the relays (or
+ * the capture outbox when there are none) and the DKIM keys. A bad [smtp.NAME], [dkim.DOMAIN]
+ * or [mail] value is an error naming FILE:LINE, for exit status 2. */
+#ifndef MC_MAIL_MAIL_SETUP_H
+#define MC_MAIL_MAIL_SETUP_H
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "mail/dkim_signer.h"
+#include "mail/relay.h"
+
+typedef struct {
+    relay_set relays;    /* count 0: capture */
+    dkim_signer *signer; /* never NULL; may hold no key */
+    char *outbox_dir;    /* <data_dir>/outbox, where capture writes */
+} mail_setup;
+
+/* Loads relays and DKIM keys from cfg and checks [mail] bounce_address and from_email.
+ * Logs one line saying which transport is used ("no [smtp.*] relay configured: messages
+ * are captured in DIR" or the relays) and which domains sign.
+ * returns 0, or -1 with err (field "FILE:LINE" where known); caller frees with
+ * mail_setup_free() after success. */
+int mail_setup_load(mail_setup *m, const config_t *cfg, mc_error *err);
+void mail_setup_free(mail_setup *m);
+/* returns the transport for relay index i, or the capture transport when there are no
+ * relays (i ignored); caller frees with mail_transport_free() */
+mail_transport *mail_setup_transport(const mail_setup *m, size_t i);
+
+#endif

@@ -1,0 +1,377 @@
+/* [smtp.NAME] parsing with FILE:LINE errors, weighted choice, back-off, and the in-process
+ * rate limiter. */
+#include "mail/relay.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "mail/transport_curl.h"
+#include "mail/transport_esmtp.h"
+
+typedef struct {
+    const config_t *cfg;
+    const config_named_section *sec;
+    mc_error *err;
+} section_reader;
+
+static void where_of(const section_reader *r, int line, char *out, size_t size)
+{
+    if (line > 0)
+        snprintf(out, size, "%s:%d", r->cfg->path ? r->cfg->path : "config", line);
+    else
+        snprintf(out, size, "environment");
+}
+
+static const char *get(const section_reader *r, const char *key, char *where, size_t size)
+{
+    int line = r->sec->line;
+    const char *v = config_named_get(r->sec, key, &line);
+    where_of(r, v ? line : r->sec->line, where, size);
+    return v;
+}
+
+static int get_uint(const section_reader *r, const char *key, unsigned dflt, unsigned min,
+                    unsigned max, unsigned *out)
+{
+    char where[600];
+    const char *v = get(r, key, where, sizeof where);
+    if (!v) {
+        *out = dflt;
+        return 0;
+    }
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (!*v || *end || v[0] == '-' || n < min || n > max)
+        return mc_error_set(r->err, 400, "invalid_config", where,
+                            "%s: [smtp.%s] %s = \"%s\" must be a whole number from %u to %u", where,
+                            r->sec->name, key, v, min, max);
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int get_seconds(const section_reader *r, const char *key, double dflt, double min,
+                       double max, double *out)
+{
+    char where[600];
+    const char *v = get(r, key, where, sizeof where);
+    if (!v) {
+        *out = dflt;
+        return 0;
+    }
+    char *end;
+    double d = strtod(v, &end);
+    if (!*v || *end || !isfinite(d) || d < min || d > max)
+        return mc_error_set(r->err, 400, "invalid_config", where,
+                            "%s: [smtp.%s] %s = \"%s\" must be a number from %g to %g", where,
+                            r->sec->name, key, v, min, max);
+    *out = d;
+    return 0;
+}
+
+static bool host_valid(const char *h)
+{
+    if (!*h || strlen(h) > 253) return false;
+    for (; *h; h++)
+        if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
+              *h == '-' || *h == '.' || *h == ':' || *h == '[' || *h == ']'))
+            return false;
+    return true;
+}
+
+static int load_one(section_reader *r, relay_config *rc)
+{
+    char where[600];
+    memset(rc, 0, sizeof *rc);
+    rc->name = xstrdup(r->sec->name);
+    const char *host = get(r, "host", where, sizeof where);
+    if (!host || !host_valid(host))
+        return mc_error_set(r->err, 400, "invalid_config", where,
+                            "%s: [smtp.%s] needs host = a host name or IP address", where,
+                            r->sec->name);
+    rc->host = xstrdup(host);
+
+    const char *tls = get(r, "tls", where, sizeof where);
+    if (!tls || !strcmp(tls, "opportunistic"))
+        rc->tls = RELAY_TLS_OPPORTUNISTIC;
+    else if (!strcmp(tls, "off"))
+        rc->tls = RELAY_TLS_OFF;
+    else if (!strcmp(tls, "starttls"))
+        rc->tls = RELAY_TLS_STARTTLS;
+    else if (!strcmp(tls, "implicit"))
+        rc->tls = RELAY_TLS_IMPLICIT;
+    else
+        return mc_error_set(r->err, 400, "invalid_config", where,
+                            "%s: [smtp.%s] tls = \"%s\" must be off, opportunistic, starttls or "
+                            "implicit",
+                            where, r->sec->name, tls);
+    unsigned default_port = rc->tls == RELAY_TLS_IMPLICIT   ? 465
+                            : rc->tls == RELAY_TLS_STARTTLS ? 587
+                                                            : 25;
+    if (get_uint(r, "port", default_port, 1, 65535, &rc->port) < 0) return -1;
+
+    const char *user = get(r, "username", where, sizeof where);
+    char pass_where[600];
+    const char *pass = get(r, "password", pass_where, sizeof pass_where);
+    if ((user && *user) != (pass && *pass))
+        return mc_error_set(r->err, 400, "invalid_config", user ? where : pass_where,
+                            "%s: [smtp.%s] needs both username and password, or neither",
+                            user ? where : pass_where, r->sec->name);
+    if (user && *user) {
+        rc->username = xstrdup(user);
+        rc->password = xstrdup(pass);
+    }
+
+    const char *helo = get(r, "helo", where, sizeof where);
+    if (helo && !host_valid(helo))
+        return mc_error_set(r->err, 400, "invalid_config", where,
+                            "%s: [smtp.%s] helo = \"%s\" must be a host name", where, r->sec->name,
+                            helo);
+    if (helo) {
+        rc->helo = xstrdup(helo);
+    } else {
+        char name[256] = "localhost";
+        if (gethostname(name, sizeof name) < 0 || !host_valid(name)) strcpy(name, "localhost");
+        name[sizeof name - 1] = '\0';
+        rc->helo = xstrdup(name);
+    }
+    if (get_uint(r, "max_connections", 2, 1, 256, &rc->max_connections) < 0 ||
+        get_uint(r, "messages_per_connection", 100, 1, 100000, &rc->messages_per_connection) < 0 ||
+        get_seconds(r, "rate", 0, 0, 1e6, &rc->rate) < 0 ||
+        get_uint(r, "max_per_hour", 0, 0, 4000000000u, &rc->max_per_hour) < 0 ||
+        get_uint(r, "max_per_day", 0, 0, 4000000000u, &rc->max_per_day) < 0 ||
+        get_uint(r, "weight", 1, 1, 1000, &rc->weight) < 0)
+        return -1;
+    double timeout;
+    if (get_seconds(r, "timeout", 30, 0.1, 3600, &timeout) < 0) return -1;
+    rc->timeout_ms = (unsigned)(timeout * 1000);
+    const char *ca = get(r, "ca_file", where, sizeof where);
+    if (ca && *ca) {
+        if (access(ca, R_OK) < 0)
+            return mc_error_set(r->err, 400, "invalid_config", where,
+                                "%s: [smtp.%s] ca_file = \"%s\" cannot be read", where,
+                                r->sec->name, ca);
+        rc->ca_file = xstrdup(ca);
+    }
+    return 0;
+}
+
+static void relay_config_free(relay_config *rc)
+{
+    free(rc->name);
+    free(rc->host);
+    free(rc->username);
+    free(rc->password);
+    free(rc->helo);
+    free(rc->ca_file);
+}
+
+int relay_set_load(relay_set *set, const config_t *cfg, mc_error *err)
+{
+    set->relays = NULL;
+    set->count = 0;
+    for (size_t i = 0; i < cfg->named_count; i++) {
+        if (strcmp(cfg->named[i].kind, "smtp")) continue;
+        set->relays = xrealloc(set->relays, (set->count + 1) * sizeof *set->relays);
+        section_reader r = {cfg, &cfg->named[i], err};
+        if (load_one(&r, &set->relays[set->count++]) < 0) {
+            relay_set_free(set);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void relay_set_free(relay_set *set)
+{
+    for (size_t i = 0; i < set->count; i++)
+        relay_config_free(&set->relays[i]);
+    free(set->relays);
+    set->relays = NULL;
+    set->count = 0;
+}
+
+const relay_config *relay_set_find(const relay_set *set, const char *name)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (!strcmp(set->relays[i].name, name)) return &set->relays[i];
+    return NULL;
+}
+
+mail_transport *relay_transport_new(const relay_config *relay)
+{
+    if (relay->tls == RELAY_TLS_IMPLICIT) return transport_curl_new(relay);
+    return transport_esmtp_new(relay);
+}
+
+/* ---- choice and back-off ---- */
+
+typedef struct {
+    double out_until;  /* seconds; 0 when available */
+    unsigned failures; /* connection failures in a row */
+} relay_health;
+
+struct relay_pool {
+    pthread_mutex_t lock;
+    const relay_set *set;
+    relay_health *health;
+};
+
+relay_pool *relay_pool_new(const relay_set *set)
+{
+    relay_pool *p = xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    p->set = set;
+    p->health = xcalloc(set->count ? set->count : 1, sizeof *p->health);
+    return p;
+}
+
+void relay_pool_free(relay_pool *p)
+{
+    if (!p) return;
+    pthread_mutex_destroy(&p->lock);
+    free(p->health);
+    free(p);
+}
+
+int relay_pool_pick(relay_pool *p, double now, uint64_t random, double *retry_in)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t total = 0;
+    double soonest = -1;
+    for (size_t i = 0; i < p->set->count; i++) {
+        if (p->health[i].out_until <= now) {
+            total += p->set->relays[i].weight;
+        } else if (soonest < 0 || p->health[i].out_until - now < soonest) {
+            soonest = p->health[i].out_until - now;
+        }
+    }
+    int chosen = -1;
+    if (total > 0) {
+        uint64_t ticket = random % total;
+        for (size_t i = 0; i < p->set->count; i++) {
+            if (p->health[i].out_until > now) continue;
+            if (ticket < p->set->relays[i].weight) {
+                chosen = (int)i;
+                break;
+            }
+            ticket -= p->set->relays[i].weight;
+        }
+    }
+    if (chosen < 0 && retry_in) *retry_in = soonest < 0 ? 0 : soonest;
+    pthread_mutex_unlock(&p->lock);
+    return chosen;
+}
+
+void relay_pool_report(relay_pool *p, size_t index, bool connected, double now)
+{
+    if (index >= p->set->count) return;
+    pthread_mutex_lock(&p->lock);
+    relay_health *h = &p->health[index];
+    if (connected) {
+        h->failures = 0;
+        h->out_until = 0;
+    } else {
+        double backoff = RELAY_BACKOFF_BASE;
+        for (unsigned i = 0; i < h->failures && backoff < RELAY_BACKOFF_MAX; i++)
+            backoff *= 2;
+        if (backoff > RELAY_BACKOFF_MAX) backoff = RELAY_BACKOFF_MAX;
+        h->failures++;
+        h->out_until = now + backoff;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- in-process rate limiter ---- */
+
+typedef struct {
+    double tokens;
+    double refilled_at;
+    long hour; /* UTC hour number of hour_count */
+    unsigned hour_count;
+    long day; /* UTC day number of day_count */
+    unsigned day_count;
+} relay_budget;
+
+typedef struct {
+    rate_limiter base;
+    pthread_mutex_t lock;
+    const relay_set *set;
+    relay_budget *budgets;
+} memory_limiter;
+
+static size_t memory_acquire(rate_limiter *l, size_t index, size_t n, double now,
+                             double *wait_seconds)
+{
+    memory_limiter *ml = (memory_limiter *)l;
+    if (index >= ml->set->count || n == 0) return 0;
+    const relay_config *rc = &ml->set->relays[index];
+    pthread_mutex_lock(&ml->lock);
+    relay_budget *b = &ml->budgets[index];
+    size_t grant = n;
+    double wait = 0;
+
+    long hour = (long)floor(now / 3600), day = (long)floor(now / 86400);
+    if (hour != b->hour) {
+        b->hour = hour;
+        b->hour_count = 0;
+    }
+    if (day != b->day) {
+        b->day = day;
+        b->day_count = 0;
+    }
+    if (rc->max_per_hour) {
+        size_t left = rc->max_per_hour > b->hour_count ? rc->max_per_hour - b->hour_count : 0;
+        if (left < grant) grant = left;
+        if (left == 0) wait = (double)(hour + 1) * 3600 - now;
+    }
+    if (rc->max_per_day) {
+        size_t left = rc->max_per_day > b->day_count ? rc->max_per_day - b->day_count : 0;
+        if (left < grant) grant = left;
+        if (left == 0) wait = fmax(wait, (double)(day + 1) * 86400 - now);
+    }
+    if (rc->rate > 0 && grant > 0) {
+        double burst = rc->rate < 1 ? 1 : rc->rate;
+        if (b->refilled_at == 0) {
+            b->tokens = burst;
+        } else if (now > b->refilled_at) {
+            b->tokens = fmin(burst, b->tokens + (now - b->refilled_at) * rc->rate);
+        }
+        b->refilled_at = now;
+        size_t whole = (size_t)floor(b->tokens);
+        if (whole < grant) grant = whole;
+        if (grant == 0) wait = (1.0 - b->tokens) / rc->rate;
+        b->tokens -= (double)grant;
+    }
+    b->hour_count += (unsigned)grant;
+    b->day_count += (unsigned)grant;
+    pthread_mutex_unlock(&ml->lock);
+    if (wait_seconds) *wait_seconds = grant ? 0 : wait;
+    return grant;
+}
+
+static void memory_free(rate_limiter *l)
+{
+    memory_limiter *ml = (memory_limiter *)l;
+    pthread_mutex_destroy(&ml->lock);
+    free(ml->budgets);
+    free(ml);
+}
+
+static const rate_limiter_ops MEMORY_LIMITER_OPS = {memory_acquire, memory_free};
+
+rate_limiter *rate_limiter_memory_new(const relay_set *set)
+{
+    memory_limiter *ml = xcalloc(1, sizeof *ml);
+    ml->base.ops = &MEMORY_LIMITER_OPS;
+    pthread_mutex_init(&ml->lock, NULL);
+    ml->set = set;
+    ml->budgets = xcalloc(set->count ? set->count : 1, sizeof *ml->budgets);
+    for (size_t i = 0; i < set->count; i++)
+        ml->budgets[i].hour = ml->budgets[i].day = -1;
+    return &ml->base;
+}
