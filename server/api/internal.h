@@ -45,6 +45,8 @@ void api_public_page(http_request *req, api_context *ctx, int status, const char
                      json_t *context);
 
 void api_healthz(http_request *req, void *ctx);
+void api_outbox_list(http_request *req, void *ctx);
+void api_outbox_get(http_request *req, void *ctx);
 void api_metrics(http_request *req, void *ctx);
 void api_auth_login(http_request *req, void *ctx);
 void api_auth_logout(http_request *req, void *ctx);

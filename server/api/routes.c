@@ -18,6 +18,9 @@ void api_routes_register(http_router *r)
     http_router_add(r, "POST", "/api/v1/auth/logout", api_auth_logout, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/auth/me", api_auth_me, ROUTE_API);
 
+    http_router_add(r, "GET", "/api/v1/outbox", api_outbox_list, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/outbox/{name}", api_outbox_get, ROUTE_API);
+
     http_router_add(r, "GET", "/api/v1/tokens", api_tokens_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/tokens", api_tokens_create, ROUTE_API);
     http_router_add(r, "DELETE", "/api/v1/tokens/{id}", api_tokens_revoke, ROUTE_API);

@@ -42,6 +42,9 @@ int app_open(app_t *app, const char *config_path, unsigned flags, mc_error *err)
     config_t *cfg = &app->config;
     sem_init(&app->password_slots, 0, PASSWORD_SLOTS);
     if (make_data_dir(cfg->data_dir, err) < 0) goto fail;
+    /* before the database: a bad relay or DKIM key is a configuration error (exit 2) */
+    if (mail_setup_load(&app->mail, cfg, err) < 0) goto fail;
+    app->mail_loaded = true;
     if (secret_load_or_create(cfg->secret_file, app->secret, err) < 0) goto fail;
 
     const char *dsn = cfg->database_url;
@@ -73,6 +76,8 @@ void app_close(app_t *app)
     app->pool = NULL;
     if (app->embedded_running) pg_embedded_release(&app->embedded);
     app->embedded_running = false;
+    if (app->mail_loaded) mail_setup_free(&app->mail);
+    app->mail_loaded = false;
     sem_destroy(&app->password_slots);
     config_free(&app->config);
 }

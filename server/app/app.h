@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "db/embedded.h"
 #include "db/pool.h"
+#include "mail/mail_setup.h"
 
 typedef struct {
     config_t config;
@@ -18,6 +19,9 @@ typedef struct {
     pg_embedded embedded;
     db_pool *pool;
     unsigned char secret[32];
+    /* relays (or the capture outbox) and DKIM keys, checked at start-up */
+    mail_setup mail;
+    bool mail_loaded;
     /* argon2id takes 64 MiB per hash: this caps the logins hashed at once */
     sem_t password_slots;
 } app_t;

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,6 @@ typedef struct {
 } capture_transport;
 
 /* distinguishes files written in the same second by the same process */
-static atomic_uint_fast64_t capture_sequence;
 
 static int make_dirs(const char *path)
 {
@@ -71,11 +70,15 @@ static int capture_one(const capture_transport *ct, const mail_envelope *m, mail
 {
     char id[48], stamp[32], final_path[4300], temp_path[4320];
     id_for_name(m->message_id, id, sizeof id);
-    time_t now = time(NULL);
+    /* microseconds make names sort in the order messages were captured; the random part keeps
+     * two processes capturing in the same microsecond apart */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    unsigned long long seq = (unsigned long long)atomic_fetch_add(&capture_sequence, 1) + 1;
+    gmtime_r(&now.tv_sec, &tm);
+    size_t len = strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    snprintf(stamp + len, sizeof stamp - len, ".%06ldZ", now.tv_nsec / 1000);
+    unsigned long long seq = randombytes_uniform(1000000u);
     snprintf(final_path, sizeof final_path, "%s/%s-%s-%06llu.eml", ct->dir, stamp, id, seq);
     snprintf(temp_path, sizeof temp_path, "%s/.tmp-%ld-%llu", ct->dir, (long)getpid(), seq);
     int fd = open(temp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);

@@ -27,7 +27,7 @@ class ConfigTest(unittest.TestCase):
         self.assertIn("no [smtp.*] relay configured", err)
         files = os.listdir(outbox)
         self.assertEqual(len(files), 1)
-        self.assertRegex(files[0], r"^\d{8}T\d{6}Z-[0-9a-f]{32}-\d{6}\.eml$")
+        self.assertRegex(files[0], r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{32}-\d{6}\.eml$")
         self.assertIn(files[0], results[0]["text"])
         with open(os.path.join(outbox, files[0]), "rb") as f:
             msg = email.message_from_bytes(f.read(), policy=email.policy.default)
