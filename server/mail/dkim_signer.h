@@ -1,6 +1,7 @@
-/* DKIM signing (RFC 6376, RFC 8463): relaxed/relaxed, rsa-sha256 or ed25519-sha256, one key
- * and selector per sending domain from [dkim.DOMAIN] sections. Keys are decoded once when the
- * signer is built; it is then read-only, so threads share it. */
+/* DKIM signing (RFC 6376) with libopendkim: relaxed/relaxed, rsa-sha256, one key and
+ * selector per sending domain from [dkim.DOMAIN] sections. ed25519-sha256 is recognized and
+ * refused (libopendkim 2.11 leaks memory on every Ed25519 signature). The signer is built
+ * once at start-up and is then read-only, so threads share it. */
 #ifndef MC_MAIL_DKIM_SIGNER_H
 #define MC_MAIL_DKIM_SIGNER_H
 
@@ -16,12 +17,13 @@ typedef enum { DKIM_ALG_RSA_SHA256, DKIM_ALG_ED25519_SHA256 } dkim_algorithm;
 /* returns a new signer with no keys; caller frees with dkim_signer_free() */
 dkim_signer *dkim_signer_new(void);
 void dkim_signer_free(dkim_signer *s);
-/* adds the key for domain (PEM text, copied); returns 0, or -1 when the PEM is not a private
- * key of the algorithm's type */
+/* adds the key for domain (PEM text, copied); returns 0, or -1 when the PEM is not an RSA
+ * private key of at least 1024 bits, or when alg is DKIM_ALG_ED25519_SHA256 (refused) */
 int dkim_signer_add_key(dkim_signer *s, const char *domain, const char *selector,
                         const char *key_pem, dkim_algorithm alg, mc_error *err);
 /* adds a key per [dkim.DOMAIN] section of cfg (selector, private_key_file, algorithm);
- * returns 0, or -1 with err->field "FILE:LINE" of the offending key */
+ * returns 0, or -1 with err->field "FILE:LINE" of the offending key (algorithm =
+ * ed25519-sha256 is one) */
 int dkim_signer_load_config(dkim_signer *s, const config_t *cfg, mc_error *err);
 /* returns the number of domains with a key */
 size_t dkim_signer_count(const dkim_signer *s);
