@@ -8,10 +8,9 @@ MAILCAST_BUILD_PACKAGES="gcc make libc6-dev cmake pkg-config
 # To run it: the embedded PostgreSQL cluster uses the server binaries of postgresql-15.
 MAILCAST_RUN_PACKAGES="postgresql-15 passwd util-linux"
 # To test it: unit tests, formatting, fuzzing, and the real peers the tests talk to.
-# (libclang-rt-dev holds libFuzzer, which clang only recommends; python3-nacl lets dkimpy
-# verify ed25519; openssl makes test keys)
+# (libclang-rt-dev holds libFuzzer, which clang only recommends; openssl makes test keys)
 MAILCAST_TEST_PACKAGES="libcmocka-dev clang libclang-rt-dev clang-format python3 python3-aiosmtpd
-  python3-dkim python3-nacl openssl postfix"
+  python3-dkim openssl postfix"
 # To run the benchmarks against JavaScript engines (bench/*/run).
 MAILCAST_BENCH_PACKAGES="nodejs npm"
 
