@@ -19,6 +19,16 @@ PGconn *api_db(http_request *req, api_context *ctx)
     return req->local;
 }
 
+PGconn *api_id_and_db(http_request *req, void *ctx, long long *id)
+{
+    mc_error err;
+    if (http_param_id(req, 0, id, &err) < 0) {
+        http_respond_error(req, &err);
+        return NULL;
+    }
+    return api_db(req, ctx);
+}
+
 void api_after(http_request *req, void *ctx)
 {
     api_context *api = ctx;

@@ -80,11 +80,7 @@ void api_imports_get(http_request *req, void *ctx)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
     api_respond_object(req, 200, import_get(conn, id, &err), &err);
 }
@@ -114,11 +110,7 @@ void api_imports_errors(http_request *req, void *ctx)
     api_context *api = ctx;
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, api);
+    PGconn *conn = api_id_and_db(req, api, &id);
     if (!conn) return;
     import_report *report = import_report_new(conn, id, &err);
     if (!report) {

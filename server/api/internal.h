@@ -8,6 +8,9 @@
 #include "audience/subscribers.h"
 #include "http/request.h"
 
+/* Parses the {id} path parameter and takes the request's database connection. returns the
+ * connection, or NULL after answering 404 (bad id) or 503 (no connection). */
+PGconn *api_id_and_db(http_request *req, void *ctx, long long *id);
 /* returns the request's database connection (taken on first use, given back after the
  * handler), or NULL after answering 503 */
 PGconn *api_db(http_request *req, api_context *ctx);

@@ -32,11 +32,7 @@ void api_lists_get(http_request *req, void *ctx)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
     api_respond_object(req, 200, list_get(conn, id, &err), &err);
 }
@@ -111,11 +107,7 @@ void api_lists_delete(http_request *req, void *ctx)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
     if (list_delete(conn, id, &err) < 0)
         http_respond_error(req, &err);

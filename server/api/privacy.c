@@ -6,11 +6,7 @@ void api_subscribers_person_export(http_request *req, void *ctx)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
     json_t *doc = privacy_export(conn, id, &err);
     if (doc) http_add_header(req, "Cache-Control", "no-store");
@@ -22,11 +18,7 @@ void api_subscribers_erase(http_request *req, void *ctx)
     api_context *api = ctx;
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, api);
+    PGconn *conn = api_id_and_db(req, api, &id);
     if (!conn) return;
     if (privacy_erase(conn, api->app->secret, id, &err) < 0)
         http_respond_error(req, &err);

@@ -48,11 +48,7 @@ void api_segments_get(http_request *req, void *ctx)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
     api_respond_object(req, 200, segment_get(conn, id, &err), &err);
 }
@@ -77,11 +73,7 @@ void api_segments_delete(http_request *req, void *ctx)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
     if (segment_delete(conn, id, &err) < 0)
         http_respond_error(req, &err);

@@ -50,11 +50,7 @@ void api_tokens_revoke(http_request *req, void *ctx)
     api_context *api = ctx;
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, api);
+    PGconn *conn = api_id_and_db(req, api, &id);
     if (!conn) return;
     if (api_token_revoke(conn, id, &err) < 0) {
         http_respond_error(req, &err);
