@@ -48,6 +48,13 @@ void api_public_page(http_request *req, api_context *ctx, int status, const char
                      json_t *context);
 
 void api_healthz(http_request *req, void *ctx);
+void api_templates_list(http_request *req, void *ctx);
+void api_templates_create(http_request *req, void *ctx);
+void api_templates_get(http_request *req, void *ctx);
+void api_templates_put(http_request *req, void *ctx);
+void api_templates_patch(http_request *req, void *ctx);
+void api_templates_delete(http_request *req, void *ctx);
+void api_templates_preview(http_request *req, void *ctx);
 void api_outbox_list(http_request *req, void *ctx);
 void api_outbox_get(http_request *req, void *ctx);
 void api_metrics(http_request *req, void *ctx);

@@ -21,6 +21,14 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/outbox", api_outbox_list, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/outbox/{name}", api_outbox_get, ROUTE_API);
 
+    http_router_add(r, "GET", "/api/v1/templates", api_templates_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/templates", api_templates_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/templates/{id}", api_templates_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/templates/{id}", api_templates_put, ROUTE_API);
+    http_router_add(r, "PATCH", "/api/v1/templates/{id}", api_templates_patch, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/templates/{id}", api_templates_delete, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/templates/{id}/preview", api_templates_preview, ROUTE_API);
+
     http_router_add(r, "GET", "/api/v1/tokens", api_tokens_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/tokens", api_tokens_create, ROUTE_API);
     http_router_add(r, "DELETE", "/api/v1/tokens/{id}", api_tokens_revoke, ROUTE_API);

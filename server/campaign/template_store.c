@@ -1,0 +1,360 @@
+/* Template rows, compile-on-save, and previews. */
+#include "campaign/template_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audience/input.h"
+#include "core/buf.h"
+#include "db/query.h"
+#include "mail/html_to_text.h"
+#include "template/template.h"
+
+#define TEMPLATE_JSON                                                                              \
+    "json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'subject', t.subject,"          \
+    " 'body', t.body, 'text_body', t.text_body, 'created_at', mc_rfc3339(t.created_at),"           \
+    " 'updated_at', mc_rfc3339(t.updated_at))::text"
+
+static const char *const KINDS[] = {"campaign", "layout", "transactional", NULL};
+static const char *const TEMPLATE_FIELDS[] = {"name", "kind", "subject", "body", "text_body", NULL};
+#define BODY_MAX_CHARS (1024 * 1024)
+
+typedef struct {
+    char *name, *subject, *body, *text_body;
+    const char *kind;
+} template_input;
+
+static void input_free(template_input *in)
+{
+    free(in->name);
+    free(in->subject);
+    free(in->body);
+    free(in->text_body);
+}
+
+typedef struct {
+    PGconn *conn;
+    const char *templates_dir;
+} template_source;
+
+/* A built-in file name: words separated by single slashes, never a path out of the folder. */
+static bool safe_builtin_name(str_t name)
+{
+    if (name.n == 0 || name.n > 200 || name.p[0] == '/' || name.p[name.n - 1] == '/') return false;
+    for (size_t i = 0; i < name.n; i++) {
+        char c = name.p[i];
+        bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+        if (!word && !(c == '/' && name.p[i - 1] != '/')) return false;
+    }
+    return true;
+}
+
+static bool load_builtin(const char *dir, str_t name, buf_t *out)
+{
+    if (!dir || !safe_builtin_name(name)) return false;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%.*s.mustache", dir, (int)name.n, name.p);
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(out, chunk, n);
+    fclose(f);
+    return true;
+}
+
+/* Partials and parents: a stored layout of that name, else a built-in file. */
+static bool load_partial(void *ctx, str_t name, buf_t *out)
+{
+    template_source *src = ctx;
+    char *key = strndup(name.p, name.n);
+    const char *params[] = {key};
+    mc_error err;
+    PGresult *res =
+        db_query(src->conn, "SELECT body FROM templates WHERE kind = 'layout' AND name = $1", 1,
+                 params, &err);
+    free(key);
+    bool found = res && PQntuples(res) == 1;
+    if (found) buf_append_cstr(out, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return found || load_builtin(src->templates_dir, name, out);
+}
+
+/* Compiles text; on failure err names field and carries the line and column. */
+static int compile_field(const template_source *src, const char *field, const char *text,
+                         template_t **out, mc_error *err)
+{
+    template_loader loader = {load_partial, NULL, (void *)src};
+    mc_error cerr;
+    template_t *t = NULL;
+    if (template_compile(str_from_cstr(text), &loader, &t, &cerr) < 0)
+        return mc_error_set(err, 400, "invalid_template", field, "%s: %s", field, cerr.message);
+    if (out)
+        *out = t;
+    else
+        template_free(t);
+    return 0;
+}
+
+static int check_compiles(PGconn *conn, const char *templates_dir, const template_input *in,
+                          mc_error *err)
+{
+    template_source src = {conn, templates_dir};
+    if (in->subject && compile_field(&src, "subject", in->subject, NULL, err) < 0) return -1;
+    if (in->body && compile_field(&src, "body", in->body, NULL, err) < 0) return -1;
+    if (in->text_body && compile_field(&src, "text_body", in->text_body, NULL, err) < 0) return -1;
+    return 0;
+}
+
+static int parse_template(json_t *body, bool required, template_input *in, mc_error *err)
+{
+    memset(in, 0, sizeof *in);
+    if (input_known_fields(body, TEMPLATE_FIELDS, err) < 0 ||
+        input_string(body, "name", 1, 200, &in->name, err) < 0 ||
+        input_enum(body, "kind", KINDS, &in->kind, err) < 0 ||
+        input_string(body, "subject", 0, 2000, &in->subject, err) < 0 ||
+        input_string(body, "body", 1, BODY_MAX_CHARS, &in->body, err) < 0 ||
+        input_string(body, "text_body", 0, BODY_MAX_CHARS, &in->text_body, err) < 0)
+        return -1;
+    if (required && !in->name)
+        return mc_error_set(err, 400, "invalid_field", "name", "name is required");
+    if (required && !in->body)
+        return mc_error_set(err, 400, "invalid_field", "body", "body is required");
+    return 0;
+}
+
+static json_t *one_template(PGresult *res, long long id, mc_error *err)
+{
+    json_t *obj = NULL;
+    if (PQntuples(res) == 1)
+        obj = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    else
+        mc_error_set(err, 404, "not_found", "id", "no template has the id %lld", id);
+    PQclear(res);
+    return obj;
+}
+
+static void name_conflict(mc_error *err, const char *name)
+{
+    if (db_result_is_unique_violation(err))
+        mc_error_set(err, 409, "conflict", "name", "a layout named '%s' exists", name);
+}
+
+json_t *template_store_create(PGconn *conn, json_t *body, const char *templates_dir, mc_error *err)
+{
+    template_input in;
+    json_t *obj = NULL;
+    if (parse_template(body, true, &in, err) == 0 &&
+        check_compiles(conn, templates_dir, &in, err) == 0) {
+        const char *params[] = {in.name, in.kind ? in.kind : "campaign",
+                                in.subject ? in.subject : "", in.body,
+                                in.text_body ? in.text_body : ""};
+        PGresult *res = db_query(conn,
+                                 "WITH t AS (INSERT INTO templates (name, kind, subject, body,"
+                                 " text_body) VALUES ($1, $2, $3, $4, $5) RETURNING *)"
+                                 " SELECT " TEMPLATE_JSON " FROM t",
+                                 5, params, err);
+        if (res)
+            obj = one_template(res, 0, err);
+        else
+            name_conflict(err, in.name);
+    }
+    input_free(&in);
+    return obj;
+}
+
+json_t *template_store_get(PGconn *conn, long long id, mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text};
+    PGresult *res =
+        db_query(conn, "SELECT " TEMPLATE_JSON " FROM templates t WHERE t.id = $1", 1, params, err);
+    return res ? one_template(res, id, err) : NULL;
+}
+
+json_t *template_store_update(PGconn *conn, long long id, json_t *body, bool replace,
+                              const char *templates_dir, mc_error *err)
+{
+    template_input in;
+    json_t *obj = NULL;
+    if (parse_template(body, replace, &in, err) == 0 &&
+        check_compiles(conn, templates_dir, &in, err) == 0) {
+        char id_text[32];
+        snprintf(id_text, sizeof id_text, "%lld", id);
+        const char *params[] = {id_text,
+                                in.name,
+                                in.kind   ? in.kind
+                                : replace ? "campaign"
+                                          : NULL,
+                                in.subject ? in.subject
+                                : replace  ? ""
+                                           : NULL,
+                                in.body,
+                                in.text_body ? in.text_body
+                                : replace    ? ""
+                                             : NULL};
+        PGresult *res = db_query(conn,
+                                 "WITH t AS (UPDATE templates SET name = COALESCE($2, name),"
+                                 " kind = COALESCE($3, kind), subject = COALESCE($4, subject),"
+                                 " body = COALESCE($5, body), text_body = COALESCE($6, text_body),"
+                                 " updated_at = now() WHERE id = $1 RETURNING *)"
+                                 " SELECT " TEMPLATE_JSON " FROM t",
+                                 6, params, err);
+        if (res)
+            obj = one_template(res, id, err);
+        else
+            name_conflict(err, in.name ? in.name : "");
+    }
+    input_free(&in);
+    return obj;
+}
+
+int template_store_delete(PGconn *conn, long long id, mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text};
+    PGresult *res =
+        db_query(conn, "DELETE FROM templates WHERE id = $1 RETURNING id", 1, params, err);
+    if (!res) return -1;
+    int found = PQntuples(res);
+    PQclear(res);
+    return found ? 0 : mc_error_set(err, 404, "not_found", "id", "no template has the id %lld", id);
+}
+
+json_t *template_store_list(PGconn *conn, const char *kind, long long after, int limit,
+                            bool with_total, mc_error *err)
+{
+    bool known = !kind;
+    for (size_t i = 0; kind && KINDS[i]; i++)
+        known = known || !strcmp(kind, KINDS[i]);
+    if (!known) {
+        mc_error_set(err, 400, "invalid_field", "kind",
+                     "kind must be campaign, layout or transactional");
+        return NULL;
+    }
+    char after_text[32], limit_text[32];
+    snprintf(after_text, sizeof after_text, "%lld", after);
+    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
+    const char *params[] = {after_text, limit_text, kind};
+    PGresult *res = db_query(conn,
+                             "SELECT t.id, " TEMPLATE_JSON " FROM templates t WHERE t.id > $1"
+                             " AND ($3::text IS NULL OR t.kind = $3) ORDER BY t.id LIMIT $2",
+                             3, params, err);
+    if (!res) return NULL;
+    json_t *items = json_array();
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows && i < limit; i++)
+        json_array_append_new(items, json_loads(PQgetvalue(res, i, 1), 0, NULL));
+    json_t *next = rows > limit ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null();
+    PQclear(res);
+    json_t *list = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+    if (with_total) {
+        res = db_query(conn, "SELECT count(*) FROM templates WHERE $1::text IS NULL OR kind = $1",
+                       1, params + 2, err);
+        if (!res) {
+            json_decref(list);
+            return NULL;
+        }
+        json_object_set_new(list, "total", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+        PQclear(res);
+    }
+    return list;
+}
+
+/* The data a message is rendered with: the subscriber's attributes at the top level, then
+ * email, name, first_name and subscriber_id, then the caller's data over all of it. */
+static json_t *preview_context(PGconn *conn, json_t *body, mc_error *err)
+{
+    long long subscriber_id = 0;
+    if (input_known_fields(body, (const char *const[]){"subscriber_id", "data", NULL}, err) < 0 ||
+        input_id(body, "subscriber_id", &subscriber_id, err) < 0)
+        return NULL;
+    json_t *data = json_object_get(body, "data");
+    if (data && !json_is_object(data)) {
+        mc_error_set(err, 400, "invalid_field", "data", "data must be a JSON object");
+        return NULL;
+    }
+    json_t *context = json_object();
+    if (subscriber_id) {
+        char id_text[32];
+        snprintf(id_text, sizeof id_text, "%lld", subscriber_id);
+        const char *params[] = {id_text};
+        PGresult *res = db_query(conn,
+                                 "SELECT attributes || jsonb_build_object('email', email, 'name',"
+                                 " name, 'first_name', split_part(btrim(name), ' ', 1),"
+                                 " 'subscriber_id', id) FROM subscribers WHERE id = $1",
+                                 1, params, err);
+        if (!res) {
+            json_decref(context);
+            return NULL;
+        }
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            json_decref(context);
+            mc_error_set(err, 404, "not_found", "subscriber_id", "no subscriber has the id %lld",
+                         subscriber_id);
+            return NULL;
+        }
+        json_t *fields = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+        PQclear(res);
+        json_object_update(context, fields);
+        json_decref(fields);
+    }
+    if (data) json_object_update(context, data);
+    return context;
+}
+
+/* Compiles and renders one field into out. returns 0 or -1 with err naming the field. */
+static int render_field(const template_source *src, const char *field, const char *text,
+                        json_t *context, buf_t *out, mc_error *err)
+{
+    template_t *t = NULL;
+    if (compile_field(src, field, text, &t, err) < 0) return -1;
+    mc_error rerr;
+    int rc = template_render(t, context, out, NULL, &rerr);
+    template_free(t);
+    if (rc < 0)
+        return mc_error_set(err, 422, "render_failed", field, "%s: %s", field, rerr.message);
+    return 0;
+}
+
+json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const char *templates_dir,
+                               mc_error *err)
+{
+    json_t *stored = template_store_get(conn, id, err);
+    if (!stored) return NULL;
+    json_t *context = preview_context(conn, body, err);
+    if (!context) {
+        json_decref(stored);
+        return NULL;
+    }
+    template_source src = {conn, templates_dir};
+    buf_t subject = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
+    const char *text_body = json_string_value(json_object_get(stored, "text_body"));
+    json_t *result = NULL;
+    if (render_field(&src, "subject", json_string_value(json_object_get(stored, "subject")),
+                     context, &subject, err) == 0) {
+        /* layouts show the subject (e.g. in <title>) */
+        json_object_set_new(context, "subject", json_string(buf_cstr(&subject)));
+        if (render_field(&src, "body", json_string_value(json_object_get(stored, "body")), context,
+                         &html, err) == 0 &&
+            (text_body[0] ? render_field(&src, "text_body", text_body, context, &text, err)
+                          : (html_to_text(buf_view(&html), &text), 0)) == 0) {
+            result = json_pack("{s:s, s:s, s:s}", "subject", buf_cstr(&subject), "html",
+                               buf_cstr(&html), "text", buf_cstr(&text));
+            if (!result)
+                mc_error_set(err, 422, "render_failed", "body", "the rendering is not valid UTF-8");
+        }
+    }
+    buf_free(&subject);
+    buf_free(&html);
+    buf_free(&text);
+    json_decref(context);
+    json_decref(stored);
+    return result;
+}

@@ -1,0 +1,34 @@
+/* Stored templates (/api/v1/templates): campaign bodies, transactional messages and layouts.
+ * Subject, body and text body are Mustache with mailcast's filters; all three are compiled
+ * on every save, so a template that does not compile is refused with its line and column.
+ * Parents and partials ({{< name}}, {{> name}}) resolve to stored layouts by name, then to
+ * the built-in files templates_dir/NAME.mustache (e.g. "layouts/base"). */
+#ifndef MC_CAMPAIGN_TEMPLATE_STORE_H
+#define MC_CAMPAIGN_TEMPLATE_STORE_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+
+/* Each returns the template as {"id", "name", "kind", "subject", "body", "text_body",
+ * "created_at", "updated_at"} (caller frees with json_decref()), or NULL with err: 400 with
+ * the field for bad input or a template that does not compile, 404, 409 for a layout name
+ * taken. */
+json_t *template_store_create(PGconn *conn, json_t *body, const char *templates_dir, mc_error *err);
+json_t *template_store_get(PGconn *conn, long long id, mc_error *err);
+/* replace: PUT semantics (every field given or defaulted); else PATCH (only those given) */
+json_t *template_store_update(PGconn *conn, long long id, json_t *body, bool replace,
+                              const char *templates_dir, mc_error *err);
+int template_store_delete(PGconn *conn, long long id, mc_error *err);
+/* returns {"items", "next_cursor"} plus "total" when asked; kind may be NULL */
+json_t *template_store_list(PGconn *conn, const char *kind, long long after, int limit,
+                            bool with_total, mc_error *err);
+/* Renders template id for a subscriber ({"subscriber_id": n}) or for sample data
+ * ({"data": {...}}), or both (data overrides the subscriber's fields). returns
+ * {"subject", "html", "text"}; text is the text body, or generated from the HTML. */
+json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const char *templates_dir,
+                               mc_error *err);
+
+#endif

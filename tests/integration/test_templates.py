@@ -1,0 +1,125 @@
+"""Templates over the API: compiled on save (errors name field, line and column), layouts by
+name and built in, and previews for a subscriber or sample data."""
+
+import unittest
+
+from harness import PgCluster, ServerTestCase
+
+cluster = None
+
+
+def setUpModule():
+    global cluster
+    cluster = PgCluster()
+
+
+def tearDownModule():
+    cluster.destroy()
+
+
+class TemplatesTest(ServerTestCase, unittest.TestCase):
+    cluster_of = staticmethod(lambda: cluster)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client = cls.server.client()
+        cls.client.login("admin@localhost", cls.server.admin_password)
+
+    def create(self, **fields):
+        body = {"name": "Newsletter", "subject": "Hola {{first_name}}", "body": "<p>Hi</p>"}
+        body.update(fields)
+        return self.client.request("POST", "/api/v1/templates", body)
+
+    def test_create_get_update_delete(self):
+        r = self.create(name="Boletín de noviembre")
+        self.assertEqual(r.status, 201, r)
+        t = r.json()
+        self.assertEqual(t["kind"], "campaign")
+        self.assertEqual(t["name"], "Boletín de noviembre")
+        self.assertEqual(self.client.request("GET", "/api/v1/templates/%d" % t["id"]).json(), t)
+        r = self.client.request("PATCH", "/api/v1/templates/%d" % t["id"], {"subject": "Новости"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], "Новости")
+        self.assertEqual(r.json()["body"], "<p>Hi</p>")
+        r = self.client.request("PUT", "/api/v1/templates/%d" % t["id"], {"name": "Replaced", "body": "x"})
+        self.assertEqual(r.json()["subject"], "")
+        self.assertEqual(self.client.request("DELETE", "/api/v1/templates/%d" % t["id"]).status, 204)
+        self.assertEqual(self.client.request("GET", "/api/v1/templates/%d" % t["id"]).status, 404)
+
+    def test_a_template_that_does_not_compile_is_refused_with_line_and_column(self):
+        r = self.create(body="<p>ok</p>\n<p>{{#items}}{{name}}</p>\n")
+        self.assertEqual(r.status, 400)
+        err = r.json()["error"]
+        self.assertEqual(err["code"], "invalid_template")
+        self.assertEqual(err["field"], "body")
+        self.assertIn("line 2, column 4", err["message"])
+        r = self.create(subject="{{ name | shout }}")
+        self.assertEqual(r.json()["error"]["field"], "subject")
+        self.assertIn("shout", r.json()["error"]["message"])
+
+    def test_a_broken_update_leaves_the_template_as_it_was(self):
+        t = self.create(name="Stable").json()
+        r = self.client.request("PATCH", "/api/v1/templates/%d" % t["id"], {"body": "{{/oops}}"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(self.client.request("GET", "/api/v1/templates/%d" % t["id"]).json()["body"], "<p>Hi</p>")
+
+    def test_bad_fields_are_refused(self):
+        self.assertEqual(self.create(kind="poster").json()["error"]["field"], "kind")
+        self.assertEqual(self.create(colour="red").json()["error"]["field"], "colour")
+        r = self.client.request("POST", "/api/v1/templates", {"name": "no body"})
+        self.assertEqual(r.json()["error"]["field"], "body")
+
+    def test_layout_names_are_unique_and_campaigns_extend_them(self):
+        layout = {"name": "brand", "kind": "layout",
+                  "body": "<html><title>{{subject}}</title>{{$content}}default{{/content}}</html>"}
+        self.assertEqual(self.client.request("POST", "/api/v1/templates", layout).status, 201)
+        self.assertEqual(self.client.request("POST", "/api/v1/templates", layout).status, 409)
+        t = self.create(name="Uses brand", subject="Oferta",
+                        body="{{<brand}}{{$content}}<p>Hola {{ first_name | default: \"amigo\" }}</p>{{/content}}{{/brand}}").json()
+        r = self.client.request("POST", "/api/v1/templates/%d/preview" % t["id"], {})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["html"], "<html><title>Oferta</title><p>Hola amigo</p></html>")
+        self.assertIn("Hola amigo", r.json()["text"])
+
+    def test_built_in_layout_is_available(self):
+        t = self.create(name="Built-in", body="{{<layouts/base}}{{$content}}<p>Body text</p>{{/content}}{{/layouts/base}}")
+        self.assertEqual(t.status, 201, t)
+        r = self.client.request("POST", "/api/v1/templates/%d/preview" % t.json()["id"],
+                                {"data": {"unsubscribe_url": "https://news.example/u/1"}})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("<table", r.json()["html"])
+        self.assertIn("https://news.example/u/1", r.json()["html"])
+
+    def test_paths_are_not_layout_names(self):
+        r = self.create(body="{{<../../etc/passwd}}{{/../../etc/passwd}}")
+        if r.status == 201:
+            preview = self.client.request("POST", "/api/v1/templates/%d/preview" % r.json()["id"], {})
+            self.assertNotIn("root:", preview.body)
+
+    def test_preview_for_a_subscriber_uses_their_data(self):
+        s = self.client.request("POST", "/api/v1/subscribers",
+                                {"email": "ana.garcia@example.com", "name": "Ana García",
+                                 "attributes": {"city": "Sevilla"}})
+        self.assertEqual(s.status, 201, s)
+        t = self.create(subject="{{ first_name | upper }}, novedades en {{city}}",
+                        body="<p>{{name}} · {{email}} · {{plan | default: \"free\"}}</p>").json()
+        r = self.client.request("POST", "/api/v1/templates/%d/preview" % t["id"],
+                                {"subscriber_id": s.json()["id"], "data": {"plan": "pro"}})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], "ANA, novedades en Sevilla")
+        self.assertEqual(r.json()["html"], "<p>Ana García · ana.garcia@example.com · pro</p>")
+        missing = self.client.request("POST", "/api/v1/templates/%d/preview" % t["id"], {"subscriber_id": 999999})
+        self.assertEqual(missing.status, 404)
+        self.assertEqual(missing.json()["error"]["field"], "subscriber_id")
+
+    def test_list_filters_by_kind(self):
+        self.create(name="Receipt", kind="transactional")
+        items = self.client.request("GET", "/api/v1/templates?kind=transactional&total=true").json()
+        self.assertTrue(all(t["kind"] == "transactional" for t in items["items"]))
+        self.assertGreaterEqual(items["total"], 1)
+        self.assertEqual(self.client.request("GET", "/api/v1/templates?kind=poster").status, 400)
+
+
+if __name__ == "__main__":
+    unittest.main()
