@@ -6,6 +6,7 @@
 #include "audience/import_run.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "audience/csv_reader.h"
 #include "audience/import_options.h"
 #include "audience/suppression.h"
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/email_address.h"
 #include "core/log.h"
@@ -24,6 +26,7 @@
 #define NAME_MAX_CHARS  500
 #define VALUE_MAX_BYTES 4000
 #define MESSAGE_MAX     300
+#define SEEN_SLOTS      (1u << 17) /* a power of two, over twice BATCH_ROWS */
 
 /* A batch whose merge runs in PostgreSQL while the next one is read. */
 typedef struct {
@@ -42,6 +45,8 @@ typedef struct {
     bool in_flight;  /* a batch's transaction is open (send_batch ran, finish_batch not yet) */
     bool merge_sent; /* its merge statement was sent and its result not yet read */
     sent_batch sent; /* what the batch in flight commits with it */
+    uint64_t *seen;  /* SEEN_SLOTS hashes of the batch's addresses, 0 = free slot */
+    bool may_repeat; /* an address may occur twice in the batch: the merge must fold rows */
     char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
     mc_error *err;
 } run_state;
@@ -109,6 +114,31 @@ static json_t *typed_value(const import_column *c, str_t v, char *message, size_
     return NULL;
 }
 
+/* Notes the address of a good row. Folding the rows of one address costs a sort in the merge, so
+ * it is only asked for when a batch may hold an address twice: when two addresses have the same
+ * hash of their ASCII-lowercased bytes (a repeat, or rarely a collision), or when one is not ASCII
+ * (lower() may fold its other letters too). Either way a "maybe" only costs time. */
+static void note_address(run_state *st, str_t email)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (size_t i = 0; i < email.n; i++) {
+        unsigned char c = (unsigned char)email.p[i];
+        if (c >= 0x80) st->may_repeat = true;
+        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+        h = (h ^ c) * 1099511628211ull;
+    }
+    if (h == 0) h = 1;
+    size_t slot = (size_t)h & (SEEN_SLOTS - 1);
+    while (st->seen[slot]) {
+        if (st->seen[slot] == h) {
+            st->may_repeat = true;
+            return;
+        }
+        slot = (slot + 1) & (SEEN_SLOTS - 1);
+    }
+    st->seen[slot] = h;
+}
+
 /* Checks a data row; appends it to the COPY buffer, or fills message. returns true when good. */
 static bool take_row(run_state *st, long long row, const str_t *fields, int count, char *message,
                      size_t cap)
@@ -155,6 +185,7 @@ static bool take_row(run_state *st, long long row, const str_t *fields, int coun
     }
     char *attributes_text = json_dumps(attributes, JSON_COMPACT);
     json_decref(attributes);
+    note_address(st, email);
     buf_appendf(&st->copy, "%lld,", row);
     copy_field(&st->copy, email.p, email.n);
     buf_putc(&st->copy, ',');
@@ -213,6 +244,8 @@ static const char *const CONSENT_SQL =
     " COALESCE((array_agg(name ORDER BY row_number DESC) FILTER (WHERE name <> ''))[1], '')"       \
     " AS name, mc_jsonb_merge(attributes ORDER BY row_number) AS attributes"                       \
     " FROM import_staging GROUP BY lower(email)),"
+/* A batch in which no address repeats needs no folding: its rows are the source as they are. */
+#define MERGE_SRC_ONCE "WITH src AS (SELECT email, name, attributes FROM import_staging),"
 #define MERGE_SRC_SKIP                                                                             \
     "WITH src AS (SELECT DISTINCT ON (lower(email)) email, name, attributes FROM import_staging"   \
     " ORDER BY lower(email), row_number),"
@@ -230,11 +263,14 @@ static const char *const CONSENT_SQL =
     "  t.consent_id FROM up CROSS JOIN targets t ON CONFLICT (list_id, subscriber_id) DO NOTHING)" \
     " SELECT count(*) FROM up"
 
-static const char *const MERGE_UPSERT_SQL = MERGE_SRC_UPSERT MERGE_HEAD
-    "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"
-    " ELSE s.name END, attributes = s.attributes || EXCLUDED.attributes,"
-    " updated_at = now()" MERGE_TAIL;
+#define MERGE_UPDATE                                                                               \
+    "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"                        \
+    " ELSE s.name END, attributes = s.attributes || EXCLUDED.attributes,"                          \
+    " updated_at = now()"
+static const char *const MERGE_UPSERT_SQL = MERGE_SRC_UPSERT MERGE_HEAD MERGE_UPDATE MERGE_TAIL;
 static const char *const MERGE_SKIP_SQL = MERGE_SRC_SKIP MERGE_HEAD "DO NOTHING" MERGE_TAIL;
+static const char *const MERGE_UPSERT_ONCE_SQL = MERGE_SRC_ONCE MERGE_HEAD MERGE_UPDATE MERGE_TAIL;
+static const char *const MERGE_SKIP_ONCE_SQL = MERGE_SRC_ONCE MERGE_HEAD "DO NOTHING" MERGE_TAIL;
 
 /* For the batch's transaction only. work_mem: the merge sorts a batch by address, in memory rather
  * than in temporary files. gin_pending_list_limit: new attribute entries gather in the GIN
@@ -354,8 +390,10 @@ static int send_batch(run_state *st)
         const char *cp[] = {id, buf_cstr(&st->options.lists), st->options.list_status};
         if (db_exec(conn, CONSENT_SQL, 3, cp, st->err) < 0) goto fail;
         const char *mp[] = {buf_cstr(&st->options.lists), st->options.list_status, id};
-        if (!PQsendQueryParams(conn, st->options.skip_existing ? MERGE_SKIP_SQL : MERGE_UPSERT_SQL,
-                               3, NULL, mp, NULL, NULL, 0)) {
+        const char *merge = st->options.skip_existing
+                                ? (st->may_repeat ? MERGE_SKIP_SQL : MERGE_SKIP_ONCE_SQL)
+                                : (st->may_repeat ? MERGE_UPSERT_SQL : MERGE_UPSERT_ONCE_SQL);
+        if (!PQsendQueryParams(conn, merge, 3, NULL, mp, NULL, NULL, 0)) {
             mc_error_set(st->err, 500, "db_error", "", "sending the merge failed: %s",
                          PQerrorMessage(conn));
             goto fail;
@@ -371,6 +409,8 @@ static int send_batch(run_state *st)
                             .last_row = st->last_row};
     st->errors = errors;
     buf_reset(&st->copy);
+    memset(st->seen, 0, SEEN_SLOTS * sizeof *st->seen);
+    st->may_repeat = false;
     st->batch_good = st->batch_failed = 0;
     return 0;
 fail:
@@ -458,6 +498,7 @@ int import_run(PGconn *conn, import_job *job, mc_error *err)
     suppression_pads(job->secret, st.ipad, st.opad);
     st.errors = json_array();
     st.sent.errors = json_array();
+    st.seen = xcalloc(SEEN_SLOTS, sizeof *st.seen);
     int rc = -1;
     FILE *f = fopen(job->file_path, "rb");
     if (!f) {
@@ -486,6 +527,7 @@ done:
     if (f) fclose(f);
     json_decref(st.errors);
     json_decref(st.sent.errors);
+    free(st.seen);
     buf_free(&st.copy);
     import_options_free(&st.options);
     return rc;

@@ -171,6 +171,13 @@ class ImportOptionsTest(ImportCase):
         self.run_import(b"email,name\nonce@example.com,First\nonce@example.com,Second\n", {"mode": "skip_existing"})
         self.assertEqual(self.subscriber("once@example.com")["name"], "First")
 
+    def test_addresses_differing_only_in_the_case_of_accented_letters_are_one_subscriber(self):
+        # no ASCII folding can tell these apart: the merge folds them the way lower() does
+        job = self.run_import("email,name\nÉMILE@Exemple.fr,First\némile@exemple.fr,\n".encode())
+        self.assertEqual((job["state"], job["rows_done"], job["rows_failed"]), ("finished", 2, 0), job)
+        self.assertEqual(self.psql("SELECT count(*) FROM subscribers WHERE lower(email) = lower('émile@exemple.fr')"),
+                         self.psql("SELECT CASE WHEN lower('É') = lower('é') THEN 1 ELSE 2 END"))
+
     def test_an_import_never_resubscribes_an_unsubscribed_member(self):
         l = self.create_list("Keep status")
         s = self.create_subscriber("unsub@example.com", lists=[l["id"]], list_status="unsubscribed")
