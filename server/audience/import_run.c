@@ -1,10 +1,12 @@
 /* Good rows are written as CSV to COPY; PostgreSQL does the merge: duplicates inside a batch are
  * folded (the last row wins), existing addresses are updated (upsert) or left alone
- * (skip_existing), suppressed addresses become row errors, new memberships record consent with
- * source "import". Existing memberships keep their status: an import never resubscribes. */
+ * (skip_existing), suppressed addresses become row errors, new memberships point to the job's
+ * consent record for their list (source "import"). Existing memberships keep their status: an
+ * import never resubscribes. While PostgreSQL merges one batch, the next is read and checked. */
 #include "audience/import_run.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "audience/csv_reader.h"
 #include "audience/import_options.h"
 #include "audience/suppression.h"
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/email_address.h"
 #include "core/log.h"
@@ -23,6 +26,13 @@
 #define NAME_MAX_CHARS  500
 #define VALUE_MAX_BYTES 4000
 #define MESSAGE_MAX     300
+#define SEEN_SLOTS      (1u << 17) /* a power of two, over twice BATCH_ROWS */
+
+/* A batch whose merge runs in PostgreSQL while the next one is read. */
+typedef struct {
+    json_t *errors; /* [{"row", "message"}] */
+    long long good, failed, suppressed, last_row;
+} sent_batch;
 
 typedef struct {
     PGconn *conn;
@@ -30,8 +40,13 @@ typedef struct {
     import_options options;
     bool planned;
     buf_t copy;     /* COPY input: row,email,name,attributes */
-    json_t *errors; /* [{"row", "message"}] of this batch */
+    json_t *errors; /* [{"row", "message"}] of the batch being read */
     long long batch_good, batch_failed, last_row;
+    bool in_flight;  /* a batch's transaction is open (send_batch ran, finish_batch not yet) */
+    bool merge_sent; /* its merge statement was sent and its result not yet read */
+    sent_batch sent; /* what the batch in flight commits with it */
+    uint64_t *seen;  /* SEEN_SLOTS hashes of the batch's addresses, 0 = free slot */
+    bool may_repeat; /* an address may occur twice in the batch: the merge must fold rows */
     char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
     mc_error *err;
 } run_state;
@@ -99,6 +114,31 @@ static json_t *typed_value(const import_column *c, str_t v, char *message, size_
     return NULL;
 }
 
+/* Notes the address of a good row. Folding the rows of one address costs a sort in the merge, so
+ * it is only asked for when a batch may hold an address twice: when two addresses have the same
+ * hash of their ASCII-lowercased bytes (a repeat, or rarely a collision), or when one is not ASCII
+ * (lower() may fold its other letters too). Either way a "maybe" only costs time. */
+static void note_address(run_state *st, str_t email)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (size_t i = 0; i < email.n; i++) {
+        unsigned char c = (unsigned char)email.p[i];
+        if (c >= 0x80) st->may_repeat = true;
+        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+        h = (h ^ c) * 1099511628211ull;
+    }
+    if (h == 0) h = 1;
+    size_t slot = (size_t)h & (SEEN_SLOTS - 1);
+    while (st->seen[slot]) {
+        if (st->seen[slot] == h) {
+            st->may_repeat = true;
+            return;
+        }
+        slot = (slot + 1) & (SEEN_SLOTS - 1);
+    }
+    st->seen[slot] = h;
+}
+
 /* Checks a data row; appends it to the COPY buffer, or fills message. returns true when good. */
 static bool take_row(run_state *st, long long row, const str_t *fields, int count, char *message,
                      size_t cap)
@@ -145,6 +185,7 @@ static bool take_row(run_state *st, long long row, const str_t *fields, int coun
     }
     char *attributes_text = json_dumps(attributes, JSON_COMPACT);
     json_decref(attributes);
+    note_address(st, email);
     buf_appendf(&st->copy, "%lld,", row);
     copy_field(&st->copy, email.p, email.n);
     buf_putc(&st->copy, ',');
@@ -188,6 +229,13 @@ static const char *const SUPPRESSED_SQL =
               " SELECT $1, row_number, 'the address was erased or suppressed' FROM gone"
               " ON CONFLICT DO NOTHING";
 
+/* The job's consent record for each of its lists, once (see migrations/0003_import_consent.sql):
+ * new memberships point to it instead of writing one consents row each. */
+static const char *const CONSENT_SQL =
+    "INSERT INTO import_consents (import_id, list_id, action)"
+    " SELECT $1, id, CASE WHEN $3 = 'unsubscribed' THEN 'unsubscribe' ELSE 'subscribe' END"
+    " FROM lists WHERE id = ANY($2::bigint[]) ON CONFLICT (import_id, list_id) DO NOTHING";
+
 /* Rows apply in file order, as if merged one by one: with upsert, an address seen twice in a
  * batch takes the last non-empty name and every row's attributes, later ones winning; with
  * skip_existing, its first row creates the subscriber and the others are skipped. */
@@ -196,6 +244,8 @@ static const char *const SUPPRESSED_SQL =
     " COALESCE((array_agg(name ORDER BY row_number DESC) FILTER (WHERE name <> ''))[1], '')"       \
     " AS name, mc_jsonb_merge(attributes ORDER BY row_number) AS attributes"                       \
     " FROM import_staging GROUP BY lower(email)),"
+/* A batch in which no address repeats needs no folding: its rows are the source as they are. */
+#define MERGE_SRC_ONCE "WITH src AS (SELECT email, name, attributes FROM import_staging),"
 #define MERGE_SRC_SKIP                                                                             \
     "WITH src AS (SELECT DISTINCT ON (lower(email)) email, name, attributes FROM import_staging"   \
     " ORDER BY lower(email), row_number),"
@@ -204,50 +254,81 @@ static const char *const SUPPRESSED_SQL =
     " SELECT email, name, attributes FROM src ON CONFLICT ((lower(email))) "
 #define MERGE_TAIL                                                                                 \
     " RETURNING s.id),"                                                                            \
-    " targets AS (SELECT id, COALESCE($2, CASE WHEN optin = 'double' THEN 'unconfirmed'"           \
-    "  ELSE 'confirmed' END) AS status FROM lists WHERE id = ANY($1::bigint[])),"                  \
+    " targets AS (SELECT l.id, COALESCE($2, CASE WHEN l.optin = 'double' THEN 'unconfirmed'"       \
+    "  ELSE 'confirmed' END) AS status, c.id AS consent_id FROM lists l JOIN import_consents c"    \
+    "  ON c.import_id = $3 AND c.list_id = l.id WHERE l.id = ANY($1::bigint[])),"                  \
     " added AS (INSERT INTO list_subscribers (list_id, subscriber_id, status, confirmed_at,"       \
-    "  unsubscribed_at) SELECT t.id, up.id, t.status, CASE WHEN t.status = 'confirmed' THEN"       \
-    "  now() END, CASE WHEN t.status = 'unsubscribed' THEN now() END FROM up CROSS JOIN targets t" \
-    "  ON CONFLICT (list_id, subscriber_id) DO NOTHING RETURNING list_id, subscriber_id, status)," \
-    " consent AS (INSERT INTO consents (subscriber_id, list_id, action, source)"                   \
-    "  SELECT subscriber_id, list_id, CASE WHEN status = 'unsubscribed' THEN 'unsubscribe'"        \
-    "  ELSE 'subscribe' END, 'import' FROM added)"                                                 \
+    "  unsubscribed_at, import_consent_id) SELECT t.id, up.id, t.status, CASE WHEN t.status ="     \
+    "  'confirmed' THEN now() END, CASE WHEN t.status = 'unsubscribed' THEN now() END,"            \
+    "  t.consent_id FROM up CROSS JOIN targets t ON CONFLICT (list_id, subscriber_id) DO NOTHING)" \
     " SELECT count(*) FROM up"
 
-static const char *const MERGE_UPSERT_SQL = MERGE_SRC_UPSERT MERGE_HEAD
-    "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"
-    " ELSE s.name END, attributes = s.attributes || EXCLUDED.attributes,"
-    " updated_at = now()" MERGE_TAIL;
+#define MERGE_UPDATE                                                                               \
+    "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"                        \
+    " ELSE s.name END, attributes = s.attributes || EXCLUDED.attributes,"                          \
+    " updated_at = now()"
+static const char *const MERGE_UPSERT_SQL = MERGE_SRC_UPSERT MERGE_HEAD MERGE_UPDATE MERGE_TAIL;
 static const char *const MERGE_SKIP_SQL = MERGE_SRC_SKIP MERGE_HEAD "DO NOTHING" MERGE_TAIL;
+static const char *const MERGE_UPSERT_ONCE_SQL = MERGE_SRC_ONCE MERGE_HEAD MERGE_UPDATE MERGE_TAIL;
+static const char *const MERGE_SKIP_ONCE_SQL = MERGE_SRC_ONCE MERGE_HEAD "DO NOTHING" MERGE_TAIL;
 
-/* Commits the batch: rows, errors and progress in one transaction. */
-static int flush(run_state *st)
+/* For the batch's transaction only. work_mem: the merge sorts a batch by address, in memory rather
+ * than in temporary files. gin_pending_list_limit: new attribute entries gather in the GIN
+ * index's pending list and are merged into the tree in bulk, a few batches at a time, instead of
+ * a few times per batch (the job cleans the list up when it ends). synchronous_commit: a batch
+ * whose commit is lost in a crash is lost with its progress (resume_row), so the resumed job
+ * merges it again; nothing is half-written. */
+static const char *const BATCH_SETTINGS_SQL =
+    "SELECT set_config('work_mem', '64MB', true),"
+    " set_config('gin_pending_list_limit', '65536', true),"
+    " set_config('synchronous_commit', 'off', true)";
+
+/* Waits for the merge sent by send_batch. returns 0, or -1 with err. */
+static int merge_result(run_state *st)
 {
-    if (st->batch_good == 0 && st->batch_failed == 0) return 0;
-    PGconn *conn = st->conn;
-    import_job *job = st->job;
-    char id[32], done[32], failed[32], row[32];
-    snprintf(id, sizeof id, "%lld", job->id);
-    long long suppressed = 0;
-    if (db_begin(conn, st->err) < 0) return -1;
-    /* the merge sorts a batch by address: in memory rather than in temporary files */
-    if (db_exec(conn, "SET LOCAL work_mem = '64MB'", 0, NULL, st->err) < 0) goto fail;
-    if (st->batch_good) {
-        if (copy_in(st) < 0) goto fail;
-        const char *sp[] = {id, st->ipad, st->opad};
-        PGresult *res = db_query(conn, SUPPRESSED_SQL, 3, sp, st->err);
-        if (!res) goto fail;
-        suppressed = strtoll(PQcmdTuples(res), NULL, 10);
-        PQclear(res);
-        const char *mp[] = {buf_cstr(&st->options.lists), st->options.list_status};
-        res = db_query(conn, st->options.skip_existing ? MERGE_SKIP_SQL : MERGE_UPSERT_SQL, 2, mp,
-                       st->err);
-        if (!res) goto fail;
+    PGresult *res;
+    bool ok = true;
+    while ((res = PQgetResult(st->conn))) {
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            if (ok) log_error("import: merging a batch failed: %s", PQresultErrorMessage(res));
+            ok = false;
+        }
         PQclear(res);
     }
-    if (json_array_size(st->errors)) {
-        char *errors = json_dumps(st->errors, JSON_COMPACT);
+    st->merge_sent = false;
+    return ok ? 0 : mc_error_set(st->err, 500, "db_error", "", "merging the rows failed");
+}
+
+/* Rolls back the batch in flight, if any, leaving the connection idle. */
+static void abandon_batch(run_state *st)
+{
+    if (!st->in_flight) return;
+    if (st->merge_sent) {
+        mc_error ignored;
+        mc_error *err = st->err;
+        st->err = &ignored;
+        merge_result(st);
+        st->err = err;
+    }
+    db_rollback(st->conn);
+    json_array_clear(st->sent.errors);
+    st->in_flight = false;
+}
+
+/* Completes the batch in flight: waits for its merge, then commits its rows, its errors and the
+ * job's progress in one transaction. returns 0 (also when none was in flight), or -1 with err
+ * (the batch is rolled back). */
+static int finish_batch(run_state *st)
+{
+    if (!st->in_flight) return 0;
+    PGconn *conn = st->conn;
+    import_job *job = st->job;
+    sent_batch *b = &st->sent;
+    char id[32], done[32], failed[32], row[32];
+    snprintf(id, sizeof id, "%lld", job->id);
+    if (st->merge_sent && merge_result(st) < 0) goto fail;
+    if (json_array_size(b->errors)) {
+        char *errors = json_dumps(b->errors, JSON_COMPACT);
         const char *ep[] = {id, errors};
         int rc = db_exec(conn,
                          "INSERT INTO import_errors (import_id, row_number, message)"
@@ -257,9 +338,9 @@ static int flush(run_state *st)
         free(errors);
         if (rc < 0) goto fail;
     }
-    snprintf(done, sizeof done, "%lld", job->rows_done + st->batch_good - suppressed);
-    snprintf(failed, sizeof failed, "%lld", job->rows_failed + st->batch_failed + suppressed);
-    snprintf(row, sizeof row, "%lld", st->last_row);
+    snprintf(done, sizeof done, "%lld", job->rows_done + b->good - b->suppressed);
+    snprintf(failed, sizeof failed, "%lld", job->rows_failed + b->failed + b->suppressed);
+    snprintf(row, sizeof row, "%lld", b->last_row);
     const char *up[] = {id, done, failed, row, job->locker};
     PGresult *res = db_query(conn,
                              "UPDATE imports SET rows_done = $2, rows_failed = $3,"
@@ -275,16 +356,73 @@ static int flush(run_state *st)
         goto fail;
     }
     if (db_commit(conn, st->err) < 0) goto fail;
-    job->rows_done += st->batch_good - suppressed;
-    job->rows_failed += st->batch_failed + suppressed;
-    job->resume_row = st->last_row;
+    job->rows_done += b->good - b->suppressed;
+    job->rows_failed += b->failed + b->suppressed;
+    job->resume_row = b->last_row;
+    json_array_clear(b->errors);
+    st->in_flight = false;
+    return 0;
+fail:
+    abandon_batch(st);
+    return -1;
+}
+
+/* Starts the batch read so far: loads its rows and sends the merge without waiting, so the next
+ * batch is read and checked in C while PostgreSQL merges this one. finish_batch() completes it.
+ * returns 0, or -1 with err (nothing of the batch stays). */
+static int send_batch(run_state *st)
+{
+    if (st->batch_good == 0 && st->batch_failed == 0) return 0;
+    PGconn *conn = st->conn;
+    char id[32];
+    snprintf(id, sizeof id, "%lld", st->job->id);
+    long long suppressed = 0;
+    if (db_begin(conn, st->err) < 0) return -1;
+    st->in_flight = true;
+    if (db_exec(conn, BATCH_SETTINGS_SQL, 0, NULL, st->err) < 0) goto fail;
+    if (st->batch_good) {
+        if (copy_in(st) < 0) goto fail;
+        const char *sp[] = {id, st->ipad, st->opad};
+        PGresult *res = db_query(conn, SUPPRESSED_SQL, 3, sp, st->err);
+        if (!res) goto fail;
+        suppressed = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        const char *cp[] = {id, buf_cstr(&st->options.lists), st->options.list_status};
+        if (db_exec(conn, CONSENT_SQL, 3, cp, st->err) < 0) goto fail;
+        const char *mp[] = {buf_cstr(&st->options.lists), st->options.list_status, id};
+        const char *merge = st->options.skip_existing
+                                ? (st->may_repeat ? MERGE_SKIP_SQL : MERGE_SKIP_ONCE_SQL)
+                                : (st->may_repeat ? MERGE_UPSERT_SQL : MERGE_UPSERT_ONCE_SQL);
+        if (!PQsendQueryParams(conn, merge, 3, NULL, mp, NULL, NULL, 0)) {
+            mc_error_set(st->err, 500, "db_error", "", "sending the merge failed: %s",
+                         PQerrorMessage(conn));
+            goto fail;
+        }
+        st->merge_sent = true;
+    }
+    /* the batch's errors and counts wait with it; the next batch starts empty */
+    json_t *errors = st->sent.errors;
+    st->sent = (sent_batch){.errors = st->errors,
+                            .good = st->batch_good,
+                            .failed = st->batch_failed,
+                            .suppressed = suppressed,
+                            .last_row = st->last_row};
+    st->errors = errors;
     buf_reset(&st->copy);
-    json_array_clear(st->errors);
+    memset(st->seen, 0, SEEN_SLOTS * sizeof *st->seen);
+    st->may_repeat = false;
     st->batch_good = st->batch_failed = 0;
     return 0;
 fail:
-    db_rollback(conn);
+    abandon_batch(st);
     return -1;
+}
+
+/* Ends the batch in flight and starts the one read so far. returns 0, or -1 with err. */
+static int flush(run_state *st)
+{
+    if (finish_batch(st) < 0) return -1;
+    return send_batch(st);
 }
 
 static int after_row(run_state *st, long long row)
@@ -341,12 +479,26 @@ static int ensure_staging(PGconn *conn, mc_error *err)
                    0, NULL, err);
 }
 
+/* Merges the attribute entries the batches left in the GIN index's pending list (see
+ * BATCH_SETTINGS_SQL), so segment queries after the import do not scan them one by one. Only
+ * an optimisation: autovacuum would do it later, so a failure is logged, not returned. */
+static void clean_pending_entries(PGconn *conn, long long id)
+{
+    mc_error err;
+    if (db_exec(conn, "SELECT gin_clean_pending_list('subscribers_attributes_idx'::regclass)", 0,
+                NULL, &err) < 0)
+        log_warn("import %lld: the attributes index keeps its pending entries: %s", id,
+                 err.message);
+}
+
 int import_run(PGconn *conn, import_job *job, mc_error *err)
 {
     run_state st = {.conn = conn, .job = job, .copy = BUF_INIT, .err = err};
     if (import_options_parse(job->options, &st.options, err) < 0) return -1;
     suppression_pads(job->secret, st.ipad, st.opad);
     st.errors = json_array();
+    st.sent.errors = json_array();
+    st.seen = xcalloc(SEEN_SLOTS, sizeof *st.seen);
     int rc = -1;
     FILE *f = fopen(job->file_path, "rb");
     if (!f) {
@@ -360,11 +512,22 @@ int import_run(PGconn *conn, import_job *job, mc_error *err)
         rc = -1;
     }
     bool stopped = __atomic_load_n(job->stop, __ATOMIC_RELAXED);
-    if (rc == 0 && flush(&st) < 0) rc = -1;
+    if (rc == 0 && (flush(&st) < 0 || finish_batch(&st) < 0)) rc = -1;
+    if (rc < 0 && st.in_flight) {
+        /* the batch in flight was read and checked in full: keep it, as if the failure had come
+         * after its commit, and report the failure itself */
+        mc_error later;
+        st.err = &later;
+        if (finish_batch(&st) < 0) log_warn("import %lld: %s", job->id, later.message);
+        st.err = err;
+    }
     if (rc == 0 && stopped) rc = 1;
+    if (rc == 0) clean_pending_entries(conn, job->id);
 done:
     if (f) fclose(f);
     json_decref(st.errors);
+    json_decref(st.sent.errors);
+    free(st.seen);
     buf_free(&st.copy);
     import_options_free(&st.options);
     return rc;

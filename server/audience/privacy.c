@@ -17,10 +17,15 @@ static const char *const EXPORT_SQL =
     "  'unsubscribed_at', mc_rfc3339(m.unsubscribed_at)) ORDER BY m.list_id)"
     "  FROM list_subscribers m JOIN lists l ON l.id = m.list_id WHERE m.subscriber_id = s.id),"
     "  '[]'::json),"
+    /* consent rows, and the consent of memberships an import created (one import_consents row
+     * per job and list, dated by the membership: see migrations/0003_import_consent.sql) */
     " 'consents', COALESCE((SELECT json_agg(json_build_object('list_id', c.list_id, 'action',"
-    "  c.action, 'source', c.source, 'remote_addr', c.remote_addr, 'created_at',"
-    "  mc_rfc3339(c.created_at)) ORDER BY c.id) FROM consents c WHERE c.subscriber_id = s.id),"
-    "  '[]'::json),"
+    "  c.action, 'source', c.source, 'remote_addr', c.remote_addr, 'import_id', c.import_id,"
+    "  'created_at', mc_rfc3339(c.created_at)) ORDER BY c.created_at, c.id) FROM ("
+    "  SELECT list_id, action, source, remote_addr, import_id, created_at, id FROM consents"
+    "  WHERE subscriber_id = s.id UNION ALL SELECT m.list_id, i.action, 'import', NULL,"
+    "  i.import_id, m.created_at, 0 FROM list_subscribers m JOIN import_consents i"
+    "  ON i.id = m.import_consent_id WHERE m.subscriber_id = s.id) c), '[]'::json),"
     " 'events', COALESCE((SELECT json_agg(json_build_object('name', ev.name, 'properties',"
     "  ev.properties, 'occurred_at', mc_rfc3339(ev.occurred_at)) ORDER BY ev.id)"
     "  FROM events ev WHERE ev.subscriber_id = s.id), '[]'::json),"

@@ -126,8 +126,10 @@ class MixedFileTest(ImportCase):
     def test_imported_subscribers_join_the_lists_with_consent_from_import(self):
         ana = self.subscriber("ana@example.com")
         self.assertEqual(ana["lists"], [{"id": self.news["id"], "status": "confirmed"}])
-        self.assertEqual(self.psql("SELECT action || '/' || source FROM consents WHERE subscriber_id = %d" % ana["id"]),
-                         "subscribe/import")
+        consents = self.api.request("GET", "/api/v1/subscribers/%d/export" % ana["id"]).json()["consents"]
+        self.assertEqual([(c["list_id"], c["action"], c["source"], c["import_id"]) for c in consents],
+                         [(self.news["id"], "subscribe", "import", self.import_id)])
+        self.assertIsNotNone(consents[0]["created_at"])
         counts = self.api.request("GET", "/api/v1/lists/%d" % self.news["id"]).json()["counts"]
         self.assertEqual(counts["confirmed"], 3)
 
@@ -169,6 +171,13 @@ class ImportOptionsTest(ImportCase):
         self.run_import(b"email,name\nonce@example.com,First\nonce@example.com,Second\n", {"mode": "skip_existing"})
         self.assertEqual(self.subscriber("once@example.com")["name"], "First")
 
+    def test_addresses_differing_only_in_the_case_of_accented_letters_are_one_subscriber(self):
+        # no ASCII folding can tell these apart: the merge folds them the way lower() does
+        job = self.run_import("email,name\nÉMILE@Exemple.fr,First\némile@exemple.fr,\n".encode())
+        self.assertEqual((job["state"], job["rows_done"], job["rows_failed"]), ("finished", 2, 0), job)
+        self.assertEqual(self.psql("SELECT count(*) FROM subscribers WHERE lower(email) = lower('émile@exemple.fr')"),
+                         self.psql("SELECT CASE WHEN lower('É') = lower('é') THEN 1 ELSE 2 END"))
+
     def test_an_import_never_resubscribes_an_unsubscribed_member(self):
         l = self.create_list("Keep status")
         s = self.create_subscriber("unsub@example.com", lists=[l["id"]], list_status="unsubscribed")
@@ -199,6 +208,62 @@ class ImportOptionsTest(ImportCase):
         self.assert_error(r, 400)
         self.assertEqual(self.psql("SELECT count(*) FROM imports"), before)
         self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "uploads")), [])
+
+
+class ImportConsentTest(ImportCase):
+    def consents(self, subscriber_id):
+        doc = self.api.request("GET", "/api/v1/subscribers/%d/export" % subscriber_id).json()
+        return [(c["list_id"], c["action"], c["source"], c["import_id"]) for c in doc["consents"]]
+
+    def import_to(self, lists, emails, **options):
+        data = ("email\n" + "".join(e + "\n" for e in emails)).encode()
+        r = self.upload(data, dict(options, lists=[l["id"] for l in lists]))
+        self.assertEqual(r.status, 202, r)
+        job = self.wait(r.json()["id"])
+        self.assertEqual(job["state"], "finished", job)
+        return job["id"], [self.subscriber(e) for e in emails]
+
+    def test_an_import_keeps_one_consent_record_per_list_that_each_member_answers_to(self):
+        a, b = self.create_list("Consent A"), self.create_list("Consent B")
+        job, people = self.import_to([a, b], ["c1@example.com", "c2@example.com", "c3@example.com"])
+        self.assertEqual(self.psql("SELECT count(*) FROM import_consents WHERE import_id = %d" % job), "2")
+        for s in people:
+            self.assertEqual(sorted(self.consents(s["id"])),
+                             [(a["id"], "subscribe", "import", job), (b["id"], "subscribe", "import", job)])
+
+    def test_an_import_as_unsubscribed_records_an_unsubscribe(self):
+        l = self.create_list("Consent unsub")
+        job, [s] = self.import_to([l], ["c-unsub@example.com"], list_status="unsubscribed")
+        self.assertEqual(self.consents(s["id"]), [(l["id"], "unsubscribe", "import", job)])
+
+    def test_an_existing_membership_gets_no_new_consent_from_an_import(self):
+        l = self.create_list("Consent existing")
+        s = self.create_subscriber("c-member@example.com", lists=[l["id"]])
+        self.import_to([l], ["c-member@example.com"])
+        self.assertEqual([c[:3] for c in self.consents(s["id"])], [(l["id"], "subscribe", "api")])
+
+    def test_the_consent_outlives_removal_from_the_list(self):
+        l = self.create_list("Consent removed")
+        job, [s] = self.import_to([l], ["c-removed@example.com"])
+        before = self.api.request("GET", "/api/v1/subscribers/%d/export" % s["id"]).json()["consents"]
+        r = self.api.request("DELETE", "/api/v1/lists/%d/subscribers" % l["id"], {"subscriber_ids": [s["id"]]})
+        self.assertEqual(r.status, 200, r)
+        after = self.api.request("GET", "/api/v1/subscribers/%d/export" % s["id"]).json()
+        self.assertEqual(after["memberships"], [])
+        self.assertEqual(after["consents"], before)
+
+    def test_the_consent_outlives_the_list(self):
+        l = self.create_list("Consent deleted list")
+        job, [s] = self.import_to([l], ["c-list-gone@example.com"])
+        self.assertEqual(self.api.request("DELETE", "/api/v1/lists/%d" % l["id"]).status, 204)
+        self.assertEqual(self.consents(s["id"]), [(l["id"], "subscribe", "import", job)])
+
+    def test_erasing_an_imported_subscriber_leaves_no_consent_behind(self):
+        l = self.create_list("Consent erased")
+        job, [s] = self.import_to([l], ["c-erased@example.com"])
+        self.assertEqual(self.api.request("POST", "/api/v1/subscribers/%d/erase" % s["id"]).status, 204)
+        self.assertEqual(self.psql("SELECT count(*) FROM consents WHERE subscriber_id = %d" % s["id"]), "0")
+        self.assertEqual(self.psql("SELECT count(*) FROM list_subscribers WHERE subscriber_id = %d" % s["id"]), "0")
 
 
 class UploadAuthorizationTest(ImportCase):
