@@ -7,6 +7,7 @@
 
 #include "audience/input.h"
 #include "audience/membership.h"
+#include "db/json_rows.h"
 #include "db/query.h"
 
 #define MEMBERS_MAX_IDS 100000
@@ -91,17 +92,6 @@ static int parse_list(json_t *body, bool name_required, list_input *in, mc_error
     return 0;
 }
 
-static json_t *one_list(PGresult *res, long long id, mc_error *err)
-{
-    json_t *obj = NULL;
-    if (PQntuples(res) == 1)
-        obj = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-    else
-        mc_error_set(err, 404, "not_found", "id", "no list has the id %lld", id);
-    PQclear(res);
-    return obj;
-}
-
 json_t *list_create(PGconn *conn, json_t *body, mc_error *err)
 {
     list_input in;
@@ -116,7 +106,7 @@ json_t *list_create(PGconn *conn, json_t *body, mc_error *err)
                      " VALUES ($1, $2, $3, $4, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)))"
                      " RETURNING *) SELECT " LIST_JSON " FROM l",
                      5, params, err);
-        if (res) obj = one_list(res, 0, err);
+        if (res) obj = db_json_one(res, "list", 0, err);
     }
     input_free(&in);
     return obj;
@@ -129,7 +119,7 @@ json_t *list_get(PGconn *conn, long long id, mc_error *err)
     const char *params[] = {id_text};
     PGresult *res =
         db_query(conn, "SELECT " LIST_JSON " FROM lists l WHERE l.id = $1", 1, params, err);
-    return res ? one_list(res, id, err) : NULL;
+    return res ? db_json_one(res, "list", id, err) : NULL;
 }
 
 json_t *list_update(PGconn *conn, long long id, json_t *body, bool replace, mc_error *err)
@@ -161,7 +151,7 @@ json_t *list_update(PGconn *conn, long long id, json_t *body, bool replace, mc_e
             "  ELSE ARRAY(SELECT jsonb_array_elements_text($6::jsonb)) END, updated_at = now()"
             " WHERE id = $1 RETURNING *) SELECT " LIST_JSON " FROM l",
             6, params, err);
-        if (res) obj = one_list(res, id, err);
+        if (res) obj = db_json_one(res, "list", id, err);
     }
     input_free(&in);
     return obj;
@@ -169,14 +159,7 @@ json_t *list_update(PGconn *conn, long long id, json_t *body, bool replace, mc_e
 
 int list_delete(PGconn *conn, long long id, mc_error *err)
 {
-    char id_text[32];
-    snprintf(id_text, sizeof id_text, "%lld", id);
-    const char *params[] = {id_text};
-    PGresult *res = db_query(conn, "DELETE FROM lists WHERE id = $1 RETURNING id", 1, params, err);
-    if (!res) return -1;
-    int found = PQntuples(res);
-    PQclear(res);
-    return found ? 0 : mc_error_set(err, 404, "not_found", "id", "no list has the id %lld", id);
+    return db_delete_by_id(conn, "DELETE FROM lists WHERE id = $1 RETURNING id", "list", id, err);
 }
 
 json_t *list_list(PGconn *conn, const char *visibility, long long after, int limit, bool with_total,
@@ -196,23 +179,15 @@ json_t *list_list(PGconn *conn, const char *visibility, long long after, int lim
                              " AND ($3::text IS NULL OR l.visibility = $3) ORDER BY l.id LIMIT $2",
                              3, params, err);
     if (!res) return NULL;
-    json_t *items = json_array();
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows && i < limit; i++)
-        json_array_append_new(items, json_loads(PQgetvalue(res, i, 1), 0, NULL));
-    json_t *next = rows > limit ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null();
-    PQclear(res);
-    json_t *list = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+    json_t *list = db_json_page(res, limit);
     if (with_total) {
         const char *count_params[] = {visibility};
-        res = db_query(conn, "SELECT count(*) FROM lists WHERE $1::text IS NULL OR visibility = $1",
-                       1, count_params, err);
-        if (!res) {
+        if (db_json_page_total(
+                conn, list, "SELECT count(*) FROM lists WHERE $1::text IS NULL OR visibility = $1",
+                1, count_params, err) < 0) {
             json_decref(list);
             return NULL;
         }
-        json_object_set_new(list, "total", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-        PQclear(res);
     }
     return list;
 }

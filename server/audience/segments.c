@@ -8,22 +8,12 @@
 #include "audience/input.h"
 #include "audience/segment_compile.h"
 #include "audience/subscriber_json.h"
+#include "db/json_rows.h"
 #include "db/query.h"
 
 #define SEGMENT_JSON                                                                               \
     "json_build_object('id', id, 'name', name, 'rule', rule, 'created_at',"                        \
     " mc_rfc3339(created_at), 'updated_at', mc_rfc3339(updated_at))::text"
-
-static json_t *one_object(PGresult *res, long long id, mc_error *err)
-{
-    json_t *obj = NULL;
-    if (PQntuples(res) == 1)
-        obj = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-    else
-        mc_error_set(err, 404, "not_found", "id", "no segment has the id %lld", id);
-    PQclear(res);
-    return obj;
-}
 
 /* Compiles rule to check it; the SQL is thrown away. returns 0 or -1 with err. */
 static int check_rule(json_t *rule, mc_error *err)
@@ -65,7 +55,7 @@ json_t *segment_create(PGconn *conn, json_t *body, mc_error *err)
                                  "INSERT INTO segments (name, rule) VALUES ($1, $2::jsonb)"
                                  " RETURNING " SEGMENT_JSON,
                                  2, params, err);
-        if (res) obj = one_object(res, 0, err);
+        if (res) obj = db_json_one(res, "segment", 0, err);
     }
     free(name);
     free(rule);
@@ -79,7 +69,7 @@ json_t *segment_get(PGconn *conn, long long id, mc_error *err)
     const char *params[] = {id_text};
     PGresult *res =
         db_query(conn, "SELECT " SEGMENT_JSON " FROM segments WHERE id = $1", 1, params, err);
-    return res ? one_object(res, id, err) : NULL;
+    return res ? db_json_one(res, "segment", id, err) : NULL;
 }
 
 json_t *segment_update(PGconn *conn, long long id, json_t *body, mc_error *err)
@@ -95,7 +85,7 @@ json_t *segment_update(PGconn *conn, long long id, json_t *body, mc_error *err)
                                  " rule = COALESCE($3::jsonb, rule), updated_at = now()"
                                  " WHERE id = $1 RETURNING " SEGMENT_JSON,
                                  3, params, err);
-        if (res) obj = one_object(res, id, err);
+        if (res) obj = db_json_one(res, "segment", id, err);
     }
     free(name);
     free(rule);
@@ -104,15 +94,8 @@ json_t *segment_update(PGconn *conn, long long id, json_t *body, mc_error *err)
 
 int segment_delete(PGconn *conn, long long id, mc_error *err)
 {
-    char id_text[32];
-    snprintf(id_text, sizeof id_text, "%lld", id);
-    const char *params[] = {id_text};
-    PGresult *res =
-        db_query(conn, "DELETE FROM segments WHERE id = $1 RETURNING id", 1, params, err);
-    if (!res) return -1;
-    int found = PQntuples(res);
-    PQclear(res);
-    return found ? 0 : mc_error_set(err, 404, "not_found", "id", "no segment has the id %lld", id);
+    return db_delete_by_id(conn, "DELETE FROM segments WHERE id = $1 RETURNING id", "segment", id,
+                           err);
 }
 
 json_t *segment_list(PGconn *conn, long long after, int limit, bool with_total, mc_error *err)
@@ -126,21 +109,12 @@ json_t *segment_list(PGconn *conn, long long after, int limit, bool with_total, 
                              " ORDER BY id LIMIT $2",
                              2, params, err);
     if (!res) return NULL;
-    json_t *items = json_array();
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows && i < limit; i++)
-        json_array_append_new(items, json_loads(PQgetvalue(res, i, 1), 0, NULL));
-    json_t *next = rows > limit ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null();
-    PQclear(res);
-    json_t *list = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+    json_t *list = db_json_page(res, limit);
     if (with_total) {
-        res = db_query(conn, "SELECT count(*) FROM segments", 0, NULL, err);
-        if (!res) {
+        if (db_json_page_total(conn, list, "SELECT count(*) FROM segments", 0, NULL, err) < 0) {
             json_decref(list);
             return NULL;
         }
-        json_object_set_new(list, "total", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-        PQclear(res);
     }
     return list;
 }

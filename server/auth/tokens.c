@@ -8,6 +8,7 @@
 #include "core/secret.h"
 #include "core/str.h"
 #include "core/utf8.h"
+#include "db/json_rows.h"
 #include "db/query.h"
 
 #define TOKEN_PREFIX_CHARS 7
@@ -93,15 +94,11 @@ json_t *api_token_list(PGconn *conn, long long after, int limit, bool with_total
     if (rows > limit) next = json_string(PQgetvalue(res, limit - 1, 0));
     PQclear(res);
     json_t *list = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
-    if (with_total) {
-        res = db_query(conn, "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL", 0, NULL,
-                       err);
-        if (!res) {
-            json_decref(list);
-            return NULL;
-        }
-        json_object_set_new(list, "total", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-        PQclear(res);
+    if (with_total &&
+        db_json_page_total(conn, list, "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL",
+                           0, NULL, err) < 0) {
+        json_decref(list);
+        return NULL;
     }
     return list;
 }

@@ -7,6 +7,7 @@
 
 #include "audience/input.h"
 #include "core/buf.h"
+#include "db/json_rows.h"
 #include "db/query.h"
 #include "mail/html_to_text.h"
 #include "template/template.h"
@@ -126,17 +127,6 @@ static int parse_template(json_t *body, bool required, template_input *in, mc_er
     return 0;
 }
 
-static json_t *one_template(PGresult *res, long long id, mc_error *err)
-{
-    json_t *obj = NULL;
-    if (PQntuples(res) == 1)
-        obj = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-    else
-        mc_error_set(err, 404, "not_found", "id", "no template has the id %lld", id);
-    PQclear(res);
-    return obj;
-}
-
 static void name_conflict(mc_error *err, const char *name)
 {
     if (db_result_is_unique_violation(err))
@@ -158,7 +148,7 @@ json_t *template_store_create(PGconn *conn, json_t *body, const char *templates_
                                  " SELECT " TEMPLATE_JSON " FROM t",
                                  5, params, err);
         if (res)
-            obj = one_template(res, 0, err);
+            obj = db_json_one(res, "template", 0, err);
         else
             name_conflict(err, in.name);
     }
@@ -173,7 +163,7 @@ json_t *template_store_get(PGconn *conn, long long id, mc_error *err)
     const char *params[] = {id_text};
     PGresult *res =
         db_query(conn, "SELECT " TEMPLATE_JSON " FROM templates t WHERE t.id = $1", 1, params, err);
-    return res ? one_template(res, id, err) : NULL;
+    return res ? db_json_one(res, "template", id, err) : NULL;
 }
 
 json_t *template_store_update(PGconn *conn, long long id, json_t *body, bool replace,
@@ -205,7 +195,7 @@ json_t *template_store_update(PGconn *conn, long long id, json_t *body, bool rep
                                  " SELECT " TEMPLATE_JSON " FROM t",
                                  6, params, err);
         if (res)
-            obj = one_template(res, id, err);
+            obj = db_json_one(res, "template", id, err);
         else
             name_conflict(err, in.name ? in.name : "");
     }
@@ -215,15 +205,8 @@ json_t *template_store_update(PGconn *conn, long long id, json_t *body, bool rep
 
 int template_store_delete(PGconn *conn, long long id, mc_error *err)
 {
-    char id_text[32];
-    snprintf(id_text, sizeof id_text, "%lld", id);
-    const char *params[] = {id_text};
-    PGresult *res =
-        db_query(conn, "DELETE FROM templates WHERE id = $1 RETURNING id", 1, params, err);
-    if (!res) return -1;
-    int found = PQntuples(res);
-    PQclear(res);
-    return found ? 0 : mc_error_set(err, 404, "not_found", "id", "no template has the id %lld", id);
+    return db_delete_by_id(conn, "DELETE FROM templates WHERE id = $1 RETURNING id", "template", id,
+                           err);
 }
 
 json_t *template_store_list(PGconn *conn, const char *kind, long long after, int limit,
@@ -246,22 +229,14 @@ json_t *template_store_list(PGconn *conn, const char *kind, long long after, int
                              " AND ($3::text IS NULL OR t.kind = $3) ORDER BY t.id LIMIT $2",
                              3, params, err);
     if (!res) return NULL;
-    json_t *items = json_array();
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows && i < limit; i++)
-        json_array_append_new(items, json_loads(PQgetvalue(res, i, 1), 0, NULL));
-    json_t *next = rows > limit ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null();
-    PQclear(res);
-    json_t *list = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+    json_t *list = db_json_page(res, limit);
     if (with_total) {
-        res = db_query(conn, "SELECT count(*) FROM templates WHERE $1::text IS NULL OR kind = $1",
-                       1, params + 2, err);
-        if (!res) {
+        if (db_json_page_total(conn, list,
+                               "SELECT count(*) FROM templates WHERE $1::text IS NULL OR kind = $1",
+                               1, params + 2, err) < 0) {
             json_decref(list);
             return NULL;
         }
-        json_object_set_new(list, "total", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-        PQclear(res);
     }
     return list;
 }
