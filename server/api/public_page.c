@@ -5,20 +5,11 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "core/file.h"
 #include "core/log.h"
-#include "template/template.h"
 
-static bool read_file(const char *path, buf_t *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(out, chunk, n);
-    fclose(f);
-    return true;
-}
+#define PAGE_MAX_BYTES (1024 * 1024)
+#include "template/template.h"
 
 /* Partials are NAME.html beside the page; names are plain words, never paths. */
 static bool load_partial(void *dir, str_t name, buf_t *out)
@@ -28,7 +19,7 @@ static bool load_partial(void *dir, str_t name, buf_t *out)
             return false;
     buf_t path = BUF_INIT;
     buf_appendf(&path, "%s/%.*s.html", (const char *)dir, (int)name.n, name.p);
-    bool ok = read_file(buf_cstr(&path), out);
+    bool ok = file_read_all(buf_cstr(&path), PAGE_MAX_BYTES, out) == 0;
     buf_free(&path);
     return ok;
 }
@@ -42,7 +33,7 @@ void api_public_page(http_request *req, api_context *ctx, int status, const char
     template_loader loader = {load_partial, NULL, (void *)buf_cstr(&dir)};
     template_t *page = NULL;
     mc_error err;
-    if (!read_file(buf_cstr(&path), &text)) {
+    if (file_read_all(buf_cstr(&path), PAGE_MAX_BYTES, &text) < 0) {
         log_error("public page: cannot read %s", buf_cstr(&path));
     } else if (template_compile(buf_view(&text), &loader, &page, &err) < 0 ||
                template_render(page, context, &out, NULL, &err) < 0) {

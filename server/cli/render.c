@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/file.h"
 #include "cli/options.h"
 #include "core/buf.h"
 #include "template/template.h"
@@ -15,19 +16,10 @@ typedef struct {
     const char *dir; /* NULL: no partials */
 } partial_dir;
 
-/* reads a whole file into out; returns 0, or -1 with errno set */
-static int read_file(const char *path, buf_t *out)
+/* Template and partial files: the render limits bound what comes out, so no cap here */
+static int read_input_file(const char *path, buf_t *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(out, chunk, n);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) errno = EIO;
-    return failed ? -1 : 0;
+    return file_read_all(path, (size_t)1 << 30, out);
 }
 
 /* Partial names may name files in subfolders ("layouts/base") but never leave DIR. */
@@ -52,7 +44,7 @@ static bool load_partial(void *ctx, str_t name, buf_t *out)
     buf_t path = BUF_INIT;
     buf_appendf(&path, "%s/%.*s.mustache", pd->dir, (int)name.n, name.p);
     /* a missing partial renders as nothing, as the specification says */
-    bool found = read_file(buf_cstr(&path), out) == 0;
+    bool found = read_input_file(buf_cstr(&path), out) == 0;
     buf_free(&path);
     return found;
 }
@@ -133,7 +125,7 @@ int cli_render(int argc, char **argv)
     const char *template_file = positional[0];
 
     buf_t text = BUF_INIT;
-    if (read_file(template_file, &text) < 0) {
+    if (read_input_file(template_file, &text) < 0) {
         fprintf(stderr, "mailcast render: cannot read %s: %s\n", template_file, strerror(errno));
         buf_free(&text);
         return 1;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/file.h"
 #include "cli/options.h"
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -35,17 +36,9 @@ static const char SAMPLE_HTML[] =
 
 static int read_file(const char *path, buf_t *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "mailcast: cannot read %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(out, chunk, got);
-    fclose(f);
-    return 0;
+    if (file_read_all(path, 64u * 1024 * 1024, out) == 0) return 0;
+    fprintf(stderr, "mailcast: cannot read %s: %s\n", path, strerror(errno));
+    return -1;
 }
 
 static void load_secret(const config_t *cfg, buf_t *secret)

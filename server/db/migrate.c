@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "db/query.h"
 #include "db/sql_split.h"
@@ -72,15 +73,9 @@ static int list_migrations(const char *dir, migration_file **out, size_t *count,
 
 static int read_file(const char *path, buf_t *out, mc_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    if (file_read_all(path, 64u * 1024 * 1024, out) < 0)
         return mc_error_set(err, 500, "migration_failed", path, "cannot read %s: %s", path,
                             strerror(errno));
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(out, chunk, n);
-    fclose(f);
     return 0;
 }
 
