@@ -91,7 +91,7 @@ CREATE TABLE messages (
     smtp_text          text,
     reason             text, -- why it failed or was cancelled, in words
     possible_duplicate boolean NOT NULL DEFAULT false,
-    idempotency_key    text UNIQUE CHECK (length(idempotency_key) BETWEEN 1 AND 200),
+    idempotency_key    text CHECK (length(idempotency_key) BETWEEN 1 AND 200),
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
     sent_at            timestamptz,
@@ -100,6 +100,10 @@ CREATE TABLE messages (
 -- the claim: claimable rows by priority then due time; small, since sent rows leave it
 CREATE INDEX messages_claimable_idx ON messages (priority, run_at, id)
     WHERE state IN ('queued', 'deferred');
+-- transactional calls retried with the same Idempotency-Key; partial, so that campaign rows
+-- (which never have one) cost nothing here
+CREATE UNIQUE INDEX messages_idempotency_key ON messages (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
 -- reclaiming expired leases
 CREATE INDEX messages_leased_idx ON messages (lease_expires_at) WHERE state = 'sending';
 -- progress counts and cancel

@@ -66,6 +66,8 @@ void api_campaigns_send(http_request *req, void *ctx);
 void api_campaigns_pause(http_request *req, void *ctx);
 void api_campaigns_resume(http_request *req, void *ctx);
 void api_campaigns_cancel(http_request *req, void *ctx);
+void api_campaigns_progress(http_request *req, void *ctx);
+void api_messages_get(http_request *req, void *ctx);
 void api_outbox_list(http_request *req, void *ctx);
 void api_outbox_get(http_request *req, void *ctx);
 void api_metrics(http_request *req, void *ctx);

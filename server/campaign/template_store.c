@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audience/input.h"
+#include "campaign/render_context.h"
 #include "campaign/template_source.h"
 #include "core/buf.h"
 #include "db/page.h"
@@ -206,9 +207,8 @@ static json_t *preview_context(PGconn *conn, json_t *body, mc_error *err)
         snprintf(id_text, sizeof id_text, "%lld", subscriber_id);
         const char *params[] = {id_text};
         PGresult *res = db_query(conn,
-                                 "SELECT attributes || jsonb_build_object('email', email, 'name',"
-                                 " name, 'first_name', split_part(btrim(name), ' ', 1),"
-                                 " 'subscriber_id', id) FROM subscribers WHERE id = $1",
+                                 "SELECT " SUBSCRIBER_CONTEXT_SQL("s") " FROM subscribers s"
+                                                                       " WHERE s.id = $1",
                                  1, params, err);
         if (!res) {
             json_decref(context);

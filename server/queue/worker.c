@@ -1,5 +1,6 @@
 /* The loop prunes expired sessions and old login failures once a minute, so those tables stay
- * small without a cron job, and runs queued CSV imports, looking for them every second. */
+ * small without a cron job, runs queued CSV imports and sends due messages, looking for both
+ * every second. */
 #include "queue/worker.h"
 
 #include <time.h>
@@ -8,6 +9,7 @@
 #include "audience/public_flows.h"
 #include "core/log.h"
 #include "db/query.h"
+#include "queue/send_loop.h"
 
 #define HOUSEKEEPING_SECONDS 60
 #define IMPORT_POLL_SECONDS  1
@@ -39,10 +41,23 @@ static void run_imports(worker_t *w)
     if (rc < 0) log_warn("worker: imports: %s", err.message);
 }
 
+/* Sends batches while messages are due (queue/send_loop.c owns them). */
+static void run_sends(worker_t *w, send_loop *sender)
+{
+    mc_error err;
+    int rc = 0;
+    while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED) &&
+           (rc = send_loop_once(sender, &err)) == 1) {
+    }
+    if (rc < 0) log_warn("worker: send: %s", err.message);
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     time_t last_housekeeping = 0;
+    send_loop sender;
+    send_loop_init(&sender, w->app);
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
         pthread_mutex_unlock(&w->lock);
@@ -51,6 +66,7 @@ static void *worker_main(void *arg)
             last_housekeeping = time(NULL);
         }
         run_imports(w);
+        run_sends(w, &sender);
         pthread_mutex_lock(&w->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -59,6 +75,7 @@ static void *worker_main(void *arg)
         }
     }
     pthread_mutex_unlock(&w->lock);
+    send_loop_free(&sender);
     return NULL;
 }
 

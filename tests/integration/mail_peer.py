@@ -25,6 +25,7 @@ def free_port():
 class Recorder:
     """aiosmtpd handler: failures by recipient local part, everything else recorded.
     rcpt450 / rcpt550 / rcpt421: that reply to RCPT TO; a sender "refused...": 553 to MAIL
+    flaky: 451 to RCPT TO the first time an address is seen, then accepted
     data550: 550 after the message data; stall: no reply to the data for STALL_SECONDS
     dropdata: the connection is closed in the middle of DATA (see FaultySMTP)"""
 
@@ -34,6 +35,7 @@ class Recorder:
         self.connections = 0
         self.mail_sessions = 0  # sessions that sent at least one MAIL FROM
         self.lock = threading.Lock()
+        self.flaky_seen = set()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
@@ -54,6 +56,12 @@ class Recorder:
             return "550 5.1.1 No such user here"
         if local.startswith("rcpt421"):
             return "421 4.3.2 Service shutting down"
+        if local.startswith("flaky"):
+            with self.lock:
+                first = address not in self.flaky_seen
+                self.flaky_seen.add(address)
+            if first:
+                return "451 4.3.0 Try again shortly"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Recipient ok"
 
