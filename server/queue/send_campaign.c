@@ -30,12 +30,12 @@ void send_campaign_cache_free(send_campaign_cache *cache)
         slot_free(&cache->slots[i]);
 }
 
-static send_campaign *find_slot(send_campaign_cache *cache, long long id)
+static send_campaign *find_slot(send_campaign_cache *cache, long long id, bool is_template)
 {
     send_campaign *victim = &cache->slots[0];
     for (int i = 0; i < SEND_CAMPAIGN_CACHE; i++) {
         send_campaign *c = &cache->slots[i];
-        if (c->id == id) return c;
+        if (c->id == id && c->is_template == is_template) return c;
         if (c->last_used < victim->last_used) victim = c;
     }
     slot_free(victim);
@@ -80,22 +80,31 @@ static const char LOAD_SQL[] =
     " c.reply_to, c.relay, c.headers::text FROM campaigns c"
     " LEFT JOIN templates t ON t.id = c.template_id WHERE c.id = $1";
 
-const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
-                                       const char *templates_dir, long long id, mc_error *err)
+static const char TEMPLATE_SQL[] =
+    "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}'"
+    " FROM templates t WHERE t.id = $1";
+
+/* Loads through sql (columns as in LOAD_SQL) and compiles when the version changed. */
+static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const char *templates_dir,
+                                long long id, bool is_template, const char *from_email,
+                                mc_error *err)
 {
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);
-    const char *params[] = {id_text};
-    PGresult *res = db_query(conn, LOAD_SQL, 1, params, err);
+    const char *params[] = {id_text, from_email};
+    PGresult *res =
+        db_query(conn, is_template ? TEMPLATE_SQL : LOAD_SQL, is_template ? 2 : 1, params, err);
     if (!res) return NULL;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        mc_error_set(err, 404, "not_found", "campaign", "campaign %lld is gone", id);
+        mc_error_set(err, 404, "not_found", "id", "%s %lld is gone",
+                     is_template ? "template" : "campaign", id);
         return NULL;
     }
-    send_campaign *c = find_slot(cache, id);
+    send_campaign *c = find_slot(cache, id, is_template);
     c->last_used = ++cache->clock;
-    if (c->id == id && !strcmp(c->version, PQgetvalue(res, 0, 0))) {
+    if (c->id == id && c->is_template == is_template &&
+        !strcmp(c->version, PQgetvalue(res, 0, 0))) {
         PQclear(res);
         return c;
     }
@@ -103,6 +112,7 @@ const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
     int rc = compile_slot(c, conn, templates_dir, res, err);
     if (rc == 0) {
         c->id = id;
+        c->is_template = is_template;
         c->version = xstrdup(PQgetvalue(res, 0, 0));
         c->last_used = cache->clock;
     } else {
@@ -110,4 +120,17 @@ const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
     }
     PQclear(res);
     return rc == 0 ? c : NULL;
+}
+
+const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
+                                       const char *templates_dir, long long id, mc_error *err)
+{
+    return get(cache, conn, templates_dir, id, false, NULL, err);
+}
+
+const send_campaign *send_template_get(send_campaign_cache *cache, PGconn *conn,
+                                       const char *templates_dir, long long id,
+                                       const char *from_email, mc_error *err)
+{
+    return get(cache, conn, templates_dir, id, true, from_email, err);
 }

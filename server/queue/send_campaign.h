@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "core/error.h"
 #include "mail/mime.h"
@@ -15,6 +16,7 @@
 
 typedef struct {
     long long id;        /* 0: an empty slot */
+    bool is_template;    /* id names a transactional template, not a campaign */
     char *version;       /* updated_at of the campaign and of its template */
     template_t *subject; /* compiled; owned */
     template_t *html;
@@ -36,6 +38,11 @@ typedef struct {
  * longer compiles (a layout it uses was changed). templates_dir: built-in layouts. */
 const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
                                        const char *templates_dir, long long id, mc_error *err);
+/* The same for transactional template id: its subject and bodies, from_email as the sender
+ * ([mail] from_email), no custom headers, the default relay. */
+const send_campaign *send_template_get(send_campaign_cache *cache, PGconn *conn,
+                                       const char *templates_dir, long long id,
+                                       const char *from_email, mc_error *err);
 /* releases every entry */
 void send_campaign_cache_free(send_campaign_cache *cache);
 

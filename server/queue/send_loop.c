@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audience/public_token.h"
+#include "campaign/template_source.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "db/query.h"
@@ -76,21 +77,25 @@ static int render(const template_t *t, json_t *context, buf_t *out, mc_error *er
     return template_render(t, context, out, NULL, err);
 }
 
-/* Builds message `row` of res into slot k. returns 0 or -1 with err (the message then fails
- * without reaching SMTP). */
-static int build(send_loop *l, const send_campaign *c, PGresult *res, int row, size_t k,
-                 mc_error *err)
+/* Renders the subject into l->subject: the message's own subject when it has one (compiled
+ * for this message), else the source's. returns 0 or -1 with err. */
+static int render_subject(send_loop *l, PGconn *conn, const send_campaign *c, const char *own,
+                          json_t *context, mc_error *err)
 {
-    const config_t *cfg = &l->app->config;
-    long long subscriber = strtoll(PQgetvalue(res, row, CLAIM_SUBSCRIBER), NULL, 10);
-    json_t *context = json_loads(PQgetvalue(res, row, CLAIM_CONTEXT), 0, NULL);
-    if (!context) context = json_object();
-    char token[PUBLIC_TOKEN_MAX];
-    public_token_make(l->app->secret, TOKEN_PREFERENCES, subscriber, 0, 0, token);
-    buf_reset(&l->url);
-    buf_appendf(&l->url, "%s/preferences/%s", cfg->public_url, token);
-    json_object_set_new(context, "unsubscribe_url", json_string(buf_cstr(&l->url)));
-    int rc = render(c->subject, context, &l->subject, err);
+    if (!own[0]) return render(c->subject, context, &l->subject, err);
+    template_source src = {conn, l->app->config.templates_dir};
+    template_t *t = NULL;
+    if (template_source_compile(&src, "subject", own, &t, err) < 0) return -1;
+    int rc = render(t, context, &l->subject, err);
+    template_free(t);
+    return rc;
+}
+
+/* Renders subject, HTML and text of row with context (consumed). returns 0 or -1 with err. */
+static int render_all(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *res, int row,
+                      json_t *context, mc_error *err)
+{
+    int rc = render_subject(l, conn, c, PQgetvalue(res, row, CLAIM_SUBJECT), context, err);
     if (rc == 0) {
         json_object_set_new(context, "subject", json_string(buf_cstr(&l->subject)));
         rc = render(c->html, context, &l->html, err);
@@ -101,21 +106,46 @@ static int build(send_loop *l, const send_campaign *c, PGresult *res, int row, s
         html_to_text(buf_view(&l->html), &l->text);
     }
     json_decref(context);
-    if (rc < 0) return -1;
+    return rc;
+}
 
+/* Builds message `row` of res into slot k: campaign mail gets an unsubscribe link and
+ * List-Unsubscribe, transactional mail does not. returns 0 or -1 with err (the message then
+ * fails without reaching SMTP). */
+static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *res, int row,
+                 size_t k, mc_error *err)
+{
+    const config_t *cfg = &l->app->config;
     const char *campaign = PQgetvalue(res, row, CLAIM_CAMPAIGN);
+    const char *subscriber = PQgetvalue(res, row, CLAIM_SUBSCRIBER);
     const char *email = PQgetvalue(res, row, CLAIM_EMAIL);
+    bool bulk = campaign[0] != '\0';
+    json_t *context = json_loads(PQgetvalue(res, row, CLAIM_CONTEXT), 0, NULL);
+    if (!context) context = json_object();
+    buf_reset(&l->url);
+    if (bulk && subscriber[0]) {
+        char token[PUBLIC_TOKEN_MAX];
+        public_token_make(l->app->secret, TOKEN_PREFERENCES, strtoll(subscriber, NULL, 10), 0, 0,
+                          token);
+        buf_appendf(&l->url, "%s/preferences/%s", cfg->public_url, token);
+        json_object_set_new(context, "unsubscribe_url", json_string(buf_cstr(&l->url)));
+    }
+    if (render_all(l, conn, c, res, row, context, err) < 0) return -1;
+
     buf_reset(&l->ids[k]);
     buf_reset(&l->data[k]);
     buf_reset(&l->senders[k]);
     str_t from = str_from_cstr(c->from_email);
-    if (message_id_make(&l->ids[k], l->app->secret, 32, STR_LIT("campaign"),
-                        str_from_cstr(campaign),
-                        str_from_cstr(PQgetvalue(res, row, CLAIM_SUBSCRIBER)),
-                        mail_address_domain(from), err) < 0)
+    /* stable per (campaign, subscriber); a transactional message is its own source */
+    if (message_id_make(
+            &l->ids[k], l->app->secret, 32, bulk ? STR_LIT("campaign") : STR_LIT("transactional"),
+            str_from_cstr(bulk ? campaign : PQgetvalue(res, row, CLAIM_ID)),
+            str_from_cstr(subscriber[0] ? subscriber : email), mail_address_domain(from), err) < 0)
         return -1;
     char feedback[96];
-    snprintf(feedback, sizeof feedback, "%s:0:campaign:mailcast", campaign);
+    snprintf(feedback, sizeof feedback, "%s:0:%s:mailcast",
+             bulk ? campaign : PQgetvalue(res, row, CLAIM_TEMPLATE),
+             bulk ? "campaign" : "transactional");
     mail_message m = {
         .from = {from, str_from_cstr(c->from_name)},
         .to = {str_from_cstr(email), STR_NULL},
@@ -147,37 +177,48 @@ static json_t *result_json(const char *id, const char *outcome, int code, const 
                      "outcome", outcome, "code", code, "enhanced", enhanced, "text", text);
 }
 
-/* Sends the rows of campaign_id in res through its relay; appends one result per row to
- * results. returns 0, or -1 with err when the campaign cannot be loaded (its rows are left
- * to their lease). */
-static int send_campaign_rows(send_loop *l, PGconn *conn, PGresult *res, const char *campaign_id,
-                              json_t *results, const char **relay, mc_error *err)
+/* The compiled source of row: its campaign, or its transactional template. NULL with err. */
+static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res, int row,
+                                      mc_error *err)
 {
-    const send_campaign *c = send_campaign_get(&l->campaigns, conn, l->app->config.templates_dir,
-                                               strtoll(campaign_id, NULL, 10), err);
-    /* a campaign that no longer compiles fails its messages rather than retrying forever */
-    for (int row = 0; !c && err->status != 500 && row < PQntuples(res); row++)
-        if (!strcmp(PQgetvalue(res, row, CLAIM_CAMPAIGN), campaign_id))
-            json_array_append_new(results, result_json(PQgetvalue(res, row, CLAIM_ID), "render", 0,
-                                                       "", err->message));
-    if (!c) return err->status == 500 ? -1 : 0;
+    const config_t *cfg = &l->app->config;
+    const char *campaign = PQgetvalue(res, row, CLAIM_CAMPAIGN);
+    if (campaign[0])
+        return send_campaign_get(&l->campaigns, conn, cfg->templates_dir,
+                                 strtoll(campaign, NULL, 10), err);
+    return send_template_get(&l->campaigns, conn, cfg->templates_dir,
+                             strtoll(PQgetvalue(res, row, CLAIM_TEMPLATE), NULL, 10),
+                             cfg->from_email, err);
+}
+
+/* Sends the rows of res whose campaign is campaign_id ("" for the transactional ones)
+ * through the campaign's relay (the default one for transactional mail) and appends one
+ * result per row to results. A row whose source no longer compiles fails rather than
+ * retrying forever. returns 0, or -1 with err on a database error. */
+static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *campaign_id,
+                      json_t *results, const char **relay, mc_error *err)
+{
     const mail_setup *mail = &l->app->mail;
-    const relay_config *rc = c->relay[0] ? relay_set_find(&mail->relays, c->relay) : NULL;
-    size_t index = rc ? (size_t)(rc - mail->relays.relays) : 0;
-    size_t per_connection =
-        mail->relays.count ? mail->relays.relays[index].messages_per_connection : 0;
-    *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
-    size_t n = 0;
+    size_t index = 0, n = 0;
     for (int row = 0; row < PQntuples(res); row++) {
         if (strcmp(PQgetvalue(res, row, CLAIM_CAMPAIGN), campaign_id)) continue;
-        mc_error berr;
-        if (build(l, c, res, row, n, &berr) < 0)
+        const send_campaign *c = source_of(l, conn, res, row, err);
+        if (!c && err->status == 500) return -1;
+        mc_error berr = *err;
+        if (c && campaign_id[0] && c->relay[0]) {
+            const relay_config *found = relay_set_find(&mail->relays, c->relay);
+            if (found) index = (size_t)(found - mail->relays.relays);
+        }
+        if (!c || build(l, conn, c, res, row, n, &berr) < 0)
             json_array_append_new(results, result_json(PQgetvalue(res, row, CLAIM_ID), "render", 0,
                                                        "", berr.message));
         else
             l->order[n++] = (size_t)row;
     }
+    *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
     if (n == 0) return 0;
+    size_t per_connection =
+        mail->relays.count ? mail->relays.relays[index].messages_per_connection : 0;
     mail_transport *t = mail_setup_transport(mail, index);
     mc_error serr;
     if (mail_transport_send_all(t, l->envelopes, n, per_connection, l->results, &serr) < 0)
@@ -190,6 +231,26 @@ static int send_campaign_rows(send_loop *l, PGconn *conn, PGresult *res, const c
                                                    r->enhanced, r->text));
     }
     return 0;
+}
+
+/* Sends group campaign_id and records its results. returns 0 or -1 with err. */
+static int send_and_record(send_loop *l, PGconn *conn, PGresult *claimed, const char *campaign_id,
+                           mc_error *err)
+{
+    json_t *results = json_array();
+    const char *relay = "";
+    int rc = send_group(l, conn, claimed, campaign_id, results, &relay, err);
+    if (rc == 0 && json_array_size(results))
+        rc = send_queue_record(conn, results, l->owner, relay, &l->app->config, err);
+    json_decref(results);
+    return rc;
+}
+
+static bool has_transactional(PGresult *claimed)
+{
+    for (int row = 0; row < PQntuples(claimed); row++)
+        if (!PQgetvalue(claimed, row, CLAIM_CAMPAIGN)[0]) return true;
+    return false;
 }
 
 /* The array literal of column col's distinct values in res, into out. */
@@ -213,13 +274,10 @@ static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *campai
         running = send_queue_lock_running(conn, buf_cstr(&ids), l->owner, err);
         rc = running ? 0 : -1;
     }
-    for (int i = 0; rc == 0 && i < PQntuples(running); i++) {
-        json_t *results = json_array();
-        const char *relay = "";
-        rc = send_campaign_rows(l, conn, claimed, PQgetvalue(running, i, 0), results, &relay, err);
-        if (rc == 0) rc = send_queue_record(conn, results, l->owner, relay, &l->app->config, err);
-        json_decref(results);
-    }
+    /* transactional mail first: it was claimed first, for its priority */
+    if (rc == 0 && has_transactional(claimed)) rc = send_and_record(l, conn, claimed, "", err);
+    for (int i = 0; rc == 0 && i < PQntuples(running); i++)
+        rc = send_and_record(l, conn, claimed, PQgetvalue(running, i, 0), err);
     if (running) ids_literal(running, 0, campaigns);
     PQclear(running);
     buf_free(&ids);

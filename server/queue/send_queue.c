@@ -38,20 +38,23 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsi
     snprintf(limit_text, sizeof limit_text, "%u", limit);
     snprintf(lease_text, sizeof lease_text, "%u", lease_seconds);
     const char *params[] = {owner, limit_text, lease_text};
-    return db_query(conn,
-                    "WITH picked AS (SELECT m.id FROM messages m"
-                    " WHERE m.state IN ('queued', 'deferred') AND m.run_at <= now()"
-                    " AND m.campaign_id IS NOT NULL AND " CAMPAIGN_SENDS_NOW
-                    " ORDER BY m.priority, m.run_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED),"
-                    " claimed AS (UPDATE messages m SET state = 'sending', lease_owner = $1,"
-                    " lease_expires_at = now() + $3::integer * interval '1 second',"
-                    " updated_at = now() FROM picked WHERE m.id = picked.id"
-                    " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email)"
-                    " SELECT m.id, m.campaign_id, m.subscriber_id, m.email,"
-                    " (" SUBSCRIBER_CONTEXT_SQL(
-                        "s") ")::text FROM claimed m"
-                             " LEFT JOIN subscribers s ON s.id = m.subscriber_id ORDER BY m.id",
-                    3, params, err);
+    return db_query(
+        conn,
+        "WITH picked AS (SELECT m.id FROM messages m"
+        " WHERE m.state IN ('queued', 'deferred') AND m.run_at <= now()"
+        " AND (m.campaign_id IS NULL OR " CAMPAIGN_SENDS_NOW ")"
+        " ORDER BY m.priority, m.run_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+        " claimed AS (UPDATE messages m SET state = 'sending', lease_owner = $1,"
+        " lease_expires_at = now() + $3::integer * interval '1 second',"
+        " updated_at = now() FROM picked WHERE m.id = picked.id"
+        " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, m.data,"
+        " m.template_id, m.subject)"
+        " SELECT m.id, m.campaign_id, m.subscriber_id, m.email, (COALESCE(" SUBSCRIBER_CONTEXT_SQL(
+            "s") ", jsonb_build_object('email', m.email))"
+                 " || COALESCE(m.data, '{}'))::text, m.template_id, m.subject"
+                 " FROM claimed m LEFT JOIN subscribers s ON s.id = m.subscriber_id"
+                 " ORDER BY m.id",
+        3, params, err);
 }
 
 PGresult *send_queue_lock_running(PGconn *conn, const char *ids, const char *owner, mc_error *err)

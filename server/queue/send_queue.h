@@ -11,13 +11,22 @@
 #include "core/error.h"
 
 /* Columns of a claimed row, in the claim's result. */
-enum { CLAIM_ID, CLAIM_CAMPAIGN, CLAIM_SUBSCRIBER, CLAIM_EMAIL, CLAIM_CONTEXT };
+enum {
+    CLAIM_ID,
+    CLAIM_CAMPAIGN,   /* "" for transactional messages */
+    CLAIM_SUBSCRIBER, /* "" when sent to an address */
+    CLAIM_EMAIL,
+    CLAIM_CONTEXT,  /* the render data: the subscriber's, then the message's data over it */
+    CLAIM_TEMPLATE, /* transactional: the template */
+    CLAIM_SUBJECT,  /* transactional: a subject replacing the template's; "" for none */
+};
 
 /* Puts messages whose lease expired back in the queue, due now and marked possible
  * duplicates (their worker may have handed them to SMTP before it died). returns the count
  * or -1 with err. */
 int send_queue_reclaim(PGconn *conn, mc_error *err);
-/* Claims up to limit due messages of running campaigns (inside their sending window) for
+/* Claims up to limit due messages (transactional ones, and those of running campaigns inside
+ * their sending window) for
  * owner, leased for lease_seconds, highest priority first, skipping rows other workers hold.
  * returns the rows (columns CLAIM_*; caller frees with PQclear()) or NULL with err. */
 PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsigned lease_seconds,

@@ -7,7 +7,7 @@ import threading
 import unittest
 
 from audience_fixtures import AudienceCase
-from harness import PgCluster
+from harness import PgCluster, Server
 
 
 def setUpModule():
@@ -19,6 +19,15 @@ def tearDownModule():
 
 
 class CampaignsTest(AudienceCase):
+    """Without the worker loop, so that the queue stays as send left it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dsn = cls.cluster.new_database()
+        cls.server = Server(dsn=cls.dsn, args=("--no-worker",))
+        cls.api = cls.server.client()
+        assert cls.api.login("admin@localhost", cls.server.admin_password).status == 200
+
     def create(self, **fields):
         body = {"name": "Boletín de otoño", "subject": "Hola {{first_name}}",
                 "from_email": "news@example.org", "body": "<p>Hola {{first_name}}</p>"}
