@@ -71,17 +71,18 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
     c->reply_to = xstrdup(PQgetvalue(res, 0, 6));
     c->relay = xstrdup(PQgetvalue(res, 0, 7));
     load_headers(c, PQgetvalue(res, 0, 8));
+    c->rate_per_s = strtod(PQgetvalue(res, 0, 9), NULL);
     return 0;
 }
 
 static const char LOAD_SQL[] =
     "SELECT c.updated_at::text || '/' || COALESCE(t.updated_at::text, ''), c.subject,"
     " COALESCE(c.body, t.body), COALESCE(t.text_body, ''), c.from_email, c.from_name,"
-    " c.reply_to, c.relay, c.headers::text FROM campaigns c"
+    " c.reply_to, c.relay, c.headers::text, COALESCE(c.rate_per_s, 0) FROM campaigns c"
     " LEFT JOIN templates t ON t.id = c.template_id WHERE c.id = $1";
 
 static const char TEMPLATE_SQL[] =
-    "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}'"
+    "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0"
     " FROM templates t WHERE t.id = $1";
 
 /* Loads through sql (columns as in LOAD_SQL) and compiles when the version changed. */

@@ -22,6 +22,7 @@ typedef struct {
     template_t *html;
     template_t *text; /* NULL: text generated from the HTML */
     char *from_email, *from_name, *reply_to, *relay;
+    double rate_per_s;        /* the campaign's own limit, 0 = none */
     json_t *headers;          /* the custom headers object; owned */
     mail_header *header_list; /* views into headers */
     size_t header_count;

@@ -18,6 +18,7 @@
 #include "mail/html_to_text.h"
 #include "mail/message_id.h"
 #include "mail/verp.h"
+#include "queue/rate_shared.h"
 #include "queue/send_queue.h"
 
 #define DB_WAIT_MS 5000
@@ -191,6 +192,41 @@ static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res,
                              cfg->from_email, err);
 }
 
+/* returns how many of the n built messages the installation-wide limits of relay (NULL for
+ * the capture outbox) and of campaign (NULL for transactional mail) let through now. The
+ * budget is taken on a connection of its own, outside the hand-off transaction, so that the
+ * rate row is locked only for one statement. */
+static size_t allowance(send_loop *l, const relay_config *relay, const send_campaign *campaign,
+                        size_t n)
+{
+    bool relay_limited = relay && (relay->rate > 0 || relay->max_per_hour || relay->max_per_day);
+    bool campaign_limited = campaign && campaign->rate_per_s > 0;
+    if (n == 0 || (!relay_limited && !campaign_limited)) return n;
+    mc_error err;
+    PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, &err);
+    if (!conn) {
+        log_warn("send: rate limit: %s", err.message);
+        return 0;
+    }
+    long long allowed = (long long)n;
+    char key[300];
+    if (relay_limited) {
+        snprintf(key, sizeof key, "relay:%s", relay->name);
+        allowed = rate_shared_take(conn, key, relay->rate, relay->max_per_hour, relay->max_per_day,
+                                   allowed, &err);
+    }
+    if (allowed > 0 && campaign_limited) {
+        snprintf(key, sizeof key, "campaign:%lld", campaign->id);
+        allowed = rate_shared_take(conn, key, campaign->rate_per_s, 0, 0, allowed, &err);
+    }
+    db_pool_release(l->app->pool, conn);
+    if (allowed < 0) {
+        log_warn("send: rate limit: %s", err.message);
+        return 0;
+    }
+    return (size_t)allowed;
+}
+
 /* Sends the rows of res whose campaign is campaign_id ("" for the transactional ones)
  * through the campaign's relay (the default one for transactional mail) and appends one
  * result per row to results. A row whose source no longer compiles fails rather than
@@ -200,10 +236,12 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
 {
     const mail_setup *mail = &l->app->mail;
     size_t index = 0, n = 0;
+    const send_campaign *campaign = NULL;
     for (int row = 0; row < PQntuples(res); row++) {
         if (strcmp(PQgetvalue(res, row, CLAIM_CAMPAIGN), campaign_id)) continue;
         const send_campaign *c = source_of(l, conn, res, row, err);
         if (!c && err->status == 500) return -1;
+        if (campaign_id[0]) campaign = c;
         mc_error berr = *err;
         if (c && campaign_id[0] && c->relay[0]) {
             const relay_config *found = relay_set_find(&mail->relays, c->relay);
@@ -217,14 +255,20 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
     }
     *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
     if (n == 0) return 0;
-    size_t per_connection =
-        mail->relays.count ? mail->relays.relays[index].messages_per_connection : 0;
-    mail_transport *t = mail_setup_transport(mail, index);
-    mc_error serr;
-    if (mail_transport_send_all(t, l->envelopes, n, per_connection, l->results, &serr) < 0)
-        log_warn("send: relay %s: %s", *relay, serr.message);
-    mail_transport_free(t);
-    for (size_t i = 0; i < n; i++) {
+    const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
+    size_t allowed = allowance(l, rc, campaign, n);
+    if (allowed > 0) {
+        mail_transport *t = mail_setup_transport(mail, index);
+        mc_error serr;
+        if (mail_transport_send_all(t, l->envelopes, allowed, rc ? rc->messages_per_connection : 0,
+                                    l->results, &serr) < 0)
+            log_warn("send: relay %s: %s", *relay, serr.message);
+        mail_transport_free(t);
+    }
+    for (size_t i = allowed; i < n; i++)
+        json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
+                                                   "throttled", 0, "", ""));
+    for (size_t i = 0; i < allowed; i++) {
         const mail_result *r = &l->results[i];
         json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
                                                    mail_outcome_name(r->outcome), r->code,

@@ -37,7 +37,8 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsi
  * when cancelled). returns the ids of the campaigns still running (caller frees with
  * PQclear()) or NULL with err. */
 PGresult *send_queue_lock_running(PGconn *conn, const char *ids, const char *owner, mc_error *err);
-/* Records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|render),
+/* Records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|render|
+ * throttled: not sent for a rate limit, queued again in a second without counting an attempt),
  * "code", "enhanced", "text"}: sent; deferred with exponential back-off and jitter; failed
  * when permanent, when attempts or age are exhausted, or when rendering failed. A permanent
  * refusal adds a hard bounce for the subscriber. Only rows still leased by owner change.

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
@@ -31,6 +32,7 @@ class Recorder:
 
     def __init__(self):
         self.messages = []  # (mail_from, [rcpt], bytes)
+        self.accepted_at = []  # time.monotonic() of each message accepted
         self.sessions = []  # per message: (over TLS, authenticated login or None)
         self.connections = 0
         self.mail_sessions = 0  # sessions that sent at least one MAIL FROM
@@ -75,6 +77,7 @@ class Recorder:
         with self.lock:
             self.messages.append(
                 (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            self.accepted_at.append(time.monotonic())
             over_tls = server.transport.get_extra_info("ssl_object") is not None
             self.sessions.append((over_tls, session.auth_data))
         return "250 2.0.0 Queued"
