@@ -72,6 +72,8 @@ CREATE TABLE messages (
     kind               text NOT NULL CHECK (kind IN ('campaign', 'transactional', 'system')),
     priority           smallint NOT NULL DEFAULT 100,
     campaign_id        bigint REFERENCES campaigns (id) ON DELETE CASCADE,
+    -- a test send of this campaign (POST .../test): rendered from it, outside its audience
+    test_of            bigint REFERENCES campaigns (id) ON DELETE CASCADE,
     -- an erased person's rows go with them: the queue keeps no address of someone erased
     subscriber_id      bigint REFERENCES subscribers (id) ON DELETE CASCADE,
     template_id        bigint REFERENCES templates (id) ON DELETE SET NULL,

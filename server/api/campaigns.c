@@ -1,6 +1,7 @@
 /* /api/v1/campaigns: CRUD, duplicate, and the lifecycle actions schedule, send, pause, resume
  * and cancel. */
 #include "api/internal.h"
+#include "campaign/campaign_test.h"
 #include "campaign/campaigns.h"
 
 static campaign_env env_of(api_context *api)
@@ -144,4 +145,20 @@ void api_campaigns_resume(http_request *req, void *ctx)
 void api_campaigns_cancel(http_request *req, void *ctx)
 {
     act(req, ctx, "cancel");
+}
+
+void api_campaigns_test(http_request *req, void *ctx)
+{
+    long long id;
+    PGconn *conn = api_id_and_db(req, ctx, &id);
+    if (!conn) return;
+    mc_error err;
+    json_t *body;
+    if (http_json_body(req, &body, &err) < 0) {
+        http_respond_error(req, &err);
+        return;
+    }
+    json_t *obj = campaign_test(conn, id, body, &err);
+    json_decref(body);
+    api_respond_object(req, 202, obj, &err);
 }

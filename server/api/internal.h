@@ -67,6 +67,7 @@ void api_campaigns_pause(http_request *req, void *ctx);
 void api_campaigns_resume(http_request *req, void *ctx);
 void api_campaigns_cancel(http_request *req, void *ctx);
 void api_campaigns_progress(http_request *req, void *ctx);
+void api_campaigns_test(http_request *req, void *ctx);
 void api_messages_get(http_request *req, void *ctx);
 void api_tx_create(http_request *req, void *ctx);
 void api_outbox_list(http_request *req, void *ctx);

@@ -43,6 +43,7 @@ void api_routes_register(http_router *r)
     http_router_add(r, "POST", "/api/v1/campaigns/{id}/resume", api_campaigns_resume, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/campaigns/{id}/cancel", api_campaigns_cancel, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/campaigns/{id}/progress", api_campaigns_progress, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/test", api_campaigns_test, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/messages/{id}", api_messages_get, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/tx", api_tx_create, ROUTE_API);
 

@@ -22,6 +22,7 @@ static const transition TRANSITIONS[] = {
      {"draft", "scheduled", NULL},
      "running",
      "only a draft or scheduled campaign can be sent"},
+    {"start", {"scheduled", NULL}, "running", "only a scheduled campaign can start"},
     {"pause", {"running", NULL}, "paused", "only a running campaign can be paused"},
     {"resume", {"paused", NULL}, "running", "only a paused campaign can be resumed"},
     {"cancel",
@@ -81,12 +82,13 @@ static int apply(PGconn *conn, const campaign_env *env, long long id, const char
     if (!strcmp(t->action, "schedule") && !has_send_at)
         return mc_error_set(err, 400, "invalid_field", "send_at",
                             "set send_at before scheduling the campaign");
-    if (!strcmp(t->action, "send")) {
+    /* send (by a person) and start (by the scheduler at send_at) do the same work */
+    if (!strcmp(t->action, "send") || !strcmp(t->action, "start")) {
         long long count;
         if (campaign_materialize(conn, id, env->secret, &count, err) < 0) return -1;
         char total[32];
         snprintf(total, sizeof total, "%lld", count);
-        if (record(conn, id_text, "send", from, "running", total, by, err) < 0) return -1;
+        if (record(conn, id_text, t->action, from, "running", total, by, err) < 0) return -1;
         /* nobody to send to: nothing will ever finish it, so it finishes now */
         if (count == 0) {
             campaign_actor worker = {0, 0, "worker"};
@@ -143,4 +145,28 @@ json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id,
         return NULL;
     }
     return campaign_get(conn, id, err);
+}
+
+int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err)
+{
+    PGresult *res = db_query(conn,
+                             "SELECT id FROM campaigns WHERE state = 'scheduled'"
+                             " AND send_at <= now() ORDER BY send_at, id LIMIT 10",
+                             0, NULL, err);
+    if (!res) return -1;
+    int started = 0;
+    campaign_actor scheduler = {0, 0, "scheduler"};
+    for (int i = 0; i < PQntuples(res); i++) {
+        long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        mc_error terr;
+        json_t *c = campaign_transition(conn, env, id, "start", &scheduler, NULL, &terr);
+        /* another worker started it first (409), or it was cancelled meanwhile */
+        if (c)
+            started++;
+        else if (terr.status != 409)
+            *err = terr;
+        json_decref(c);
+    }
+    PQclear(res);
+    return started;
 }

@@ -44,7 +44,8 @@ int campaign_delete(PGconn *conn, long long id, char state[CAMPAIGN_STATE_MAX], 
 json_t *campaign_list(PGconn *conn, const char *state, long long after, int limit, bool with_total,
                       mc_error *err);
 
-/* Applies the named transition action ("schedule", "send", "pause", "resume", "cancel") in
+/* Applies the named transition action ("schedule", "send", "pause", "resume", "cancel"; and
+ * "start", the scheduler's send) in
  * one transaction with its log row. "send" snapshots the audience into the queue in the same
  * transaction, so a campaign is running exactly when its messages exist; a campaign with no
  * recipient goes on to finished at once. "cancel" marks the messages not yet handed to SMTP
@@ -52,5 +53,10 @@ json_t *campaign_list(PGconn *conn, const char *state, long long after, int limi
 json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id, const char *action,
                             const campaign_actor *by, char state[CAMPAIGN_STATE_MAX],
                             mc_error *err);
+
+/* The scheduler: starts (transition "start", actor "scheduler") scheduled campaigns whose
+ * send_at has come, a few at a time. Safe with many workers: the transition's lock lets one
+ * win. returns the number started, or -1 with err. */
+int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err);
 
 #endif

@@ -144,8 +144,11 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
             str_from_cstr(subscriber[0] ? subscriber : email), mail_address_domain(from), err) < 0)
         return -1;
     char feedback[96];
+    const char *template_id = PQgetvalue(res, row, CLAIM_TEMPLATE);
     snprintf(feedback, sizeof feedback, "%s:0:%s:mailcast",
-             bulk ? campaign : PQgetvalue(res, row, CLAIM_TEMPLATE),
+             bulk             ? campaign
+             : template_id[0] ? template_id
+                              : PQgetvalue(res, row, CLAIM_TEST_OF),
              bulk ? "campaign" : "transactional");
     mail_message m = {
         .from = {from, str_from_cstr(c->from_name)},
@@ -178,12 +181,14 @@ static json_t *result_json(const char *id, const char *outcome, int code, const 
                      "outcome", outcome, "code", code, "enhanced", enhanced, "text", text);
 }
 
-/* The compiled source of row: its campaign, or its transactional template. NULL with err. */
+/* The compiled source of row: its campaign (or the campaign it tests), or its transactional
+ * template. NULL with err. */
 static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res, int row,
                                       mc_error *err)
 {
     const config_t *cfg = &l->app->config;
     const char *campaign = PQgetvalue(res, row, CLAIM_CAMPAIGN);
+    if (!campaign[0]) campaign = PQgetvalue(res, row, CLAIM_TEST_OF);
     if (campaign[0])
         return send_campaign_get(&l->campaigns, conn, cfg->templates_dir,
                                  strtoll(campaign, NULL, 10), err);

@@ -48,10 +48,10 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsi
         " lease_expires_at = now() + $3::integer * interval '1 second',"
         " updated_at = now() FROM picked WHERE m.id = picked.id"
         " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, m.data,"
-        " m.template_id, m.subject)"
+        " m.template_id, m.subject, m.test_of)"
         " SELECT m.id, m.campaign_id, m.subscriber_id, m.email, (COALESCE(" SUBSCRIBER_CONTEXT_SQL(
             "s") ", jsonb_build_object('email', m.email))"
-                 " || COALESCE(m.data, '{}'))::text, m.template_id, m.subject"
+                 " || COALESCE(m.data, '{}'))::text, m.template_id, m.subject, m.test_of"
                  " FROM claimed m LEFT JOIN subscribers s ON s.id = m.subscriber_id"
                  " ORDER BY m.id",
         3, params, err);

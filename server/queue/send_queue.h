@@ -18,7 +18,8 @@ enum {
     CLAIM_EMAIL,
     CLAIM_CONTEXT,  /* the render data: the subscriber's, then the message's data over it */
     CLAIM_TEMPLATE, /* transactional: the template */
-    CLAIM_SUBJECT,  /* transactional: a subject replacing the template's; "" for none */
+    CLAIM_SUBJECT,  /* a subject replacing the template's or campaign's; "" for none */
+    CLAIM_TEST_OF,  /* a test send of this campaign; "" for none */
 };
 
 /* Puts messages whose lease expired back in the queue, due now and marked possible

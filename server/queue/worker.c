@@ -1,12 +1,13 @@
 /* The loop prunes expired sessions and old login failures once a minute, so those tables stay
- * small without a cron job, runs queued CSV imports and sends due messages, looking for both
- * every second. */
+ * small without a cron job, runs queued CSV imports, starts scheduled campaigns whose time has
+ * come and sends due messages, looking for work every second. */
 #include "queue/worker.h"
 
 #include <time.h>
 
 #include "audience/import.h"
 #include "audience/public_flows.h"
+#include "campaign/campaigns.h"
 #include "core/log.h"
 #include "db/query.h"
 #include "queue/send_loop.h"
@@ -41,6 +42,21 @@ static void run_imports(worker_t *w)
     if (rc < 0) log_warn("worker: imports: %s", err.message);
 }
 
+/* Starts scheduled campaigns whose time has come (campaign/ owns the transition). */
+static void start_due_campaigns(app_t *app)
+{
+    mc_error err;
+    PGconn *conn = db_pool_acquire(app->pool, 5000, &err);
+    if (!conn) {
+        log_warn("worker: %s", err.message);
+        return;
+    }
+    campaign_env env = {app->config.templates_dir, app->secret};
+    if (campaign_start_due(conn, &env, &err) < 0)
+        log_warn("worker: scheduled campaigns: %s", err.message);
+    db_pool_release(app->pool, conn);
+}
+
 /* Sends batches while messages are due (queue/send_loop.c owns them). */
 static void run_sends(worker_t *w, send_loop *sender)
 {
@@ -66,6 +82,7 @@ static void *worker_main(void *arg)
             last_housekeeping = time(NULL);
         }
         run_imports(w);
+        start_due_campaigns(w->app);
         run_sends(w, &sender);
         pthread_mutex_lock(&w->lock);
         struct timespec until;

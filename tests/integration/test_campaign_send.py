@@ -206,5 +206,44 @@ class CampaignSendTest(AudienceCase):
         self.api.request("POST", "/api/v1/campaigns/%d/cancel" % c["id"])
 
 
+    def test_a_scheduled_campaign_starts_at_send_at(self):
+        c, _ = self.campaign([("scheduled@example.org", "S", {})], send_at="2020-01-01T00:00:00Z")
+        later, _ = self.campaign([("later@example.org", "L", {})], send_at="2099-01-01T00:00:00Z")
+        for campaign in (c, later):
+            r = self.api.request("POST", "/api/v1/campaigns/%d/schedule" % campaign["id"])
+            self.assertEqual(r.json()["state"], "scheduled")
+        self.wait_state(c, "finished")
+        self.assertEqual(len(self.received()["scheduled@example.org"]), 1)
+        log = self.psql("SELECT string_agg(action || ':' || actor, ',' ORDER BY id)"
+                        " FROM campaign_transitions WHERE campaign_id = %d" % c["id"])
+        self.assertEqual(log, "schedule:api,start:scheduler,finish:worker")
+        self.assertEqual(self.api.request("GET", "/api/v1/campaigns/%d" % later["id"]).json()["state"],
+                         "scheduled")
+        self.api.request("POST", "/api/v1/campaigns/%d/cancel" % later["id"])
+
+    def test_a_test_send_reaches_only_the_given_addresses(self):
+        c, subs = self.campaign([("real@example.org", "Lucía Fernández", {"city": "Lima"})])
+        r = self.api.request("POST", "/api/v1/campaigns/%d/test" % c["id"],
+                             {"to": ["qa1@example.org", "qa2@example.org"], "subscriber_id": subs[0]["id"]})
+        self.assertEqual(r.status, 202, r)
+        ids = r.json()["message_ids"]
+        self.assertEqual(len(ids), 2)
+        deadline = time.monotonic() + 60
+        while any(self.api.request("GET", "/api/v1/messages/%d" % i).json()["state"] != "sent" for i in ids):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
+        got = self.received()
+        for address in ("qa1@example.org", "qa2@example.org"):
+            [msg] = got[address]
+            self.assertEqual(msg["Subject"], "[Test] Hola Lucía")
+            self.assertIn("Привет, Lucía Fernández! Ciudad: Lima", msg.get_body(("html",)).get_content())
+        self.assertNotIn("real@example.org", got)
+        self.assertEqual(self.api.request("GET", "/api/v1/campaigns/%d" % c["id"]).json()["state"], "draft")
+        r = self.api.request("POST", "/api/v1/campaigns/%d/test" % c["id"], {"to": ["nope"]})
+        self.assertEqual(r.json()["error"]["field"], "to")
+        r = self.api.request("POST", "/api/v1/campaigns/999999/test", {"to": ["a@example.org"]})
+        self.assertEqual(r.status, 404)
+
+
 if __name__ == "__main__":
     unittest.main()
