@@ -29,6 +29,24 @@ void api_routes_register(http_router *r)
     http_router_add(r, "DELETE", "/api/v1/templates/{id}", api_templates_delete, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/templates/{id}/preview", api_templates_preview, ROUTE_API);
 
+    http_router_add(r, "GET", "/api/v1/campaigns", api_campaigns_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns", api_campaigns_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/campaigns/{id}", api_campaigns_get, ROUTE_API);
+    http_router_add(r, "PATCH", "/api/v1/campaigns/{id}", api_campaigns_patch, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/campaigns/{id}", api_campaigns_delete, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/duplicate", api_campaigns_duplicate,
+                    ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/schedule", api_campaigns_schedule,
+                    ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/send", api_campaigns_send, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/pause", api_campaigns_pause, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/resume", api_campaigns_resume, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/cancel", api_campaigns_cancel, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/campaigns/{id}/progress", api_campaigns_progress, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/test", api_campaigns_test, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/messages/{id}", api_messages_get, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/tx", api_tx_create, ROUTE_API);
+
     http_router_add(r, "GET", "/api/v1/tokens", api_tokens_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/tokens", api_tokens_create, ROUTE_API);
     http_router_add(r, "DELETE", "/api/v1/tokens/{id}", api_tokens_revoke, ROUTE_API);

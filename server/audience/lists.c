@@ -174,22 +174,12 @@ json_t *list_list(PGconn *conn, const char *visibility, long long after, int lim
     snprintf(after_text, sizeof after_text, "%lld", after);
     snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
     const char *params[] = {after_text, limit_text, visibility};
-    PGresult *res = db_query(conn,
-                             "SELECT l.id, " LIST_JSON " FROM lists l WHERE l.id > $1"
-                             " AND ($3::text IS NULL OR l.visibility = $3) ORDER BY l.id LIMIT $2",
-                             3, params, err);
-    if (!res) return NULL;
-    json_t *list = db_json_page(res, limit);
-    if (with_total) {
-        const char *count_params[] = {visibility};
-        if (db_json_page_total(
-                conn, list, "SELECT count(*) FROM lists WHERE $1::text IS NULL OR visibility = $1",
-                1, count_params, err) < 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-    return list;
+    return db_page(conn,
+                   "SELECT l.id, " LIST_JSON " FROM lists l WHERE l.id > $1"
+                   " AND ($3::text IS NULL OR l.visibility = $3) ORDER BY l.id LIMIT $2",
+                   3, params, limit,
+                   "SELECT count(*) FROM lists WHERE $1::text IS NULL OR visibility = $1", 1,
+                   params + 2, with_total, err);
 }
 
 static const char *const MEMBER_FIELDS[] = {"subscriber_ids", "status", NULL};

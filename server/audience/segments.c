@@ -104,19 +104,9 @@ json_t *segment_list(PGconn *conn, long long after, int limit, bool with_total, 
     snprintf(after_text, sizeof after_text, "%lld", after);
     snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
     const char *params[] = {after_text, limit_text};
-    PGresult *res = db_query(conn,
-                             "SELECT id, " SEGMENT_JSON " FROM segments WHERE id > $1"
-                             " ORDER BY id LIMIT $2",
-                             2, params, err);
-    if (!res) return NULL;
-    json_t *list = db_json_page(res, limit);
-    if (with_total) {
-        if (db_json_page_total(conn, list, "SELECT count(*) FROM segments", 0, NULL, err) < 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-    return list;
+    return db_page(conn,
+                   "SELECT id, " SEGMENT_JSON " FROM segments WHERE id > $1 ORDER BY id LIMIT $2",
+                   2, params, limit, "SELECT count(*) FROM segments", 0, NULL, with_total, err);
 }
 
 int segment_sql_by_id(PGconn *conn, long long id, sql_builder *b, mc_error *err)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "audience/input.h"
+#include "campaign/render_context.h"
+#include "campaign/template_source.h"
 #include "core/buf.h"
 #include "db/json_rows.h"
 #include "db/query.h"
@@ -34,79 +36,15 @@ static void input_free(template_input *in)
     free(in->text_body);
 }
 
-typedef struct {
-    PGconn *conn;
-    const char *templates_dir;
-} template_source;
-
-/* A built-in file name: words separated by single slashes, never a path out of the folder. */
-static bool safe_builtin_name(str_t name)
-{
-    if (name.n == 0 || name.n > 200 || name.p[0] == '/' || name.p[name.n - 1] == '/') return false;
-    for (size_t i = 0; i < name.n; i++) {
-        char c = name.p[i];
-        bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-        if (!word && !(c == '/' && name.p[i - 1] != '/')) return false;
-    }
-    return true;
-}
-
-static bool load_builtin(const char *dir, str_t name, buf_t *out)
-{
-    if (!dir || !safe_builtin_name(name)) return false;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%.*s.mustache", dir, (int)name.n, name.p);
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(out, chunk, n);
-    fclose(f);
-    return true;
-}
-
-/* Partials and parents: a stored layout of that name, else a built-in file. */
-static bool load_partial(void *ctx, str_t name, buf_t *out)
-{
-    template_source *src = ctx;
-    char *key = strndup(name.p, name.n);
-    const char *params[] = {key};
-    mc_error err;
-    PGresult *res =
-        db_query(src->conn, "SELECT body FROM templates WHERE kind = 'layout' AND name = $1", 1,
-                 params, &err);
-    free(key);
-    bool found = res && PQntuples(res) == 1;
-    if (found) buf_append_cstr(out, PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return found || load_builtin(src->templates_dir, name, out);
-}
-
-/* Compiles text; on failure err names field and carries the line and column. */
-static int compile_field(const template_source *src, const char *field, const char *text,
-                         template_t **out, mc_error *err)
-{
-    template_loader loader = {load_partial, NULL, (void *)src};
-    mc_error cerr;
-    template_t *t = NULL;
-    if (template_compile(str_from_cstr(text), &loader, &t, &cerr) < 0)
-        return mc_error_set(err, 400, "invalid_template", field, "%s: %s", field, cerr.message);
-    if (out)
-        *out = t;
-    else
-        template_free(t);
-    return 0;
-}
-
 static int check_compiles(PGconn *conn, const char *templates_dir, const template_input *in,
                           mc_error *err)
 {
     template_source src = {conn, templates_dir};
-    if (in->subject && compile_field(&src, "subject", in->subject, NULL, err) < 0) return -1;
-    if (in->body && compile_field(&src, "body", in->body, NULL, err) < 0) return -1;
-    if (in->text_body && compile_field(&src, "text_body", in->text_body, NULL, err) < 0) return -1;
+    if (in->subject && template_source_compile(&src, "subject", in->subject, NULL, err) < 0)
+        return -1;
+    if (in->body && template_source_compile(&src, "body", in->body, NULL, err) < 0) return -1;
+    if (in->text_body && template_source_compile(&src, "text_body", in->text_body, NULL, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -224,21 +162,12 @@ json_t *template_store_list(PGconn *conn, const char *kind, long long after, int
     snprintf(after_text, sizeof after_text, "%lld", after);
     snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
     const char *params[] = {after_text, limit_text, kind};
-    PGresult *res = db_query(conn,
-                             "SELECT t.id, " TEMPLATE_JSON " FROM templates t WHERE t.id > $1"
-                             " AND ($3::text IS NULL OR t.kind = $3) ORDER BY t.id LIMIT $2",
-                             3, params, err);
-    if (!res) return NULL;
-    json_t *list = db_json_page(res, limit);
-    if (with_total) {
-        if (db_json_page_total(conn, list,
-                               "SELECT count(*) FROM templates WHERE $1::text IS NULL OR kind = $1",
-                               1, params + 2, err) < 0) {
-            json_decref(list);
-            return NULL;
-        }
-    }
-    return list;
+    return db_page(conn,
+                   "SELECT t.id, " TEMPLATE_JSON " FROM templates t WHERE t.id > $1"
+                   " AND ($3::text IS NULL OR t.kind = $3) ORDER BY t.id LIMIT $2",
+                   3, params, limit,
+                   "SELECT count(*) FROM templates WHERE $1::text IS NULL OR kind = $1", 1,
+                   params + 2, with_total, err);
 }
 
 /* The data a message is rendered with: the subscriber's attributes at the top level, then
@@ -260,9 +189,8 @@ static json_t *preview_context(PGconn *conn, json_t *body, mc_error *err)
         snprintf(id_text, sizeof id_text, "%lld", subscriber_id);
         const char *params[] = {id_text};
         PGresult *res = db_query(conn,
-                                 "SELECT attributes || jsonb_build_object('email', email, 'name',"
-                                 " name, 'first_name', split_part(btrim(name), ' ', 1),"
-                                 " 'subscriber_id', id) FROM subscribers WHERE id = $1",
+                                 "SELECT " SUBSCRIBER_CONTEXT_SQL("s") " FROM subscribers s"
+                                                                       " WHERE s.id = $1",
                                  1, params, err);
         if (!res) {
             json_decref(context);
@@ -289,7 +217,7 @@ static int render_field(const template_source *src, const char *field, const cha
                         json_t *context, buf_t *out, mc_error *err)
 {
     template_t *t = NULL;
-    if (compile_field(src, field, text, &t, err) < 0) return -1;
+    if (template_source_compile(src, field, text, &t, err) < 0) return -1;
     mc_error rerr;
     int rc = template_render(t, context, out, NULL, &rerr);
     template_free(t);

@@ -56,6 +56,14 @@ typedef struct {
     /* [worker] */
     unsigned worker_threads;
 
+    /* [queue] */
+    unsigned queue_batch_size;         /* messages claimed at once */
+    unsigned queue_lease_seconds;      /* a claimed batch is reclaimed after this */
+    unsigned queue_max_attempts;       /* temporary failures before a message fails */
+    unsigned queue_max_age_hours;      /* a message older than this fails at its next failure */
+    unsigned queue_retry_base_seconds; /* first back-off; doubles per attempt, with jitter */
+    unsigned queue_retry_max_seconds;  /* back-off cap */
+
     config_named_section *named;
     size_t named_count;
 } config_t;

@@ -27,6 +27,21 @@ int db_json_page_total(PGconn *conn, json_t *page, const char *count_sql, int np
     return 0;
 }
 
+json_t *db_page(PGconn *conn, const char *page_sql, int nparams, const char *const *params,
+                int limit, const char *count_sql, int count_nparams,
+                const char *const *count_params, bool with_total, mc_error *err)
+{
+    PGresult *res = db_query(conn, page_sql, nparams, params, err);
+    if (!res) return NULL;
+    json_t *list = db_json_page(res, limit);
+    if (with_total &&
+        db_json_page_total(conn, list, count_sql, count_nparams, count_params, err) < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
 json_t *db_json_one(PGresult *res, const char *what, long long id, mc_error *err)
 {
     json_t *obj = NULL;

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "core/error.h"
 
@@ -16,6 +17,12 @@ json_t *db_json_page(PGresult *res, int limit);
 /* Adds "total" to page from count_sql (one row, one column). returns 0, or -1 with err. */
 int db_json_page_total(PGconn *conn, json_t *page, const char *count_sql, int nparams,
                        const char *const *params, mc_error *err);
+/* Runs page_sql, whose rows are (id, object as JSON text) in id order, at most limit + 1 of
+ * them, and, when with_total, count_sql (one count). returns {"items", "next_cursor"} plus
+ * "total" when asked (caller frees with json_decref()), or NULL with err. */
+json_t *db_page(PGconn *conn, const char *page_sql, int nparams, const char *const *params,
+                int limit, const char *count_sql, int count_nparams,
+                const char *const *count_params, bool with_total, mc_error *err);
 /* returns the object in the first column of the only row (caller frees with json_decref()),
  * or NULL with a 404 saying "no <what> has the id <id>". Clears res. */
 json_t *db_json_one(PGresult *res, const char *what, long long id, mc_error *err);

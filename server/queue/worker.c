@@ -1,13 +1,16 @@
 /* The loop prunes expired sessions and old login failures once a minute, so those tables stay
- * small without a cron job, and runs queued CSV imports, looking for them every second. */
+ * small without a cron job, runs queued CSV imports, starts scheduled campaigns whose time has
+ * come and sends due messages, looking for work every second. */
 #include "queue/worker.h"
 
 #include <time.h>
 
 #include "audience/import.h"
 #include "audience/public_flows.h"
+#include "campaign/campaigns.h"
 #include "core/log.h"
 #include "db/query.h"
+#include "queue/send_loop.h"
 
 #define HOUSEKEEPING_SECONDS 60
 #define IMPORT_POLL_SECONDS  1
@@ -39,10 +42,38 @@ static void run_imports(worker_t *w)
     if (rc < 0) log_warn("worker: imports: %s", err.message);
 }
 
+/* Starts scheduled campaigns whose time has come (campaign/ owns the transition). */
+static void start_due_campaigns(app_t *app)
+{
+    mc_error err;
+    PGconn *conn = db_pool_acquire(app->pool, 5000, &err);
+    if (!conn) {
+        log_warn("worker: %s", err.message);
+        return;
+    }
+    campaign_env env = {app->config.templates_dir, app->secret};
+    if (campaign_start_due(conn, &env, &err) < 0)
+        log_warn("worker: scheduled campaigns: %s", err.message);
+    db_pool_release(app->pool, conn);
+}
+
+/* Sends batches while messages are due (queue/send_loop.c owns them). */
+static void run_sends(worker_t *w, send_loop *sender)
+{
+    mc_error err;
+    int rc = 0;
+    while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED) &&
+           (rc = send_loop_once(sender, &err)) == 1) {
+    }
+    if (rc < 0) log_warn("worker: send: %s", err.message);
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     time_t last_housekeeping = 0;
+    send_loop sender;
+    send_loop_init(&sender, w->app);
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
         pthread_mutex_unlock(&w->lock);
@@ -51,6 +82,8 @@ static void *worker_main(void *arg)
             last_housekeeping = time(NULL);
         }
         run_imports(w);
+        start_due_campaigns(w->app);
+        run_sends(w, &sender);
         pthread_mutex_lock(&w->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -59,6 +92,7 @@ static void *worker_main(void *arg)
         }
     }
     pthread_mutex_unlock(&w->lock);
+    send_loop_free(&sender);
     return NULL;
 }
 

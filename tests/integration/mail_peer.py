@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
@@ -25,15 +26,18 @@ def free_port():
 class Recorder:
     """aiosmtpd handler: failures by recipient local part, everything else recorded.
     rcpt450 / rcpt550 / rcpt421: that reply to RCPT TO; a sender "refused...": 553 to MAIL
+    flaky: 451 to RCPT TO the first time an address is seen, then accepted
     data550: 550 after the message data; stall: no reply to the data for STALL_SECONDS
     dropdata: the connection is closed in the middle of DATA (see FaultySMTP)"""
 
     def __init__(self):
         self.messages = []  # (mail_from, [rcpt], bytes)
+        self.accepted_at = []  # time.monotonic() of each message accepted
         self.sessions = []  # per message: (over TLS, authenticated login or None)
         self.connections = 0
         self.mail_sessions = 0  # sessions that sent at least one MAIL FROM
         self.lock = threading.Lock()
+        self.flaky_seen = set()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
@@ -54,6 +58,12 @@ class Recorder:
             return "550 5.1.1 No such user here"
         if local.startswith("rcpt421"):
             return "421 4.3.2 Service shutting down"
+        if local.startswith("flaky"):
+            with self.lock:
+                first = address not in self.flaky_seen
+                self.flaky_seen.add(address)
+            if first:
+                return "451 4.3.0 Try again shortly"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Recipient ok"
 
@@ -67,6 +77,7 @@ class Recorder:
         with self.lock:
             self.messages.append(
                 (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            self.accepted_at.append(time.monotonic())
             over_tls = server.transport.get_extra_info("ssl_object") is not None
             self.sessions.append((over_tls, session.auth_data))
         return "250 2.0.0 Queued"

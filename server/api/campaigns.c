@@ -1,0 +1,164 @@
+/* /api/v1/campaigns: CRUD, duplicate, and the lifecycle actions schedule, send, pause, resume
+ * and cancel. */
+#include "api/internal.h"
+#include "campaign/campaign_test.h"
+#include "campaign/campaigns.h"
+
+static campaign_env env_of(api_context *api)
+{
+    return (campaign_env){api->app->config.templates_dir, api->app->secret};
+}
+
+static campaign_actor actor_of(http_request *req)
+{
+    return (campaign_actor){req->user_id, req->token_id, "api"};
+}
+
+/* Answers obj, or err; a 409 caused by the campaign's state carries the state, so a client
+ * knows where the campaign stands without asking again. */
+static void respond(http_request *req, int status, json_t *obj, const mc_error *err,
+                    const char *state)
+{
+    if (obj || err->status != 409 || !state[0]) {
+        api_respond_object(req, status, obj, err);
+        return;
+    }
+    json_t *error = json_pack("{s:s, s:s, s:s, s:s}", "code", err->code, "message", err->message,
+                              "field", err->field, "state", state);
+    http_respond_json(req, 409, json_pack("{s:o}", "error", error));
+}
+
+void api_campaigns_list(http_request *req, void *ctx)
+{
+    mc_error err;
+    api_page page;
+    if (api_page_parse(req, &page, &err) < 0) {
+        http_respond_error(req, &err);
+        return;
+    }
+    PGconn *conn = api_db(req, ctx);
+    if (!conn) return;
+    api_respond_object(
+        req, 200,
+        campaign_list(conn, http_query(req, "state"), page.after, page.limit, page.total, &err),
+        &err);
+}
+
+void api_campaigns_create(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    json_t *body;
+    PGconn *conn = api_body_and_db(req, api, &body);
+    if (!conn) return;
+    mc_error err;
+    campaign_env env = env_of(api);
+    campaign_actor by = actor_of(req);
+    json_t *obj = campaign_create(conn, &env, body, &by, &err);
+    json_decref(body);
+    api_respond_object(req, 201, obj, &err);
+}
+
+void api_campaigns_get(http_request *req, void *ctx)
+{
+    mc_error err;
+    long long id;
+    PGconn *conn = api_id_and_db(req, ctx, &id);
+    if (!conn) return;
+    api_respond_object(req, 200, campaign_get(conn, id, &err), &err);
+}
+
+void api_campaigns_patch(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    long long id;
+    PGconn *conn = api_id_and_db(req, api, &id);
+    if (!conn) return;
+    mc_error err;
+    json_t *body;
+    if (http_json_body(req, &body, &err) < 0) {
+        http_respond_error(req, &err);
+        return;
+    }
+    campaign_env env = env_of(api);
+    char state[CAMPAIGN_STATE_MAX] = "";
+    json_t *obj = campaign_update(conn, &env, id, body, state, &err);
+    json_decref(body);
+    respond(req, 200, obj, &err, state);
+}
+
+void api_campaigns_delete(http_request *req, void *ctx)
+{
+    mc_error err;
+    long long id;
+    PGconn *conn = api_id_and_db(req, ctx, &id);
+    if (!conn) return;
+    char state[CAMPAIGN_STATE_MAX] = "";
+    if (campaign_delete(conn, id, state, &err) < 0)
+        respond(req, 0, NULL, &err, state);
+    else
+        http_respond(req, 204, NULL, "", 0);
+}
+
+void api_campaigns_duplicate(http_request *req, void *ctx)
+{
+    mc_error err;
+    long long id;
+    PGconn *conn = api_id_and_db(req, ctx, &id);
+    if (!conn) return;
+    campaign_actor by = actor_of(req);
+    api_respond_object(req, 201, campaign_duplicate(conn, id, &by, &err), &err);
+}
+
+static void act(http_request *req, api_context *api, const char *action)
+{
+    long long id;
+    PGconn *conn = api_id_and_db(req, api, &id);
+    if (!conn) return;
+    mc_error err;
+    campaign_env env = env_of(api);
+    campaign_actor by = actor_of(req);
+    char state[CAMPAIGN_STATE_MAX] = "";
+    json_t *obj = campaign_transition(conn, &env, id, action, &by, state, &err);
+    respond(req, 200, obj, &err, state);
+}
+
+void api_campaigns_schedule(http_request *req, void *ctx)
+{
+    act(req, ctx, "schedule");
+}
+
+void api_campaigns_send(http_request *req, void *ctx)
+{
+    act(req, ctx, "send");
+}
+
+void api_campaigns_pause(http_request *req, void *ctx)
+{
+    act(req, ctx, "pause");
+}
+
+void api_campaigns_resume(http_request *req, void *ctx)
+{
+    act(req, ctx, "resume");
+}
+
+void api_campaigns_cancel(http_request *req, void *ctx)
+{
+    act(req, ctx, "cancel");
+}
+
+void api_campaigns_test(http_request *req, void *ctx)
+{
+    long long id;
+    PGconn *conn = api_id_and_db(req, ctx, &id);
+    if (!conn) return;
+    mc_error err;
+    json_t *body;
+    if (http_json_body(req, &body, &err) < 0) {
+        http_respond_error(req, &err);
+        return;
+    }
+    json_t *obj = campaign_test(conn, id, body, &err);
+    json_decref(body);
+    api_respond_object(req, 202, obj, &err);
+}

@@ -1,0 +1,18 @@
+/* POST /api/v1/tx: queue one transactional message; Idempotency-Key makes a retry send once. */
+#include "api/internal.h"
+#include "queue/transactional.h"
+
+void api_tx_create(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    json_t *body;
+    PGconn *conn = api_body_and_db(req, api, &body);
+    if (!conn) return;
+    mc_error err;
+    bool replayed;
+    json_t *obj = tx_enqueue(conn, api->app->config.templates_dir, body,
+                             http_header(req, "Idempotency-Key"), &replayed, &err);
+    json_decref(body);
+    if (obj && replayed) http_add_header(req, "Idempotent-Replayed", "true");
+    api_respond_object(req, 202, obj, &err);
+}

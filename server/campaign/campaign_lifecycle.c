@@ -1,0 +1,172 @@
+/* The campaign state machine: each action is a named transition from a set of states to one
+ * state, applied with its log row in one transaction while the campaign row is locked, so two
+ * concurrent actions cannot both pass the state check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign/campaign_materialize.h"
+#include "campaign/campaigns.h"
+#include "db/query.h"
+
+typedef struct {
+    const char *action;
+    const char *from[5]; /* NULL-terminated */
+    const char *to;
+    const char *refusal; /* why it is refused in another state */
+} transition;
+
+static const transition TRANSITIONS[] = {
+    {"schedule", {"draft", NULL}, "scheduled", "only a draft can be scheduled"},
+    {"send",
+     {"draft", "scheduled", NULL},
+     "running",
+     "only a draft or scheduled campaign can be sent"},
+    {"start", {"scheduled", NULL}, "running", "only a scheduled campaign can start"},
+    {"pause", {"running", NULL}, "paused", "only a running campaign can be paused"},
+    {"resume", {"paused", NULL}, "running", "only a paused campaign can be resumed"},
+    {"cancel",
+     {"draft", "scheduled", "running", "paused", NULL},
+     "cancelled",
+     "a finished or cancelled campaign cannot be cancelled"},
+};
+
+static const transition *find_transition(const char *action)
+{
+    for (size_t i = 0; i < sizeof TRANSITIONS / sizeof TRANSITIONS[0]; i++)
+        if (!strcmp(TRANSITIONS[i].action, action)) return &TRANSITIONS[i];
+    return NULL;
+}
+
+static bool allowed_from(const transition *t, const char *state)
+{
+    for (size_t i = 0; t->from[i]; i++)
+        if (!strcmp(t->from[i], state)) return true;
+    return false;
+}
+
+/* Sets the state and writes the log row. total is the recipients queued, or NULL to keep. */
+static int record(PGconn *conn, const char *id, const char *action, const char *from,
+                  const char *to, const char *total, const campaign_actor *by, mc_error *err)
+{
+    char user_text[32], token_text[32];
+    snprintf(user_text, sizeof user_text, "%lld", by->user_id);
+    snprintf(token_text, sizeof token_text, "%lld", by->token_id);
+    const char *params[] = {id,
+                            to,
+                            total,
+                            action,
+                            from,
+                            by->user_id ? user_text : NULL,
+                            by->token_id ? token_text : NULL,
+                            by->actor};
+    return db_exec(conn,
+                   "WITH c AS (UPDATE campaigns SET state = $2, updated_at = now(),"
+                   " total = COALESCE($3::bigint, total),"
+                   " started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, now())"
+                   " ELSE started_at END,"
+                   " finished_at = CASE WHEN $2 IN ('finished', 'cancelled') THEN now()"
+                   " ELSE finished_at END WHERE id = $1::bigint RETURNING id)"
+                   " INSERT INTO campaign_transitions (campaign_id, action, from_state,"
+                   " to_state, user_id, token_id, actor)"
+                   " SELECT id, $4, $5, $2, $6::bigint, $7::bigint, $8 FROM c",
+                   8, params, err);
+}
+
+/* The work a transition does besides changing the state. *to may change (a send with no
+ * recipient finishes at once). returns 0 or -1 with err. */
+static int apply(PGconn *conn, const campaign_env *env, long long id, const char *id_text,
+                 const transition *t, const char *from, bool has_send_at, const campaign_actor *by,
+                 mc_error *err)
+{
+    if (!strcmp(t->action, "schedule") && !has_send_at)
+        return mc_error_set(err, 400, "invalid_field", "send_at",
+                            "set send_at before scheduling the campaign");
+    /* send (by a person) and start (by the scheduler at send_at) do the same work */
+    if (!strcmp(t->action, "send") || !strcmp(t->action, "start")) {
+        long long count;
+        if (campaign_materialize(conn, id, env->secret, &count, err) < 0) return -1;
+        char total[32];
+        snprintf(total, sizeof total, "%lld", count);
+        if (record(conn, id_text, t->action, from, "running", total, by, err) < 0) return -1;
+        /* nobody to send to: nothing will ever finish it, so it finishes now */
+        if (count == 0) {
+            campaign_actor worker = {0, 0, "worker"};
+            return record(conn, id_text, "finish", "running", "finished", NULL, &worker, err);
+        }
+        return 0;
+    }
+    if (!strcmp(t->action, "cancel")) {
+        const char *params[] = {id_text};
+        if (db_exec(conn,
+                    "UPDATE messages SET state = 'cancelled', reason = 'campaign cancelled',"
+                    " updated_at = now() WHERE campaign_id = $1 AND state IN ('queued',"
+                    " 'deferred')",
+                    1, params, err) < 0)
+            return -1;
+    }
+    if (record(conn, id_text, t->action, from, t->to, NULL, by, err) < 0) return -1;
+    /* workers listening stop or resume without waiting for their next look */
+    const char *params[] = {id_text};
+    return db_exec(conn, "SELECT pg_notify('mailcast_campaigns', $1)", 1, params, err);
+}
+
+json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id, const char *action,
+                            const campaign_actor *by, char state[CAMPAIGN_STATE_MAX], mc_error *err)
+{
+    const transition *t = find_transition(action);
+    if (!t) {
+        mc_error_set(err, 404, "not_found", "action", "no campaign action '%.40s'", action);
+        return NULL;
+    }
+    if (db_begin(conn, err) < 0) return NULL;
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text};
+    PGresult *res = db_query(conn,
+                             "SELECT state, send_at IS NOT NULL FROM campaigns WHERE id = $1"
+                             " FOR UPDATE",
+                             1, params, err);
+    int rc = res ? 0 : -1;
+    if (rc == 0 && PQntuples(res) != 1)
+        rc = mc_error_set(err, 404, "not_found", "id", "no campaign has the id %lld", id);
+    if (rc == 0) {
+        const char *from = PQgetvalue(res, 0, 0);
+        if (state) snprintf(state, CAMPAIGN_STATE_MAX, "%s", from);
+        if (!allowed_from(t, from))
+            rc = mc_error_set(err, 409, "invalid_state", "state", "the campaign is %s: %s", from,
+                              t->refusal);
+        else
+            rc = apply(conn, env, id, id_text, t, from, PQgetvalue(res, 0, 1)[0] == 't', by, err);
+    }
+    PQclear(res);
+    if (rc < 0 || db_commit(conn, err) < 0) {
+        db_rollback(conn);
+        return NULL;
+    }
+    return campaign_get(conn, id, err);
+}
+
+int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err)
+{
+    PGresult *res = db_query(conn,
+                             "SELECT id FROM campaigns WHERE state = 'scheduled'"
+                             " AND send_at <= now() ORDER BY send_at, id LIMIT 10",
+                             0, NULL, err);
+    if (!res) return -1;
+    int started = 0;
+    campaign_actor scheduler = {0, 0, "scheduler"};
+    for (int i = 0; i < PQntuples(res); i++) {
+        long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        mc_error terr;
+        json_t *c = campaign_transition(conn, env, id, "start", &scheduler, NULL, &terr);
+        /* another worker started it first (409), or it was cancelled meanwhile */
+        if (c)
+            started++;
+        else if (terr.status != 409)
+            *err = terr;
+        json_decref(c);
+    }
+    PQclear(res);
+    return started;
+}

@@ -1,0 +1,103 @@
+/* The audience snapshot. Included lists and segments are a UNION (which de-duplicates); the
+ * exclusions are anti-joins on the result. Segment rules compile with segment_compile(), so
+ * the statement stays constant fragments plus parameters. */
+#include "campaign/campaign_materialize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audience/segments.h"
+#include "audience/suppression.h"
+#include "db/query.h"
+
+/* Reads the campaign's audience: four PostgreSQL array literals, borrowed from res. */
+static PGresult *audience_of(PGconn *conn, long long id, mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text};
+    PGresult *res = db_query(conn,
+                             "SELECT lists, segments, exclude_lists, exclude_segments"
+                             " FROM campaigns WHERE id = $1",
+                             1, params, err);
+    if (res && PQntuples(res) != 1) {
+        PQclear(res);
+        mc_error_set(err, 404, "not_found", "id", "no campaign has the id %lld", id);
+        return NULL;
+    }
+    return res;
+}
+
+/* Appends segment_sql_by_id for each id of the array literal ids ("{1,2}"), each preceded by
+ * before and followed by after. returns 0 or -1 with err naming field. */
+static int add_segments(PGconn *conn, sql_builder *b, const char *ids, const char *before,
+                        const char *after, const char *field, mc_error *err)
+{
+    for (const char *p = ids + 1; *p && *p != '}';) {
+        char *end;
+        long long id = strtoll(p, &end, 10);
+        sql_builder_add(b, before);
+        if (segment_sql_by_id(conn, id, b, err) < 0) {
+            if (err->status == 404)
+                mc_error_set(err, 409, "invalid_field", field, "segment %lld no longer exists", id);
+            return -1;
+        }
+        sql_builder_add(b, after);
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}
+
+int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret, long long *count,
+                         mc_error *err)
+{
+    PGresult *audience = audience_of(conn, id, err);
+    if (!audience) return -1;
+    char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
+    suppression_pads(secret, ipad, opad);
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    sql_builder b = SQL_BUILDER_INIT;
+    int p_id = sql_builder_bind(&b, id_text);
+    int p_ipad = sql_builder_bind(&b, ipad);
+    int p_opad = sql_builder_bind(&b, opad);
+
+    /* who is included: list members who may receive mail, and segment matches */
+    sql_builder_add(&b, "WITH audience AS (SELECT ls.subscriber_id AS id FROM list_subscribers"
+                        " ls JOIN lists l ON l.id = ls.list_id WHERE ls.list_id = ANY(");
+    sql_builder_param(&b, PQgetvalue(audience, 0, 0));
+    sql_builder_add(&b, "::bigint[]) AND (ls.status = 'confirmed' OR (ls.status ="
+                        " 'unconfirmed' AND l.optin = 'single'))");
+    int rc = add_segments(conn, &b, PQgetvalue(audience, 0, 1),
+                          " UNION SELECT s.id FROM subscribers s WHERE ", "", "segments", err);
+    if (rc == 0) {
+        sql_builder_add(&b, ") INSERT INTO messages (kind, priority, campaign_id, subscriber_id,"
+                            " email) SELECT 'campaign', 100, ");
+        sql_builder_ref(&b, p_id);
+        sql_builder_add(&b, "::bigint, s.id, s.email FROM audience a JOIN subscribers s ON s.id ="
+                            " a.id WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM"
+                            " list_subscribers x WHERE x.subscriber_id = s.id AND x.list_id ="
+                            " ANY(");
+        sql_builder_param(&b, PQgetvalue(audience, 0, 2));
+        sql_builder_add(&b, "::bigint[]) AND x.status <> 'unsubscribed') AND NOT EXISTS (SELECT 1"
+                            " FROM bounces h WHERE h.subscriber_id = s.id AND h.kind = 'hard')"
+                            /* hashing every address only when something is suppressed */
+                            " AND (NOT EXISTS (SELECT 1 FROM suppressions) OR NOT EXISTS (SELECT"
+                            " 1 FROM suppressions x WHERE x.email_hash = sha256(");
+        sql_builder_ref(&b, p_opad);
+        sql_builder_add(&b, "::bytea || sha256(");
+        sql_builder_ref(&b, p_ipad);
+        sql_builder_add(&b, "::bytea || convert_to(lower(s.email), 'UTF8')))))");
+        rc = add_segments(conn, &b, PQgetvalue(audience, 0, 3), " AND NOT COALESCE(", ", false)",
+                          "exclude_segments", err);
+    }
+    PQclear(audience);
+    PGresult *res = NULL;
+    if (rc == 0) res = db_query(conn, sql_builder_text(&b), b.count, sql_builder_params(&b), err);
+    sql_builder_free(&b);
+    if (!res) return -1;
+    *count = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return 0;
+}

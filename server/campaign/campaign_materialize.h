@@ -1,0 +1,19 @@
+/* Snapshotting a campaign's audience into the message queue: one INSERT ... SELECT inside
+ * PostgreSQL, no row travels to the server. */
+#ifndef MC_CAMPAIGN_CAMPAIGN_MATERIALIZE_H
+#define MC_CAMPAIGN_CAMPAIGN_MATERIALIZE_H
+
+#include <libpq-fe.h>
+
+#include "core/error.h"
+
+/* Queues one message per recipient of campaign id: the subscribers of its lists (confirmed, or
+ * unconfirmed on single opt-in lists) and of its segments, each once, minus blocklisted
+ * subscribers, suppressed addresses, hard-bounced subscribers, members of the excluded lists
+ * (unless unsubscribed there) and matches of the excluded segments. Runs in the caller's
+ * transaction. secret (32 bytes) keys the suppression hashes. *count gets the rows queued.
+ * returns 0 or -1 with err. */
+int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret, long long *count,
+                         mc_error *err);
+
+#endif

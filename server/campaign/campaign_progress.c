@@ -1,0 +1,48 @@
+/* Progress in one statement: the counts scan the campaign's rows through the (campaign_id,
+ * state) index, the last errors are the ten most recent failed or deferred messages. */
+#include "campaign/campaign_progress.h"
+
+#include <stdio.h>
+
+#include "db/query.h"
+
+static const char PROGRESS_SQL[] =
+    "WITH c AS (SELECT * FROM campaigns WHERE id = $1),"
+    " n AS (SELECT count(*) FILTER (WHERE state = 'queued') AS queued,"
+    " count(*) FILTER (WHERE state = 'sending') AS sending,"
+    " count(*) FILTER (WHERE state = 'sent') AS sent,"
+    " count(*) FILTER (WHERE state = 'deferred') AS deferred,"
+    " count(*) FILTER (WHERE state = 'failed') AS failed,"
+    " count(*) FILTER (WHERE state = 'cancelled') AS cancelled,"
+    " count(*) FILTER (WHERE state = 'sent' AND sent_at > now() - interval '60 seconds')"
+    " AS recent FROM messages WHERE campaign_id = $1),"
+    " e AS (SELECT id, email, state, smtp_code, smtp_enhanced, smtp_text, reason, updated_at"
+    " FROM messages WHERE campaign_id = $1 AND state IN ('failed', 'deferred')"
+    " ORDER BY updated_at DESC, id DESC LIMIT 10),"
+    " r AS (SELECT CASE WHEN c.state = 'running' THEN n.recent / greatest(1, least(60,"
+    " extract(epoch FROM now() - c.started_at))) ELSE 0 END AS rate FROM c, n)"
+    " SELECT json_build_object('state', c.state, 'total', c.total, 'queued', n.queued,"
+    " 'sending', n.sending, 'sent', n.sent, 'deferred', n.deferred, 'failed', n.failed,"
+    " 'cancelled', n.cancelled, 'rate_per_s', round(r.rate::numeric, 1),"
+    " 'eta_s', CASE WHEN r.rate > 0 THEN ceil((n.queued + n.sending + n.deferred) / r.rate)"
+    " END, 'last_errors', COALESCE((SELECT json_agg(json_build_object('message_id', e.id,"
+    " 'email', e.email, 'state', e.state, 'smtp_code', e.smtp_code, 'smtp_enhanced',"
+    " e.smtp_enhanced, 'smtp_text', e.smtp_text, 'reason', e.reason, 'at',"
+    " mc_rfc3339(e.updated_at)) ORDER BY e.updated_at DESC, e.id DESC) FROM e), '[]'))::text"
+    " FROM c, n, r";
+
+json_t *campaign_progress(PGconn *conn, long long id, mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text};
+    PGresult *res = db_query(conn, PROGRESS_SQL, 1, params, err);
+    if (!res) return NULL;
+    json_t *obj = NULL;
+    if (PQntuples(res) == 1)
+        obj = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    else
+        mc_error_set(err, 404, "not_found", "id", "no campaign has the id %lld", id);
+    PQclear(res);
+    return obj;
+}

@@ -1,0 +1,62 @@
+/* Campaigns (/api/v1/campaigns): rows, edits, duplication and the lifecycle's named
+ * transitions. draft -> scheduled -> running <-> paused -> finished, and cancelled from any
+ * state before finished; docs/campaigns.md has the table. Content is editable only in draft
+ * and scheduled. */
+#ifndef MC_CAMPAIGN_CAMPAIGNS_H
+#define MC_CAMPAIGN_CAMPAIGNS_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+
+#define CAMPAIGN_STATE_MAX 16
+
+/* Who asked for a change: a user of the dashboard or an API token (0 when not), or the
+ * scheduler or a worker (both 0). */
+typedef struct {
+    long long user_id;
+    long long token_id;
+    const char *actor; /* "api", "scheduler" or "worker" */
+} campaign_actor;
+
+/* What campaign functions need besides the connection. */
+typedef struct {
+    const char *templates_dir;   /* built-in layouts for compiling */
+    const unsigned char *secret; /* 32 bytes: suppression keys */
+} campaign_env;
+
+/* Each returns the campaign as JSON (docs/api/openapi.yaml, Campaign; caller frees with
+ * json_decref()), or NULL with err: 400 naming the field, 404, or 409 "invalid_state" when
+ * the campaign's state forbids the change, with the state copied into state (when not NULL). */
+json_t *campaign_create(PGconn *conn, const campaign_env *env, json_t *body,
+                        const campaign_actor *by, mc_error *err);
+json_t *campaign_get(PGconn *conn, long long id, mc_error *err);
+/* Changes the fields given in body (absent ones are kept). */
+json_t *campaign_update(PGconn *conn, const campaign_env *env, long long id, json_t *body,
+                        char state[CAMPAIGN_STATE_MAX], mc_error *err);
+/* A new draft with the same content, audience and settings, named "NAME (copy)". */
+json_t *campaign_duplicate(PGconn *conn, long long id, const campaign_actor *by, mc_error *err);
+/* returns 0, or -1 with err: 404, or 409 while running or paused (cancel it first) */
+int campaign_delete(PGconn *conn, long long id, char state[CAMPAIGN_STATE_MAX], mc_error *err);
+/* returns {"items", "next_cursor"} (+ "total"); state may be NULL for any */
+json_t *campaign_list(PGconn *conn, const char *state, long long after, int limit, bool with_total,
+                      mc_error *err);
+
+/* Applies the named transition action ("schedule", "send", "pause", "resume", "cancel"; and
+ * "start", the scheduler's send) in
+ * one transaction with its log row. "send" snapshots the audience into the queue in the same
+ * transaction, so a campaign is running exactly when its messages exist; a campaign with no
+ * recipient goes on to finished at once. "cancel" marks the messages not yet handed to SMTP
+ * cancelled. Returns the campaign after the change. */
+json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id, const char *action,
+                            const campaign_actor *by, char state[CAMPAIGN_STATE_MAX],
+                            mc_error *err);
+
+/* The scheduler: starts (transition "start", actor "scheduler") scheduled campaigns whose
+ * send_at has come, a few at a time. Safe with many workers: the transition's lock lets one
+ * win. returns the number started, or -1 with err. */
+int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err);
+
+#endif

@@ -1,0 +1,70 @@
+/* Loading parents and partials for the template compiler: stored layouts, then built-in files. */
+#include "campaign/template_source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "db/query.h"
+
+/* A built-in file name: words separated by single slashes, never a path out of the folder. */
+static bool safe_builtin_name(str_t name)
+{
+    if (name.n == 0 || name.n > 200 || name.p[0] == '/' || name.p[name.n - 1] == '/') return false;
+    for (size_t i = 0; i < name.n; i++) {
+        char c = name.p[i];
+        bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+        if (!word && !(c == '/' && name.p[i - 1] != '/')) return false;
+    }
+    return true;
+}
+
+static bool load_builtin(const char *dir, str_t name, buf_t *out)
+{
+    if (!dir || !safe_builtin_name(name)) return false;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%.*s.mustache", dir, (int)name.n, name.p);
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(out, chunk, n);
+    fclose(f);
+    return true;
+}
+
+/* Partials and parents: a stored layout of that name, else a built-in file. */
+static bool load_partial(void *ctx, str_t name, buf_t *out)
+{
+    template_source *src = ctx;
+    char *key = strndup(name.p, name.n);
+    const char *params[] = {key};
+    mc_error err;
+    PGresult *res =
+        db_query(src->conn, "SELECT body FROM templates WHERE kind = 'layout' AND name = $1", 1,
+                 params, &err);
+    free(key);
+    bool found = res && PQntuples(res) == 1;
+    if (found) buf_append_cstr(out, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return found || load_builtin(src->templates_dir, name, out);
+}
+
+/* Compiles text; on failure err names field and carries the line and column. */
+int template_source_compile(const template_source *src, const char *field, const char *text,
+                            template_t **out, mc_error *err)
+{
+    template_loader loader = {load_partial, NULL, (void *)src};
+    mc_error cerr;
+    template_t *t = NULL;
+    if (template_compile(str_from_cstr(text), &loader, &t, &cerr) < 0)
+        return mc_error_set(err, 400, "invalid_template", field, "%s: %s", field, cerr.message);
+    if (out)
+        *out = t;
+    else
+        template_free(t);
+    return 0;
+}

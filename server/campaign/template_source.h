@@ -1,0 +1,23 @@
+/* Where templates come from when they are compiled: parents and partials ({{< name}},
+ * {{> name}}) resolve to stored layouts by name, then to the built-in files
+ * templates_dir/NAME.mustache. Shared by stored templates, campaigns and the send loop. */
+#ifndef MC_CAMPAIGN_TEMPLATE_SOURCE_H
+#define MC_CAMPAIGN_TEMPLATE_SOURCE_H
+
+#include <libpq-fe.h>
+
+#include "core/error.h"
+#include "template/template.h"
+
+typedef struct {
+    PGconn *conn;              /* borrowed: stored layouts are read through it */
+    const char *templates_dir; /* built-in layouts; may be NULL */
+} template_source;
+
+/* Compiles text. With out, *out gets the template (caller frees with template_free()); without,
+ * the text is only checked. returns 0, or -1 with a 400 "invalid_template" naming field and
+ * carrying the line and column. */
+int template_source_compile(const template_source *src, const char *field, const char *text,
+                            template_t **out, mc_error *err);
+
+#endif

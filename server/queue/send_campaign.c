@@ -1,0 +1,137 @@
+/* The compiled-campaign cache: a few slots, least recently used replaced first. */
+#include "queue/send_campaign.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign/template_source.h"
+#include "core/alloc.h"
+#include "db/query.h"
+
+static void slot_free(send_campaign *c)
+{
+    template_free(c->subject);
+    template_free(c->html);
+    template_free(c->text);
+    free(c->version);
+    free(c->from_email);
+    free(c->from_name);
+    free(c->reply_to);
+    free(c->relay);
+    json_decref(c->headers);
+    free(c->header_list);
+    memset(c, 0, sizeof *c);
+}
+
+void send_campaign_cache_free(send_campaign_cache *cache)
+{
+    for (int i = 0; i < SEND_CAMPAIGN_CACHE; i++)
+        slot_free(&cache->slots[i]);
+}
+
+static send_campaign *find_slot(send_campaign_cache *cache, long long id, bool is_template)
+{
+    send_campaign *victim = &cache->slots[0];
+    for (int i = 0; i < SEND_CAMPAIGN_CACHE; i++) {
+        send_campaign *c = &cache->slots[i];
+        if (c->id == id && c->is_template == is_template) return c;
+        if (c->last_used < victim->last_used) victim = c;
+    }
+    slot_free(victim);
+    return victim;
+}
+
+static void load_headers(send_campaign *c, const char *json)
+{
+    c->headers = json_loads(json, 0, NULL);
+    size_t n = json_object_size(c->headers);
+    c->header_list = n ? xcalloc(n, sizeof *c->header_list) : NULL;
+    const char *key;
+    json_t *value;
+    json_object_foreach(c->headers, key, value)
+    {
+        c->header_list[c->header_count++] =
+            (mail_header){str_from_cstr(key), str_from_cstr(json_string_value(value))};
+    }
+}
+
+/* Fills c from row 0 of res (columns as in LOAD_SQL). returns 0 or -1 with err. */
+static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_dir, PGresult *res,
+                        mc_error *err)
+{
+    template_source src = {conn, templates_dir};
+    const char *text = PQgetvalue(res, 0, 3);
+    if (template_source_compile(&src, "subject", PQgetvalue(res, 0, 1), &c->subject, err) < 0 ||
+        template_source_compile(&src, "body", PQgetvalue(res, 0, 2), &c->html, err) < 0 ||
+        (text[0] && template_source_compile(&src, "text_body", text, &c->text, err) < 0))
+        return -1;
+    c->from_email = xstrdup(PQgetvalue(res, 0, 4));
+    c->from_name = xstrdup(PQgetvalue(res, 0, 5));
+    c->reply_to = xstrdup(PQgetvalue(res, 0, 6));
+    c->relay = xstrdup(PQgetvalue(res, 0, 7));
+    load_headers(c, PQgetvalue(res, 0, 8));
+    c->rate_per_s = strtod(PQgetvalue(res, 0, 9), NULL);
+    return 0;
+}
+
+static const char LOAD_SQL[] =
+    "SELECT c.updated_at::text || '/' || COALESCE(t.updated_at::text, ''), c.subject,"
+    " COALESCE(c.body, t.body), COALESCE(t.text_body, ''), c.from_email, c.from_name,"
+    " c.reply_to, c.relay, c.headers::text, COALESCE(c.rate_per_s, 0) FROM campaigns c"
+    " LEFT JOIN templates t ON t.id = c.template_id WHERE c.id = $1";
+
+static const char TEMPLATE_SQL[] =
+    "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0"
+    " FROM templates t WHERE t.id = $1";
+
+/* Loads through sql (columns as in LOAD_SQL) and compiles when the version changed. */
+static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const char *templates_dir,
+                                long long id, bool is_template, const char *from_email,
+                                mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text, from_email};
+    PGresult *res =
+        db_query(conn, is_template ? TEMPLATE_SQL : LOAD_SQL, is_template ? 2 : 1, params, err);
+    if (!res) return NULL;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        mc_error_set(err, 404, "not_found", "id", "%s %lld is gone",
+                     is_template ? "template" : "campaign", id);
+        return NULL;
+    }
+    send_campaign *c = find_slot(cache, id, is_template);
+    c->last_used = ++cache->clock;
+    if (c->id == id && c->is_template == is_template &&
+        !strcmp(c->version, PQgetvalue(res, 0, 0))) {
+        PQclear(res);
+        return c;
+    }
+    slot_free(c);
+    int rc = compile_slot(c, conn, templates_dir, res, err);
+    if (rc == 0) {
+        c->id = id;
+        c->is_template = is_template;
+        c->version = xstrdup(PQgetvalue(res, 0, 0));
+        c->last_used = cache->clock;
+    } else {
+        slot_free(c);
+    }
+    PQclear(res);
+    return rc == 0 ? c : NULL;
+}
+
+const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
+                                       const char *templates_dir, long long id, mc_error *err)
+{
+    return get(cache, conn, templates_dir, id, false, NULL, err);
+}
+
+const send_campaign *send_template_get(send_campaign_cache *cache, PGconn *conn,
+                                       const char *templates_dir, long long id,
+                                       const char *from_email, mc_error *err)
+{
+    return get(cache, conn, templates_dir, id, true, from_email, err);
+}

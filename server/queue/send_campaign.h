@@ -1,0 +1,50 @@
+/* What the send loop needs of a campaign to build its messages: the subject, HTML and text
+ * templates compiled once, the addresses and the custom headers. Kept across batches and
+ * compiled again only when the campaign or its template changed (their updated_at). */
+#ifndef MC_QUEUE_SEND_CAMPAIGN_H
+#define MC_QUEUE_SEND_CAMPAIGN_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "mail/mime.h"
+#include "template/template.h"
+
+#define SEND_CAMPAIGN_CACHE 8
+
+typedef struct {
+    long long id;        /* 0: an empty slot */
+    bool is_template;    /* id names a transactional template, not a campaign */
+    char *version;       /* updated_at of the campaign and of its template */
+    template_t *subject; /* compiled; owned */
+    template_t *html;
+    template_t *text; /* NULL: text generated from the HTML */
+    char *from_email, *from_name, *reply_to, *relay;
+    double rate_per_s;        /* the campaign's own limit, 0 = none */
+    json_t *headers;          /* the custom headers object; owned */
+    mail_header *header_list; /* views into headers */
+    size_t header_count;
+    unsigned long last_used;
+} send_campaign;
+
+typedef struct {
+    send_campaign slots[SEND_CAMPAIGN_CACHE];
+    unsigned long clock;
+} send_campaign_cache;
+
+/* returns the campaign id, loaded (and compiled when it changed since the last call) through
+ * conn, borrowed from cache until the next call; NULL with err when it cannot be read or no
+ * longer compiles (a layout it uses was changed). templates_dir: built-in layouts. */
+const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
+                                       const char *templates_dir, long long id, mc_error *err);
+/* The same for transactional template id: its subject and bodies, from_email as the sender
+ * ([mail] from_email), no custom headers, the default relay. */
+const send_campaign *send_template_get(send_campaign_cache *cache, PGconn *conn,
+                                       const char *templates_dir, long long id,
+                                       const char *from_email, mc_error *err);
+/* releases every entry */
+void send_campaign_cache_free(send_campaign_cache *cache);
+
+#endif

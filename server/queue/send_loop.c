@@ -1,0 +1,367 @@
+/* One batch, start to end. The hand-off runs in a transaction that holds the batch's
+ * campaigns FOR SHARE: a pause or cancel (which locks the campaign FOR UPDATE) waits for the
+ * batch on the wire and then nothing more is sent, and the results commit with it. */
+#include "queue/send_loop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audience/public_token.h"
+#include "campaign/template_source.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "db/query.h"
+#include "mail/compose.h"
+#include "mail/html_to_text.h"
+#include "mail/message_id.h"
+#include "mail/verp.h"
+#include "queue/rate_shared.h"
+#include "queue/send_queue.h"
+
+#define DB_WAIT_MS 5000
+
+void send_loop_init(send_loop *l, app_t *app)
+{
+    memset(l, 0, sizeof *l);
+    l->app = app;
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    snprintf(l->owner, sizeof l->owner, "%s:%ld:%p", host, (long)getpid(), (void *)l);
+}
+
+static void free_slots(send_loop *l)
+{
+    for (size_t i = 0; i < l->cap; i++) {
+        buf_free(&l->data[i]);
+        buf_free(&l->senders[i]);
+        buf_free(&l->ids[i]);
+    }
+    free(l->data);
+    free(l->senders);
+    free(l->ids);
+    free(l->envelopes);
+    free(l->results);
+    free(l->order);
+}
+
+void send_loop_free(send_loop *l)
+{
+    free_slots(l);
+    send_campaign_cache_free(&l->campaigns);
+    buf_free(&l->subject);
+    buf_free(&l->html);
+    buf_free(&l->text);
+    buf_free(&l->scratch);
+    buf_free(&l->url);
+    memset(l, 0, sizeof *l);
+}
+
+static void reserve(send_loop *l, size_t n)
+{
+    if (n <= l->cap) return;
+    free_slots(l);
+    l->cap = n;
+    l->data = xcalloc(n, sizeof *l->data);
+    l->senders = xcalloc(n, sizeof *l->senders);
+    l->ids = xcalloc(n, sizeof *l->ids);
+    l->envelopes = xcalloc(n, sizeof *l->envelopes);
+    l->results = xcalloc(n, sizeof *l->results);
+    l->order = xcalloc(n, sizeof *l->order);
+}
+
+static int render(const template_t *t, json_t *context, buf_t *out, mc_error *err)
+{
+    buf_reset(out);
+    return template_render(t, context, out, NULL, err);
+}
+
+/* Renders the subject into l->subject: the message's own subject when it has one (compiled
+ * for this message), else the source's. returns 0 or -1 with err. */
+static int render_subject(send_loop *l, PGconn *conn, const send_campaign *c, const char *own,
+                          json_t *context, mc_error *err)
+{
+    if (!own[0]) return render(c->subject, context, &l->subject, err);
+    template_source src = {conn, l->app->config.templates_dir};
+    template_t *t = NULL;
+    if (template_source_compile(&src, "subject", own, &t, err) < 0) return -1;
+    int rc = render(t, context, &l->subject, err);
+    template_free(t);
+    return rc;
+}
+
+/* Renders subject, HTML and text of row with context (consumed). returns 0 or -1 with err. */
+static int render_all(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *res, int row,
+                      json_t *context, mc_error *err)
+{
+    int rc = render_subject(l, conn, c, PQgetvalue(res, row, CLAIM_SUBJECT), context, err);
+    if (rc == 0) {
+        json_object_set_new(context, "subject", json_string(buf_cstr(&l->subject)));
+        rc = render(c->html, context, &l->html, err);
+    }
+    if (rc == 0 && c->text) rc = render(c->text, context, &l->text, err);
+    if (rc == 0 && !c->text) {
+        buf_reset(&l->text);
+        html_to_text(buf_view(&l->html), &l->text);
+    }
+    json_decref(context);
+    return rc;
+}
+
+/* Builds message `row` of res into slot k: campaign mail gets an unsubscribe link and
+ * List-Unsubscribe, transactional mail does not. returns 0 or -1 with err (the message then
+ * fails without reaching SMTP). */
+static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *res, int row,
+                 size_t k, mc_error *err)
+{
+    const config_t *cfg = &l->app->config;
+    const char *campaign = PQgetvalue(res, row, CLAIM_CAMPAIGN);
+    const char *subscriber = PQgetvalue(res, row, CLAIM_SUBSCRIBER);
+    const char *email = PQgetvalue(res, row, CLAIM_EMAIL);
+    bool bulk = campaign[0] != '\0';
+    json_t *context = json_loads(PQgetvalue(res, row, CLAIM_CONTEXT), 0, NULL);
+    if (!context) context = json_object();
+    buf_reset(&l->url);
+    if (bulk && subscriber[0]) {
+        char token[PUBLIC_TOKEN_MAX];
+        public_token_make(l->app->secret, TOKEN_PREFERENCES, strtoll(subscriber, NULL, 10), 0, 0,
+                          token);
+        buf_appendf(&l->url, "%s/preferences/%s", cfg->public_url, token);
+        json_object_set_new(context, "unsubscribe_url", json_string(buf_cstr(&l->url)));
+    }
+    if (render_all(l, conn, c, res, row, context, err) < 0) return -1;
+
+    buf_reset(&l->ids[k]);
+    buf_reset(&l->data[k]);
+    buf_reset(&l->senders[k]);
+    str_t from = str_from_cstr(c->from_email);
+    /* stable per (campaign, subscriber); a transactional message is its own source */
+    if (message_id_make(
+            &l->ids[k], l->app->secret, 32, bulk ? STR_LIT("campaign") : STR_LIT("transactional"),
+            str_from_cstr(bulk ? campaign : PQgetvalue(res, row, CLAIM_ID)),
+            str_from_cstr(subscriber[0] ? subscriber : email), mail_address_domain(from), err) < 0)
+        return -1;
+    char feedback[96];
+    const char *template_id = PQgetvalue(res, row, CLAIM_TEMPLATE);
+    snprintf(feedback, sizeof feedback, "%s:0:%s:mailcast",
+             bulk             ? campaign
+             : template_id[0] ? template_id
+                              : PQgetvalue(res, row, CLAIM_TEST_OF),
+             bulk ? "campaign" : "transactional");
+    mail_message m = {
+        .from = {from, str_from_cstr(c->from_name)},
+        .to = {str_from_cstr(email), STR_NULL},
+        .reply_to = {str_from_cstr(c->reply_to), STR_NULL},
+        .subject = buf_view(&l->subject),
+        .html = buf_view(&l->html),
+        .text = buf_view(&l->text),
+        .message_id = buf_view(&l->ids[k]),
+        .date = time(NULL),
+        .unsubscribe_url = buf_view(&l->url),
+        .feedback_id = str_from_cstr(feedback),
+        .headers = c->header_list,
+        .header_count = c->header_count,
+    };
+    if (mail_compose(&m, l->app->mail.signer, &l->scratch, &l->data[k], err) < 0) return -1;
+    /* the VERP token: the Message-ID's hex part */
+    if (verp_envelope_sender(str_from_cstr(cfg->bounce_address), str_make(l->ids[k].p + 1, 32),
+                             from, &l->senders[k], err) < 0)
+        return -1;
+    l->envelopes[k] = (mail_envelope){buf_view(&l->senders[k]), str_from_cstr(email),
+                                      buf_view(&l->data[k]), buf_view(&l->ids[k])};
+    return 0;
+}
+
+static json_t *result_json(const char *id, const char *outcome, int code, const char *enhanced,
+                           const char *text)
+{
+    return json_pack("{s:I, s:s, s:i, s:s, s:s}", "id", (json_int_t)strtoll(id, NULL, 10),
+                     "outcome", outcome, "code", code, "enhanced", enhanced, "text", text);
+}
+
+/* The compiled source of row: its campaign (or the campaign it tests), or its transactional
+ * template. NULL with err. */
+static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res, int row,
+                                      mc_error *err)
+{
+    const config_t *cfg = &l->app->config;
+    const char *campaign = PQgetvalue(res, row, CLAIM_CAMPAIGN);
+    if (!campaign[0]) campaign = PQgetvalue(res, row, CLAIM_TEST_OF);
+    if (campaign[0])
+        return send_campaign_get(&l->campaigns, conn, cfg->templates_dir,
+                                 strtoll(campaign, NULL, 10), err);
+    return send_template_get(&l->campaigns, conn, cfg->templates_dir,
+                             strtoll(PQgetvalue(res, row, CLAIM_TEMPLATE), NULL, 10),
+                             cfg->from_email, err);
+}
+
+/* returns how many of the n built messages the installation-wide limits of relay (NULL for
+ * the capture outbox) and of campaign (NULL for transactional mail) let through now. The
+ * budget is taken on a connection of its own, outside the hand-off transaction, so that the
+ * rate row is locked only for one statement. */
+static size_t allowance(send_loop *l, const relay_config *relay, const send_campaign *campaign,
+                        size_t n)
+{
+    bool relay_limited = relay && (relay->rate > 0 || relay->max_per_hour || relay->max_per_day);
+    bool campaign_limited = campaign && campaign->rate_per_s > 0;
+    if (n == 0 || (!relay_limited && !campaign_limited)) return n;
+    mc_error err;
+    PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, &err);
+    if (!conn) {
+        log_warn("send: rate limit: %s", err.message);
+        return 0;
+    }
+    long long allowed = (long long)n;
+    char key[300];
+    if (relay_limited) {
+        snprintf(key, sizeof key, "relay:%s", relay->name);
+        allowed = rate_shared_take(conn, key, relay->rate, relay->max_per_hour, relay->max_per_day,
+                                   allowed, &err);
+    }
+    if (allowed > 0 && campaign_limited) {
+        snprintf(key, sizeof key, "campaign:%lld", campaign->id);
+        allowed = rate_shared_take(conn, key, campaign->rate_per_s, 0, 0, allowed, &err);
+    }
+    db_pool_release(l->app->pool, conn);
+    if (allowed < 0) {
+        log_warn("send: rate limit: %s", err.message);
+        return 0;
+    }
+    return (size_t)allowed;
+}
+
+/* Sends the rows of res whose campaign is campaign_id ("" for the transactional ones)
+ * through the campaign's relay (the default one for transactional mail) and appends one
+ * result per row to results. A row whose source no longer compiles fails rather than
+ * retrying forever. returns 0, or -1 with err on a database error. */
+static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *campaign_id,
+                      json_t *results, const char **relay, mc_error *err)
+{
+    const mail_setup *mail = &l->app->mail;
+    size_t index = 0, n = 0;
+    const send_campaign *campaign = NULL;
+    for (int row = 0; row < PQntuples(res); row++) {
+        if (strcmp(PQgetvalue(res, row, CLAIM_CAMPAIGN), campaign_id)) continue;
+        const send_campaign *c = source_of(l, conn, res, row, err);
+        if (!c && err->status == 500) return -1;
+        if (campaign_id[0]) campaign = c;
+        mc_error berr = *err;
+        if (c && campaign_id[0] && c->relay[0]) {
+            const relay_config *found = relay_set_find(&mail->relays, c->relay);
+            if (found) index = (size_t)(found - mail->relays.relays);
+        }
+        if (!c || build(l, conn, c, res, row, n, &berr) < 0)
+            json_array_append_new(results, result_json(PQgetvalue(res, row, CLAIM_ID), "render", 0,
+                                                       "", berr.message));
+        else
+            l->order[n++] = (size_t)row;
+    }
+    *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
+    if (n == 0) return 0;
+    const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
+    size_t allowed = allowance(l, rc, campaign, n);
+    if (allowed > 0) {
+        mail_transport *t = mail_setup_transport(mail, index);
+        mc_error serr;
+        if (mail_transport_send_all(t, l->envelopes, allowed, rc ? rc->messages_per_connection : 0,
+                                    l->results, &serr) < 0)
+            log_warn("send: relay %s: %s", *relay, serr.message);
+        mail_transport_free(t);
+    }
+    for (size_t i = allowed; i < n; i++)
+        json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
+                                                   "throttled", 0, "", ""));
+    for (size_t i = 0; i < allowed; i++) {
+        const mail_result *r = &l->results[i];
+        json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
+                                                   mail_outcome_name(r->outcome), r->code,
+                                                   r->enhanced, r->text));
+    }
+    return 0;
+}
+
+/* Sends group campaign_id and records its results. returns 0 or -1 with err. */
+static int send_and_record(send_loop *l, PGconn *conn, PGresult *claimed, const char *campaign_id,
+                           mc_error *err)
+{
+    json_t *results = json_array();
+    const char *relay = "";
+    int rc = send_group(l, conn, claimed, campaign_id, results, &relay, err);
+    if (rc == 0 && json_array_size(results))
+        rc = send_queue_record(conn, results, l->owner, relay, &l->app->config, err);
+    json_decref(results);
+    return rc;
+}
+
+static bool has_transactional(PGresult *claimed)
+{
+    for (int row = 0; row < PQntuples(claimed); row++)
+        if (!PQgetvalue(claimed, row, CLAIM_CAMPAIGN)[0]) return true;
+    return false;
+}
+
+/* The array literal of column col's distinct values in res, into out. */
+static void ids_literal(PGresult *res, int col, buf_t *out)
+{
+    buf_reset(out);
+    buf_putc(out, '{');
+    for (int i = 0; i < PQntuples(res); i++)
+        buf_appendf(out, "%s%s", i ? "," : "", PQgetvalue(res, i, col));
+    buf_putc(out, '}');
+}
+
+/* The hand-off transaction for the claimed rows in res. returns 0 or -1 with err. */
+static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *campaigns, mc_error *err)
+{
+    buf_t ids = BUF_INIT;
+    ids_literal(claimed, CLAIM_ID, &ids);
+    PGresult *running = NULL;
+    int rc = db_begin(conn, err);
+    if (rc == 0) {
+        running = send_queue_lock_running(conn, buf_cstr(&ids), l->owner, err);
+        rc = running ? 0 : -1;
+    }
+    /* transactional mail first: it was claimed first, for its priority */
+    if (rc == 0 && has_transactional(claimed)) rc = send_and_record(l, conn, claimed, "", err);
+    for (int i = 0; rc == 0 && i < PQntuples(running); i++)
+        rc = send_and_record(l, conn, claimed, PQgetvalue(running, i, 0), err);
+    if (running) ids_literal(running, 0, campaigns);
+    PQclear(running);
+    buf_free(&ids);
+    if (rc < 0 || db_commit(conn, err) < 0) {
+        db_rollback(conn);
+        return -1;
+    }
+    return 0;
+}
+
+int send_loop_once(send_loop *l, mc_error *err)
+{
+    const config_t *cfg = &l->app->config;
+    PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, err);
+    if (!conn) return -1;
+    int rc = send_queue_reclaim(conn, err);
+    if (rc > 0) log_warn("send: %d messages of a stopped worker are queued again", rc);
+    PGresult *claimed = rc < 0 ? NULL
+                               : send_queue_claim(conn, l->owner, cfg->queue_batch_size,
+                                                  cfg->queue_lease_seconds, err);
+    rc = claimed ? 0 : -1;
+    if (claimed && PQntuples(claimed) == 0) {
+        PQclear(claimed);
+        db_pool_release(l->app->pool, conn);
+        return 0;
+    }
+    buf_t campaigns = BUF_INIT;
+    if (rc == 0) {
+        reserve(l, (size_t)PQntuples(claimed));
+        rc = hand_off(l, conn, claimed, &campaigns, err);
+    }
+    /* after the commit, so that the last worker to finish sees everyone's results */
+    if (rc == 0 && campaigns.n) rc = send_queue_finish(conn, buf_cstr(&campaigns), err);
+    PQclear(claimed);
+    buf_free(&campaigns);
+    db_pool_release(l->app->pool, conn);
+    return rc < 0 ? -1 : 1;
+}

@@ -1,0 +1,36 @@
+/* The send loop: claim a batch of due messages, check that their campaigns still run, render
+ * and compose each message, hand them to the relay's transport over one connection, and
+ * record every result in bulk. Any number of these run at once, in one process or in many
+ * (`mailcast worker` on other machines): PostgreSQL's row locks and leases keep them apart. */
+#ifndef MC_QUEUE_SEND_LOOP_H
+#define MC_QUEUE_SEND_LOOP_H
+
+#include <stdbool.h>
+
+#include "app/app.h"
+#include "core/buf.h"
+#include "mail/transport.h"
+#include "queue/send_campaign.h"
+
+/* One loop's state, reused from batch to batch (no allocation per message once warm). */
+typedef struct {
+    app_t *app;      /* borrowed */
+    char owner[128]; /* lease owner: host, process and loop */
+    send_campaign_cache campaigns;
+    size_t cap;                  /* slots below */
+    buf_t *data, *senders, *ids; /* per message of the batch */
+    mail_envelope *envelopes;
+    mail_result *results;
+    size_t *order; /* batch rows of the campaign being sent */
+    buf_t subject, html, text, scratch, url;
+} send_loop;
+
+/* Prepares l for app (borrowed; must outlive l). Release with send_loop_free(). */
+void send_loop_init(send_loop *l, app_t *app);
+void send_loop_free(send_loop *l);
+/* Handles at most one batch. returns 1 when it handled one (there may be more), 0 when no
+ * message was due, -1 with err (the batch's leases then expire and another worker, or this
+ * one, takes it over). */
+int send_loop_once(send_loop *l, mc_error *err);
+
+#endif

@@ -1,0 +1,139 @@
+/* Queue statements. The claim follows STACK-NOTES: UPDATE ... WHERE id IN (SELECT ... FOR
+ * UPDATE SKIP LOCKED) over the partial index of claimable rows. */
+#include "queue/send_queue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "campaign/render_context.h"
+#include "db/query.h"
+
+int send_queue_reclaim(PGconn *conn, mc_error *err)
+{
+    PGresult *res = db_query(conn,
+                             "UPDATE messages SET state = 'deferred', run_at = now(),"
+                             " lease_owner = NULL, lease_expires_at = NULL,"
+                             " possible_duplicate = true, updated_at = now()"
+                             " WHERE state = 'sending' AND lease_expires_at < now()",
+                             0, NULL, err);
+    if (!res) return -1;
+    int n = atoi(PQcmdTuples(res));
+    PQclear(res);
+    return n;
+}
+
+/* A campaign may send when running and, with a window, when the local time in its zone is
+ * inside it (a window whose end is before its start runs over midnight). */
+#define CAMPAIGN_SENDS_NOW                                                                         \
+    "EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.state = 'running'"         \
+    " AND (c.window_start IS NULL OR CASE WHEN c.window_start <= c.window_end"                     \
+    " THEN (now() AT TIME ZONE c.timezone)::time BETWEEN c.window_start AND c.window_end"          \
+    " ELSE (now() AT TIME ZONE c.timezone)::time >= c.window_start"                                \
+    " OR (now() AT TIME ZONE c.timezone)::time <= c.window_end END))"
+
+PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsigned lease_seconds,
+                           mc_error *err)
+{
+    char limit_text[16], lease_text[16];
+    snprintf(limit_text, sizeof limit_text, "%u", limit);
+    snprintf(lease_text, sizeof lease_text, "%u", lease_seconds);
+    const char *params[] = {owner, limit_text, lease_text};
+    return db_query(
+        conn,
+        "WITH picked AS (SELECT m.id FROM messages m"
+        " WHERE m.state IN ('queued', 'deferred') AND m.run_at <= now()"
+        " AND (m.campaign_id IS NULL OR " CAMPAIGN_SENDS_NOW ")"
+        " ORDER BY m.priority, m.run_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+        " claimed AS (UPDATE messages m SET state = 'sending', lease_owner = $1,"
+        " lease_expires_at = now() + $3::integer * interval '1 second',"
+        " updated_at = now() FROM picked WHERE m.id = picked.id"
+        " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, m.data,"
+        " m.template_id, m.subject, m.test_of)"
+        " SELECT m.id, m.campaign_id, m.subscriber_id, m.email, (COALESCE(" SUBSCRIBER_CONTEXT_SQL(
+            "s") ", jsonb_build_object('email', m.email))"
+                 " || COALESCE(m.data, '{}'))::text, m.template_id, m.subject, m.test_of"
+                 " FROM claimed m LEFT JOIN subscribers s ON s.id = m.subscriber_id"
+                 " ORDER BY m.id",
+        3, params, err);
+}
+
+PGresult *send_queue_lock_running(PGconn *conn, const char *ids, const char *owner, mc_error *err)
+{
+    const char *params[] = {ids, owner};
+    if (db_exec(conn,
+                "WITH c AS (SELECT id, state FROM campaigns WHERE id IN (SELECT campaign_id FROM"
+                " messages WHERE id = ANY($1::bigint[])) FOR SHARE)"
+                " UPDATE messages m SET state = CASE WHEN c.state = 'paused' THEN 'queued'"
+                " ELSE 'cancelled' END, reason = CASE WHEN c.state = 'paused' THEN NULL"
+                " ELSE 'campaign ' || c.state END, lease_owner = NULL, lease_expires_at = NULL,"
+                " updated_at = now() FROM c WHERE m.id = ANY($1::bigint[])"
+                " AND m.campaign_id = c.id AND c.state <> 'running' AND m.lease_owner = $2"
+                " AND m.state = 'sending'",
+                2, params, err) < 0)
+        return NULL;
+    return db_query(conn,
+                    "SELECT id FROM campaigns WHERE state = 'running' AND id IN (SELECT"
+                    " campaign_id FROM messages WHERE id = ANY($1::bigint[]))",
+                    1, params, err);
+}
+
+int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,
+                      const config_t *cfg, mc_error *err)
+{
+    char *json = json_dumps(results, JSON_COMPACT);
+    char attempts[16], age[16], base[16], cap[16];
+    snprintf(attempts, sizeof attempts, "%u", cfg->queue_max_attempts);
+    snprintf(age, sizeof age, "%u", cfg->queue_max_age_hours);
+    snprintf(base, sizeof base, "%u", cfg->queue_retry_base_seconds);
+    snprintf(cap, sizeof cap, "%u", cfg->queue_retry_max_seconds);
+    const char *params[] = {json, owner, relay, attempts, age, base, cap};
+    int rc = db_exec(
+        conn,
+        "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, outcome text,"
+        " code integer, enhanced text, text text)),"
+        " u AS (UPDATE messages m SET"
+        " state = CASE WHEN r.outcome = 'sent' THEN 'sent' WHEN r.outcome = 'throttled' THEN"
+        " 'queued' WHEN r.outcome = 'temporary'"
+        " AND m.attempts + 1 < $4::integer AND m.created_at > now() - $5::integer * interval"
+        " '1 hour' THEN 'deferred' ELSE 'failed' END,"
+        " attempts = m.attempts + CASE WHEN r.outcome = 'throttled' THEN 0 ELSE 1 END,"
+        " run_at = CASE WHEN r.outcome = 'throttled' THEN now() + interval '1 second'"
+        " WHEN r.outcome = 'temporary' THEN now() + least($6::float8 * power(2,"
+        " m.attempts), $7::float8) * (0.5 + random()) * interval '1 second' ELSE m.run_at END,"
+        " reason = CASE WHEN r.outcome = 'sent' THEN NULL WHEN r.outcome = 'throttled' THEN"
+        " m.reason WHEN r.outcome = 'permanent' THEN"
+        " 'refused by the relay' WHEN r.outcome = 'render' THEN 'the message could not be"
+        " built: ' || r.text WHEN m.attempts + 1 >= $4::integer THEN 'gave up after ' ||"
+        " (m.attempts + 1) || ' attempts' WHEN m.created_at <= now() - $5::integer * interval"
+        " '1 hour' THEN 'gave up: queued too long ago' ELSE 'temporary failure' END,"
+        " relay = NULLIF($3, ''),"
+        /* a throttled message was not offered: it keeps the reply of its last attempt */
+        " smtp_code = CASE WHEN r.outcome = 'throttled' THEN m.smtp_code ELSE NULLIF(r.code, 0)"
+        " END, smtp_enhanced = CASE WHEN r.outcome = 'throttled' THEN m.smtp_enhanced"
+        " ELSE NULLIF(r.enhanced, '') END, smtp_text = CASE WHEN r.outcome = 'throttled'"
+        " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
+        " sent_at = CASE WHEN r.outcome = 'sent' THEN now() END,"
+        " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
+        " FROM r WHERE m.id = r.id AND m.lease_owner = $2 AND m.state = 'sending'"
+        " RETURNING m.id, m.subscriber_id, m.smtp_code, m.smtp_text, r.outcome)"
+        " INSERT INTO bounces (subscriber_id, message_id, kind, smtp_code, smtp_text)"
+        " SELECT subscriber_id, id, 'hard', smtp_code, smtp_text FROM u"
+        " WHERE outcome = 'permanent' AND subscriber_id IS NOT NULL",
+        7, params, err);
+    free(json);
+    return rc;
+}
+
+int send_queue_finish(PGconn *conn, const char *ids, mc_error *err)
+{
+    const char *params[] = {ids};
+    return db_exec(conn,
+                   "WITH done AS (UPDATE campaigns c SET state = 'finished', finished_at = now(),"
+                   " updated_at = now() WHERE c.id = ANY($1::bigint[]) AND c.state = 'running'"
+                   " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id"
+                   " AND m.state IN ('queued', 'sending', 'deferred')) RETURNING c.id)"
+                   " INSERT INTO campaign_transitions (campaign_id, action, from_state,"
+                   " to_state, actor) SELECT id, 'finish', 'running', 'finished', 'worker'"
+                   " FROM done",
+                   1, params, err);
+}

@@ -1,0 +1,54 @@
+/* The message queue's SQL for the send loop: reclaiming expired leases, claiming a batch,
+ * giving back messages of campaigns that stopped, recording SMTP results in bulk and
+ * finishing campaigns that have nothing left. Every statement is one round trip. */
+#ifndef MC_QUEUE_SEND_QUEUE_H
+#define MC_QUEUE_SEND_QUEUE_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "core/config.h"
+#include "core/error.h"
+
+/* Columns of a claimed row, in the claim's result. */
+enum {
+    CLAIM_ID,
+    CLAIM_CAMPAIGN,   /* "" for transactional messages */
+    CLAIM_SUBSCRIBER, /* "" when sent to an address */
+    CLAIM_EMAIL,
+    CLAIM_CONTEXT,  /* the render data: the subscriber's, then the message's data over it */
+    CLAIM_TEMPLATE, /* transactional: the template */
+    CLAIM_SUBJECT,  /* a subject replacing the template's or campaign's; "" for none */
+    CLAIM_TEST_OF,  /* a test send of this campaign; "" for none */
+};
+
+/* Puts messages whose lease expired back in the queue, due now and marked possible
+ * duplicates (their worker may have handed them to SMTP before it died). returns the count
+ * or -1 with err. */
+int send_queue_reclaim(PGconn *conn, mc_error *err);
+/* Claims up to limit due messages (transactional ones, and those of running campaigns inside
+ * their sending window) for
+ * owner, leased for lease_seconds, highest priority first, skipping rows other workers hold.
+ * returns the rows (columns CLAIM_*; caller frees with PQclear()) or NULL with err. */
+PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsigned lease_seconds,
+                           mc_error *err);
+/* Inside the hand-off transaction: locks the campaigns of ids (a PostgreSQL array literal)
+ * FOR SHARE so that a pause or cancel waits for the batch in flight, and gives back the
+ * messages of ids whose campaign is no longer running (queued again when paused, cancelled
+ * when cancelled). returns the ids of the campaigns still running (caller frees with
+ * PQclear()) or NULL with err. */
+PGresult *send_queue_lock_running(PGconn *conn, const char *ids, const char *owner, mc_error *err);
+/* Records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|render|
+ * throttled: not sent for a rate limit, queued again in a second without counting an attempt),
+ * "code", "enhanced", "text"}: sent; deferred with exponential back-off and jitter; failed
+ * when permanent, when attempts or age are exhausted, or when rendering failed. A permanent
+ * refusal adds a hard bounce for the subscriber. Only rows still leased by owner change.
+ * returns 0 or -1 with err. */
+int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,
+                      const config_t *cfg, mc_error *err);
+/* Moves each running campaign of ids with no message left to send to finished, with its
+ * transition row. Run after the results are committed, so that the last of several workers
+ * sees every other's results. returns 0 or -1 with err. */
+int send_queue_finish(PGconn *conn, const char *ids, mc_error *err);
+
+#endif

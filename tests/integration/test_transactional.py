@@ -1,0 +1,123 @@
+"""Transactional messages over POST /api/v1/tx, delivered by the worker loop to a real SMTP
+peer: per-message data in the template, to a subscriber or an address, an Idempotency-Key
+that makes a retried call send once, and the message's state and reply by id."""
+
+import email
+import email.policy
+import time
+import unittest
+
+from audience_fixtures import AudienceCase
+from harness import PgCluster, Server
+from mail_peer import SmtpPeer, temp_dir, write_config
+
+
+def setUpModule():
+    AudienceCase.cluster = PgCluster()
+
+
+def tearDownModule():
+    AudienceCase.cluster.destroy()
+
+
+class TransactionalTest(AudienceCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.peer = SmtpPeer().__enter__()
+        cls.tmp = temp_dir()
+        cls.dsn = cls.cluster.new_database()
+        cls.server = Server(dsn=cls.dsn, args=("--config", write_config(cls.tmp.name, cls.peer.port)))
+        cls.api = cls.server.client()
+        assert cls.api.login("admin@localhost", cls.server.admin_password).status == 200
+        r = cls.api.request("POST", "/api/v1/templates", {
+            "name": "Pedido", "kind": "transactional", "subject": "Pedido {{order.number}}",
+            "body": "<p>Hola {{first_name | default: \"cliente\"}}, total: {{order.total}} €</p>"
+                    "{{#order.items}}<li>{{.}}</li>{{/order.items}}"})
+        assert r.status == 201, r
+        cls.template = r.json()["id"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.peer.__exit__(None, None, None)
+        cls.tmp.cleanup()
+
+    def received(self, address):
+        with self.peer.recorder.lock:
+            messages = list(self.peer.recorder.messages)
+        return [email.message_from_bytes(data, policy=email.policy.default)
+                for _, rcpts, data in messages if address in rcpts]
+
+    def wait_message(self, message_id, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = self.api.request("GET", "/api/v1/messages/%d" % message_id).json()
+            if m["state"] in ("sent", "failed"):
+                return m
+            time.sleep(0.2)
+        self.fail("message %d is still %s" % (message_id, m["state"]))
+
+    def tx(self, body, key=None):
+        return self.api.request("POST", "/api/v1/tx", body,
+                                headers={"Idempotency-Key": key} if key else None)
+
+    def test_to_a_subscriber_with_order_data(self):
+        sub = self.create_subscriber("olga@example.org", name="Ольга Иванова")
+        r = self.tx({"subscriber_id": sub["id"], "template_id": self.template,
+                     "data": {"order": {"number": "A-17", "total": "12,50", "items": ["té", "чай"]}}})
+        self.assertEqual(r.status, 202, r)
+        m = self.wait_message(r.json()["message_id"])
+        self.assertEqual((m["state"], m["kind"], m["smtp_code"], m["subscriber_id"]),
+                         ("sent", "transactional", 250, sub["id"]))
+        [msg] = self.received("olga@example.org")
+        self.assertEqual(msg["Subject"], "Pedido A-17")
+        html = msg.get_body(("html",)).get_content()
+        self.assertIn("Hola Ольга, total: 12,50 €", html)
+        self.assertIn("<li>чай</li>", html)
+        self.assertIsNone(msg["List-Unsubscribe"])
+
+    def test_to_an_address_with_its_own_subject(self):
+        r = self.tx({"to": "guest@example.org", "template_id": self.template,
+                     "subject": "Recibo {{order.number}}", "data": {"order": {"number": "B-2"}}})
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.wait_message(r.json()["message_id"])["state"], "sent")
+        [msg] = self.received("guest@example.org")
+        self.assertEqual(msg["Subject"], "Recibo B-2")
+        self.assertIn("Hola cliente", msg.get_body(("html",)).get_content())
+
+    def test_an_idempotency_key_sends_once(self):
+        body = {"to": "once@example.org", "template_id": self.template,
+                "data": {"order": {"number": "C-3"}}}
+        first = self.tx(body, key="order-C-3")
+        second = self.tx(body, key="order-C-3")
+        self.assertEqual((first.status, second.status), (202, 202))
+        self.assertEqual(first.json()["message_id"], second.json()["message_id"])
+        self.assertEqual(second.header("Idempotent-Replayed"), "true")
+        self.wait_message(first.json()["message_id"])
+        time.sleep(1.5)
+        self.assertEqual(len(self.received("once@example.org")), 1)
+
+    def test_a_refused_address_fails_with_the_reply(self):
+        r = self.tx({"to": "rcpt550-x@example.org", "template_id": self.template})
+        m = self.wait_message(r.json()["message_id"])
+        self.assertEqual((m["state"], m["smtp_code"], m["smtp_enhanced"]), ("failed", 550, "5.1.1"))
+
+    def test_bad_requests_name_the_field(self):
+        layout = self.api.request("POST", "/api/v1/templates",
+                                  {"name": "frame", "kind": "layout", "body": "x"}).json()
+        self.assert_error(self.tx({"template_id": self.template}), 400, "to")
+        self.assert_error(self.tx({"to": "a@example.org", "subscriber_id": 1,
+                                   "template_id": self.template}), 400, "to")
+        self.assert_error(self.tx({"to": "not an address", "template_id": self.template}), 400, "to")
+        self.assert_error(self.tx({"to": "a@example.org"}), 400, "template_id")
+        self.assert_error(self.tx({"to": "a@example.org", "template_id": layout["id"]}), 400, "template_id")
+        self.assert_error(self.tx({"to": "a@example.org", "template_id": self.template,
+                                   "data": [1]}), 400, "data")
+        self.assert_error(self.tx({"to": "a@example.org", "template_id": self.template,
+                                   "subject": "{{#x}}"}), 400, "subject")
+        self.assert_error(self.tx({"subscriber_id": 99999999, "template_id": self.template}),
+                          404, "subscriber_id")
+
+
+if __name__ == "__main__":
+    unittest.main()
