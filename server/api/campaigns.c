@@ -71,14 +71,10 @@ void api_campaigns_patch(http_request *req, void *ctx)
 {
     api_context *api = ctx;
     long long id;
-    PGconn *conn = api_id_and_db(req, api, &id);
+    json_t *body;
+    PGconn *conn = api_id_body_and_db(req, api, &id, &body);
     if (!conn) return;
     mc_error err;
-    json_t *body;
-    if (http_json_body(req, &body, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
     campaign_env env = env_of(api);
     char state[CAMPAIGN_STATE_MAX] = "";
     json_t *obj = campaign_update(conn, &env, id, body, state, &err);
@@ -150,14 +146,10 @@ void api_campaigns_cancel(http_request *req, void *ctx)
 void api_campaigns_test(http_request *req, void *ctx)
 {
     long long id;
-    PGconn *conn = api_id_and_db(req, ctx, &id);
+    json_t *body;
+    PGconn *conn = api_id_body_and_db(req, ctx, &id, &body);
     if (!conn) return;
     mc_error err;
-    json_t *body;
-    if (http_json_body(req, &body, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
     json_t *obj = campaign_test(conn, id, body, &err);
     json_decref(body);
     api_respond_object(req, 202, obj, &err);

@@ -29,6 +29,17 @@ PGconn *api_id_and_db(http_request *req, void *ctx, long long *id)
     return api_db(req, ctx);
 }
 
+PGconn *api_id_body_and_db(http_request *req, void *ctx, long long *id, json_t **body)
+{
+    mc_error err;
+    *body = NULL;
+    if (http_param_id(req, 0, id, &err) < 0) {
+        http_respond_error(req, &err);
+        return NULL;
+    }
+    return api_body_and_db(req, ctx, body);
+}
+
 void api_after(http_request *req, void *ctx)
 {
     api_context *api = ctx;

@@ -11,6 +11,9 @@
 /* Parses the {id} path parameter and takes the request's database connection. returns the
  * connection, or NULL after answering 404 (bad id) or 503 (no connection). */
 PGconn *api_id_and_db(http_request *req, void *ctx, long long *id);
+/* Parses {id} and the JSON object body and takes the connection. returns the connection with
+ * *body (caller frees with json_decref()), or NULL after answering (404, 400 or 503). */
+PGconn *api_id_body_and_db(http_request *req, void *ctx, long long *id, json_t **body);
 /* returns the request's database connection (taken on first use, given back after the
  * handler), or NULL after answering 503 */
 PGconn *api_db(http_request *req, api_context *ctx);

@@ -45,12 +45,8 @@ static void with_id_and_body(http_request *req, void *ctx, list_body_fn fn)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
     json_t *body;
-    PGconn *conn = api_body_and_db(req, ctx, &body);
+    PGconn *conn = api_id_body_and_db(req, ctx, &id, &body);
     if (!conn) return;
     json_t *obj = fn(req, ctx, conn, id, body, &err);
     json_decref(body);

@@ -57,12 +57,8 @@ void api_segments_put(http_request *req, void *ctx)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
     json_t *body;
-    PGconn *conn = api_body_and_db(req, ctx, &body);
+    PGconn *conn = api_id_body_and_db(req, ctx, &id, &body);
     if (!conn) return;
     json_t *obj = segment_update(conn, id, body, &err);
     json_decref(body);

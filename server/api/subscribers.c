@@ -92,12 +92,8 @@ static void update(http_request *req, void *ctx, bool replace)
 {
     mc_error err;
     long long id;
-    if (http_param_id(req, 0, &id, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
     json_t *body;
-    PGconn *conn = api_body_and_db(req, ctx, &body);
+    PGconn *conn = api_id_body_and_db(req, ctx, &id, &body);
     if (!conn) return;
     audience_origin origin;
     long long existing = 0;

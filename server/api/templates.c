@@ -42,14 +42,10 @@ void api_templates_get(http_request *req, void *ctx)
 static void update(http_request *req, api_context *api, bool replace)
 {
     long long id;
-    PGconn *conn = api_id_and_db(req, api, &id);
+    json_t *body;
+    PGconn *conn = api_id_body_and_db(req, api, &id, &body);
     if (!conn) return;
     mc_error err;
-    json_t *body;
-    if (http_json_body(req, &body, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
     json_t *obj =
         template_store_update(conn, id, body, replace, api->app->config.templates_dir, &err);
     json_decref(body);
