@@ -5,7 +5,7 @@ import unittest
 
 from harness import base_env, make_temp_dir, run_mailcast
 
-SUBCOMMANDS = ["serve", "worker", "migrate", "user", "token", "version"]
+SUBCOMMANDS = ["serve", "worker", "migrate", "user", "token", "version", "render", "send-test"]
 
 
 def write_config(text):
