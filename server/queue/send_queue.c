@@ -113,10 +113,6 @@ int send_queue_record(PGconn *conn, json_t *results, const char *owner, const ch
         " ELSE NULLIF(r.enhanced, '') END, smtp_text = CASE WHEN r.outcome = 'throttled'"
         " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
         " sent_at = CASE WHEN r.outcome = 'sent' THEN now() END,"
-        /* a temporary failure with no reply at all (the session dropped or timed out) leaves
-         * open whether the relay took the message: its resend may be a duplicate */
-        " possible_duplicate = m.possible_duplicate OR (r.outcome = 'temporary' AND"
-        " COALESCE(r.code, 0) = 0),"
         " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
         " FROM r WHERE m.id = r.id AND m.lease_owner = $2 AND m.state = 'sending'"
         " RETURNING m.id, m.subscriber_id, m.smtp_code, m.smtp_text, r.outcome)"
