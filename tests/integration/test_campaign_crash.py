@@ -38,7 +38,8 @@ class WorkersCase(unittest.TestCase):
         self.tmp = temp_dir()
         self.dsn = cluster.new_database()
         self.dbname = self.dsn.split("dbname=")[1].split()[0]
-        self.config = write_config(self.tmp.name, self.peer.port, extra=self.relay_extra)
+        # a generous relay timeout: these tests are about crashes, not a slow peer on a busy machine
+        self.config = write_config(self.tmp.name, self.peer.port, timeout=30, extra=self.relay_extra)
         # the API process sends nothing: only the workers started below do
         self.server = Server(dsn=self.dsn, args=("--config", self.config, "--no-worker"))
         self.env = base_env(MAILCAST_DATABASE_URL=self.dsn,
