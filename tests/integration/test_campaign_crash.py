@@ -44,7 +44,7 @@ class WorkersCase(unittest.TestCase):
         self.server = Server(dsn=self.dsn, args=("--config", self.config, "--no-worker"))
         self.env = base_env(MAILCAST_DATABASE_URL=self.dsn,
                             MAILCAST_PATHS_DATA_DIR=self.server.data_dir,
-                            MAILCAST_QUEUE_BATCH_SIZE="25", MAILCAST_QUEUE_LEASE_SECONDS="5",
+                            MAILCAST_QUEUE_BATCH_SIZE="25", MAILCAST_QUEUE_LEASE_SECONDS="15",
                             # a session cut by a kill or a restart defers its messages: retry soon
                             MAILCAST_QUEUE_RETRY_BASE_SECONDS="1",
                             MAILCAST_QUEUE_RETRY_MAX_SECONDS="2")
