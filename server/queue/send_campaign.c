@@ -24,6 +24,11 @@ static void slot_free(send_campaign *c)
     memset(c, 0, sizeof *c);
 }
 
+void send_campaign_cache_next_batch(send_campaign_cache *cache)
+{
+    cache->batch++;
+}
+
 void send_campaign_cache_free(send_campaign_cache *cache)
 {
     for (int i = 0; i < SEND_CAMPAIGN_CACHE; i++)
@@ -90,6 +95,14 @@ static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const 
                                 long long id, bool is_template, const char *from_email,
                                 mc_error *err)
 {
+    /* checked once per batch: a batch holds hundreds of messages of the same campaign */
+    for (int i = 0; i < SEND_CAMPAIGN_CACHE; i++) {
+        send_campaign *c = &cache->slots[i];
+        if (c->id == id && c->is_template == is_template && c->checked == cache->batch) {
+            c->last_used = ++cache->clock;
+            return c;
+        }
+    }
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);
     const char *params[] = {id_text, from_email};
@@ -106,6 +119,7 @@ static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const 
     c->last_used = ++cache->clock;
     if (c->id == id && c->is_template == is_template &&
         !strcmp(c->version, PQgetvalue(res, 0, 0))) {
+        c->checked = cache->batch;
         PQclear(res);
         return c;
     }
@@ -116,6 +130,7 @@ static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const 
         c->is_template = is_template;
         c->version = xstrdup(PQgetvalue(res, 0, 0));
         c->last_used = cache->clock;
+        c->checked = cache->batch;
     } else {
         slot_free(c);
     }

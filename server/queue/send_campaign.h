@@ -27,11 +27,13 @@ typedef struct {
     mail_header *header_list; /* views into headers */
     size_t header_count;
     unsigned long last_used;
+    unsigned long checked; /* the cache's batch in which the version was last compared */
 } send_campaign;
 
 typedef struct {
     send_campaign slots[SEND_CAMPAIGN_CACHE];
     unsigned long clock;
+    unsigned long batch; /* counts batches; see send_campaign_cache_next_batch() */
 } send_campaign_cache;
 
 /* returns the campaign id, loaded (and compiled when it changed since the last call) through
@@ -44,6 +46,9 @@ const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
 const send_campaign *send_template_get(send_campaign_cache *cache, PGconn *conn,
                                        const char *templates_dir, long long id,
                                        const char *from_email, mc_error *err);
+/* Starts a new batch: every entry's version is compared again on its first use after this.
+ * Call before each batch. */
+void send_campaign_cache_next_batch(send_campaign_cache *cache);
 /* releases every entry */
 void send_campaign_cache_free(send_campaign_cache *cache);
 

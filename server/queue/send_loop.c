@@ -302,34 +302,63 @@ static bool has_transactional(PGresult *claimed)
     return false;
 }
 
-/* The array literal of column col's distinct values in res, into out. */
-static void ids_literal(PGresult *res, int col, buf_t *out)
+/* The array literal of the distinct non-empty values of column col of res, into out. */
+static void distinct_literal(PGresult *res, int col, buf_t *out)
 {
     buf_reset(out);
     buf_putc(out, '{');
-    for (int i = 0; i < PQntuples(res); i++)
-        buf_appendf(out, "%s%s", i ? "," : "", PQgetvalue(res, i, col));
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *v = PQgetvalue(res, i, col);
+        bool seen = !v[0];
+        for (int j = 0; j < i && !seen; j++)
+            seen = !strcmp(PQgetvalue(res, j, col), v);
+        if (!seen) buf_appendf(out, "%s%s", out->n > 1 ? "," : "", v);
+    }
     buf_putc(out, '}');
 }
 
-/* The hand-off transaction for the claimed rows in res. returns 0 or -1 with err. */
-static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *campaigns, mc_error *err)
+/* Locks the campaigns of the claimed rows and gives back the rows of those that stopped.
+ * returns the locked campaigns (id, state; caller frees) or NULL with err. */
+static PGresult *lock_campaigns(send_loop *l, PGconn *conn, PGresult *claimed, mc_error *err)
 {
     buf_t ids = BUF_INIT;
-    ids_literal(claimed, CLAIM_ID, &ids);
-    PGresult *running = NULL;
+    distinct_literal(claimed, CLAIM_CAMPAIGN, &ids);
+    PGresult *locked = send_queue_lock_campaigns(conn, buf_cstr(&ids), err);
+    bool stopped = false;
+    for (int i = 0; locked && i < PQntuples(locked); i++)
+        stopped |= strcmp(PQgetvalue(locked, i, 1), "running") != 0;
+    if (stopped) {
+        distinct_literal(claimed, CLAIM_ID, &ids);
+        if (send_queue_give_back(conn, buf_cstr(&ids), l->owner, err) < 0) {
+            PQclear(locked);
+            locked = NULL;
+        }
+    }
+    buf_free(&ids);
+    return locked;
+}
+
+/* The hand-off transaction for the claimed rows in res; running gets the array literal of
+ * the campaigns sent from. returns 0 or -1 with err. */
+static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *running, mc_error *err)
+{
+    PGresult *locked = NULL;
     int rc = db_begin(conn, err);
     if (rc == 0) {
-        running = send_queue_lock_running(conn, buf_cstr(&ids), l->owner, err);
-        rc = running ? 0 : -1;
+        locked = lock_campaigns(l, conn, claimed, err);
+        rc = locked ? 0 : -1;
     }
     /* transactional mail first: it was claimed first, for its priority */
     if (rc == 0 && has_transactional(claimed)) rc = send_and_record(l, conn, claimed, "", err);
-    for (int i = 0; rc == 0 && i < PQntuples(running); i++)
-        rc = send_and_record(l, conn, claimed, PQgetvalue(running, i, 0), err);
-    if (running) ids_literal(running, 0, campaigns);
-    PQclear(running);
-    buf_free(&ids);
+    buf_reset(running);
+    buf_putc(running, '{');
+    for (int i = 0; rc == 0 && i < PQntuples(locked); i++) {
+        if (strcmp(PQgetvalue(locked, i, 1), "running")) continue;
+        rc = send_and_record(l, conn, claimed, PQgetvalue(locked, i, 0), err);
+        buf_appendf(running, "%s%s", running->n > 1 ? "," : "", PQgetvalue(locked, i, 0));
+    }
+    buf_putc(running, '}');
+    PQclear(locked);
     if (rc < 0 || db_commit(conn, err) < 0) {
         db_rollback(conn);
         return -1;
@@ -342,8 +371,13 @@ int send_loop_once(send_loop *l, mc_error *err)
     const config_t *cfg = &l->app->config;
     PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, err);
     if (!conn) return -1;
-    int rc = send_queue_reclaim(conn, err);
-    if (rc > 0) log_warn("send: %d messages of a stopped worker are queued again", rc);
+    int rc = 0;
+    /* expired leases are rare and a second late is soon enough: not a round trip per batch */
+    if (time(NULL) != l->last_reclaim) {
+        rc = send_queue_reclaim(conn, err);
+        if (rc > 0) log_warn("send: %d messages of a stopped worker are queued again", rc);
+        l->last_reclaim = time(NULL);
+    }
     PGresult *claimed = rc < 0 ? NULL
                                : send_queue_claim(conn, l->owner, cfg->queue_batch_size,
                                                   cfg->queue_lease_seconds, err);
@@ -356,10 +390,11 @@ int send_loop_once(send_loop *l, mc_error *err)
     buf_t campaigns = BUF_INIT;
     if (rc == 0) {
         reserve(l, (size_t)PQntuples(claimed));
+        send_campaign_cache_next_batch(&l->campaigns);
         rc = hand_off(l, conn, claimed, &campaigns, err);
     }
     /* after the commit, so that the last worker to finish sees everyone's results */
-    if (rc == 0 && campaigns.n) rc = send_queue_finish(conn, buf_cstr(&campaigns), err);
+    if (rc == 0 && campaigns.n > 2) rc = send_queue_finish(conn, buf_cstr(&campaigns), err);
     PQclear(claimed);
     buf_free(&campaigns);
     db_pool_release(l->app->pool, conn);

@@ -6,6 +6,7 @@
 #define MC_QUEUE_SEND_LOOP_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "app/app.h"
 #include "core/buf.h"
@@ -17,6 +18,7 @@ typedef struct {
     app_t *app;      /* borrowed */
     char owner[128]; /* lease owner: host, process and loop */
     send_campaign_cache campaigns;
+    time_t last_reclaim;         /* when expired leases were last looked for */
     size_t cap;                  /* slots below */
     buf_t *data, *senders, *ids; /* per message of the batch */
     mail_envelope *envelopes;

@@ -38,6 +38,9 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsi
     snprintf(limit_text, sizeof limit_text, "%u", limit);
     snprintf(lease_text, sizeof lease_text, "%u", lease_seconds);
     const char *params[] = {owner, limit_text, lease_text};
+    /* The id array and the scalar subquery keep every step an index lookup whatever the
+     * statistics say: a join here was planned as a scan of the whole queue or of every
+     * subscriber once the tables grew between two ANALYZEs. */
     return db_query(
         conn,
         "WITH picked AS (SELECT m.id FROM messages m"
@@ -46,35 +49,34 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsi
         " ORDER BY m.priority, m.run_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED),"
         " claimed AS (UPDATE messages m SET state = 'sending', lease_owner = $1,"
         " lease_expires_at = now() + $3::integer * interval '1 second',"
-        " updated_at = now() FROM picked WHERE m.id = picked.id"
-        " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, m.data,"
-        " m.template_id, m.subject, m.test_of)"
-        " SELECT m.id, m.campaign_id, m.subscriber_id, m.email, (COALESCE(" SUBSCRIBER_CONTEXT_SQL(
-            "s") ", jsonb_build_object('email', m.email))"
-                 " || COALESCE(m.data, '{}'))::text, m.template_id, m.subject, m.test_of"
-                 " FROM claimed m LEFT JOIN subscribers s ON s.id = m.subscriber_id"
-                 " ORDER BY m.id",
+        " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked))"
+        " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, "
+        "(COALESCE((SELECT " SUBSCRIBER_CONTEXT_SQL(
+            "s") " FROM subscribers s WHERE s.id = m.subscriber_id),"
+                 " jsonb_build_object('email', m.email)) || COALESCE(m.data, '{}'))::text,"
+                 " m.template_id, m.subject, m.test_of)"
+                 " SELECT * FROM claimed ORDER BY id",
         3, params, err);
 }
 
-PGresult *send_queue_lock_running(PGconn *conn, const char *ids, const char *owner, mc_error *err)
+PGresult *send_queue_lock_campaigns(PGconn *conn, const char *campaign_ids, mc_error *err)
+{
+    const char *params[] = {campaign_ids};
+    return db_query(conn, "SELECT id, state FROM campaigns WHERE id = ANY($1::bigint[]) FOR SHARE",
+                    1, params, err);
+}
+
+int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_error *err)
 {
     const char *params[] = {ids, owner};
-    if (db_exec(conn,
-                "WITH c AS (SELECT id, state FROM campaigns WHERE id IN (SELECT campaign_id FROM"
-                " messages WHERE id = ANY($1::bigint[])) FOR SHARE)"
-                " UPDATE messages m SET state = CASE WHEN c.state = 'paused' THEN 'queued'"
-                " ELSE 'cancelled' END, reason = CASE WHEN c.state = 'paused' THEN NULL"
-                " ELSE 'campaign ' || c.state END, lease_owner = NULL, lease_expires_at = NULL,"
-                " updated_at = now() FROM c WHERE m.id = ANY($1::bigint[])"
-                " AND m.campaign_id = c.id AND c.state <> 'running' AND m.lease_owner = $2"
-                " AND m.state = 'sending'",
-                2, params, err) < 0)
-        return NULL;
-    return db_query(conn,
-                    "SELECT id FROM campaigns WHERE state = 'running' AND id IN (SELECT"
-                    " campaign_id FROM messages WHERE id = ANY($1::bigint[]))",
-                    1, params, err);
+    return db_exec(conn,
+                   "UPDATE messages m SET state = CASE WHEN c.state = 'paused' THEN 'queued'"
+                   " ELSE 'cancelled' END, reason = CASE WHEN c.state = 'paused' THEN NULL"
+                   " ELSE 'campaign ' || c.state END, lease_owner = NULL, lease_expires_at = NULL,"
+                   " updated_at = now() FROM campaigns c WHERE m.id = ANY($1::bigint[])"
+                   " AND m.campaign_id = c.id AND c.state <> 'running' AND m.lease_owner = $2"
+                   " AND m.state = 'sending'",
+                   2, params, err);
 }
 
 int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,

@@ -32,12 +32,13 @@ int send_queue_reclaim(PGconn *conn, mc_error *err);
  * returns the rows (columns CLAIM_*; caller frees with PQclear()) or NULL with err. */
 PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsigned lease_seconds,
                            mc_error *err);
-/* Inside the hand-off transaction: locks the campaigns of ids (a PostgreSQL array literal)
- * FOR SHARE so that a pause or cancel waits for the batch in flight, and gives back the
- * messages of ids whose campaign is no longer running (queued again when paused, cancelled
- * when cancelled). returns the ids of the campaigns still running (caller frees with
- * PQclear()) or NULL with err. */
-PGresult *send_queue_lock_running(PGconn *conn, const char *ids, const char *owner, mc_error *err);
+/* Inside the hand-off transaction: locks the campaigns of campaign_ids (a PostgreSQL array
+ * literal) FOR SHARE, so that a pause or cancel waits for the batch in flight. returns their
+ * rows (id, state; caller frees with PQclear()) or NULL with err. */
+PGresult *send_queue_lock_campaigns(PGconn *conn, const char *campaign_ids, mc_error *err);
+/* Gives back the messages of ids (an array literal) leased by owner whose campaign no longer
+ * runs: queued again when it is paused, cancelled otherwise. returns 0 or -1 with err. */
+int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_error *err);
 /* Records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|render|
  * throttled: not sent for a rate limit, queued again in a second without counting an attempt),
  * "code", "enhanced", "text"}: sent; deferred with exponential back-off and jitter; failed
