@@ -31,6 +31,7 @@ void mail_result_set(mail_result *r, int code, const char *enhanced, const char 
 {
     r->code = code;
     r->outcome = mail_classify(code);
+    r->maybe_delivered = false;
     snprintf(r->enhanced, sizeof r->enhanced, "%s", enhanced ? enhanced : "");
     const char *t = text ? text : "";
     size_t n = strlen(t);

@@ -5,6 +5,7 @@
 #ifndef MC_MAIL_TRANSPORT_H
 #define MC_MAIL_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -22,6 +23,9 @@ typedef struct {
     int code;          /* SMTP reply code, 0 when no reply was received */
     char enhanced[16]; /* RFC 3463 status such as "5.1.1", empty when the peer gave none */
     char text[256];    /* the reply text, or why there was no reply */
+    /* the whole message was handed over and no reply came: the peer may have accepted it,
+     * so sending it again may deliver it twice */
+    bool maybe_delivered;
 } mail_result;
 
 typedef struct {

@@ -61,9 +61,15 @@ static void esmtp_global_init(void)
     auth_client_init();
 }
 
+/* What the message callback knows of one message. */
+typedef struct {
+    const mail_envelope *envelope;
+    bool data_ended; /* libesmtp took the last of the content: the final dot follows */
+} message_state;
+
 static const char *message_cb(void **ctx, int *len, void *arg)
 {
-    const mail_envelope *m = arg;
+    message_state *st = arg;
     if (!*ctx) *ctx = xcalloc(1, sizeof(int)); /* libesmtp releases it with free() */
     int *sent = *ctx;
     if (!len) { /* rewind */
@@ -71,12 +77,13 @@ static const char *message_cb(void **ctx, int *len, void *arg)
         return NULL;
     }
     if (*sent) {
+        st->data_ended = true;
         *len = 0;
         return NULL;
     }
     *sent = 1;
-    *len = (int)m->data.n;
-    return m->data.p;
+    *len = (int)st->envelope->data.n;
+    return st->envelope->data.p;
 }
 
 /* libesmtp writes a message in pieces of a few KB and leaves Nagle's algorithm on, so the
@@ -322,13 +329,15 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
 
     smtp_message_t *messages = arena_alloc(&arena, n * sizeof *messages);
     smtp_recipient_t *recipients = arena_alloc(&arena, n * sizeof *recipients);
+    message_state *states = arena_alloc(&arena, n * sizeof *states);
     for (size_t i = 0; i < n; i++) {
+        states[i] = (message_state){&msgs[i], false};
         messages[i] = smtp_add_message(session);
         smtp_set_reverse_path(
             messages[i], arena_strndup(&arena, msgs[i].envelope_from.p, msgs[i].envelope_from.n));
         recipients[i] = smtp_add_recipient(
             messages[i], arena_strndup(&arena, msgs[i].recipient.p, msgs[i].recipient.n));
-        smtp_set_messagecb(messages[i], message_cb, (void *)&msgs[i]);
+        smtp_set_messagecb(messages[i], message_cb, &states[i]);
     }
 
     int ok = smtp_start_session(session);
@@ -361,8 +370,10 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
             status_result(&results[i], rs);
         else if (ms && ms->code)
             status_result(&results[i], ms);
-        else
+        else {
             no_reply_result(&results[i], &last, session_level, why);
+            results[i].maybe_delivered = states[i].data_ended;
+        }
     }
     smtp_destroy_session(session);
     if (auth) auth_destroy_context(auth);

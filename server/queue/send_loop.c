@@ -175,10 +175,11 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
 }
 
 static json_t *result_json(const char *id, const char *outcome, int code, const char *enhanced,
-                           const char *text)
+                           const char *text, bool maybe_delivered)
 {
-    return json_pack("{s:I, s:s, s:i, s:s, s:s}", "id", (json_int_t)strtoll(id, NULL, 10),
-                     "outcome", outcome, "code", code, "enhanced", enhanced, "text", text);
+    return json_pack("{s:I, s:s, s:i, s:s, s:s, s:b}", "id", (json_int_t)strtoll(id, NULL, 10),
+                     "outcome", outcome, "code", code, "enhanced", enhanced, "text", text,
+                     "maybe_delivered", maybe_delivered);
 }
 
 /* The compiled source of row: its campaign (or the campaign it tests), or its transactional
@@ -232,6 +233,37 @@ static size_t allowance(send_loop *l, const relay_config *relay, const send_camp
     return (size_t)allowed;
 }
 
+static double monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Between two connections of a long hand-off: once a third of the lease has passed since it
+ * was taken or last renewed, extends the leases of the group's rows (order[0..n)), sent or
+ * not (none is recorded yet), so that no other worker takes over messages that are only slow
+ * to go out. The rows of groups recorded earlier in the transaction are locked by it: a
+ * reclaim waits for its commit and then finds them no longer sending. */
+static void renew_if_due(send_loop *l, PGresult *res, size_t n)
+{
+    unsigned lease = l->app->config.queue_lease_seconds;
+    if (monotonic_seconds() - l->lease_taken_at < lease / 3.0) return;
+    buf_t ids = BUF_INIT;
+    buf_putc(&ids, '{');
+    for (size_t i = 0; i < n; i++)
+        buf_appendf(&ids, "%s%s", i ? "," : "", PQgetvalue(res, (int)l->order[i], CLAIM_ID));
+    buf_putc(&ids, '}');
+    mc_error err;
+    PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, &err);
+    if (conn && send_queue_renew(conn, buf_cstr(&ids), l->owner, lease, &err) == 0)
+        l->lease_taken_at = monotonic_seconds();
+    else
+        log_warn("send: cannot renew leases: %s", err.message);
+    if (conn) db_pool_release(l->app->pool, conn);
+    buf_free(&ids);
+}
+
 /* Sends the rows of res whose campaign is campaign_id ("" for the transactional ones)
  * through the campaign's relay (the default one for transactional mail) and appends one
  * result per row to results. A row whose source no longer compiles fails rather than
@@ -254,7 +286,7 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
         }
         if (!c || build(l, conn, c, res, row, n, &berr) < 0)
             json_array_append_new(results, result_json(PQgetvalue(res, row, CLAIM_ID), "render", 0,
-                                                       "", berr.message));
+                                                       "", berr.message, false));
         else
             l->order[n++] = (size_t)row;
     }
@@ -264,20 +296,25 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
     size_t allowed = allowance(l, rc, campaign, n);
     if (allowed > 0) {
         mail_transport *t = mail_setup_transport(mail, index);
-        mc_error serr;
-        if (mail_transport_send_all(t, l->envelopes, allowed, rc ? rc->messages_per_connection : 0,
-                                    l->results, &serr) < 0)
-            log_warn("send: relay %s: %s", *relay, serr.message);
+        size_t per_connection =
+            rc && rc->messages_per_connection ? rc->messages_per_connection : allowed;
+        for (size_t first = 0; first < allowed; first += per_connection) {
+            if (first > 0) renew_if_due(l, res, n);
+            size_t count = allowed - first < per_connection ? allowed - first : per_connection;
+            mc_error serr;
+            if (mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) < 0)
+                log_warn("send: relay %s: %s", *relay, serr.message);
+        }
         mail_transport_free(t);
     }
     for (size_t i = allowed; i < n; i++)
         json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
-                                                   "throttled", 0, "", ""));
+                                                   "throttled", 0, "", "", false));
     for (size_t i = 0; i < allowed; i++) {
         const mail_result *r = &l->results[i];
         json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
                                                    mail_outcome_name(r->outcome), r->code,
-                                                   r->enhanced, r->text));
+                                                   r->enhanced, r->text, r->maybe_delivered));
     }
     return 0;
 }
@@ -387,6 +424,7 @@ int send_loop_once(send_loop *l, mc_error *err)
         db_pool_release(l->app->pool, conn);
         return 0;
     }
+    l->lease_taken_at = monotonic_seconds();
     buf_t campaigns = BUF_INIT;
     if (rc == 0) {
         reserve(l, (size_t)PQntuples(claimed));

@@ -79,6 +79,19 @@ int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_er
                    2, params, err);
 }
 
+int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned lease_seconds,
+                     mc_error *err)
+{
+    char lease_text[16];
+    snprintf(lease_text, sizeof lease_text, "%u", lease_seconds);
+    const char *params[] = {ids, owner, lease_text};
+    return db_exec(conn,
+                   "UPDATE messages SET lease_expires_at = now() + $3::integer * interval"
+                   " '1 second' WHERE id = ANY($1::bigint[]) AND lease_owner = $2"
+                   " AND state = 'sending'",
+                   3, params, err);
+}
+
 int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,
                       const config_t *cfg, mc_error *err)
 {
@@ -92,7 +105,7 @@ int send_queue_record(PGconn *conn, json_t *results, const char *owner, const ch
     int rc = db_exec(
         conn,
         "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, outcome text,"
-        " code integer, enhanced text, text text)),"
+        " code integer, enhanced text, text text, maybe_delivered boolean)),"
         " u AS (UPDATE messages m SET"
         " state = CASE WHEN r.outcome = 'sent' THEN 'sent' WHEN r.outcome = 'throttled' THEN"
         " 'queued' WHEN r.outcome = 'temporary'"
@@ -115,6 +128,8 @@ int send_queue_record(PGconn *conn, json_t *results, const char *owner, const ch
         " ELSE NULLIF(r.enhanced, '') END, smtp_text = CASE WHEN r.outcome = 'throttled'"
         " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
         " sent_at = CASE WHEN r.outcome = 'sent' THEN now() END,"
+        /* the peer may have it already: resending it may deliver it twice */
+        " possible_duplicate = m.possible_duplicate OR COALESCE(r.maybe_delivered, false),"
         " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
         " FROM r WHERE m.id = r.id AND m.lease_owner = $2 AND m.state = 'sending'"
         " RETURNING m.id, m.subscriber_id, m.smtp_code, m.smtp_text, r.outcome)"

@@ -39,12 +39,17 @@ PGresult *send_queue_lock_campaigns(PGconn *conn, const char *campaign_ids, mc_e
 /* Gives back the messages of ids (an array literal) leased by owner whose campaign no longer
  * runs: queued again when it is paused, cancelled otherwise. returns 0 or -1 with err. */
 int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_error *err);
+/* Extends the leases of ids (an array literal) that owner still holds to lease_seconds from
+ * now, for a batch that takes long on the wire. Run on a connection of its own: the hand-off
+ * transaction must not have updated these rows yet. returns 0 or -1 with err. */
+int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned lease_seconds,
+                     mc_error *err);
 /* Records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|render|
  * throttled: not sent for a rate limit, queued again in a second without counting an attempt),
- * "code", "enhanced", "text"}: sent; deferred with exponential back-off and jitter; failed
- * when permanent, when attempts or age are exhausted, or when rendering failed. A permanent
- * refusal adds a hard bounce for the subscriber. Only rows still leased by owner change.
- * returns 0 or -1 with err. */
+ * "code", "enhanced", "text", "maybe_delivered" (marks the row a possible duplicate)}: sent;
+ * deferred with exponential back-off and jitter; failed when permanent, when attempts or age are
+ * exhausted, or when rendering failed. A permanent refusal adds a hard bounce for the subscriber.
+ * Only rows still leased by owner change. returns 0 or -1 with err. */
 int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,
                       const config_t *cfg, mc_error *err);
 /* Moves each running campaign of ids with no message left to send to finished, with its

@@ -15,6 +15,7 @@ from aiosmtpd.smtp import SMTP
 
 MAILCAST_BIN = os.environ.get("MAILCAST_BIN", "mailcast")
 STALL_SECONDS = 30
+SLOW_SECONDS = 1
 
 
 def free_port():
@@ -28,7 +29,9 @@ class Recorder:
     rcpt450 / rcpt550 / rcpt421: that reply to RCPT TO; a sender "refused...": 553 to MAIL
     flaky: 451 to RCPT TO the first time an address is seen, then accepted
     data550: 550 after the message data; stall: no reply to the data for STALL_SECONDS
-    dropdata: the connection is closed in the middle of DATA (see FaultySMTP)"""
+    slow: accepted after SLOW_SECONDS
+    dropdata: the connection is closed in the middle of DATA (see FaultySMTP)
+    lostreply: the whole message is read, then the connection is closed without a reply"""
 
     def __init__(self):
         self.messages = []  # (mail_from, [rcpt], bytes)
@@ -74,6 +77,8 @@ class Recorder:
         if local.startswith("stall"):
             await asyncio.sleep(STALL_SECONDS)
             return "250 2.0.0 Too late"
+        if local.startswith("slow"):
+            await asyncio.sleep(SLOW_SECONDS)
         with self.lock:
             self.messages.append(
                 (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
@@ -84,7 +89,8 @@ class Recorder:
 
 
 class FaultySMTP(SMTP):
-    """aiosmtpd's SMTP session plus a connection count and a drop in the middle of DATA."""
+    """aiosmtpd's SMTP session plus a connection count, a drop in the middle of DATA and a
+    drop after the data, where the reply should be."""
 
     def connection_made(self, transport):
         with self.event_handler.lock:
@@ -95,6 +101,16 @@ class FaultySMTP(SMTP):
         if any(r.split("@")[0].startswith("dropdata") for r in self.envelope.rcpt_tos):
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             await self._reader.read(512)
+            self.transport.abort()
+            return
+        if any(r.split("@")[0].startswith("lostreply") for r in self.envelope.rcpt_tos):
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            data = b""
+            while not data.endswith(b"\r\n.\r\n"):
+                chunk = await self._reader.read(4096)
+                if not chunk:
+                    break
+                data += chunk
             self.transport.abort()
             return
         await super().smtp_DATA(arg)

@@ -183,6 +183,34 @@ class DatabaseRestartTest(WorkersCase):
         check_sanitizers(err, "mailcast worker")
 
 
+class LeaseRenewalTest(WorkersCase):
+    relay_extra = "messages_per_connection = 1\n"
+
+    def test_a_batch_slower_than_its_lease_is_not_taken_over(self):
+        # 12 messages a second apart in one batch leased for 5 s: the worker renews the leases
+        # between connections, so the other worker never takes the batch over
+        self.env.update(MAILCAST_QUEUE_BATCH_SIZE="12", MAILCAST_QUEUE_LEASE_SECONDS="5")
+        lst = self.api.request("POST", "/api/v1/lists", {"name": "Lenta"}).json()
+        self.psql("INSERT INTO subscribers (email, name) SELECT 'slow' || g || '@example.org',"
+                  " 'Lento ' || g FROM generate_series(1, 12) g;"
+                  " INSERT INTO list_subscribers (list_id, subscriber_id, status)"
+                  " SELECT %d, id, 'confirmed' FROM subscribers" % lst["id"])
+        c = self.api.request("POST", "/api/v1/campaigns", {
+            "name": "Lenta", "subject": "Hola", "from_email": "news@example.com",
+            "body": "<p>{{name}}</p>", "lists": [lst["id"]]}).json()
+        self.assertEqual(self.api.request("POST", "/api/v1/campaigns/%d/send" % c["id"])
+                         .json()["total"], 12)
+        self.start_worker()
+        self.wait_accepted(1)
+        self.start_worker()
+        self.wait_finished(c)
+        self.assertEqual(sorted(self.accepted()), sorted("slow%d@example.org" % g
+                                                         for g in range(1, 13)))
+        self.assertEqual(self.psql("SELECT count(*) FILTER (WHERE state = 'sent') || ':' ||"
+                                   " count(*) FILTER (WHERE possible_duplicate) FROM messages"
+                                   " WHERE campaign_id = %d" % c["id"]), "12:0")
+
+
 class SharedRateTest(WorkersCase):
     RATE = 20
     relay_extra = "rate = %d\n" % RATE

@@ -162,6 +162,20 @@ class CampaignSendTest(AudienceCase):
         self.assertIn("Mailbox busy", message["smtp_text"])
         self.assertEqual(self.api.request("GET", "/api/v1/messages/999999999").status, 404)
 
+    def test_a_reply_lost_after_the_data_marks_a_possible_duplicate(self):
+        # the peer read the whole message and closed the connection: it may have kept it,
+        # so every resend may deliver it twice; a refusal at RCPT TO delivered nothing
+        lost, _ = self.campaign([("lostreply-1@example.org", "Lost", {})])
+        busy, _ = self.campaign([("rcpt450-dup@example.org", "Busy", {})])
+        self.send(lost)
+        self.send(busy)
+        self.wait_state(lost, "finished")
+        self.wait_state(busy, "finished")
+        flags = self.psql("SELECT email || ':' || state || ':' || possible_duplicate FROM messages"
+                          " WHERE campaign_id IN (%d, %d) ORDER BY email" % (lost["id"], busy["id"]))
+        self.assertEqual(flags.split("\n"), ["lostreply-1@example.org:failed:true",
+                                             "rcpt450-dup@example.org:failed:false"])
+
     def test_pause_holds_and_resume_finishes(self):
         people = [("pause%02d@example.org" % i, "P %d" % i, {}) for i in range(40)]
         c, _ = self.campaign(people)
