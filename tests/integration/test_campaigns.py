@@ -1,7 +1,7 @@
-"""Campaigns over the API: fields checked against the database, edits only before sending,
-duplication, named transitions with 409 and the current state, and the audience snapshot
-taken by send (de-duplicated, with blocklisted, unsubscribed, unconfirmed double opt-in,
-hard-bounced and excluded subscribers left out)."""
+"""Campaigns over the API: fields checked against the database, edits (PUT replaces, PATCH
+changes) only before sending, duplication, named transitions with 409 and the current state,
+and the audience snapshot taken by send (de-duplicated, with blocklisted, unsubscribed,
+unconfirmed double opt-in, hard-bounced and excluded subscribers left out)."""
 
 import threading
 import unittest
@@ -70,6 +70,63 @@ class CampaignsTest(AudienceCase):
         self.assertEqual(r.json()["name"], "Новости недели")
         self.assertEqual(self.api.request("DELETE", path).status, 204)
         self.assertEqual(self.api.request("GET", path).status, 404)
+
+    def test_put_replaces_every_field_and_resets_those_not_given(self):
+        lst = self.create_list("Reemplazo")
+        c = self.created(name="Antes", from_name="Equipo", reply_to="answers@example.org",
+                         lists=[lst["id"]], tags=["old"], headers={"X-Kind": "old"},
+                         utm={"source": "old"}, timezone="Europe/Madrid", rate_per_s=5,
+                         send_at="2030-03-01T10:00:00", window_start="09:00", window_end="18:00",
+                         track_opens=True)
+        path = "/api/v1/campaigns/%d" % c["id"]
+        r = self.api.request("PUT", path, {"name": "Después · ñ", "subject": "Nuevo {{name}}",
+                                           "from_email": "otro@example.org", "body": "<p>nuevo</p>",
+                                           "tags": ["nuevo"]})
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        self.assertEqual((got["id"], got["state"], got["name"], got["subject"], got["from_email"]),
+                         (c["id"], "draft", "Después · ñ", "Nuevo {{name}}", "otro@example.org"))
+        self.assertEqual(got["tags"], ["nuevo"])
+        # what PATCH would have kept is back to a new campaign's defaults
+        defaults = {"from_name": "", "reply_to": "", "lists": [], "headers": {}, "utm": {},
+                    "timezone": "UTC", "rate_per_s": None, "send_at": None, "window_start": None,
+                    "window_end": None, "track_opens": False, "relay": ""}
+        for field, value in defaults.items():
+            self.assertEqual(got[field], value, field)
+        self.assertEqual(self.api.request("GET", path).json(), got)
+        # the same body creates the same fields
+        fresh = self.created(name="Después · ñ", subject="Nuevo {{name}}",
+                             from_email="otro@example.org", body="<p>nuevo</p>", tags=["nuevo"])
+        for field in got:
+            if field not in ("id", "created_at", "updated_at"):
+                self.assertEqual(got[field], fresh[field], field)
+
+    def test_put_checks_the_body_as_create_does(self):
+        c = self.created()
+        path = "/api/v1/campaigns/%d" % c["id"]
+        self.assert_error(self.api.request("PUT", path, {"name": "x", "subject": "y", "body": "z"}),
+                          400, "from_email")
+        full = {"name": "x", "subject": "y", "from_email": "a@example.org"}
+        self.assert_error(self.api.request("PUT", path, full), 400, "template_id")
+        self.assert_error(self.api.request("PUT", path, dict(full, body="{{#x}}")), 400, "body")
+        self.assert_error(self.api.request("PUT", path, dict(full, body="z", lists=[999999])),
+                          400, "lists")
+        self.assert_error(self.api.request("PUT", path, dict(full, body="z", colour="red")),
+                          400, "colour")
+        self.assertEqual(self.api.request("GET", path).json(), c)
+        r = self.api.request("PUT", "/api/v1/campaigns/999999", dict(full, body="z"))
+        self.assert_error(r, 404, "id", "not_found")
+
+    def test_put_keeps_a_scheduled_campaign_scheduled_only_with_send_at(self):
+        c = self.created(send_at="2030-06-01T08:00:00Z")
+        self.assertEqual(self.action(c, "schedule").status, 200)
+        path = "/api/v1/campaigns/%d" % c["id"]
+        body = {"name": "Programada", "subject": "s", "from_email": "a@example.org", "body": "b"}
+        self.assert_error(self.api.request("PUT", path, body), 400, "send_at")
+        r = self.api.request("PUT", path, dict(body, send_at="2030-07-01T08:00:00Z"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["state"], r.json()["name"], r.json()["send_at"]),
+                         ("scheduled", "Programada", "2030-07-01T08:00:00Z"))
 
     def test_a_stored_template_replaces_the_body(self):
         t = self.api.request("POST", "/api/v1/templates", {"name": "T", "body": "<p>{{name}}</p>"})
@@ -153,10 +210,17 @@ class CampaignsTest(AudienceCase):
         self.assertEqual(self.action(c, "send").status, 200)
         r = self.api.request("PATCH", "/api/v1/campaigns/%d" % c["id"], {"subject": "Otro"})
         self.assertEqual(self.assert_error(r, 409, "state", "invalid_state")["state"], "running")
+        r = self.api.request("PUT", "/api/v1/campaigns/%d" % c["id"],
+                             {"name": "n", "subject": "Otro", "from_email": "a@example.org", "body": "b"})
+        self.assertEqual(self.assert_error(r, 409, "state", "invalid_state")["state"], "running")
         self.assertEqual(self.api.request("GET", "/api/v1/campaigns/%d" % c["id"]).json()["subject"],
                          c["subject"])
         r = self.api.request("DELETE", "/api/v1/campaigns/%d" % c["id"])
         self.assertEqual(self.assert_error(r, 409, "state")["state"], "running")
+        self.assertEqual(self.action(c, "pause").status, 200)
+        r = self.api.request("PUT", "/api/v1/campaigns/%d" % c["id"],
+                             {"name": "n", "subject": "Otro", "from_email": "a@example.org", "body": "b"})
+        self.assertEqual(self.assert_error(r, 409, "state", "invalid_state")["state"], "paused")
 
     def test_a_campaign_with_nobody_to_reach_finishes_at_once(self):
         lst = self.create_list("Vacía")
