@@ -6,7 +6,7 @@
 
 static campaign_env env_of(api_context *api)
 {
-    return (campaign_env){api->app->config.templates_dir, api->app->secret};
+    return (campaign_env){api->app->config.templates_dir, api->app->secret, &api->app->mail.relays};
 }
 
 static campaign_actor actor_of(http_request *req)

@@ -110,7 +110,7 @@ json_t *campaign_create(PGconn *conn, const campaign_env *env, json_t *body,
 {
     campaign_input in;
     json_t *obj = NULL;
-    if (campaign_input_parse(conn, env->templates_dir, body, true, &in, err) == 0) {
+    if (campaign_input_parse(conn, env->templates_dir, env->relays, body, true, &in, err) == 0) {
         char user_text[32];
         snprintf(user_text, sizeof user_text, "%lld", by->user_id);
         const char *params[1 + CAMPAIGN_FIELD_COUNT];
@@ -141,7 +141,7 @@ static json_t *save(PGconn *conn, const campaign_env *env, long long id, json_t 
 {
     campaign_input in;
     json_t *obj = NULL;
-    if (campaign_input_parse(conn, env->templates_dir, body, replace, &in, err) == 0) {
+    if (campaign_input_parse(conn, env->templates_dir, env->relays, body, replace, &in, err) == 0) {
         char id_text[32];
         snprintf(id_text, sizeof id_text, "%lld", id);
         const char *params[2 + CAMPAIGN_FIELD_COUNT];

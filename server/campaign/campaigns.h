@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "mail/relay.h"
 
 #define CAMPAIGN_STATE_MAX 16
 
@@ -25,6 +26,7 @@ typedef struct {
 typedef struct {
     const char *templates_dir;   /* built-in layouts for compiling */
     const unsigned char *secret; /* 32 bytes: suppression keys */
+    const relay_set *relays;     /* the configured relays a campaign's relay must name */
 } campaign_env;
 
 /* Each returns the campaign as JSON (docs/api/openapi.yaml, Campaign; caller frees with

@@ -3,6 +3,8 @@ changes) only before sending, duplication, named transitions with 409 and the cu
 and the audience snapshot taken by send (de-duplicated, with blocklisted, unsubscribed,
 unconfirmed double opt-in, hard-bounced and excluded subscribers left out)."""
 
+import os
+import tempfile
 import threading
 import unittest
 
@@ -156,6 +158,20 @@ class CampaignsTest(AudienceCase):
         r = self.api.request("POST", "/api/v1/campaigns", {"name": "x", "subject": "y", "body": "z"})
         self.assert_error(r, 400, "from_email")
 
+    def test_a_relay_is_refused_when_none_is_configured(self):
+        c = self.created()
+        path = "/api/v1/campaigns/%d" % c["id"]
+        full = {"name": "n", "subject": "s", "from_email": "a@example.org", "body": "b"}
+        for r in (self.create(relay="primary"),
+                  self.api.request("PATCH", path, {"relay": "primary"}),
+                  self.api.request("PUT", path, dict(full, relay="primary"))):
+            error = self.assert_error(r, 400, "relay", "invalid_field")
+            self.assertIn("no [smtp.NAME] relay is configured", error["message"])
+        self.assertEqual(self.api.request("GET", path).json(), c)
+        # empty is the default relay (here the capture outbox)
+        self.assertEqual(self.created(relay="")["relay"], "")
+        self.assertEqual(self.api.request("PATCH", path, {"relay": ""}).status, 200)
+
     def test_duplicate_is_one_call_and_makes_a_draft(self):
         lst = self.create_list("Dup")
         c = self.created(name="Original", lists=[lst["id"]], tags=["a"])
@@ -287,6 +303,56 @@ class CampaignsTest(AudienceCase):
             t.join()
         self.assertEqual(sorted(results), [200, 409, 409, 409])
         self.assertEqual(len(self.queued(c)), 20)
+
+
+class CampaignRelaysTest(AudienceCase):
+    """With two [smtp.NAME] relays configured (never reached: no worker loop)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="mailcast-relays-")
+        config = os.path.join(cls.tmp.name, "mailcast.ini")
+        with open(config, "w") as f:
+            f.write("[mail]\nfrom_email = news@example.com\n"
+                    "bounce_address = bounces+{token}@example.com\n"
+                    "[smtp.primary]\nhost = 127.0.0.1\nport = 2525\ntls = off\n"
+                    "[smtp.envíos]\nhost = 127.0.0.1\nport = 2526\ntls = off\n")
+        cls.dsn = cls.cluster.new_database()
+        cls.server = Server(dsn=cls.dsn, args=("--config", config, "--no-worker"))
+        cls.api = cls.server.client()
+        assert cls.api.login("admin@localhost", cls.server.admin_password).status == 200
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.tmp.cleanup()
+
+    def body(self, **fields):
+        return dict({"name": "Relevo", "subject": "s", "from_email": "a@example.org", "body": "b"},
+                    **fields)
+
+    def test_a_configured_relay_is_accepted_by_create_patch_and_put(self):
+        r = self.api.request("POST", "/api/v1/campaigns", self.body(relay="primary"))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["relay"], "primary")
+        path = "/api/v1/campaigns/%d" % r.json()["id"]
+        r = self.api.request("PATCH", path, {"relay": "envíos"})
+        self.assertEqual((r.status, r.json()["relay"]), (200, "envíos"), r)
+        r = self.api.request("PUT", path, self.body(relay="primary"))
+        self.assertEqual((r.status, r.json()["relay"]), (200, "primary"), r)
+        r = self.api.request("PUT", path, self.body())
+        self.assertEqual((r.status, r.json()["relay"]), (200, ""), r)
+
+    def test_an_unknown_relay_is_refused_naming_the_configured_ones(self):
+        r = self.api.request("POST", "/api/v1/campaigns", self.body())
+        self.assertEqual(r.status, 201, r)
+        path = "/api/v1/campaigns/%d" % r.json()["id"]
+        for r in (self.api.request("POST", "/api/v1/campaigns", self.body(relay="Primary")),
+                  self.api.request("PATCH", path, {"relay": "secundario"}),
+                  self.api.request("PUT", path, self.body(relay="secundario"))):
+            error = self.assert_error(r, 400, "relay", "invalid_field")
+            self.assertIn("primary, envíos", error["message"])
+        self.assertEqual(self.api.request("GET", path).json()["relay"], "")
 
 
 if __name__ == "__main__":
