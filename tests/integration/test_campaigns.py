@@ -284,6 +284,17 @@ class CampaignsTest(AudienceCase):
         self.create_subscriber("late@example.org", lists=[a["id"]])
         self.assertEqual(self.queued(c), expected)
 
+    def test_a_member_of_two_lists_is_queued_once_without_segments(self):
+        a = self.create_list("Uno")
+        b = self.create_list("Dos")
+        self.create_subscriber("dos.listas@example.org", lists=[a["id"], b["id"]])
+        self.create_subscriber("una.lista@example.org", lists=[b["id"]])
+        c = self.created(lists=[a["id"], b["id"]])
+        r = self.action(c, "send")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["total"], 2)
+        self.assertEqual(self.queued(c), ["dos.listas@example.org", "una.lista@example.org"])
+
     def test_concurrent_sends_queue_the_audience_once(self):
         lst = self.create_list("Concurrent")
         for i in range(20):
