@@ -1,12 +1,12 @@
-/* /api/v1/campaigns: CRUD, duplicate, and the lifecycle actions schedule, send, pause, resume
- * and cancel. */
+/* /api/v1/campaigns: CRUD (PUT replaces, PATCH changes the fields given), duplicate, and the
+ * lifecycle actions schedule, send, pause, resume and cancel. */
 #include "api/internal.h"
 #include "campaign/campaign_test.h"
 #include "campaign/campaigns.h"
 
 static campaign_env env_of(api_context *api)
 {
-    return (campaign_env){api->app->config.templates_dir, api->app->secret};
+    return (campaign_env){api->app->config.templates_dir, api->app->secret, &api->app->mail.relays};
 }
 
 static campaign_actor actor_of(http_request *req)
@@ -67,9 +67,11 @@ void api_campaigns_get(http_request *req, void *ctx)
     api_respond_object(req, 200, campaign_get(conn, id, &err), &err);
 }
 
-void api_campaigns_patch(http_request *req, void *ctx)
+typedef json_t *(*edit_fn)(PGconn *conn, const campaign_env *env, long long id, json_t *body,
+                           char state[CAMPAIGN_STATE_MAX], mc_error *err);
+
+static void edit(http_request *req, api_context *api, edit_fn apply)
 {
-    api_context *api = ctx;
     long long id;
     json_t *body;
     PGconn *conn = api_id_body_and_db(req, api, &id, &body);
@@ -77,9 +79,19 @@ void api_campaigns_patch(http_request *req, void *ctx)
     mc_error err;
     campaign_env env = env_of(api);
     char state[CAMPAIGN_STATE_MAX] = "";
-    json_t *obj = campaign_update(conn, &env, id, body, state, &err);
+    json_t *obj = apply(conn, &env, id, body, state, &err);
     json_decref(body);
     respond(req, 200, obj, &err, state);
+}
+
+void api_campaigns_put(http_request *req, void *ctx)
+{
+    edit(req, ctx, campaign_replace);
+}
+
+void api_campaigns_patch(http_request *req, void *ctx)
+{
+    edit(req, ctx, campaign_update);
 }
 
 void api_campaigns_delete(http_request *req, void *ctx)

@@ -61,6 +61,7 @@ void api_templates_preview(http_request *req, void *ctx);
 void api_campaigns_list(http_request *req, void *ctx);
 void api_campaigns_create(http_request *req, void *ctx);
 void api_campaigns_get(http_request *req, void *ctx);
+void api_campaigns_put(http_request *req, void *ctx);
 void api_campaigns_patch(http_request *req, void *ctx);
 void api_campaigns_delete(http_request *req, void *ctx);
 void api_campaigns_duplicate(http_request *req, void *ctx);

@@ -1,6 +1,6 @@
 /* The public pages (no login): GET/POST /subscribe, GET /confirm/{token},
- * GET/POST /preferences/{token}. A forged or expired token gets a friendly page with 400 and
- * never anyone's data. */
+ * GET/POST /preferences/{token} (also the RFC 8058 one-click unsubscribe of List-Unsubscribe).
+ * A forged or expired token gets a friendly page with 400 and never anyone's data. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,15 +46,22 @@ void api_public_subscribe_form(http_request *req, void *ctx)
     subscribe_form(req, ctx, 200, "", "", "");
 }
 
+/* Form fields of the request, in either form encoding. */
+static bool form_field(http_request *req, const char *name, int index, buf_t *out)
+{
+    return http_form_field(http_header(req, "Content-Type"), buf_view(&req->body), name, index,
+                           out);
+}
+
 /* Collects every "list" value of the form as a PostgreSQL array literal of ids. */
-static bool form_lists(str_t body, buf_t *out)
+static bool form_lists(http_request *req, buf_t *out)
 {
     buf_t value = BUF_INIT;
     buf_reset(out);
     buf_putc(out, '{');
     bool ok = true;
     int i;
-    for (i = 0; i < MAX_FORM_LISTS && http_form_value(body, "list", i, &value); i++) {
+    for (i = 0; i < MAX_FORM_LISTS && form_field(req, "list", i, &value); i++) {
         char *end;
         long long id = strtoll(buf_cstr(&value), &end, 10);
         if (!value.n || *end || id <= 0) ok = false;
@@ -68,17 +75,16 @@ static bool form_lists(str_t body, buf_t *out)
 void api_public_subscribe(http_request *req, void *ctx)
 {
     api_context *api = ctx;
-    str_t body = buf_view(&req->body);
     buf_t email = BUF_INIT, name = BUF_INIT, trap = BUF_INIT, lists = BUF_INIT;
-    http_form_value(body, "email", 0, &email);
-    http_form_value(body, "name", 0, &name);
-    http_form_value(body, "website", 0, &trap);
+    form_field(req, "email", 0, &email);
+    form_field(req, "name", 0, &name);
+    form_field(req, "website", 0, &trap);
     static const char thanks[] = "If a list asks for confirmation, we have sent you an email "
                                  "with a link: open it to finish.";
     if (trap.n) {
         /* a robot filled the hidden field: answer as if all went well, do nothing */
         message_page(req, api, 200, "Thank you", thanks, NULL);
-    } else if (!form_lists(body, &lists)) {
+    } else if (!form_lists(req, &lists)) {
         subscribe_form(req, api, 400, "Choose the lists again.", buf_cstr(&email), buf_cstr(&name));
     } else {
         mc_error err;
@@ -164,6 +170,20 @@ void api_public_preferences(http_request *req, void *ctx)
     if (conn) preferences_page(req, ctx, conn, subscriber, "");
 }
 
+/* RFC 8058 one-click: a mailbox provider posts List-Unsubscribe=One-Click to the URL of the
+ * List-Unsubscribe header, without cookies and without following a redirect, and shows nothing
+ * of the answer; the subscriber leaves every list as with action=unsubscribe_all. */
+static void one_click_unsubscribe(http_request *req, api_context *ctx, PGconn *conn,
+                                  long long subscriber)
+{
+    static const char done[] = "You are unsubscribed from every list.\n";
+    mc_error err;
+    if (public_preferences_save(conn, subscriber, "{}", http_remote_addr(req), &err) < 0)
+        message_page(req, ctx, 503, "Please try again", "The service is busy right now.", NULL);
+    else
+        http_respond(req, 200, "text/plain; charset=utf-8", done, sizeof done - 1);
+}
+
 void api_public_preferences_save(http_request *req, void *ctx)
 {
     api_context *api = ctx;
@@ -171,11 +191,16 @@ void api_public_preferences_save(http_request *req, void *ctx)
     if (!token_param(req, ctx, TOKEN_PREFERENCES, &subscriber, &ref)) return;
     PGconn *conn = api_db(req, api);
     if (!conn) return;
-    str_t body = buf_view(&req->body);
     buf_t action = BUF_INIT, lists = BUF_INIT;
-    http_form_value(body, "action", 0, &action);
+    if (form_field(req, "List-Unsubscribe", 0, &action) &&
+        str_eq_cstr(buf_view(&action), "One-Click")) {
+        one_click_unsubscribe(req, api, conn, subscriber);
+        buf_free(&action);
+        return;
+    }
+    form_field(req, "action", 0, &action);
     bool all = str_eq_cstr(buf_view(&action), "unsubscribe_all");
-    bool ok = form_lists(body, &lists);
+    bool ok = form_lists(req, &lists);
     mc_error err;
     if (!ok) {
         preferences_page(req, api, conn, subscriber, "Choose the lists again.");

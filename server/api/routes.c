@@ -32,6 +32,7 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/campaigns", api_campaigns_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/campaigns", api_campaigns_create, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/campaigns/{id}", api_campaigns_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/campaigns/{id}", api_campaigns_put, ROUTE_API);
     http_router_add(r, "PATCH", "/api/v1/campaigns/{id}", api_campaigns_patch, ROUTE_API);
     http_router_add(r, "DELETE", "/api/v1/campaigns/{id}", api_campaigns_delete, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/campaigns/{id}/duplicate", api_campaigns_duplicate,

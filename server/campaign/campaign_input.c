@@ -316,13 +316,35 @@ static int check_timezone(PGconn *conn, const char *zone, mc_error *err)
                                 "timezone must be a zone name such as Europe/Madrid");
 }
 
-int campaign_input_parse(PGconn *conn, const char *templates_dir, json_t *body, bool required,
-                         campaign_input *in, mc_error *err)
+/* A relay is named now rather than found missing at send time, where the message would quietly
+ * go through the default relay instead. Empty means the default one. */
+static int check_relay(const relay_set *relays, const char *name, mc_error *err)
+{
+    if (!name || !name[0] || relay_set_find(relays, name)) return 0;
+    if (relays->count == 0)
+        return mc_error_set(err, 400, "invalid_field", "relay",
+                            "relay must be empty: no [smtp.NAME] relay is configured, so messages"
+                            " go to the capture outbox");
+    buf_t known = BUF_INIT;
+    for (size_t i = 0; i < relays->count; i++)
+        buf_appendf(&known, "%s%s", i ? ", " : "", relays->relays[i].name);
+    mc_error_set(err, 400, "invalid_field", "relay",
+                 "relay must be empty (the default) or one of the configured relays (%s);"
+                 " '%s' is not one",
+                 buf_cstr(&known), name);
+    buf_free(&known);
+    return -1;
+}
+
+int campaign_input_parse(PGconn *conn, const char *templates_dir, const relay_set *relays,
+                         json_t *body, bool required, campaign_input *in, mc_error *err)
 {
     memset(in, 0, sizeof *in);
     json_t *window = json_object_get(body, "window_start");
     in->clear_window = window && json_is_null(window);
-    if (parse_fields(body, in, err) < 0 || (required && check_required(in, err) < 0)) return -1;
+    if (parse_fields(body, in, err) < 0 || (required && check_required(in, err) < 0) ||
+        check_relay(relays, in->values[CAMPAIGN_RELAY], err) < 0)
+        return -1;
     char **v = in->values;
     template_source src = {conn, templates_dir};
     if ((v[CAMPAIGN_SUBJECT] &&

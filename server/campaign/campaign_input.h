@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "mail/relay.h"
 
 /* The order of the parameters in the campaigns SQL ($2 .. $22 after the id). */
 enum {
@@ -43,11 +44,11 @@ typedef struct {
 } campaign_input;
 
 /* Reads body into in and checks it against the database (the template exists and compiles,
- * lists and segments exist, the time zone is known). required: the fields a new campaign needs
- * must be there. returns 0, or -1 with a 400 naming the field; in is filled either way and is
- * released with campaign_input_free(). */
-int campaign_input_parse(PGconn *conn, const char *templates_dir, json_t *body, bool required,
-                         campaign_input *in, mc_error *err);
+ * lists and segments exist, the time zone is known) and relays (a non-empty relay names one of
+ * them). required: the fields a new campaign needs must be there. returns 0, or -1 with a 400
+ * naming the field; in is filled either way and is released with campaign_input_free(). */
+int campaign_input_parse(PGconn *conn, const char *templates_dir, const relay_set *relays,
+                         json_t *body, bool required, campaign_input *in, mc_error *err);
 void campaign_input_free(campaign_input *in);
 
 #endif

@@ -63,9 +63,11 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
     int p_ipad = sql_builder_bind(&b, ipad);
     int p_opad = sql_builder_bind(&b, opad);
 
-    /* who is included: list members who may receive mail, and segment matches */
-    sql_builder_add(&b, "WITH audience AS (SELECT ls.subscriber_id AS id FROM list_subscribers"
-                        " ls JOIN lists l ON l.id = ls.list_id WHERE ls.list_id = ANY(");
+    /* who is included: list members who may receive mail, and segment matches; DISTINCT for a
+     * campaign without segments, whose audience has no UNION to merge members of two lists */
+    sql_builder_add(&b,
+                    "WITH audience AS (SELECT DISTINCT ls.subscriber_id AS id FROM list_subscribers"
+                    " ls JOIN lists l ON l.id = ls.list_id WHERE ls.list_id = ANY(");
     sql_builder_param(&b, PQgetvalue(audience, 0, 0));
     sql_builder_add(&b, "::bigint[]) AND (ls.status = 'confirmed' OR (ls.status ="
                         " 'unconfirmed' AND l.optin = 'single'))");

@@ -20,19 +20,31 @@ static const char *const STATES[] = {"draft",    "scheduled", "running", "paused
     " ELSE $14::timestamp AT TIME ZONE COALESCE($15, " zone_default ") END"
 #define TAGS_SQL "ARRAY(SELECT jsonb_array_elements_text($16::jsonb))"
 
-static const char INSERT_SQL[] =
-    "WITH c AS (INSERT INTO campaigns (created_by, name, subject, from_email, from_name,"
-    " reply_to, template_id, body, lists, segments, exclude_lists, exclude_segments, relay,"
-    " send_at, timezone, tags, headers, track_opens, track_clicks, utm, rate_per_s,"
-    " window_start, window_end) VALUES ($1, $2, $3, $4, COALESCE($5, ''), COALESCE($6, ''),"
-    " $7, $8, COALESCE($9::bigint[], '{}'), COALESCE($10::bigint[], '{}'),"
-    " COALESCE($11::bigint[], '{}'), COALESCE($12::bigint[], '{}'), COALESCE($13, ''),"
-    " " SEND_AT_SQL(
-        "'UTC'") ", COALESCE($15, 'UTC'), " TAGS_SQL ","
-                 " COALESCE($17::jsonb, '{}'), COALESCE($18::boolean, false), "
-                 "COALESCE($19::boolean, false),"
-                 " COALESCE($20::jsonb, '{}'), $21::integer, $22::time, $23::time) RETURNING *)"
-                 " SELECT " CAMPAIGN_JSON " FROM c";
+/* The editable columns, and their values from $2 .. $23 (campaign_input's order) with a new
+ * campaign's defaults for those not given: create and a full replace (PUT) share them. */
+#define COLUMNS_SQL                                                                                \
+    "name, subject, from_email, from_name, reply_to, template_id, body, lists, segments,"          \
+    " exclude_lists, exclude_segments, relay, send_at, timezone, tags, headers, track_opens,"      \
+    " track_clicks, utm, rate_per_s, window_start, window_end"
+#define NEW_SEND_AT_SQL SEND_AT_SQL("'UTC'")
+#define VALUES_SQL                                                                                 \
+    "$2, $3, $4, COALESCE($5, ''), COALESCE($6, ''), $7::bigint, $8,"                              \
+    " COALESCE($9::bigint[], '{}'), COALESCE($10::bigint[], '{}'),"                                \
+    " COALESCE($11::bigint[], '{}'), COALESCE($12::bigint[], '{}'),"                               \
+    " COALESCE($13, ''), " NEW_SEND_AT_SQL ", COALESCE($15, 'UTC'), " TAGS_SQL                     \
+    ", COALESCE($17::jsonb, '{}'), COALESCE($18::boolean, false), COALESCE($19::boolean, false),"  \
+    " COALESCE($20::jsonb, '{}'), $21::integer, $22::time, $23::time"
+
+static const char INSERT_SQL[] = "WITH c AS (INSERT INTO campaigns (created_by, " COLUMNS_SQL
+                                 ") VALUES ($1, " VALUES_SQL ") RETURNING *)"
+                                 " SELECT " CAMPAIGN_JSON " FROM c";
+
+/* A scheduled campaign is replaced only with a send_at: without one it would stay scheduled
+ * for no time at all. */
+static const char REPLACE_SQL[] =
+    "WITH c AS (UPDATE campaigns SET (" COLUMNS_SQL ") = (" VALUES_SQL "), updated_at = now()"
+    " WHERE id = $1 AND (state = 'draft' OR (state = 'scheduled' AND $14::text IS NOT NULL))"
+    " RETURNING *) SELECT " CAMPAIGN_JSON " FROM c";
 
 /* only drafts and scheduled campaigns change; $24 clears the sending window */
 static const char UPDATE_SQL[] =
@@ -98,7 +110,7 @@ json_t *campaign_create(PGconn *conn, const campaign_env *env, json_t *body,
 {
     campaign_input in;
     json_t *obj = NULL;
-    if (campaign_input_parse(conn, env->templates_dir, body, true, &in, err) == 0) {
+    if (campaign_input_parse(conn, env->templates_dir, env->relays, body, true, &in, err) == 0) {
         char user_text[32];
         snprintf(user_text, sizeof user_text, "%lld", by->user_id);
         const char *params[1 + CAMPAIGN_FIELD_COUNT];
@@ -122,12 +134,14 @@ json_t *campaign_get(PGconn *conn, long long id, mc_error *err)
     return res ? one_campaign(res, id, err) : NULL;
 }
 
-json_t *campaign_update(PGconn *conn, const campaign_env *env, long long id, json_t *body,
-                        char state[CAMPAIGN_STATE_MAX], mc_error *err)
+/* PATCH (replace false: absent fields are kept) and PUT (replace true: the body must be
+ * complete, absent fields take a new campaign's defaults) share the checks and the refusal. */
+static json_t *save(PGconn *conn, const campaign_env *env, long long id, json_t *body, bool replace,
+                    char state[CAMPAIGN_STATE_MAX], mc_error *err)
 {
     campaign_input in;
     json_t *obj = NULL;
-    if (campaign_input_parse(conn, env->templates_dir, body, false, &in, err) == 0) {
+    if (campaign_input_parse(conn, env->templates_dir, env->relays, body, replace, &in, err) == 0) {
         char id_text[32];
         snprintf(id_text, sizeof id_text, "%lld", id);
         const char *params[2 + CAMPAIGN_FIELD_COUNT];
@@ -135,16 +149,35 @@ json_t *campaign_update(PGconn *conn, const campaign_env *env, long long id, jso
         for (int i = 0; i < CAMPAIGN_FIELD_COUNT; i++)
             params[1 + i] = in.values[i];
         params[1 + CAMPAIGN_FIELD_COUNT] = in.clear_window ? "true" : "false";
-        PGresult *res = db_query(conn, UPDATE_SQL, 2 + CAMPAIGN_FIELD_COUNT, params, err);
+        PGresult *res = replace ? db_query(conn, REPLACE_SQL, 1 + CAMPAIGN_FIELD_COUNT, params, err)
+                                : db_query(conn, UPDATE_SQL, 2 + CAMPAIGN_FIELD_COUNT, params, err);
         if (res && PQntuples(res) == 0) {
             PQclear(res);
-            refuse_for_state(conn, id, "its content can no longer change", state, err);
+            char now[CAMPAIGN_STATE_MAX] = "";
+            refuse_for_state(conn, id, "its content can no longer change", now, err);
+            if (replace && !strcmp(now, "scheduled"))
+                mc_error_set(err, 400, "invalid_field", "send_at",
+                             "send_at is required: the campaign is scheduled");
+            else if (state)
+                memcpy(state, now, sizeof now);
         } else if (res) {
             obj = one_campaign(res, id, err);
         }
     }
     campaign_input_free(&in);
     return obj;
+}
+
+json_t *campaign_update(PGconn *conn, const campaign_env *env, long long id, json_t *body,
+                        char state[CAMPAIGN_STATE_MAX], mc_error *err)
+{
+    return save(conn, env, id, body, false, state, err);
+}
+
+json_t *campaign_replace(PGconn *conn, const campaign_env *env, long long id, json_t *body,
+                         char state[CAMPAIGN_STATE_MAX], mc_error *err)
+{
+    return save(conn, env, id, body, true, state, err);
 }
 
 json_t *campaign_duplicate(PGconn *conn, long long id, const campaign_actor *by, mc_error *err)
@@ -155,13 +188,11 @@ json_t *campaign_duplicate(PGconn *conn, long long id, const campaign_actor *by,
     const char *params[] = {id_text, by->user_id ? user_text : NULL};
     PGresult *res = db_query(
         conn,
-        "WITH c AS (INSERT INTO campaigns (created_by, name, subject, from_email, from_name,"
-        " reply_to, template_id, body, lists, segments, exclude_lists, exclude_segments, relay,"
-        " send_at, timezone, tags, headers, track_opens, track_clicks, utm, rate_per_s,"
-        " window_start, window_end) SELECT $2, left(name, 193) || ' (copy)', subject, from_email,"
-        " from_name, reply_to, template_id, body, lists, segments, exclude_lists,"
-        " exclude_segments, relay, send_at, timezone, tags, headers, track_opens, track_clicks,"
-        " utm, rate_per_s, window_start, window_end FROM campaigns WHERE id = $1 RETURNING *)"
+        "WITH c AS (INSERT INTO campaigns (created_by, " COLUMNS_SQL ") SELECT $2, left(name, 193)"
+        " || ' (copy)', subject, from_email, from_name, reply_to, template_id, body, lists,"
+        " segments, exclude_lists, exclude_segments, relay, send_at, timezone, tags, headers,"
+        " track_opens, track_clicks, utm, rate_per_s, window_start, window_end"
+        " FROM campaigns WHERE id = $1 RETURNING *)"
         " SELECT " CAMPAIGN_JSON " FROM c",
         2, params, err);
     return res ? one_campaign(res, id, err) : NULL;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "mail/relay.h"
 
 #define CAMPAIGN_STATE_MAX 16
 
@@ -25,6 +26,7 @@ typedef struct {
 typedef struct {
     const char *templates_dir;   /* built-in layouts for compiling */
     const unsigned char *secret; /* 32 bytes: suppression keys */
+    const relay_set *relays;     /* the configured relays a campaign's relay must name */
 } campaign_env;
 
 /* Each returns the campaign as JSON (docs/api/openapi.yaml, Campaign; caller frees with
@@ -36,6 +38,11 @@ json_t *campaign_get(PGconn *conn, long long id, mc_error *err);
 /* Changes the fields given in body (absent ones are kept). */
 json_t *campaign_update(PGconn *conn, const campaign_env *env, long long id, json_t *body,
                         char state[CAMPAIGN_STATE_MAX], mc_error *err);
+/* Replaces every editable field with body, which is checked as for campaign_create (absent
+ * fields take a new campaign's defaults); a scheduled campaign must keep a send_at (else 400
+ * naming send_at). */
+json_t *campaign_replace(PGconn *conn, const campaign_env *env, long long id, json_t *body,
+                         char state[CAMPAIGN_STATE_MAX], mc_error *err);
 /* A new draft with the same content, audience and settings, named "NAME (copy)". */
 json_t *campaign_duplicate(PGconn *conn, long long id, const campaign_actor *by, mc_error *err);
 /* returns 0, or -1 with err: 404, or 409 while running or paused (cancel it first) */

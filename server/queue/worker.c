@@ -51,7 +51,7 @@ static void start_due_campaigns(app_t *app)
         log_warn("worker: %s", err.message);
         return;
     }
-    campaign_env env = {app->config.templates_dir, app->secret};
+    campaign_env env = {app->config.templates_dir, app->secret, &app->mail.relays};
     if (campaign_start_due(conn, &env, &err) < 0)
         log_warn("worker: scheduled campaigns: %s", err.message);
     db_pool_release(app->pool, conn);

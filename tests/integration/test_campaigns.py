@@ -1,8 +1,10 @@
-"""Campaigns over the API: fields checked against the database, edits only before sending,
-duplication, named transitions with 409 and the current state, and the audience snapshot
-taken by send (de-duplicated, with blocklisted, unsubscribed, unconfirmed double opt-in,
-hard-bounced and excluded subscribers left out)."""
+"""Campaigns over the API: fields checked against the database, edits (PUT replaces, PATCH
+changes) only before sending, duplication, named transitions with 409 and the current state,
+and the audience snapshot taken by send (de-duplicated, with blocklisted, unsubscribed,
+unconfirmed double opt-in, hard-bounced and excluded subscribers left out)."""
 
+import os
+import tempfile
 import threading
 import unittest
 
@@ -71,6 +73,63 @@ class CampaignsTest(AudienceCase):
         self.assertEqual(self.api.request("DELETE", path).status, 204)
         self.assertEqual(self.api.request("GET", path).status, 404)
 
+    def test_put_replaces_every_field_and_resets_those_not_given(self):
+        lst = self.create_list("Reemplazo")
+        c = self.created(name="Antes", from_name="Equipo", reply_to="answers@example.org",
+                         lists=[lst["id"]], tags=["old"], headers={"X-Kind": "old"},
+                         utm={"source": "old"}, timezone="Europe/Madrid", rate_per_s=5,
+                         send_at="2030-03-01T10:00:00", window_start="09:00", window_end="18:00",
+                         track_opens=True)
+        path = "/api/v1/campaigns/%d" % c["id"]
+        r = self.api.request("PUT", path, {"name": "Después · ñ", "subject": "Nuevo {{name}}",
+                                           "from_email": "otro@example.org", "body": "<p>nuevo</p>",
+                                           "tags": ["nuevo"]})
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        self.assertEqual((got["id"], got["state"], got["name"], got["subject"], got["from_email"]),
+                         (c["id"], "draft", "Después · ñ", "Nuevo {{name}}", "otro@example.org"))
+        self.assertEqual(got["tags"], ["nuevo"])
+        # what PATCH would have kept is back to a new campaign's defaults
+        defaults = {"from_name": "", "reply_to": "", "lists": [], "headers": {}, "utm": {},
+                    "timezone": "UTC", "rate_per_s": None, "send_at": None, "window_start": None,
+                    "window_end": None, "track_opens": False, "relay": ""}
+        for field, value in defaults.items():
+            self.assertEqual(got[field], value, field)
+        self.assertEqual(self.api.request("GET", path).json(), got)
+        # the same body creates the same fields
+        fresh = self.created(name="Después · ñ", subject="Nuevo {{name}}",
+                             from_email="otro@example.org", body="<p>nuevo</p>", tags=["nuevo"])
+        for field in got:
+            if field not in ("id", "created_at", "updated_at"):
+                self.assertEqual(got[field], fresh[field], field)
+
+    def test_put_checks_the_body_as_create_does(self):
+        c = self.created()
+        path = "/api/v1/campaigns/%d" % c["id"]
+        self.assert_error(self.api.request("PUT", path, {"name": "x", "subject": "y", "body": "z"}),
+                          400, "from_email")
+        full = {"name": "x", "subject": "y", "from_email": "a@example.org"}
+        self.assert_error(self.api.request("PUT", path, full), 400, "template_id")
+        self.assert_error(self.api.request("PUT", path, dict(full, body="{{#x}}")), 400, "body")
+        self.assert_error(self.api.request("PUT", path, dict(full, body="z", lists=[999999])),
+                          400, "lists")
+        self.assert_error(self.api.request("PUT", path, dict(full, body="z", colour="red")),
+                          400, "colour")
+        self.assertEqual(self.api.request("GET", path).json(), c)
+        r = self.api.request("PUT", "/api/v1/campaigns/999999", dict(full, body="z"))
+        self.assert_error(r, 404, "id", "not_found")
+
+    def test_put_keeps_a_scheduled_campaign_scheduled_only_with_send_at(self):
+        c = self.created(send_at="2030-06-01T08:00:00Z")
+        self.assertEqual(self.action(c, "schedule").status, 200)
+        path = "/api/v1/campaigns/%d" % c["id"]
+        body = {"name": "Programada", "subject": "s", "from_email": "a@example.org", "body": "b"}
+        self.assert_error(self.api.request("PUT", path, body), 400, "send_at")
+        r = self.api.request("PUT", path, dict(body, send_at="2030-07-01T08:00:00Z"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["state"], r.json()["name"], r.json()["send_at"]),
+                         ("scheduled", "Programada", "2030-07-01T08:00:00Z"))
+
     def test_a_stored_template_replaces_the_body(self):
         t = self.api.request("POST", "/api/v1/templates", {"name": "T", "body": "<p>{{name}}</p>"})
         self.assertEqual(t.status, 201, t)
@@ -98,6 +157,20 @@ class CampaignsTest(AudienceCase):
         self.assert_error(self.create(colour="red"), 400, "colour")
         r = self.api.request("POST", "/api/v1/campaigns", {"name": "x", "subject": "y", "body": "z"})
         self.assert_error(r, 400, "from_email")
+
+    def test_a_relay_is_refused_when_none_is_configured(self):
+        c = self.created()
+        path = "/api/v1/campaigns/%d" % c["id"]
+        full = {"name": "n", "subject": "s", "from_email": "a@example.org", "body": "b"}
+        for r in (self.create(relay="primary"),
+                  self.api.request("PATCH", path, {"relay": "primary"}),
+                  self.api.request("PUT", path, dict(full, relay="primary"))):
+            error = self.assert_error(r, 400, "relay", "invalid_field")
+            self.assertIn("no [smtp.NAME] relay is configured", error["message"])
+        self.assertEqual(self.api.request("GET", path).json(), c)
+        # empty is the default relay (here the capture outbox)
+        self.assertEqual(self.created(relay="")["relay"], "")
+        self.assertEqual(self.api.request("PATCH", path, {"relay": ""}).status, 200)
 
     def test_duplicate_is_one_call_and_makes_a_draft(self):
         lst = self.create_list("Dup")
@@ -153,10 +226,17 @@ class CampaignsTest(AudienceCase):
         self.assertEqual(self.action(c, "send").status, 200)
         r = self.api.request("PATCH", "/api/v1/campaigns/%d" % c["id"], {"subject": "Otro"})
         self.assertEqual(self.assert_error(r, 409, "state", "invalid_state")["state"], "running")
+        r = self.api.request("PUT", "/api/v1/campaigns/%d" % c["id"],
+                             {"name": "n", "subject": "Otro", "from_email": "a@example.org", "body": "b"})
+        self.assertEqual(self.assert_error(r, 409, "state", "invalid_state")["state"], "running")
         self.assertEqual(self.api.request("GET", "/api/v1/campaigns/%d" % c["id"]).json()["subject"],
                          c["subject"])
         r = self.api.request("DELETE", "/api/v1/campaigns/%d" % c["id"])
         self.assertEqual(self.assert_error(r, 409, "state")["state"], "running")
+        self.assertEqual(self.action(c, "pause").status, 200)
+        r = self.api.request("PUT", "/api/v1/campaigns/%d" % c["id"],
+                             {"name": "n", "subject": "Otro", "from_email": "a@example.org", "body": "b"})
+        self.assertEqual(self.assert_error(r, 409, "state", "invalid_state")["state"], "paused")
 
     def test_a_campaign_with_nobody_to_reach_finishes_at_once(self):
         lst = self.create_list("Vacía")
@@ -204,6 +284,17 @@ class CampaignsTest(AudienceCase):
         self.create_subscriber("late@example.org", lists=[a["id"]])
         self.assertEqual(self.queued(c), expected)
 
+    def test_a_member_of_two_lists_is_queued_once_without_segments(self):
+        a = self.create_list("Uno")
+        b = self.create_list("Dos")
+        self.create_subscriber("dos.listas@example.org", lists=[a["id"], b["id"]])
+        self.create_subscriber("una.lista@example.org", lists=[b["id"]])
+        c = self.created(lists=[a["id"], b["id"]])
+        r = self.action(c, "send")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["total"], 2)
+        self.assertEqual(self.queued(c), ["dos.listas@example.org", "una.lista@example.org"])
+
     def test_concurrent_sends_queue_the_audience_once(self):
         lst = self.create_list("Concurrent")
         for i in range(20):
@@ -223,6 +314,56 @@ class CampaignsTest(AudienceCase):
             t.join()
         self.assertEqual(sorted(results), [200, 409, 409, 409])
         self.assertEqual(len(self.queued(c)), 20)
+
+
+class CampaignRelaysTest(AudienceCase):
+    """With two [smtp.NAME] relays configured (never reached: no worker loop)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="mailcast-relays-")
+        config = os.path.join(cls.tmp.name, "mailcast.ini")
+        with open(config, "w") as f:
+            f.write("[mail]\nfrom_email = news@example.com\n"
+                    "bounce_address = bounces+{token}@example.com\n"
+                    "[smtp.primary]\nhost = 127.0.0.1\nport = 2525\ntls = off\n"
+                    "[smtp.envíos]\nhost = 127.0.0.1\nport = 2526\ntls = off\n")
+        cls.dsn = cls.cluster.new_database()
+        cls.server = Server(dsn=cls.dsn, args=("--config", config, "--no-worker"))
+        cls.api = cls.server.client()
+        assert cls.api.login("admin@localhost", cls.server.admin_password).status == 200
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.tmp.cleanup()
+
+    def body(self, **fields):
+        return dict({"name": "Relevo", "subject": "s", "from_email": "a@example.org", "body": "b"},
+                    **fields)
+
+    def test_a_configured_relay_is_accepted_by_create_patch_and_put(self):
+        r = self.api.request("POST", "/api/v1/campaigns", self.body(relay="primary"))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["relay"], "primary")
+        path = "/api/v1/campaigns/%d" % r.json()["id"]
+        r = self.api.request("PATCH", path, {"relay": "envíos"})
+        self.assertEqual((r.status, r.json()["relay"]), (200, "envíos"), r)
+        r = self.api.request("PUT", path, self.body(relay="primary"))
+        self.assertEqual((r.status, r.json()["relay"]), (200, "primary"), r)
+        r = self.api.request("PUT", path, self.body())
+        self.assertEqual((r.status, r.json()["relay"]), (200, ""), r)
+
+    def test_an_unknown_relay_is_refused_naming_the_configured_ones(self):
+        r = self.api.request("POST", "/api/v1/campaigns", self.body())
+        self.assertEqual(r.status, 201, r)
+        path = "/api/v1/campaigns/%d" % r.json()["id"]
+        for r in (self.api.request("POST", "/api/v1/campaigns", self.body(relay="Primary")),
+                  self.api.request("PATCH", path, {"relay": "secundario"}),
+                  self.api.request("PUT", path, self.body(relay="secundario"))):
+            error = self.assert_error(r, 400, "relay", "invalid_field")
+            self.assertIn("primary, envíos", error["message"])
+        self.assertEqual(self.api.request("GET", path).json()["relay"], "")
 
 
 if __name__ == "__main__":

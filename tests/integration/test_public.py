@@ -1,6 +1,9 @@
 """Public pages: the subscription form with honeypot and rate limit, double opt-in confirmation
-by signed link, preferences by signed link, and forged or expired tokens refused."""
+by signed link, preferences by signed link, the RFC 8058 one-click unsubscribe of a sent
+campaign's List-Unsubscribe, and forged or expired tokens refused."""
 
+import email
+import email.policy
 import hashlib
 import hmac
 import os
@@ -9,7 +12,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import PgCluster
+from harness import PgCluster, Server
 from audience_fixtures import AudienceCase
 
 cluster = None
@@ -171,6 +174,116 @@ class PreferencesTest(PublicCase):
         statuses = {l["status"] for l in self.subscriber("change@example.com")["lists"]}
         self.assertEqual(statuses, {"unsubscribed"})
         self.assertEqual(self.psql("SELECT count(*) FROM consents WHERE subscriber_id = %d AND source = 'preferences'" % s["id"]), "4")
+
+
+class OneClickUnsubscribeTest(PublicCase):
+    """Campaign mail goes to the capture outbox with an https public URL, so it carries
+    List-Unsubscribe-Post; the test posts to the URL a mailbox provider would take from it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dsn = cls.cluster.new_database()
+        cls.server = Server(dsn=cls.dsn, extra_env={
+            "MAILCAST_SERVER_PUBLIC_URL": "https://news.example.org"})
+        cls.api = cls.server.client()
+        assert cls.api.login("admin@localhost", cls.server.admin_password).status == 200
+        post = lambda body: cls.api.request("POST", "/api/v1/lists", body).json()
+        cls.weekly = post({"name": "Semanal", "visibility": "public"})
+        cls.private = post({"name": "Clientes", "visibility": "private"})
+        with open(os.path.join(cls.server.data_dir, "secret")) as f:
+            cls.key = bytes.fromhex(f.read().strip())
+
+    def sent_message(self, address):
+        """Sends a campaign to both lists and returns the message captured for address."""
+        c = self.api.request("POST", "/api/v1/campaigns", {
+            "name": "Boletín", "subject": "Hola {{name}}", "from_email": "news@example.org",
+            "body": "<p>Hola</p>", "lists": [self.weekly["id"], self.private["id"]]}).json()
+        r = self.api.request("POST", "/api/v1/campaigns/%d/send" % c["id"])
+        self.assertEqual(r.status, 200, r)
+        deadline = time.monotonic() + 60
+        while self.api.request("GET", "/api/v1/campaigns/%d" % c["id"]).json()["state"] != "finished":
+            self.assertLess(time.monotonic(), deadline, "the campaign was not sent")
+            time.sleep(0.2)
+        for item in self.api.request("GET", "/api/v1/outbox?limit=1000").json()["items"]:
+            raw = self.api.request("GET", "/api/v1/outbox/" + item["name"]).body
+            msg = email.message_from_bytes(raw.encode("utf-8"), policy=email.policy.default)
+            if msg["To"].addresses[0].addr_spec == address:
+                self.assertTrue(msg["Subject"].startswith("Hola "), msg["Subject"])
+                return msg
+        self.fail("no message was captured for " + address)
+
+    def one_click_path(self, msg):
+        self.assertEqual(msg["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click")
+        urls = re.findall(r"<([^>]+)>", msg["List-Unsubscribe"])
+        https = [u for u in urls if u.startswith("https://news.example.org/preferences/")]
+        self.assertEqual(len(https), 1, msg["List-Unsubscribe"])
+        return urllib.parse.urlsplit(https[0]).path
+
+    def statuses(self, subscriber):
+        return {l["id"]: l["status"] for l in self.subscriber(subscriber["email"])["lists"]}
+
+    def assert_unsubscribed_from_every_list(self, response, subscriber):
+        self.assertEqual(response.status, 200, response)
+        self.assertIsNone(response.header("Location"))
+        self.assertTrue(response.header("Content-Type").startswith("text/plain"), response)
+        self.assertIn("unsubscribed from every list", response.body)
+        self.assertLess(len(response.body), 200)
+        self.assertEqual(self.statuses(subscriber), {self.weekly["id"]: "unsubscribed",
+                                                     self.private["id"]: "unsubscribed"})
+        self.assertEqual(self.psql("SELECT string_agg(action || '/' || source, ',') FROM consents"
+                                   " WHERE subscriber_id = %d AND action = 'unsubscribe'"
+                                   % subscriber["id"]),
+                         "unsubscribe/preferences,unsubscribe/preferences")
+
+    def test_one_click_post_from_the_list_unsubscribe_header_leaves_every_list(self):
+        ana = self.create_subscriber("ana.oneclick@example.org", name="Ana María",
+                                     lists=[self.weekly["id"], self.private["id"]])
+        other = self.create_subscriber("otro.oneclick@example.org", name="Другой",
+                                       lists=[self.weekly["id"]])
+        path = self.one_click_path(self.sent_message(ana["email"]))
+        # as mailbox providers send it: no cookie, no CSRF token, a form body
+        r = self.server.client().request("POST", path, raw=b"List-Unsubscribe=One-Click", headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        self.assert_unsubscribed_from_every_list(r, ana)
+        self.assertEqual(self.statuses(other), {self.weekly["id"]: "confirmed"})
+        # a second click changes nothing and still succeeds
+        r = self.server.client().request("POST", path, raw=b"List-Unsubscribe=One-Click", headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        self.assert_unsubscribed_from_every_list(r, ana)
+
+    def test_one_click_post_as_multipart_form_data_leaves_every_list(self):
+        zoe = self.create_subscriber("zoe.oneclick@example.org", name="Zoë",
+                                     lists=[self.weekly["id"], self.private["id"]])
+        path = self.one_click_path(self.sent_message(zoe["email"]))
+        body = ("--7MA4YWxkTrZu0gW\r\n"
+                "Content-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
+                "One-Click\r\n--7MA4YWxkTrZu0gW--\r\n").encode()
+        r = self.server.client().request("POST", path, raw=body, headers={
+            "Content-Type": "multipart/form-data; boundary=7MA4YWxkTrZu0gW"})
+        self.assert_unsubscribed_from_every_list(r, zoe)
+
+    def test_one_click_with_a_forged_or_expired_token_is_refused(self):
+        eve = self.create_subscriber("eve.oneclick@example.org", lists=[self.weekly["id"]])
+        good = self.token("p", eve["id"])
+        for token in (good[:-1] + ("1" if good[-1] == "0" else "0"),
+                      self.token("p", eve["id"], expires=int(time.time()) - 1),
+                      self.token("c", eve["id"])):
+            r = self.server.client().request("POST", "/preferences/" + token,
+                                             raw=b"List-Unsubscribe=One-Click", headers={
+                                                 "Content-Type": "application/x-www-form-urlencoded"})
+            self.assertEqual(r.status, 400, token)
+        self.assertEqual(self.statuses(eve), {self.weekly["id"]: "confirmed"})
+
+    def test_the_preferences_form_still_saves_choices(self):
+        s = self.create_subscriber("form.oneclick@example.org", lists=[self.private["id"]])
+        body = urllib.parse.urlencode({"list": [self.weekly["id"]], "action": "save"}, doseq=True)
+        r = self.server.client().request("POST", "/preferences/" + self.token("p", s["id"]),
+                                         raw=body.encode(), headers={
+                                             "Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Your choices are saved", r.body)
+        self.assertEqual(self.statuses(s), {self.weekly["id"]: "confirmed",
+                                            self.private["id"]: "unsubscribed"})
 
 
 if __name__ == "__main__":

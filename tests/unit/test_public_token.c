@@ -78,6 +78,58 @@ static void test_form_values_are_decoded_and_repeated_fields_indexed(void **stat
     buf_free(&v);
 }
 
+static void test_form_fields_of_either_encoding_are_read(void **state)
+{
+    (void)state;
+    buf_t v = BUF_INIT;
+    const char *urlencoded = "application/x-www-form-urlencoded";
+    assert_true(http_form_field(urlencoded, STR_LIT("List-Unsubscribe=One-Click"),
+                                "List-Unsubscribe", 0, &v));
+    assert_string_equal(buf_cstr(&v), "One-Click");
+    assert_true(http_form_field(NULL, STR_LIT("a=1&a=2"), "a", 1, &v));
+    assert_string_equal(buf_cstr(&v), "2");
+
+    /* as mail clients and Python's email package write it: quoted boundary, preamble, a file */
+    const char *multipart = "Multipart/Form-Data; charset=utf-8; boundary=\"b;0\"";
+    str_t body = STR_LIT("preamble\r\n"
+                         "--b;0\r\n"
+                         "Content-Disposition: form-data; name=\"upload\"; filename=\"x.txt\"\r\n"
+                         "\r\n"
+                         "One-Click\r\n"
+                         "--b;0  \r\n"
+                         "content-type: text/plain; charset=utf-8\r\n"
+                         "CONTENT-DISPOSITION: form-data; name=\"List-Unsubscribe\"\r\n"
+                         "\r\n"
+                         "One-Click\r\n"
+                         "--b;0\r\n"
+                         "Content-Disposition: form-data; name=\"name\"\r\n"
+                         "\r\n"
+                         "José\r\nNúñez\r\n"
+                         "--b;0--\r\n");
+    assert_true(http_form_field(multipart, body, "List-Unsubscribe", 0, &v));
+    assert_string_equal(buf_cstr(&v), "One-Click");
+    assert_true(http_form_field(multipart, body, "name", 0, &v));
+    assert_string_equal(buf_cstr(&v), "José\r\nNúñez");
+    assert_false(http_form_field(multipart, body, "upload", 0, &v)); /* a file, not a field */
+    assert_false(http_form_field(multipart, body, "List-Unsubscribe", 1, &v));
+
+    str_t plain = STR_LIT("--xyz\r\nContent-Disposition: form-data; name=List-Unsubscribe\r\n\r\n"
+                          "One-Click\r\n--xyz--");
+    assert_true(
+        http_form_field("multipart/form-data; boundary=xyz", plain, "List-Unsubscribe", 0, &v));
+    assert_string_equal(buf_cstr(&v), "One-Click");
+    /* no boundary, another boundary, or a part that never ends: no fields */
+    assert_false(http_form_field("multipart/form-data", plain, "List-Unsubscribe", 0, &v));
+    assert_false(
+        http_form_field("multipart/form-data; boundary=abc", plain, "List-Unsubscribe", 0, &v));
+    str_t cut = str_make(plain.p, plain.n - 10);
+    assert_false(
+        http_form_field("multipart/form-data; boundary=xyz", cut, "List-Unsubscribe", 0, &v));
+    assert_false(http_form_field("multipart/form-data; boundary=xyz", STR_LIT("--xyz"),
+                                 "List-Unsubscribe", 0, &v));
+    buf_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -85,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_a_token_past_its_expiry_is_expired),
         cmocka_unit_test(test_changed_tokens_and_other_secrets_are_forged),
         cmocka_unit_test(test_form_values_are_decoded_and_repeated_fields_indexed),
+        cmocka_unit_test(test_form_fields_of_either_encoding_are_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
