@@ -96,6 +96,11 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
     }
     PQclear(audience);
     PGresult *res = NULL;
+    /* in a statement of its own, so that the snapshot's statement starts after a deletion of
+     * subscribers in progress has committed (migrations/0006_queue_speed.sql) */
+    if (rc == 0)
+        rc =
+            db_exec(conn, "SELECT pg_advisory_xact_lock_shared(audience_lock_key())", 0, NULL, err);
     if (rc == 0) res = db_query(conn, sql_builder_text(&b), b.count, sql_builder_params(&b), err);
     sql_builder_free(&b);
     if (!res) return -1;

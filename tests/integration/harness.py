@@ -87,6 +87,14 @@ class PgCluster:
             raise RuntimeError(result.stdout)
         return result.stdout.strip()
 
+    def psql_background(self, dbname, sql):
+        """runs sql in a psql of its own and returns the process without waiting for it"""
+        argv = (pg_bin("psql"), "-h", self.socket_dir, "-U", CLUSTER_USER, "-d", dbname, "-tAX",
+                "-v", "ON_ERROR_STOP=1", "-c", sql)
+        if self.user:
+            argv = ("runuser", "-u", CLUSTER_USER, "--") + argv
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
+
     def new_database(self):
         """returns the DSN of a new, empty database"""
         self._counter += 1

@@ -295,6 +295,18 @@ class CampaignsTest(AudienceCase):
         self.assertEqual(r.json()["total"], 2)
         self.assertEqual(self.queued(c), ["dos.listas@example.org", "una.lista@example.org"])
 
+    def test_deleting_a_cancelled_campaign_deletes_its_messages(self):
+        lst = self.create_list("Borrable")
+        self.create_subscriber("borrable@example.org", lists=[lst["id"]])
+        c = self.created(lists=[lst["id"]])
+        self.assertEqual(self.action(c, "send").status, 200)
+        self.assertEqual(self.action(c, "cancel").status, 200)
+        self.assertEqual(self.psql("SELECT count(*) FROM messages WHERE campaign_id = %d" % c["id"]),
+                         "1")
+        self.assertEqual(self.api.request("DELETE", "/api/v1/campaigns/%d" % c["id"]).status, 204)
+        self.assertEqual(self.psql("SELECT count(*) FROM messages WHERE campaign_id = %d" % c["id"]),
+                         "0")
+
     def test_concurrent_sends_queue_the_audience_once(self):
         lst = self.create_list("Concurrent")
         for i in range(20):

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import os
+import time
 import unittest
 
 from harness import PgCluster
@@ -54,15 +55,36 @@ class EraseTest(AudienceCase):
         l = self.create_list("Erase")
         s = self.create_subscriber("Borrar@Example.com", name="Borrar", lists=[l["id"]])
         self.psql("INSERT INTO events (subscriber_id, name) VALUES (%d, 'x');"
-                  "INSERT INTO message_engagements (message_id, campaign_id, subscriber_id, kind) VALUES (1, 1, %d, 'open')"
-                  % (s["id"], s["id"]))
+                  "INSERT INTO message_engagements (message_id, campaign_id, subscriber_id, kind) VALUES (1, 1, %d, 'open');"
+                  "INSERT INTO messages (kind, subscriber_id, email) VALUES ('transactional', %d, 'borrar@example.com')"
+                  % (s["id"], s["id"], s["id"]))
         self.assertEqual(self.erase(s["id"]).status, 204)
         self.assertEqual(self.api.request("GET", "/api/v1/subscribers/%d" % s["id"]).status, 404)
-        for table in ["list_subscribers", "consents", "events", "message_engagements"]:
+        for table in ["list_subscribers", "consents", "events", "message_engagements", "messages"]:
             self.assertEqual(self.psql("SELECT count(*) FROM %s WHERE subscriber_id = %d" % (table, s["id"])), "0", table)
         self.assertEqual(self.psql("SELECT count(*) FROM suppressions WHERE reason = 'erased'"), "1")
         self.assertEqual(self.psql("SELECT count(*) FROM suppressions WHERE position(convert_to('orrar', 'UTF8') in email_hash) > 0"), "0")
         self.assert_error(self.erase(s["id"]), 404)
+
+    def test_erase_waits_for_a_campaign_snapshot_in_progress_and_removes_its_messages(self):
+        # a snapshot that read the person before the erase commits its messages afterwards:
+        # the erase waits for it and removes them
+        s = self.create_subscriber("durante@example.com")
+        snapshot = self.cluster.psql_background(
+            self.dsn.split("dbname=")[1].split()[0],
+            "BEGIN; SELECT pg_advisory_xact_lock_shared(audience_lock_key());"
+            " INSERT INTO messages (kind, subscriber_id, email) VALUES ('campaign', %d,"
+            " 'durante@example.com'); SELECT pg_sleep(2); COMMIT;" % s["id"])
+        try:
+            deadline = time.monotonic() + 10
+            while self.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == "0":
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+            self.assertEqual(self.erase(s["id"]).status, 204)
+        finally:
+            self.assertEqual(snapshot.wait(timeout=30), 0)
+        self.assertEqual(self.psql("SELECT count(*) FROM messages WHERE email = 'durante@example.com'"),
+                         "0")
 
     def test_an_erased_address_is_refused_in_any_case_until_an_admin_overrides(self):
         s = self.create_subscriber("vuelve@example.com")
