@@ -212,14 +212,16 @@ static json_t *preview_context(PGconn *conn, json_t *body, mc_error *err)
     return context;
 }
 
-/* Compiles and renders one field into out. returns 0 or -1 with err naming the field. */
+/* Compiles and renders one field into out, HTML-escaping values only in the body (the subject
+ * and the text body are not HTML). returns 0 or -1 with err naming the field. */
 static int render_field(const template_source *src, const char *field, const char *text,
                         json_t *context, buf_t *out, mc_error *err)
 {
     template_t *t = NULL;
     if (template_source_compile(src, field, text, &t, err) < 0) return -1;
     mc_error rerr;
-    int rc = template_render(t, context, out, NULL, &rerr);
+    template_limits limits = {.plain_text = strcmp(field, "body") != 0};
+    int rc = template_render(t, context, out, &limits, &rerr);
     template_free(t);
     if (rc < 0)
         return mc_error_set(err, 422, "render_failed", field, "%s: %s", field, rerr.message);
