@@ -11,4 +11,22 @@
 /* appends the text of html (UTF-8) to out with LF line ends */
 void html_to_text(str_t html, buf_t *out);
 
+/* The layout form, for text templates derived from HTML templates (text_template.c): the
+ * same text, unwrapped, with its layout marked so that it can be laid out again once the
+ * values are in. Each paragraph is written as a gap before it (HTML_TEXT_GAP1: a new line,
+ * HTML_TEXT_GAP2: a blank line; none before the first one is printed), its first-line prefix
+ * ("> ", list indentation, "- " or "3. "), HTML_TEXT_CONTENT and its words separated by single
+ * spaces; a heading's underline is HTML_TEXT_UNDERLINE and its character. No newline ends the
+ * text. A paragraph made only of words that silent() accepts whole (the tags of sections, which
+ * print nothing themselves) is written as the pending gap and the words without spaces, takes no
+ * prefix and leaves no gap of its own. A comment that is one silent word counts as text
+ * where it stands. silent(p, n) returns the length of the silent word at p, or 0. Returns
+ * false when the text cannot be a template: an ordered list holds a silent comment, so its
+ * numbers depend on the data. */
+#define HTML_TEXT_UNDERLINE '\x1c'
+#define HTML_TEXT_GAP1      '\x1d'
+#define HTML_TEXT_GAP2      '\x1e'
+#define HTML_TEXT_CONTENT   '\x1f'
+bool html_to_text_layout(str_t html, size_t (*silent)(const char *p, size_t n), buf_t *out);
+
 #endif
