@@ -12,6 +12,7 @@
 #include "db/json_rows.h"
 #include "db/query.h"
 #include "mail/html_to_text.h"
+#include "mail/text_template.h"
 #include "template/template.h"
 
 #define TEMPLATE_JSON                                                                              \
@@ -228,6 +229,28 @@ static int render_field(const template_source *src, const char *field, const cha
     return 0;
 }
 
+/* The text part of a template without a text body, made as the send loop makes it: from the
+ * text template derived from the body, else from the rendered HTML. returns 0 or -1 with err. */
+static int render_generated_text(const template_source *src, json_t *stored, json_t *context,
+                                 const buf_t *html, buf_t *out, mc_error *err)
+{
+    template_loader loader = template_source_loader(src);
+    template_t *derived = NULL;
+    mc_error why;
+    if (text_template_derive(str_from_cstr(json_string_value(json_object_get(stored, "body"))),
+                             &loader, &derived, &why) < 0) {
+        html_to_text(buf_view(html), out);
+        return 0;
+    }
+    buf_t scratch = BUF_INIT;
+    mc_error rerr;
+    int rc = text_template_render(derived, context, &scratch, out, &rerr);
+    buf_free(&scratch);
+    template_free(derived);
+    if (rc < 0) return mc_error_set(err, 422, "render_failed", "body", "body: %s", rerr.message);
+    return 0;
+}
+
 json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const char *templates_dir,
                                mc_error *err)
 {
@@ -249,7 +272,7 @@ json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const c
         if (render_field(&src, "body", json_string_value(json_object_get(stored, "body")), context,
                          &html, err) == 0 &&
             (text_body[0] ? render_field(&src, "text_body", text_body, context, &text, err)
-                          : (html_to_text(buf_view(&html), &text), 0)) == 0) {
+                          : render_generated_text(&src, stored, context, &html, &text, err)) == 0) {
             result = json_pack("{s:s, s:s, s:s}", "subject", buf_cstr(&subject), "html",
                                buf_cstr(&html), "text", buf_cstr(&text));
             if (!result)

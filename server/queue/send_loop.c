@@ -17,6 +17,7 @@
 #include "mail/compose.h"
 #include "mail/html_to_text.h"
 #include "mail/message_id.h"
+#include "mail/text_template.h"
 #include "mail/verp.h"
 #include "queue/rate_shared.h"
 #include "queue/send_queue.h"
@@ -109,7 +110,11 @@ static int render_all(send_loop *l, PGconn *conn, const send_campaign *c, PGresu
     if (rc == 0 && c->text) rc = render(c->text, context, &l->text, &PLAIN_TEXT, err);
     if (rc == 0 && !c->text) {
         buf_reset(&l->text);
-        html_to_text(buf_view(&l->html), &l->text);
+        /* l->scratch is free until mail_compose() */
+        if (c->derived_text)
+            rc = text_template_render(c->derived_text, context, &l->scratch, &l->text, err);
+        else
+            html_to_text(buf_view(&l->html), &l->text);
     }
     json_decref(context);
     return rc;
