@@ -432,38 +432,33 @@ static void put_continuation(buf_t *out, str_t prefix)
  * its width unwrapped (for an underline), 0 when it has no words and nothing was written. */
 static size_t put_paragraph(buf_t *out, str_t prefix, str_t content, int newlines)
 {
-    size_t i = 0;
-    while (i < content.n && is_space(content.p[i]))
-        i++;
-    if (i == content.n) return 0;
-    for (int k = 0; k < newlines; k++)
-        buf_putc(out, '\n');
-    buf_append_str(out, prefix);
     size_t line_start = utf8_count(prefix.p, prefix.n), column = line_start, width = 0;
     bool first = true;
-    while (i < content.n) {
+    for (size_t i = 0; i < content.n;) {
         size_t j = i;
         while (j < content.n && !is_space(content.p[j]))
             j++;
         size_t w = utf8_count(content.p + i, j - i);
         /* a link whose address is empty for this recipient: html_to_text shows no address */
-        if (j - i == 2 && content.p[i] == '(' && content.p[i + 1] == ')') {
-            for (i = j; i < content.n && is_space(content.p[i]);)
-                i++;
-            continue;
-        }
-        if (!first && column + 1 + w > WRAP_COLUMN) {
+        bool empty_address = j - i == 2 && content.p[i] == '(' && content.p[i + 1] == ')';
+        if (first && w && !empty_address) {
+            for (int k = 0; k < newlines; k++)
+                buf_putc(out, '\n');
+            buf_append_str(out, prefix);
+        } else if (w && !empty_address && column + 1 + w > WRAP_COLUMN) {
             buf_putc(out, '\n');
             put_continuation(out, prefix);
             column = line_start;
-        } else if (!first) {
+        } else if (w && !empty_address) {
             buf_putc(out, ' ');
             column++;
         }
-        buf_append(out, content.p + i, j - i);
-        column += w;
-        width += w + (first ? 0 : 1);
-        first = false;
+        if (w && !empty_address) {
+            buf_append(out, content.p + i, j - i);
+            column += w;
+            width += w + (first ? 0 : 1);
+            first = false;
+        }
         for (i = j; i < content.n && is_space(content.p[i]);)
             i++;
     }

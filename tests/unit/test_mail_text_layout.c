@@ -93,6 +93,9 @@ static void empty_paragraphs_leave_no_blank_lines(void **state)
                                     "{}", &out),
                         "Uno\n\n- Dos\n\nTres\n");
     assert_string_equal(render_text("<p>{{empty}}</p>", "{}", &out), "");
+    assert_string_equal(
+        render_text("<p>Uno</p><p><a href=\"{{u}}\"></a></p><p>Dos</p>", "{}", &out),
+        "Uno\n\nDos\n");
     buf_free(&out);
 }
 
