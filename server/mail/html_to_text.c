@@ -78,8 +78,9 @@ static void put_gap_marker(text_state *st)
 }
 
 /* The layout form of flush(): no wrapping, marks instead of line ends. Section tags alone
- * in a paragraph keep the gap open, so that the gaps on both sides of a section that prints
- * nothing merge as they would without it. */
+ * in a paragraph are written between a gap before them and the gap after them, so that the
+ * gaps on both sides of a section merge as they would without its tags, however many times
+ * it repeats (text_template_lay_out() keeps the largest of the gaps in a row). */
 static bool flush_layout(text_state *st, str_t p, int gap_after)
 {
     put_gap_marker(st);
@@ -87,7 +88,8 @@ static bool flush_layout(text_state *st, str_t p, int gap_after)
         /* without the spaces, which would otherwise run into the next paragraph's prefix */
         for (size_t i = 0; i < p.n; i++)
             if (p.p[i] != ' ') buf_putc(st->out, p.p[i]);
-        st->gap = 0;
+        /* this flush comes after the words in the HTML: its gap is theirs to open */
+        st->gap = gap_after;
         return false;
     }
     size_t column;
@@ -418,7 +420,8 @@ static void convert(str_t html, text_state *st, buf_t *out)
     buf_t own = BUF_INIT;
     /* write into a fresh buffer so "out->n > 0" means "this text has begun" */
     st->out = &own;
-    walk(st, tree->root, 0);
+    /* from the document: comments before <html> are section tags in the layout form */
+    walk(st, tree->document, 0);
     flush(st, 1);
     if (own.n && !st->layout) buf_putc(&own, '\n');
     buf_append(out, own.p ? own.p : "", own.n);

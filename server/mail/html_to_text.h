@@ -18,8 +18,8 @@ void html_to_text(str_t html, buf_t *out);
  * ("> ", list indentation, "- " or "3. "), HTML_TEXT_CONTENT and its words separated by single
  * spaces; a heading's underline is HTML_TEXT_UNDERLINE and its character. No newline ends the
  * text. A paragraph made only of words that silent() accepts whole (the tags of sections, which
- * print nothing themselves) is written as the pending gap and the words without spaces, takes no
- * prefix and leaves no gap of its own. A comment that is one silent word counts as text
+ * print nothing themselves) is written as the pending gap and the words without spaces, and takes
+ * no prefix. A comment that is one silent word counts as text
  * where it stands. silent(p, n) returns the length of the silent word at p, or 0. Returns
  * false when the text cannot be a template: an ordered list holds a silent comment, so its
  * numbers depend on the data. */

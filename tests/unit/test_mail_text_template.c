@@ -185,6 +185,14 @@ static void sections_between_table_rows_stay_in_place(void **state)
     assert_same_text(html, NULL, "{\"items\": [], \"total\": \"0\"}");
 }
 
+static void a_template_may_start_and_end_with_a_section(void **state)
+{
+    const char *html = "{{#vip}}<p>Hola {{name}}, eres VIP.</p>{{/vip}}\n"
+                       "{{^vip}}<p>Hola {{name}}.</p>{{/vip}}";
+    assert_same_text(html, NULL, "{\"vip\": true, \"name\": \"Ana\"}");
+    assert_same_text(html, NULL, "{\"vip\": false, \"name\": \"Ana\"}");
+}
+
 static void sections_inside_attributes_are_left_out_or_kept_whole(void **state)
 {
     const char *html = "<p style=\"{{#red}}color: red{{/red}}\">Hola {{name}}</p>\n"
@@ -269,6 +277,7 @@ int main(void)
         cmocka_unit_test(a_layout_with_blocks_and_a_partial_gives_the_converted_text),
         cmocka_unit_test(the_shipped_sample_campaign_gives_the_converted_text),
         cmocka_unit_test(sections_between_table_rows_stay_in_place),
+        cmocka_unit_test(a_template_may_start_and_end_with_a_section),
         cmocka_unit_test(sections_inside_attributes_are_left_out_or_kept_whole),
         cmocka_unit_test(a_link_whose_text_is_its_address_shows_it_once),
         cmocka_unit_test(text_moved_out_of_a_table_section_is_not_derived),
