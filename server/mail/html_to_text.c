@@ -228,30 +228,41 @@ static void underline(text_state *st, size_t para_width, char c)
         buf_putc(st->out, c);
 }
 
-static void walk_link(text_state *st, const GumboElement *e, int depth)
+void html_to_text_link_address(buf_t *text, size_t label_start, str_t href)
 {
-    const char *href = attribute(e, "href");
-    size_t before = st->para.n;
-    walk_children(st, e, depth);
-    if (!href) return;
-    while (*href == ' ')
-        href++;
-    size_t hn = strlen(href);
-    while (hn && href[hn - 1] == ' ')
-        hn--;
-    if (hn == 0 || href[0] == '#' || !strncmp(href, "javascript:", 11)) return;
-    str_t label = str_make(st->para.p ? st->para.p + before : "", st->para.n - before);
+    str_t url = href;
+    while (url.n && url.p[0] == ' ')
+        url = str_make(url.p + 1, url.n - 1);
+    while (url.n && url.p[url.n - 1] == ' ')
+        url.n--;
+    if (url.n == 0 || url.p[0] == '#' || str_has_prefix(url, STR_LIT("javascript:"))) return;
+    str_t label = str_make(text->p ? text->p + label_start : "", text->n - label_start);
     label = str_trim(label);
-    str_t url = str_make(href, hn);
     str_t shown = url;
     if (str_has_prefix(url, STR_LIT("mailto:"))) shown = str_make(url.p + 7, url.n - 7);
     if (str_eq(label, url) || str_eq(label, shown)) return;
     if (label.n)
-        buf_append(&st->para, " (", 2);
-    else if (st->para.n && st->para.p[st->para.n - 1] != ' ')
-        buf_putc(&st->para, ' ');
-    buf_append_str(&st->para, shown);
-    if (label.n) buf_putc(&st->para, ')');
+        buf_append(text, " (", 2);
+    else if (text->n && text->p[text->n - 1] != ' ')
+        buf_putc(text, ' ');
+    buf_append_str(text, shown);
+    if (label.n) buf_putc(text, ')');
+}
+
+static void walk_link(text_state *st, const GumboElement *e, int depth)
+{
+    const char *href = attribute(e, "href");
+    if (st->layout && href) { /* the text and the address are known once the values are in */
+        buf_putc(&st->para, HTML_TEXT_LINK);
+        walk_children(st, e, depth);
+        buf_putc(&st->para, HTML_TEXT_ADDRESS);
+        buf_append_cstr(&st->para, href);
+        buf_putc(&st->para, HTML_TEXT_LINK_END);
+        return;
+    }
+    size_t before = st->para.n;
+    walk_children(st, e, depth);
+    if (href) html_to_text_link_address(&st->para, before, str_from_cstr(href));
 }
 
 static void walk_list(text_state *st, const GumboElement *e, int depth, bool ordered)

@@ -23,10 +23,21 @@ void html_to_text(str_t html, buf_t *out);
  * where it stands. silent(p, n) returns the length of the silent word at p, or 0. Returns
  * false when the text cannot be a template: an ordered list holds a silent comment, so its
  * numbers depend on the data. */
+/* A link is HTML_TEXT_LINK, its text, HTML_TEXT_ADDRESS, its address and HTML_TEXT_LINK_END:
+ * whether and how its address shows depends on both (html_to_text_link_address()). */
+#define HTML_TEXT_LINK      '\x19'
+#define HTML_TEXT_ADDRESS   '\x1a'
+#define HTML_TEXT_LINK_END  '\x1b'
 #define HTML_TEXT_UNDERLINE '\x1c'
 #define HTML_TEXT_GAP1      '\x1d'
 #define HTML_TEXT_GAP2      '\x1e'
 #define HTML_TEXT_CONTENT   '\x1f'
 bool html_to_text_layout(str_t html, size_t (*silent)(const char *p, size_t n), buf_t *out);
+
+/* Appends a link's address to text, whose last bytes from label_start are the link's text,
+ * as html_to_text shows it: " (address)" after the text, or the address alone when there is
+ * no text; nothing when the address is empty, a fragment ("#top") or "javascript:", or is
+ * the text itself ("mailto:" aside). */
+void html_to_text_link_address(buf_t *text, size_t label_start, str_t href);
 
 #endif

@@ -102,14 +102,13 @@ static void refuse(deriver *d, const char *why)
 
 /* Appends src to out with each variable and section tag replaced by a placeholder. Partial,
  * parent, block and comment tags stay, so that the compiler puts the HTML together as it does
- * for a message. A variable written twice in a row ({{url}} as a link's address and text)
- * gets one placeholder, so that html_to_text still sees a link whose text is its address. */
+ * for a message. */
 static void replace_tags(deriver *d, str_t src, buf_t *out)
 {
     if (memmem(src.p, src.n, PREFIX, PREFIX_LEN))
         refuse(d, "the template's text holds " PREFIX ", the start of the placeholders");
     buf_reset(&d->opened);
-    size_t at = 0, last_variable = SIZE_MAX;
+    size_t at = 0;
     bool in_comment = false;
     while (at < src.n) {
         const char *hit = memmem(src.p + at, src.n - at, "{{", 2);
@@ -121,7 +120,6 @@ static void replace_tags(deriver *d, str_t src, buf_t *out)
         str_t tag = str_make(hit, (size_t)(end - hit) + 2);
         at = start + tag.n;
         char sigil = hit[2];
-        size_t variable = SIZE_MAX;
         switch (sigil) {
         case '{':
         case '&':
@@ -159,13 +157,9 @@ static void replace_tags(deriver *d, str_t src, buf_t *out)
             buf_append_str(out, tag);
             break;
         default:
-            variable = last_variable != SIZE_MAX && str_eq(tag_text(d, last_variable), tag)
-                           ? last_variable
-                           : add_tag(d, TAG_VARIABLE, tag);
-            put_placeholder(out, TAG_VARIABLE, variable, in_comment);
+            put_placeholder(out, TAG_VARIABLE, add_tag(d, TAG_VARIABLE, tag), in_comment);
             break;
         }
-        last_variable = variable;
     }
     buf_append(out, src.p + at, src.n - at);
 }
@@ -328,7 +322,7 @@ static bool has_pre(str_t html)
 static bool has_layout_marks(str_t s)
 {
     for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] >= HTML_TEXT_UNDERLINE && s.p[i] <= HTML_TEXT_CONTENT) return true;
+        if (s.p[i] >= HTML_TEXT_LINK && s.p[i] <= HTML_TEXT_CONTENT) return true;
     return false;
 }
 
@@ -439,21 +433,19 @@ static size_t put_paragraph(buf_t *out, str_t prefix, str_t content, int newline
         while (j < content.n && !is_space(content.p[j]))
             j++;
         size_t w = utf8_count(content.p + i, j - i);
-        /* a link whose address is empty for this recipient: html_to_text shows no address */
-        bool empty_address = j - i == 2 && content.p[i] == '(' && content.p[i + 1] == ')';
-        if (first && w && !empty_address) {
+        if (first && w) {
             for (int k = 0; k < newlines; k++)
                 buf_putc(out, '\n');
             buf_append_str(out, prefix);
-        } else if (w && !empty_address && column + 1 + w > WRAP_COLUMN) {
+        } else if (w && column + 1 + w > WRAP_COLUMN) {
             buf_putc(out, '\n');
             put_continuation(out, prefix);
             column = line_start;
-        } else if (w && !empty_address) {
+        } else if (w) {
             buf_putc(out, ' ');
             column++;
         }
-        if (w && !empty_address) {
+        if (w) {
             buf_append(out, content.p + i, j - i);
             column += w;
             width += w + (first ? 0 : 1);
@@ -465,8 +457,32 @@ static size_t put_paragraph(buf_t *out, str_t prefix, str_t content, int newline
     return width;
 }
 
+/* Writes content into out with its links shown as html_to_text shows them, now that their
+ * text and address are known. */
+static void resolve_links(str_t content, buf_t *out)
+{
+    buf_reset(out);
+    size_t label_start = 0;
+    for (size_t i = 0; i < content.n; i++) {
+        char c = content.p[i];
+        if (c == HTML_TEXT_LINK) {
+            label_start = out->n;
+        } else if (c == HTML_TEXT_ADDRESS) {
+            const char *end = memchr(content.p + i, HTML_TEXT_LINK_END, content.n - i);
+            size_t to = end ? (size_t)(end - content.p) : content.n;
+            if (label_start > out->n) label_start = out->n;
+            html_to_text_link_address(out, label_start, str_make(content.p + i + 1, to - i - 1));
+            i = to;
+            label_start = out->n;
+        } else if (c != HTML_TEXT_LINK_END) {
+            buf_putc(out, c);
+        }
+    }
+}
+
 void text_template_lay_out(str_t marked, buf_t *out)
 {
+    buf_t resolved = BUF_INIT;
     bool begun = false;
     int gap = 0;
     size_t last_width = 0; /* of the paragraph just written, for its underline */
@@ -496,7 +512,9 @@ void text_template_lay_out(str_t marked, buf_t *out)
         if (content) {
             str_t prefix = str_make(marked.p + i, (size_t)(content - marked.p) - i);
             str_t words = str_make(content + 1, (size_t)(marked.p + end - content) - 1);
-            last_width = put_paragraph(out, prefix, words, begun ? (gap ? gap : 1) : 0);
+            resolve_links(words, &resolved);
+            last_width =
+                put_paragraph(out, prefix, buf_view(&resolved), begun ? (gap ? gap : 1) : 0);
             if (last_width) {
                 begun = true;
                 gap = 0;
@@ -505,6 +523,7 @@ void text_template_lay_out(str_t marked, buf_t *out)
         i = end;
     }
     if (begun) buf_putc(out, '\n');
+    buf_free(&resolved);
 }
 
 int text_template_render(const template_t *t, json_t *context, buf_t *scratch, buf_t *out,

@@ -205,11 +205,15 @@ static void sections_inside_attributes_are_left_out_or_kept_whole(void **state)
     assert_same_text(html, NULL, "{\"name\": \"Ana\", \"path\": \"\"}");
 }
 
-static void a_link_whose_text_is_its_address_shows_it_once(void **state)
+static void links_show_their_address_as_the_conversion_shows_it(void **state)
 {
-    assert_same_text("<p>Ver online: <a href=\"{{url}}\">{{url}}</a>. Escribe a <a "
-                     "href=\"mailto:{{email}}\">{{email}}</a>.</p>",
-                     NULL, "{\"url\": \"https://x.example/v/1\", \"email\": \"a@x.example\"}");
+    const char *html = "<p>Ver online: <a href=\"{{url}}\">{{url}}</a>. Escribe a <a "
+                       "href=\"mailto:{{email}}\">{{email}}</a> o <a href=\"{{a}}\">{{b}}</a>"
+                       "<a href=\"{{a}}\"></a>, <a href=\" {{a}} \">{{#b}}{{b}}{{/b}}</a>.</p>";
+    assert_same_text(html, NULL,
+                     "{\"url\": \"https://x.example/v/1\", \"email\": \"a@x.example\","
+                     " \"a\": \"https://x.example/\", \"b\": \"https://x.example/\"}");
+    assert_same_text(html, NULL, "{\"url\": \"\", \"a\": \"#top\", \"b\": \"arriba\"}");
 }
 
 static void text_moved_out_of_a_table_section_is_not_derived(void **state)
@@ -279,7 +283,7 @@ int main(void)
         cmocka_unit_test(sections_between_table_rows_stay_in_place),
         cmocka_unit_test(a_template_may_start_and_end_with_a_section),
         cmocka_unit_test(sections_inside_attributes_are_left_out_or_kept_whole),
-        cmocka_unit_test(a_link_whose_text_is_its_address_shows_it_once),
+        cmocka_unit_test(links_show_their_address_as_the_conversion_shows_it),
         cmocka_unit_test(text_moved_out_of_a_table_section_is_not_derived),
         cmocka_unit_test(raw_html_values_are_not_derived),
         cmocka_unit_test(a_section_split_between_an_attribute_and_text_is_not_derived),
