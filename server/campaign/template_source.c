@@ -53,11 +53,16 @@ static bool load_partial(void *ctx, str_t name, buf_t *out)
     return found || load_builtin(src->templates_dir, name, out);
 }
 
+template_loader template_source_loader(const template_source *src)
+{
+    return (template_loader){load_partial, NULL, (void *)src};
+}
+
 /* Compiles text; on failure err names field and carries the line and column. */
 int template_source_compile(const template_source *src, const char *field, const char *text,
                             template_t **out, mc_error *err)
 {
-    template_loader loader = {load_partial, NULL, (void *)src};
+    template_loader loader = template_source_loader(src);
     mc_error cerr;
     template_t *t = NULL;
     if (template_compile(str_from_cstr(text), &loader, &t, &cerr) < 0)

@@ -14,6 +14,9 @@ typedef struct {
     const char *templates_dir; /* built-in layouts; may be NULL */
 } template_source;
 
+/* returns the loader of src's partials and parents, valid while src is */
+template_loader template_source_loader(const template_source *src);
+
 /* Compiles text. With out, *out gets the template (caller frees with template_free()); without,
  * the text is only checked. returns 0, or -1 with a 400 "invalid_template" naming field and
  * carrying the line and column. */

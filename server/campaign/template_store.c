@@ -12,6 +12,7 @@
 #include "db/json_rows.h"
 #include "db/query.h"
 #include "mail/html_to_text.h"
+#include "mail/text_template.h"
 #include "template/template.h"
 
 #define TEMPLATE_JSON                                                                              \
@@ -212,17 +213,41 @@ static json_t *preview_context(PGconn *conn, json_t *body, mc_error *err)
     return context;
 }
 
-/* Compiles and renders one field into out. returns 0 or -1 with err naming the field. */
+/* Compiles and renders one field into out, HTML-escaping values only in the body (the subject
+ * and the text body are not HTML). returns 0 or -1 with err naming the field. */
 static int render_field(const template_source *src, const char *field, const char *text,
                         json_t *context, buf_t *out, mc_error *err)
 {
     template_t *t = NULL;
     if (template_source_compile(src, field, text, &t, err) < 0) return -1;
     mc_error rerr;
-    int rc = template_render(t, context, out, NULL, &rerr);
+    template_limits limits = {.plain_text = strcmp(field, "body") != 0};
+    int rc = template_render(t, context, out, &limits, &rerr);
     template_free(t);
     if (rc < 0)
         return mc_error_set(err, 422, "render_failed", field, "%s: %s", field, rerr.message);
+    return 0;
+}
+
+/* The text part of a template without a text body, made as the send loop makes it: from the
+ * text template derived from the body, else from the rendered HTML. returns 0 or -1 with err. */
+static int render_generated_text(const template_source *src, json_t *stored, json_t *context,
+                                 const buf_t *html, buf_t *out, mc_error *err)
+{
+    template_loader loader = template_source_loader(src);
+    template_t *derived = NULL;
+    mc_error why;
+    if (text_template_derive(str_from_cstr(json_string_value(json_object_get(stored, "body"))),
+                             &loader, &derived, &why) < 0) {
+        html_to_text(buf_view(html), out);
+        return 0;
+    }
+    buf_t scratch = BUF_INIT;
+    mc_error rerr;
+    int rc = text_template_render(derived, context, &scratch, out, &rerr);
+    buf_free(&scratch);
+    template_free(derived);
+    if (rc < 0) return mc_error_set(err, 422, "render_failed", "body", "body: %s", rerr.message);
     return 0;
 }
 
@@ -247,7 +272,7 @@ json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const c
         if (render_field(&src, "body", json_string_value(json_object_get(stored, "body")), context,
                          &html, err) == 0 &&
             (text_body[0] ? render_field(&src, "text_body", text_body, context, &text, err)
-                          : (html_to_text(buf_view(&html), &text), 0)) == 0) {
+                          : render_generated_text(&src, stored, context, &html, &text, err)) == 0) {
             result = json_pack("{s:s, s:s, s:s}", "subject", buf_cstr(&subject), "html",
                                buf_cstr(&html), "text", buf_cstr(&text));
             if (!result)

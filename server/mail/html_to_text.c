@@ -25,6 +25,10 @@ typedef struct {
     int indent;      /* columns of list indentation */
     int list_depth;
     int counters[MAX_LIST_NEST]; /* 0 for <ul>, next number for <ol> */
+    bool layout;                 /* the layout form (html_to_text_layout) */
+    size_t (*silent)(const char *p, size_t n);
+    size_t silent_seen;   /* silent comments walked so far */
+    bool numbers_unknown; /* an ordered list holds silent comments: its numbers depend on data */
 } text_state;
 
 static size_t width_of(const char *s, size_t n)
@@ -52,13 +56,63 @@ static void put_prefix(text_state *st, bool first_line, size_t *column)
     *column += marker;
 }
 
-/* writes the paragraph with the wanted gap before it, wrapped at WRAP_COLUMN */
-static void flush(text_state *st, int gap_after)
+/* true when p is made only of silent words separated by spaces */
+static bool is_silent(const text_state *st, str_t p)
+{
+    if (!st->silent) return false;
+    for (size_t i = 0; i < p.n;) {
+        if (p.p[i] == ' ') {
+            i++;
+            continue;
+        }
+        size_t n = st->silent(p.p + i, p.n - i);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
+static void put_gap_marker(text_state *st)
+{
+    if (st->gap > 0) buf_putc(st->out, st->gap > 1 ? HTML_TEXT_GAP2 : HTML_TEXT_GAP1);
+}
+
+/* The layout form of flush(): no wrapping, marks instead of line ends. Section tags alone
+ * in a paragraph are written between a gap before them and the gap after them, so that the
+ * gaps on both sides of a section merge as they would without its tags, however many times
+ * it repeats (text_template_lay_out() keeps the largest of the gaps in a row). */
+static bool flush_layout(text_state *st, str_t p, int gap_after)
+{
+    put_gap_marker(st);
+    if (is_silent(st, p)) {
+        /* without the spaces, which would otherwise run into the next paragraph's prefix */
+        for (size_t i = 0; i < p.n; i++)
+            if (p.p[i] != ' ') buf_putc(st->out, p.p[i]);
+        /* this flush comes after the words in the HTML: its gap is theirs to open */
+        st->gap = gap_after;
+        return false;
+    }
+    size_t column;
+    put_prefix(st, true, &column);
+    buf_putc(st->out, HTML_TEXT_CONTENT);
+    buf_append(st->out, p.p, p.n);
+    st->bullet[0] = '\0';
+    st->gap = gap_after;
+    return true;
+}
+
+/* writes the paragraph with the wanted gap before it, wrapped at WRAP_COLUMN; returns
+ * whether it printed words */
+static bool flush(text_state *st, int gap_after)
 {
     str_t p = buf_view(&st->para);
     while (p.n && p.p[p.n - 1] == ' ')
         p.n--;
-    if (p.n > 0) {
+    bool printed = false;
+    if (p.n > 0 && st->layout) {
+        printed = flush_layout(st, p, gap_after);
+    } else if (p.n > 0) {
+        printed = true;
         if (st->out->n > 0)
             for (int i = 0; i < st->gap; i++)
                 buf_putc(st->out, '\n');
@@ -93,6 +147,7 @@ static void flush(text_state *st, int gap_after)
     }
     buf_reset(&st->para);
     st->pending_space = false;
+    return printed;
 }
 
 static void add_text(text_state *st, const char *s, size_t n)
@@ -162,36 +217,52 @@ static void walk_children(text_state *st, const GumboElement *e, int depth)
 static void underline(text_state *st, size_t para_width, char c)
 {
     if (para_width == 0) return;
+    if (st->layout) { /* its width is known once the values are in */
+        buf_putc(st->out, HTML_TEXT_UNDERLINE);
+        buf_putc(st->out, c);
+        return;
+    }
     if (para_width > WRAP_COLUMN) para_width = WRAP_COLUMN;
     buf_putc(st->out, '\n');
     for (size_t i = 0; i < para_width; i++)
         buf_putc(st->out, c);
 }
 
-static void walk_link(text_state *st, const GumboElement *e, int depth)
+void html_to_text_link_address(buf_t *text, size_t label_start, str_t href)
 {
-    const char *href = attribute(e, "href");
-    size_t before = st->para.n;
-    walk_children(st, e, depth);
-    if (!href) return;
-    while (*href == ' ')
-        href++;
-    size_t hn = strlen(href);
-    while (hn && href[hn - 1] == ' ')
-        hn--;
-    if (hn == 0 || href[0] == '#' || !strncmp(href, "javascript:", 11)) return;
-    str_t label = str_make(st->para.p ? st->para.p + before : "", st->para.n - before);
+    str_t url = href;
+    while (url.n && url.p[0] == ' ')
+        url = str_make(url.p + 1, url.n - 1);
+    while (url.n && url.p[url.n - 1] == ' ')
+        url.n--;
+    if (url.n == 0 || url.p[0] == '#' || str_has_prefix(url, STR_LIT("javascript:"))) return;
+    str_t label = str_make(text->p ? text->p + label_start : "", text->n - label_start);
     label = str_trim(label);
-    str_t url = str_make(href, hn);
     str_t shown = url;
     if (str_has_prefix(url, STR_LIT("mailto:"))) shown = str_make(url.p + 7, url.n - 7);
     if (str_eq(label, url) || str_eq(label, shown)) return;
     if (label.n)
-        buf_append(&st->para, " (", 2);
-    else if (st->para.n && st->para.p[st->para.n - 1] != ' ')
-        buf_putc(&st->para, ' ');
-    buf_append_str(&st->para, shown);
-    if (label.n) buf_putc(&st->para, ')');
+        buf_append(text, " (", 2);
+    else if (text->n && text->p[text->n - 1] != ' ')
+        buf_putc(text, ' ');
+    buf_append_str(text, shown);
+    if (label.n) buf_putc(text, ')');
+}
+
+static void walk_link(text_state *st, const GumboElement *e, int depth)
+{
+    const char *href = attribute(e, "href");
+    if (st->layout && href) { /* the text and the address are known once the values are in */
+        buf_putc(&st->para, HTML_TEXT_LINK);
+        walk_children(st, e, depth);
+        buf_putc(&st->para, HTML_TEXT_ADDRESS);
+        buf_append_cstr(&st->para, href);
+        buf_putc(&st->para, HTML_TEXT_LINK_END);
+        return;
+    }
+    size_t before = st->para.n;
+    walk_children(st, e, depth);
+    if (href) html_to_text_link_address(&st->para, before, str_from_cstr(href));
 }
 
 static void walk_list(text_state *st, const GumboElement *e, int depth, bool ordered)
@@ -203,7 +274,9 @@ static void walk_list(text_state *st, const GumboElement *e, int depth, bool ord
         if (ordered && st->counters[st->list_depth] < 0) st->counters[st->list_depth] = 1;
     }
     st->list_depth++;
+    size_t silent_before = st->silent_seen;
     walk_children(st, e, depth);
+    if (ordered && st->silent_seen != silent_before) st->numbers_unknown = true;
     flush(st, 2);
     st->list_depth--;
     if (st->list_depth > 0) st->gap = 1;
@@ -276,7 +349,7 @@ static void walk_element(text_state *st, const GumboElement *e, int depth)
         walk_children(st, e, depth);
         str_t p = str_trim(buf_view(&st->para));
         size_t width = utf8_count(p.p ? p.p : "", p.n);
-        flush(st, 2);
+        if (!flush(st, 2)) width = 0;
         if (e->tag == GUMBO_TAG_H1) underline(st, width, '=');
         if (e->tag == GUMBO_TAG_H2) underline(st, width, '-');
         return;
@@ -336,24 +409,47 @@ static void walk(text_state *st, const GumboNode *node, int depth)
     case GUMBO_NODE_CDATA:
         add_text(st, node->v.text.text, strlen(node->v.text.text));
         break;
-    case GUMBO_NODE_COMMENT:
+    case GUMBO_NODE_COMMENT: {
+        /* the layout form's section tags come as comments: they stay where they are */
+        const char *text = node->v.text.text;
+        size_t n = strlen(text);
+        if (st->silent && n && st->silent(text, n) == n) {
+            add_text(st, text, n);
+            st->silent_seen++;
+        }
         break;
     }
+    }
+}
+
+static void convert(str_t html, text_state *st, buf_t *out)
+{
+    GumboOptions options = kGumboDefaultOptions;
+    GumboOutput *tree = gumbo_parse_with_options(&options, html.p ? html.p : "", html.n);
+    st->para = BUF_INIT;
+    st->gap = 2;
+    buf_t own = BUF_INIT;
+    /* write into a fresh buffer so "out->n > 0" means "this text has begun" */
+    st->out = &own;
+    /* from the document: comments before <html> are section tags in the layout form */
+    walk(st, tree->document, 0);
+    flush(st, 1);
+    if (own.n && !st->layout) buf_putc(&own, '\n');
+    buf_append(out, own.p ? own.p : "", own.n);
+    buf_free(&own);
+    buf_free(&st->para);
+    gumbo_destroy_output(&options, tree);
 }
 
 void html_to_text(str_t html, buf_t *out)
 {
-    GumboOptions options = kGumboDefaultOptions;
-    GumboOutput *tree = gumbo_parse_with_options(&options, html.p ? html.p : "", html.n);
-    text_state st = {.para = BUF_INIT, .gap = 2};
-    buf_t own = BUF_INIT;
-    /* write into a fresh buffer so "out->n > 0" means "this text has begun" */
-    st.out = &own;
-    walk(&st, tree->root, 0);
-    flush(&st, 1);
-    if (own.n) buf_putc(&own, '\n');
-    buf_append(out, own.p ? own.p : "", own.n);
-    buf_free(&own);
-    buf_free(&st.para);
-    gumbo_destroy_output(&options, tree);
+    text_state st = {0};
+    convert(html, &st, out);
+}
+
+bool html_to_text_layout(str_t html, size_t (*silent)(const char *p, size_t n), buf_t *out)
+{
+    text_state st = {.layout = true, .silent = silent};
+    convert(html, &st, out);
+    return !st.numbers_unknown;
 }

@@ -7,13 +7,16 @@
 
 #include "campaign/template_source.h"
 #include "core/alloc.h"
+#include "core/log.h"
 #include "db/query.h"
+#include "mail/text_template.h"
 
 static void slot_free(send_campaign *c)
 {
     template_free(c->subject);
     template_free(c->html);
     template_free(c->text);
+    template_free(c->derived_text);
     free(c->version);
     free(c->from_email);
     free(c->from_name);
@@ -61,16 +64,23 @@ static void load_headers(send_campaign *c, const char *json)
     }
 }
 
-/* Fills c from row 0 of res (columns as in LOAD_SQL). returns 0 or -1 with err. */
+/* Fills c (campaign or template id) from row 0 of res (columns as in LOAD_SQL). returns 0 or -1
+ * with err. */
 static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_dir, PGresult *res,
-                        mc_error *err)
+                        long long id, bool is_template, mc_error *err)
 {
     template_source src = {conn, templates_dir};
-    const char *text = PQgetvalue(res, 0, 3);
+    const char *html = PQgetvalue(res, 0, 2), *text = PQgetvalue(res, 0, 3);
     if (template_source_compile(&src, "subject", PQgetvalue(res, 0, 1), &c->subject, err) < 0 ||
-        template_source_compile(&src, "body", PQgetvalue(res, 0, 2), &c->html, err) < 0 ||
+        template_source_compile(&src, "body", html, &c->html, err) < 0 ||
         (text[0] && template_source_compile(&src, "text_body", text, &c->text, err) < 0))
         return -1;
+    /* once here rather than an HTML-to-text conversion for every message */
+    template_loader loader = template_source_loader(&src);
+    mc_error why;
+    if (!text[0] && text_template_derive(str_from_cstr(html), &loader, &c->derived_text, &why) < 0)
+        log_info("send: %s %lld: the text part is converted from each message's HTML: %s",
+                 is_template ? "template" : "campaign", id, why.message);
     c->from_email = xstrdup(PQgetvalue(res, 0, 4));
     c->from_name = xstrdup(PQgetvalue(res, 0, 5));
     c->reply_to = xstrdup(PQgetvalue(res, 0, 6));
@@ -124,7 +134,7 @@ static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const 
         return c;
     }
     slot_free(c);
-    int rc = compile_slot(c, conn, templates_dir, res, err);
+    int rc = compile_slot(c, conn, templates_dir, res, id, is_template, err);
     if (rc == 0) {
         c->id = id;
         c->is_template = is_template;

@@ -20,7 +20,9 @@ typedef struct {
     char *version;       /* updated_at of the campaign and of its template */
     template_t *subject; /* compiled; owned */
     template_t *html;
-    template_t *text; /* NULL: text generated from the HTML */
+    template_t *text;         /* the template's own text body, or NULL */
+    template_t *derived_text; /* without one: derived from the HTML (text_template.h), or
+                                 NULL when each message's HTML is converted */
     char *from_email, *from_name, *reply_to, *relay;
     double rate_per_s;        /* the campaign's own limit, 0 = none */
     json_t *headers;          /* the custom headers object; owned */

@@ -17,6 +17,7 @@
 #include "mail/compose.h"
 #include "mail/html_to_text.h"
 #include "mail/message_id.h"
+#include "mail/text_template.h"
 #include "mail/verp.h"
 #include "queue/rate_shared.h"
 #include "queue/send_queue.h"
@@ -72,10 +73,15 @@ static void reserve(send_loop *l, size_t n)
     l->order = xcalloc(n, sizeof *l->order);
 }
 
-static int render(const template_t *t, json_t *context, buf_t *out, mc_error *err)
+/* Subjects and text parts are not HTML: their values are not escaped. */
+static const template_limits PLAIN_TEXT = {.plain_text = true};
+
+/* limits: NULL for HTML, &PLAIN_TEXT for the rest */
+static int render(const template_t *t, json_t *context, buf_t *out, const template_limits *limits,
+                  mc_error *err)
 {
     buf_reset(out);
-    return template_render(t, context, out, NULL, err);
+    return template_render(t, context, out, limits, err);
 }
 
 /* Renders the subject into l->subject: the message's own subject when it has one (compiled
@@ -83,11 +89,11 @@ static int render(const template_t *t, json_t *context, buf_t *out, mc_error *er
 static int render_subject(send_loop *l, PGconn *conn, const send_campaign *c, const char *own,
                           json_t *context, mc_error *err)
 {
-    if (!own[0]) return render(c->subject, context, &l->subject, err);
+    if (!own[0]) return render(c->subject, context, &l->subject, &PLAIN_TEXT, err);
     template_source src = {conn, l->app->config.templates_dir};
     template_t *t = NULL;
     if (template_source_compile(&src, "subject", own, &t, err) < 0) return -1;
-    int rc = render(t, context, &l->subject, err);
+    int rc = render(t, context, &l->subject, &PLAIN_TEXT, err);
     template_free(t);
     return rc;
 }
@@ -99,12 +105,16 @@ static int render_all(send_loop *l, PGconn *conn, const send_campaign *c, PGresu
     int rc = render_subject(l, conn, c, PQgetvalue(res, row, CLAIM_SUBJECT), context, err);
     if (rc == 0) {
         json_object_set_new(context, "subject", json_string(buf_cstr(&l->subject)));
-        rc = render(c->html, context, &l->html, err);
+        rc = render(c->html, context, &l->html, NULL, err);
     }
-    if (rc == 0 && c->text) rc = render(c->text, context, &l->text, err);
+    if (rc == 0 && c->text) rc = render(c->text, context, &l->text, &PLAIN_TEXT, err);
     if (rc == 0 && !c->text) {
         buf_reset(&l->text);
-        html_to_text(buf_view(&l->html), &l->text);
+        /* l->scratch is free until mail_compose() */
+        if (c->derived_text)
+            rc = text_template_render(c->derived_text, context, &l->scratch, &l->text, err);
+        else
+            html_to_text(buf_view(&l->html), &l->text);
     }
     json_decref(context);
     return rc;

@@ -17,6 +17,7 @@ typedef struct {
     buf_t *out;
     size_t start, max_output;
     unsigned max_depth, depth;
+    bool escape; /* HTML-escape the values of {{name}} tags */
     mc_error *err;
     json_t *stack[TEMPLATE_MAX_DEPTH_CAP + 2];
 } render_state;
@@ -146,17 +147,18 @@ static int render_nodes(render_state *st, const tpl_node *nodes, uint32_t from, 
         case NODE_VAR: {
             json_t *v = lookup(st, &n->name);
             size_t base = out->n;
+            bool escape = n->escape && st->escape;
             if (n->filter_count) {
                 if (tpl_filters_apply(n, v, out, base, st->err) < 0) return -1;
-                if (n->escape) tpl_escape_tail(out, base);
+                if (escape) tpl_escape_tail(out, base);
             } else if (json_is_string(v)) {
-                if (n->escape)
+                if (escape)
                     tpl_append_escaped(out, json_string_value(v), json_string_length(v));
                 else
                     buf_append(out, json_string_value(v), json_string_length(v));
             } else {
                 tpl_append_value(out, v);
-                if (n->escape) tpl_escape_tail(out, base);
+                if (escape) tpl_escape_tail(out, base);
             }
             break;
         }
@@ -189,6 +191,7 @@ int template_render(const template_t *t, json_t *context, buf_t *out, const temp
     st.max_output = limits && limits->max_output ? limits->max_output : TEMPLATE_DEFAULT_MAX_OUTPUT;
     st.max_depth = limits && limits->max_depth ? limits->max_depth : TEMPLATE_DEFAULT_MAX_DEPTH;
     if (st.max_depth > TEMPLATE_MAX_DEPTH_CAP) st.max_depth = TEMPLATE_MAX_DEPTH_CAP;
+    st.escape = !(limits && limits->plain_text);
     st.err = err;
     st.stack[0] = context ? context : json_null();
     st.depth = 1;

@@ -27,10 +27,14 @@ typedef struct {
     void *ctx;
 } template_loader;
 
-/* Bounds on one rendering; zero fields take the defaults below. */
+/* How one rendering is done: its bounds (zero fields take the defaults below) and whether
+ * values are HTML-escaped. */
 typedef struct {
     size_t max_output;  /* bytes one rendering may append to the output buffer */
     unsigned max_depth; /* nesting of sections and partials at render time */
+    /* true for text that is not HTML (subjects, text parts): no value is escaped, so
+     * {{name}} renders as {{{name}}} does and "Tom & Jerry" stays as it is */
+    bool plain_text;
 } template_limits;
 
 #define TEMPLATE_DEFAULT_MAX_OUTPUT (16u * 1024 * 1024)
@@ -50,7 +54,8 @@ typedef struct {
 int template_compile(str_t text, const template_loader *loader, template_t **out, mc_error *err);
 
 /* Renders t with context (borrowed, may be NULL) appended to out. Allocates nothing besides
- * growing out, so reuse out across renders (buf_reset). limits may be NULL for the defaults.
+ * growing out, so reuse out across renders (buf_reset). limits may be NULL for the defaults
+ * (HTML escaping on).
  * On failure returns -1, leaves out as it was before the call and fills err (code
  * "template_limit" or "template_render"). Safe to call from many threads on one template. */
 int template_render(const template_t *t, json_t *context, buf_t *out, const template_limits *limits,

@@ -107,6 +107,9 @@ class CampaignSendTest(AudienceCase):
             self.assertIn("Привет, %s! Ciudad: %s" % (name, attrs["city"]), html)
             self.assertIn("https://news.example.org/preferences/", msg["List-Unsubscribe"])
             self.assertIn("https://news.example.org/preferences/", html)
+            text = msg.get_body(("plain",)).get_content()
+            self.assertIn("Привет, %s! Ciudad: %s baja (https://news.example.org/preferences/"
+                          % (name, attrs["city"]), " ".join(text.split()))
             self.assertTrue(msg["Message-ID"])
         self.assertNotIn("blocked@example.org", got)
         self.assertNotIn("outsider@example.org", got)

@@ -102,6 +102,27 @@ class TransactionalTest(AudienceCase):
         m = self.wait_message(r.json()["message_id"])
         self.assertEqual((m["state"], m["smtp_code"], m["smtp_enhanced"]), ("failed", 550, "5.1.1"))
 
+    def test_values_are_escaped_only_in_the_html_part(self):
+        with_text = self.api.request("POST", "/api/v1/templates", {
+            "name": "Aviso", "kind": "transactional", "subject": "Hola {{name}}",
+            "body": "<p>Hola {{name}}</p>", "text_body": "Hola {{name}}, {{note}}"}).json()
+        derived = self.api.request("POST", "/api/v1/templates", {
+            "name": "Aviso derivado", "kind": "transactional", "subject": "Hola {{name}}",
+            "body": "<h1>Hola {{name}}</h1><p>Nota: <b>{{note}}</b></p>"}).json()
+        sub = self.create_subscriber("tom@example.org", name="Tom & Jerry <TJ>")
+        for template in (with_text, derived):
+            r = self.tx({"subscriber_id": sub["id"], "template_id": template["id"],
+                         "data": {"note": "a < b & c"}})
+            self.assertEqual(self.wait_message(r.json()["message_id"])["state"], "sent")
+        first, second = self.received("tom@example.org")
+        for msg in (first, second):
+            self.assertEqual(msg["Subject"], "Hola Tom & Jerry <TJ>")
+            self.assertIn("Hola Tom &amp; Jerry &lt;TJ&gt;", msg.get_body(("html",)).get_content())
+        self.assertEqual(first.get_body(("plain",)).get_content().strip(),
+                         "Hola Tom & Jerry <TJ>, a < b & c")
+        self.assertEqual(second.get_body(("plain",)).get_content().replace("\r\n", "\n").rstrip(),
+                         "Hola Tom & Jerry <TJ>\n=====================\n\nNota: a < b & c")
+
     def test_bad_requests_name_the_field(self):
         layout = self.api.request("POST", "/api/v1/templates",
                                   {"name": "frame", "kind": "layout", "body": "x"}).json()

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "template/template.h"
 
 static inline bool support_load(void *ctx, str_t name, buf_t *out)
@@ -27,6 +28,15 @@ static inline void support_list(void *ctx, void (*each)(void *acc, str_t name), 
     const char *key;
     json_t *value;
     if (ctx) json_object_foreach((json_t *)ctx, key, value) each(acc, str_from_cstr(key));
+}
+
+/* Loads the templates shipped in templates/ (NAME.mustache) from the source tree. */
+static inline bool support_load_shipped(void *ctx, str_t name, buf_t *out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/templates/%.*s.mustache", MAILCAST_SOURCE_DIR, (int)name.n,
+             name.p);
+    return file_read_all(path, (size_t)1 << 24, out) == 0;
 }
 
 /* The outcome of one compile + render: the text, or the error. */

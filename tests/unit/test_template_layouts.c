@@ -2,27 +2,12 @@
  * and the system messages, rendered through the engine as mailcast will render them. */
 #include "template_support.h"
 
-static bool load_shipped(void *ctx, str_t name, buf_t *out)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/templates/%.*s.mustache", MAILCAST_SOURCE_DIR, (int)name.n,
-             name.p);
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(out, chunk, n);
-    fclose(f);
-    return true;
-}
-
 /* renders templates/NAME.mustache with data (JSON text); returns a string to free() */
 static char *render_shipped(const char *name, const char *data)
 {
-    template_loader loader = {load_shipped, NULL, NULL};
+    template_loader loader = {support_load_shipped, NULL, NULL};
     buf_t text = BUF_INIT;
-    assert_true(load_shipped(NULL, str_from_cstr(name), &text));
+    assert_true(support_load_shipped(NULL, str_from_cstr(name), &text));
     template_t *t;
     mc_error err;
     if (template_compile(buf_view(&text), &loader, &t, &err) < 0)
