@@ -12,6 +12,7 @@
 
 typedef struct {
     relay_set relays;    /* count 0: capture */
+    relay_pool *pool;    /* weighted choice and back-off over relays; NULL with no relay */
     dkim_signer *signer; /* never NULL; may hold no key */
     char *outbox_dir;    /* <data_dir>/outbox, where capture writes */
 } mail_setup;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "audience/public_token.h"
@@ -274,6 +275,20 @@ static void renew_if_due(send_loop *l, PGresult *res, size_t n)
     buf_free(&ids);
 }
 
+/* Picks the relay of a group into *index: the campaign's own when pinned, else one chosen
+ * by weight among those not backing off after connection failures. returns false when every
+ * relay is backing off (the group then waits, not counted as an attempt). */
+static bool choose_relay(send_loop *l, bool pinned, size_t *index)
+{
+    const mail_setup *mail = &l->app->mail;
+    if (pinned || mail->relays.count < 2) return true;
+    double retry_in;
+    int picked = relay_pool_pick(mail->pool, monotonic_seconds(), randombytes_random(), &retry_in);
+    if (picked < 0) return false;
+    *index = (size_t)picked;
+    return true;
+}
+
 /* Sends the rows of res whose campaign is campaign_id ("" for the transactional ones)
  * through the campaign's relay (the default one for transactional mail) and appends one
  * result per row to results. A row whose source no longer compiles fails rather than
@@ -283,6 +298,7 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
 {
     const mail_setup *mail = &l->app->mail;
     size_t index = 0, n = 0;
+    bool pinned = false; /* the campaign names its relay: no other is chosen */
     const send_campaign *campaign = NULL;
     for (int row = 0; row < PQntuples(res); row++) {
         if (strcmp(PQgetvalue(res, row, CLAIM_CAMPAIGN), campaign_id)) continue;
@@ -293,6 +309,7 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
         if (c && campaign_id[0] && c->relay[0]) {
             const relay_config *found = relay_set_find(&mail->relays, c->relay);
             if (found) index = (size_t)(found - mail->relays.relays);
+            pinned = found != NULL;
         }
         if (!c || build(l, conn, c, res, row, n, &berr) < 0)
             json_array_append_new(results, result_json(PQgetvalue(res, row, CLAIM_ID), "render", 0,
@@ -300,10 +317,14 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
         else
             l->order[n++] = (size_t)row;
     }
+    if (n == 0) {
+        *relay = "";
+        return 0;
+    }
+    bool usable = choose_relay(l, pinned, &index);
     *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
-    if (n == 0) return 0;
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
-    size_t allowed = allowance(l, rc, campaign, n);
+    size_t allowed = usable ? allowance(l, rc, campaign, n) : 0;
     if (allowed > 0) {
         mail_transport *t = mail_setup_transport(mail, index);
         size_t per_connection =
@@ -312,8 +333,16 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
             if (first > 0) renew_if_due(l, res, n);
             size_t count = allowed - first < per_connection ? allowed - first : per_connection;
             mc_error serr;
-            if (mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) < 0)
-                log_warn("send: relay %s: %s", *relay, serr.message);
+            bool connected =
+                mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) == 0;
+            if (mail->pool) relay_pool_report(mail->pool, index, connected, monotonic_seconds());
+            if (connected) continue;
+            log_warn("send: relay %s: %s", *relay, serr.message);
+            /* the rest goes to another relay in a second, without counting an attempt */
+            if (!pinned && mail->relays.count > 1) {
+                allowed = first + count;
+                break;
+            }
         }
         mail_transport_free(t);
     }

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import MAILCAST_BIN, PgCluster, Server, base_env, check_sanitizers
-from mail_peer import SmtpPeer, temp_dir, write_config
+from mail_peer import SmtpPeer, free_port, temp_dir, write_config
 
 RECIPIENTS = 1500
 
@@ -209,6 +209,23 @@ class LeaseRenewalTest(WorkersCase):
         self.assertEqual(self.psql("SELECT count(*) FILTER (WHERE state = 'sent') || ':' ||"
                                    " count(*) FILTER (WHERE possible_duplicate) FROM messages"
                                    " WHERE campaign_id = %d" % c["id"]), "12:0")
+
+
+class RelayFailoverTest(WorkersCase):
+    def test_traffic_moves_off_a_relay_that_refuses_connections(self):
+        # the first relay refuses connections; the second, as likely to be chosen, works
+        write_config(self.tmp.name, free_port(), timeout=3,
+                     extra="[smtp.up]\nhost = 127.0.0.1\nport = %d\ntls = off\n" % self.peer.port)
+        c = self.campaign(recipients=200)
+        self.start_worker()
+        self.wait_finished(c)
+        self.assertEqual(self.psql("SELECT string_agg(DISTINCT state || ':' || relay, ' ')"
+                                   " FROM messages WHERE campaign_id = %d" % c["id"]), "sent:up")
+        self.assertEqual(sorted(self.accepted()),
+                         sorted("r%d@example.org" % g for g in range(1, 201)))
+        # only the messages of the session that found the relay down were tried twice
+        self.assertLessEqual(int(self.psql("SELECT count(*) FROM messages WHERE campaign_id = %d"
+                                           " AND attempts > 1" % c["id"])), 25)
 
 
 class SharedRateTest(WorkersCase):
