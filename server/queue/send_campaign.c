@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "campaign/template_source.h"
+#include "campaign/utm_links.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "db/query.h"
@@ -70,17 +71,25 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
                         long long id, bool is_template, mc_error *err)
 {
     template_source src = {conn, templates_dir};
-    const char *html = PQgetvalue(res, 0, 2), *text = PQgetvalue(res, 0, 3);
+    const char *text = PQgetvalue(res, 0, 3);
+    /* links tagged in the template's text, so the text part shows them tagged as well */
+    json_t *utm = json_loads(PQgetvalue(res, 0, 10), 0, NULL);
+    buf_t html = BUF_INIT;
+    utm_tag_links(str_from_cstr(PQgetvalue(res, 0, 2)), utm, &html);
+    json_decref(utm);
     if (template_source_compile(&src, "subject", PQgetvalue(res, 0, 1), &c->subject, err) < 0 ||
-        template_source_compile(&src, "body", html, &c->html, err) < 0 ||
-        (text[0] && template_source_compile(&src, "text_body", text, &c->text, err) < 0))
+        template_source_compile(&src, "body", buf_cstr(&html), &c->html, err) < 0 ||
+        (text[0] && template_source_compile(&src, "text_body", text, &c->text, err) < 0)) {
+        buf_free(&html);
         return -1;
+    }
     /* once here rather than an HTML-to-text conversion for every message */
     template_loader loader = template_source_loader(&src);
     mc_error why;
-    if (!text[0] && text_template_derive(str_from_cstr(html), &loader, &c->derived_text, &why) < 0)
+    if (!text[0] && text_template_derive(buf_view(&html), &loader, &c->derived_text, &why) < 0)
         log_info("send: %s %lld: the text part is converted from each message's HTML: %s",
                  is_template ? "template" : "campaign", id, why.message);
+    buf_free(&html);
     c->from_email = xstrdup(PQgetvalue(res, 0, 4));
     c->from_name = xstrdup(PQgetvalue(res, 0, 5));
     c->reply_to = xstrdup(PQgetvalue(res, 0, 6));
@@ -93,11 +102,11 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
 static const char LOAD_SQL[] =
     "SELECT c.updated_at::text || '/' || COALESCE(t.updated_at::text, ''), c.subject,"
     " COALESCE(c.body, t.body), COALESCE(t.text_body, ''), c.from_email, c.from_name,"
-    " c.reply_to, c.relay, c.headers::text, COALESCE(c.rate_per_s, 0) FROM campaigns c"
+    " c.reply_to, c.relay, c.headers::text, COALESCE(c.rate_per_s, 0), c.utm::text FROM campaigns c"
     " LEFT JOIN templates t ON t.id = c.template_id WHERE c.id = $1";
 
 static const char TEMPLATE_SQL[] =
-    "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0"
+    "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0, '{}'"
     " FROM templates t WHERE t.id = $1";
 
 /* Loads through sql (columns as in LOAD_SQL) and compiles when the version changed. */

@@ -119,6 +119,24 @@ class CampaignSendTest(AudienceCase):
                         " FROM campaign_transitions WHERE campaign_id = %d" % c["id"])
         self.assertEqual(log, "send:api,finish:worker")
 
+    def test_utm_settings_tag_the_links_of_the_message(self):
+        c, _ = self.campaign(
+            [("utm@example.org", "Utm", {})],
+            utm={"source": "boletín", "medium": "email", "campaign": "otoño 2026"},
+            body="<p>Hola {{name}}</p><a href=\"https://shop.example/p/{{subscriber_id}}?ref=1#top\">"
+                 "Ver</a> <a href=\"{{unsubscribe_url}}\">baja</a>")
+        self.send(c)
+        self.wait_state(c, "finished")
+        msg = self.received()["utm@example.org"][0]
+        tagged = ("https://shop.example/p/%s?ref=1&utm_source=bolet%%C3%%ADn&utm_medium=email"
+                  "&utm_campaign=oto%%C3%%B1o%%202026#top"
+                  % self.psql("SELECT id FROM subscribers WHERE email = 'utm@example.org'"))
+        html = msg.get_body(("html",)).get_content()
+        self.assertIn(tagged.replace("&", "&amp;"), html)
+        # the unsubscribe link is the subscriber's own page: not tagged
+        self.assertRegex(html, r'href="https://news\.example\.org/preferences/[^"?]+"')
+        self.assertIn("Ver (%s)" % tagged, " ".join(msg.get_body(("plain",)).get_content().split()))
+
     def test_a_temporary_refusal_is_retried_until_accepted(self):
         c, _ = self.campaign([("flaky1@example.org", "Flaky", {}), ("fine@example.org", "Fine", {})])
         self.send(c)
