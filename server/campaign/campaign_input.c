@@ -320,7 +320,8 @@ static int check_timezone(PGconn *conn, const char *zone, mc_error *err)
  * go through the default relay instead. Empty means the default one. */
 static int check_relay(const relay_set *relays, const char *name, mc_error *err)
 {
-    if (!name || !name[0] || relay_set_find(relays, name)) return 0;
+    if (!name || !name[0] || relay_set_find(relays, name) || relay_set_has_group(relays, name))
+        return 0;
     if (relays->count == 0)
         return mc_error_set(err, 400, "invalid_field", "relay",
                             "relay must be empty: no [smtp.NAME] relay is configured, so messages"
@@ -328,9 +329,16 @@ static int check_relay(const relay_set *relays, const char *name, mc_error *err)
     buf_t known = BUF_INIT;
     for (size_t i = 0; i < relays->count; i++)
         buf_appendf(&known, "%s%s", i ? ", " : "", relays->relays[i].name);
+    for (size_t i = 0; i < relays->count; i++) {
+        const char *group = relays->relays[i].group;
+        bool seen = false;
+        for (size_t j = 0; group && j < i && !seen; j++)
+            seen = relays->relays[j].group && !strcmp(relays->relays[j].group, group);
+        if (group && !seen) buf_appendf(&known, ", group %s", group);
+    }
     mc_error_set(err, 400, "invalid_field", "relay",
-                 "relay must be empty (the default) or one of the configured relays (%s);"
-                 " '%s' is not one",
+                 "relay must be empty (the default) or one of the configured relays or groups"
+                 " (%s); '%s' is not one",
                  buf_cstr(&known), name);
     buf_free(&known);
     return -1;

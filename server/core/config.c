@@ -69,6 +69,7 @@ static const char *const SMTP_KEYS[] = {"host",
                                         "weight",
                                         "timeout",
                                         "ca_file",
+                                        "group",
                                         NULL};
 static const char *const DKIM_KEYS[] = {"selector", "private_key_file", "algorithm", NULL};
 

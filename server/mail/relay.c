@@ -2,6 +2,7 @@
  * rate limiter. */
 #include "mail/relay.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -83,6 +84,15 @@ static bool host_valid(const char *h)
     return true;
 }
 
+static bool group_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i])) return false;
+    return true;
+}
+
 static int load_one(section_reader *r, relay_config *rc)
 {
     char where[600];
@@ -149,6 +159,19 @@ static int load_one(section_reader *r, relay_config *rc)
     double timeout;
     if (get_seconds(r, "timeout", 30, 0.1, 3600, &timeout) < 0) return -1;
     rc->timeout_ms = (unsigned)(timeout * 1000);
+    const char *group = get(r, "group", where, sizeof where);
+    if (group && !group_name_valid(group))
+        return mc_error_set(r->err, 400, "invalid_config", where,
+                            "%s: [smtp.%s] group = \"%s\" must be 1 to 64 letters, digits, '.',"
+                            " '_' or '-'",
+                            where, r->sec->name, group);
+    /* a campaign names a relay or a group in the same field: the two must not clash */
+    for (size_t i = 0; group && i < r->cfg->named_count; i++)
+        if (!strcmp(r->cfg->named[i].kind, "smtp") && !strcmp(r->cfg->named[i].name, group))
+            return mc_error_set(r->err, 400, "invalid_config", where,
+                                "%s: [smtp.%s] group = \"%s\" is also the name of a relay", where,
+                                r->sec->name, group);
+    if (group) rc->group = xstrdup(group);
     const char *ca = get(r, "ca_file", where, sizeof where);
     if (ca && *ca) {
         if (access(ca, R_OK) < 0)
@@ -168,6 +191,7 @@ static void relay_config_free(relay_config *rc)
     free(rc->password);
     free(rc->helo);
     free(rc->ca_file);
+    free(rc->group);
 }
 
 int relay_set_load(relay_set *set, const config_t *cfg, mc_error *err)
@@ -184,6 +208,13 @@ int relay_set_load(relay_set *set, const config_t *cfg, mc_error *err)
         }
     }
     return 0;
+}
+
+bool relay_set_has_group(const relay_set *set, const char *group)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (set->relays[i].group && !strcmp(set->relays[i].group, group)) return true;
+    return false;
 }
 
 void relay_set_free(relay_set *set)
@@ -238,12 +269,26 @@ void relay_pool_free(relay_pool *p)
     free(p);
 }
 
+/* whether relay i may carry mail for group (NULL: any relay) */
+static bool in_group(const relay_pool *p, size_t i, const char *group)
+{
+    const char *g = p->set->relays[i].group;
+    return !group || (g && !strcmp(g, group));
+}
+
 int relay_pool_pick(relay_pool *p, double now, uint64_t random, double *retry_in)
+{
+    return relay_pool_pick_in(p, NULL, now, random, retry_in);
+}
+
+int relay_pool_pick_in(relay_pool *p, const char *group, double now, uint64_t random,
+                       double *retry_in)
 {
     pthread_mutex_lock(&p->lock);
     uint64_t total = 0;
     double soonest = -1;
     for (size_t i = 0; i < p->set->count; i++) {
+        if (!in_group(p, i, group)) continue;
         if (p->health[i].out_until <= now) {
             total += p->set->relays[i].weight;
         } else if (soonest < 0 || p->health[i].out_until - now < soonest) {
@@ -254,7 +299,7 @@ int relay_pool_pick(relay_pool *p, double now, uint64_t random, double *retry_in
     if (total > 0) {
         uint64_t ticket = random % total;
         for (size_t i = 0; i < p->set->count; i++) {
-            if (p->health[i].out_until > now) continue;
+            if (!in_group(p, i, group) || p->health[i].out_until > now) continue;
             if (ticket < p->set->relays[i].weight) {
                 chosen = (int)i;
                 break;

@@ -27,6 +27,8 @@ int relay_set_load(relay_set *set, const config_t *cfg, mc_error *err);
 void relay_set_free(relay_set *set);
 /* returns the relay named name (borrowed from set), or NULL */
 const relay_config *relay_set_find(const relay_set *set, const char *name);
+/* returns whether some relay of set has `group = group` */
+bool relay_set_has_group(const relay_set *set, const char *group);
 
 /* returns the transport for a relay: libcurl for tls = implicit, libesmtp otherwise;
  * relay is borrowed and must outlive it; caller frees with mail_transport_free() */
@@ -42,6 +44,9 @@ void relay_pool_free(relay_pool *p);
  * (seconds), using random to choose; -1 when all are backing off, with *retry_in set to
  * the seconds until the first comes back */
 int relay_pool_pick(relay_pool *p, double now, uint64_t random, double *retry_in);
+/* The same among the relays of group (NULL: every relay). */
+int relay_pool_pick_in(relay_pool *p, const char *group, double now, uint64_t random,
+                       double *retry_in);
 /* records whether a connection to relay index could be made at now. After a failure
  * the relay is out for RELAY_BACKOFF_BASE seconds, doubling with each failure in a row up
  * to RELAY_BACKOFF_MAX; a success clears it. */

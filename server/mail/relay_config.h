@@ -26,6 +26,7 @@ typedef struct {
     unsigned weight;
     unsigned timeout_ms; /* connect, each command, and DATA */
     char *ca_file;       /* PEM CA bundle to verify the relay with; NULL: the system's */
+    char *group;         /* the relay group a campaign may name instead of a relay; NULL: none */
 } relay_config;
 
 #endif

@@ -275,15 +275,17 @@ static void renew_if_due(send_loop *l, PGresult *res, size_t n)
     buf_free(&ids);
 }
 
-/* Picks the relay of a group into *index: the campaign's own when pinned, else one chosen
- * by weight among those not backing off after connection failures. returns false when every
- * relay is backing off (the group then waits, not counted as an attempt). */
-static bool choose_relay(send_loop *l, bool pinned, size_t *index)
+/* Picks the relay of a group of messages into *index: the campaign's own when pinned, else
+ * one chosen by weight among those of relay_group (NULL: all) not backing off after
+ * connection failures. returns false when every candidate is backing off (the messages then
+ * wait, not counted as an attempt). */
+static bool choose_relay(send_loop *l, bool pinned, const char *relay_group, size_t *index)
 {
     const mail_setup *mail = &l->app->mail;
     if (pinned || mail->relays.count < 2) return true;
     double retry_in;
-    int picked = relay_pool_pick(mail->pool, monotonic_seconds(), randombytes_random(), &retry_in);
+    int picked = relay_pool_pick_in(mail->pool, relay_group, monotonic_seconds(),
+                                    randombytes_random(), &retry_in);
     if (picked < 0) return false;
     *index = (size_t)picked;
     return true;
@@ -298,7 +300,8 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
 {
     const mail_setup *mail = &l->app->mail;
     size_t index = 0, n = 0;
-    bool pinned = false; /* the campaign names its relay: no other is chosen */
+    bool pinned = false;      /* the campaign names its relay: no other is chosen */
+    const char *group = NULL; /* the campaign names a relay group: one of it is chosen */
     const send_campaign *campaign = NULL;
     for (int row = 0; row < PQntuples(res); row++) {
         if (strcmp(PQgetvalue(res, row, CLAIM_CAMPAIGN), campaign_id)) continue;
@@ -310,6 +313,7 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
             const relay_config *found = relay_set_find(&mail->relays, c->relay);
             if (found) index = (size_t)(found - mail->relays.relays);
             pinned = found != NULL;
+            if (!found && relay_set_has_group(&mail->relays, c->relay)) group = c->relay;
         }
         if (!c || build(l, conn, c, res, row, n, &berr) < 0)
             json_array_append_new(results, result_json(PQgetvalue(res, row, CLAIM_ID), "render", 0,
@@ -321,7 +325,7 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
         *relay = "";
         return 0;
     }
-    bool usable = choose_relay(l, pinned, &index);
+    bool usable = choose_relay(l, pinned, group, &index);
     *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
     size_t allowed = usable ? allowance(l, rc, campaign, n) : 0;

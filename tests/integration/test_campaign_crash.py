@@ -228,6 +228,23 @@ class RelayFailoverTest(WorkersCase):
                                            " AND attempts > 1" % c["id"])), 25)
 
 
+class RelayGroupTest(WorkersCase):
+    def test_a_campaign_naming_a_group_goes_only_through_its_relays(self):
+        # "up" is the group's only relay; "test", outside it, refuses connections and would
+        # fail every message sent through it
+        write_config(self.tmp.name, free_port(), timeout=3,
+                     extra="[smtp.up]\nhost = 127.0.0.1\nport = %d\ntls = off\ngroup = masivo\n"
+                     % self.peer.port)
+        c = self.campaign(recipients=100)
+        # the API process read the configuration before it had the group: set in the database
+        self.psql("UPDATE campaigns SET relay = 'masivo' WHERE id = %d" % c["id"])
+        self.start_worker()
+        self.wait_finished(c)
+        self.assertEqual(self.psql("SELECT string_agg(DISTINCT state || ':' || relay || ':' ||"
+                                   " attempts, ' ') FROM messages WHERE campaign_id = %d" % c["id"]),
+                         "sent:up:1")
+
+
 class SharedRateTest(WorkersCase):
     RATE = 20
     relay_extra = "rate = %d\n" % RATE

@@ -339,7 +339,7 @@ class CampaignRelaysTest(AudienceCase):
             f.write("[mail]\nfrom_email = news@example.com\n"
                     "bounce_address = bounces+{token}@example.com\n"
                     "[smtp.primary]\nhost = 127.0.0.1\nport = 2525\ntls = off\n"
-                    "[smtp.envíos]\nhost = 127.0.0.1\nport = 2526\ntls = off\n")
+                    "[smtp.envíos]\nhost = 127.0.0.1\nport = 2526\ntls = off\ngroup = masivo\n")
         cls.dsn = cls.cluster.new_database()
         cls.server = Server(dsn=cls.dsn, args=("--config", config, "--no-worker"))
         cls.api = cls.server.client()
@@ -365,6 +365,8 @@ class CampaignRelaysTest(AudienceCase):
         self.assertEqual((r.status, r.json()["relay"]), (200, "primary"), r)
         r = self.api.request("PUT", path, self.body())
         self.assertEqual((r.status, r.json()["relay"]), (200, ""), r)
+        r = self.api.request("PATCH", path, {"relay": "masivo"})
+        self.assertEqual((r.status, r.json()["relay"]), (200, "masivo"), r)
 
     def test_an_unknown_relay_is_refused_naming_the_configured_ones(self):
         r = self.api.request("POST", "/api/v1/campaigns", self.body())
@@ -374,7 +376,7 @@ class CampaignRelaysTest(AudienceCase):
                   self.api.request("PATCH", path, {"relay": "secundario"}),
                   self.api.request("PUT", path, self.body(relay="secundario"))):
             error = self.assert_error(r, 400, "relay", "invalid_field")
-            self.assertIn("primary, envíos", error["message"])
+            self.assertIn("primary, envíos, group masivo", error["message"])
         self.assertEqual(self.api.request("GET", path).json()["relay"], "")
 
 

@@ -132,6 +132,56 @@ static void failing_relay_backs_off_and_traffic_moves(void **state)
     relay_pool_free(pool);
 }
 
+static void a_group_is_chosen_from_its_own_relays(void **state)
+{
+    (void)state;
+    relay_config relays[3] = {relay_with_weight("a", 1), relay_with_weight("b", 1),
+                              relay_with_weight("c", 2)};
+    relays[1].group = "bulk";
+    relays[2].group = "bulk";
+    relay_set set = {relays, 3};
+    assert_true(relay_set_has_group(&set, "bulk"));
+    assert_false(relay_set_has_group(&set, "a"));
+    relay_pool *pool = relay_pool_new(&set);
+    int counts[3] = {0, 0, 0};
+    for (uint64_t r = 0; r < 300; r++)
+        counts[relay_pool_pick_in(pool, "bulk", 1000, r, NULL)]++;
+    assert_int_equal(counts[0], 0);
+    assert_int_equal(counts[1], 100);
+    assert_int_equal(counts[2], 200);
+    /* with the group down, nothing outside it is chosen */
+    relay_pool_report(pool, 1, false, 1000);
+    relay_pool_report(pool, 2, false, 1000);
+    assert_int_equal(relay_pool_pick_in(pool, "bulk", 1001, 0, NULL), -1);
+    assert_int_equal(relay_pool_pick_in(pool, NULL, 1001, 0, NULL), 0);
+    relay_pool_free(pool);
+}
+
+static void a_group_must_be_a_plain_name_and_no_relay_name(void **state)
+{
+    (void)state;
+    config_t cfg;
+    relay_set set;
+    mc_error err;
+    assert_int_equal(load("[smtp.one]\nhost = a.example\ngroup = bulk\n[smtp.two]\nhost = "
+                          "b.example\ngroup = bulk\n",
+                          &cfg, &set, &err),
+                     0);
+    assert_string_equal(set.relays[1].group, "bulk");
+    relay_set_free(&set);
+    config_free(&cfg);
+    assert_int_equal(
+        load("[smtp.one]\nhost = a.example\ngroup = two\n[smtp.two]\nhost = b.example\n", &cfg,
+             &set, &err),
+        -1);
+    assert_non_null(strstr(err.field, ".ini:3"));
+    assert_non_null(strstr(err.message, "also the name of a relay"));
+    config_free(&cfg);
+    assert_int_equal(load("[smtp.one]\nhost = a.example\ngroup = en masa\n", &cfg, &set, &err), -1);
+    assert_non_null(strstr(err.field, ".ini:3"));
+    config_free(&cfg);
+}
+
 static void rate_limits_per_second_and_refills(void **state)
 {
     (void)state;
@@ -175,6 +225,8 @@ int main(void)
         cmocka_unit_test(missing_host_and_half_credentials_are_errors),
         cmocka_unit_test(choice_follows_weights),
         cmocka_unit_test(failing_relay_backs_off_and_traffic_moves),
+        cmocka_unit_test(a_group_is_chosen_from_its_own_relays),
+        cmocka_unit_test(a_group_must_be_a_plain_name_and_no_relay_name),
         cmocka_unit_test(rate_limits_per_second_and_refills),
         cmocka_unit_test(hourly_and_daily_caps_hold_until_the_window_turns),
     };
