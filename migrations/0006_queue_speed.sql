@@ -8,6 +8,16 @@ ALTER TABLE messages
     DROP CONSTRAINT messages_subscriber_id_fkey,
     DROP CONSTRAINT messages_template_id_fkey;
 
+-- The claim reads claimable rows in order from one of two partial indexes: mail outside
+-- campaigns by priority, and each campaign's own rows. With one index for all, a claim walked
+-- over every row of a paused campaign (or one outside its sending window) queued before the
+-- rows it could send.
+DROP INDEX messages_claimable_idx;
+CREATE INDEX messages_claimable_idx ON messages (priority, run_at, id)
+    WHERE state IN ('queued', 'deferred') AND campaign_id IS NULL;
+CREATE INDEX messages_claimable_campaign_idx ON messages (campaign_id, run_at, id)
+    WHERE state IN ('queued', 'deferred') AND campaign_id IS NOT NULL;
+
 -- the triggers below find rows by these; partial, so that campaign rows (NULL in both) cost
 -- nothing here
 CREATE INDEX messages_test_of_idx ON messages (test_of) WHERE test_of IS NOT NULL;

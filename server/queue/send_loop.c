@@ -446,9 +446,34 @@ static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *runnin
     return 0;
 }
 
-int send_loop_once(send_loop *l, mc_error *err)
+/* Claims the next batch: transactional mail first, for its priority; else the messages of
+ * one campaign that may send now, taking the campaigns in turn so that several running at
+ * once share the workers. returns the rows (maybe none; caller frees) or NULL with err. */
+static PGresult *claim(send_loop *l, PGconn *conn, mc_error *err)
 {
     const config_t *cfg = &l->app->config;
+    PGresult *claimed = send_queue_claim(conn, l->owner, NULL, cfg->queue_batch_size,
+                                         cfg->queue_lease_seconds, err);
+    if (!claimed || PQntuples(claimed) > 0) return claimed;
+    PGresult *campaigns = send_queue_sendable_campaigns(conn, err);
+    if (!campaigns) {
+        PQclear(claimed);
+        return NULL;
+    }
+    int count = PQntuples(campaigns);
+    for (int k = 0; k < count && claimed && PQntuples(claimed) == 0; k++) {
+        int i = (int)((l->next_campaign + (unsigned)k) % (unsigned)count);
+        PQclear(claimed);
+        claimed = send_queue_claim(conn, l->owner, PQgetvalue(campaigns, i, 0),
+                                   cfg->queue_batch_size, cfg->queue_lease_seconds, err);
+        if (claimed && PQntuples(claimed) > 0) l->next_campaign = (unsigned)i + 1;
+    }
+    PQclear(campaigns);
+    return claimed;
+}
+
+int send_loop_once(send_loop *l, mc_error *err)
+{
     PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, err);
     if (!conn) return -1;
     int rc = 0;
@@ -458,9 +483,7 @@ int send_loop_once(send_loop *l, mc_error *err)
         if (rc > 0) log_warn("send: %d messages of a stopped worker are queued again", rc);
         l->last_reclaim = time(NULL);
     }
-    PGresult *claimed = rc < 0 ? NULL
-                               : send_queue_claim(conn, l->owner, cfg->queue_batch_size,
-                                                  cfg->queue_lease_seconds, err);
+    PGresult *claimed = rc < 0 ? NULL : claim(l, conn, err);
     rc = claimed ? 0 : -1;
     if (claimed && PQntuples(claimed) == 0) {
         PQclear(claimed);

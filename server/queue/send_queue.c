@@ -1,5 +1,6 @@
 /* Queue statements. The claim follows STACK-NOTES: UPDATE ... WHERE id IN (SELECT ... FOR
- * UPDATE SKIP LOCKED) over the partial index of claimable rows. */
+ * UPDATE SKIP LOCKED) over a partial index of claimable rows: one for mail outside campaigns,
+ * one ordered per campaign. */
 #include "queue/send_queue.h"
 
 #include <stdio.h>
@@ -22,41 +23,55 @@ int send_queue_reclaim(PGconn *conn, mc_error *err)
     return n;
 }
 
-/* A campaign may send when running and, with a window, when the local time in its zone is
- * inside it (a window whose end is before its start runs over midnight). */
-#define CAMPAIGN_SENDS_NOW                                                                         \
-    "EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.state = 'running'"         \
-    " AND (c.window_start IS NULL OR CASE WHEN c.window_start <= c.window_end"                     \
-    " THEN (now() AT TIME ZONE c.timezone)::time BETWEEN c.window_start AND c.window_end"          \
-    " ELSE (now() AT TIME ZONE c.timezone)::time >= c.window_start"                                \
-    " OR (now() AT TIME ZONE c.timezone)::time <= c.window_end END))"
+PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err)
+{
+    /* a window whose end is before its start runs over midnight */
+    return db_query(conn,
+                    "SELECT c.id FROM campaigns c WHERE c.state = 'running'"
+                    " AND (c.window_start IS NULL OR CASE WHEN c.window_start <= c.window_end"
+                    " THEN (now() AT TIME ZONE c.timezone)::time BETWEEN c.window_start"
+                    " AND c.window_end ELSE (now() AT TIME ZONE c.timezone)::time >="
+                    " c.window_start OR (now() AT TIME ZONE c.timezone)::time <= c.window_end"
+                    " END) ORDER BY c.id",
+                    0, NULL, err);
+}
 
-PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsigned lease_seconds,
-                           mc_error *err)
+/* The claim with the rows to pick spliced in as `picked`: an UPDATE of their ids (an id
+ * array, so that it is index lookups whatever the statistics say) returning each row with
+ * its render data (a scalar subquery, for the same reason). */
+#define CLAIM_SQL(picked)                                                                          \
+    "WITH picked AS (" picked "),"                                                                 \
+    " claimed AS (UPDATE messages m SET state = 'sending', lease_owner = $1,"                      \
+    " lease_expires_at = now() + $3::integer * interval '1 second',"                               \
+    " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked))"                           \
+    " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, "                                   \
+    "(COALESCE((SELECT " SUBSCRIBER_CONTEXT_SQL(                                                   \
+        "s") " FROM subscribers s WHERE s.id = m.subscriber_id),"                                  \
+             " jsonb_build_object('email', m.email)) || COALESCE(m.data, '{}'))::text,"            \
+             " m.template_id, m.subject, m.test_of)"                                               \
+             " SELECT * FROM claimed ORDER BY id"
+
+PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign_id, unsigned limit,
+                           unsigned lease_seconds, mc_error *err)
 {
     char limit_text[16], lease_text[16];
     snprintf(limit_text, sizeof limit_text, "%u", limit);
     snprintf(lease_text, sizeof lease_text, "%u", lease_seconds);
-    const char *params[] = {owner, limit_text, lease_text};
-    /* The id array and the scalar subquery keep every step an index lookup whatever the
-     * statistics say: a join here was planned as a scan of the whole queue or of every
-     * subscriber once the tables grew between two ANALYZEs. */
-    return db_query(
-        conn,
-        "WITH picked AS (SELECT m.id FROM messages m"
-        " WHERE m.state IN ('queued', 'deferred') AND m.run_at <= now()"
-        " AND (m.campaign_id IS NULL OR " CAMPAIGN_SENDS_NOW ")"
-        " ORDER BY m.priority, m.run_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED),"
-        " claimed AS (UPDATE messages m SET state = 'sending', lease_owner = $1,"
-        " lease_expires_at = now() + $3::integer * interval '1 second',"
-        " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked))"
-        " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, "
-        "(COALESCE((SELECT " SUBSCRIBER_CONTEXT_SQL(
-            "s") " FROM subscribers s WHERE s.id = m.subscriber_id),"
-                 " jsonb_build_object('email', m.email)) || COALESCE(m.data, '{}'))::text,"
-                 " m.template_id, m.subject, m.test_of)"
-                 " SELECT * FROM claimed ORDER BY id",
-        3, params, err);
+    const char *params[] = {owner, limit_text, lease_text, campaign_id};
+    /* each reads its own partial index in order, so rows that cannot go now (a paused
+     * campaign's million) are never walked over */
+    if (!campaign_id)
+        return db_query(conn,
+                        CLAIM_SQL("SELECT m.id FROM messages m WHERE m.campaign_id IS NULL"
+                                  " AND m.state IN ('queued', 'deferred') AND m.run_at <= now()"
+                                  " ORDER BY m.priority, m.run_at, m.id LIMIT $2"
+                                  " FOR UPDATE SKIP LOCKED"),
+                        3, params, err);
+    return db_query(conn,
+                    CLAIM_SQL("SELECT m.id FROM messages m WHERE m.campaign_id = $4::bigint"
+                              " AND m.state IN ('queued', 'deferred') AND m.run_at <= now()"
+                              " ORDER BY m.run_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED"),
+                    4, params, err);
 }
 
 PGresult *send_queue_lock_campaigns(PGconn *conn, const char *campaign_ids, mc_error *err)

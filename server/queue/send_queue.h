@@ -26,12 +26,15 @@ enum {
  * duplicates (their worker may have handed them to SMTP before it died). returns the count
  * or -1 with err. */
 int send_queue_reclaim(PGconn *conn, mc_error *err);
-/* Claims up to limit due messages (transactional ones, and those of running campaigns inside
- * their sending window) for
- * owner, leased for lease_seconds, highest priority first, skipping rows other workers hold.
- * returns the rows (columns CLAIM_*; caller frees with PQclear()) or NULL with err. */
-PGresult *send_queue_claim(PGconn *conn, const char *owner, unsigned limit, unsigned lease_seconds,
-                           mc_error *err);
+/* returns the ids of the campaigns that may send now: running and, with a sending window,
+ * inside it (caller frees with PQclear()), or NULL with err */
+PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err);
+/* Claims up to limit due messages of campaign campaign_id (a decimal id; NULL: the
+ * transactional, system and test messages, highest priority first) for owner, leased for
+ * lease_seconds, skipping rows other workers hold. returns the rows (columns CLAIM_*; caller
+ * frees with PQclear()) or NULL with err. */
+PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign_id, unsigned limit,
+                           unsigned lease_seconds, mc_error *err);
 /* Inside the hand-off transaction: locks the campaigns of campaign_ids (a PostgreSQL array
  * literal) FOR SHARE, so that a pause or cancel waits for the batch in flight. returns their
  * rows (id, state; caller frees with PQclear()) or NULL with err. */
