@@ -171,8 +171,9 @@ def run_mailcast(cluster, postmaster, n, counts):
 def run_graphile(cluster, postmaster, n, counts, concurrency):
     """graphile-worker on no-op jobs, a new database per run; returns what run_mailcast does"""
     install_graphile()
-    version = json.load(open(os.path.join(HERE, "graphile", "node_modules", "graphile-worker",
-                                          "package.json")))["version"]
+    with open(os.path.join(HERE, "graphile", "node_modules", "graphile-worker",
+                           "package.json")) as f:
+        version = json.load(f)["version"]
     print("graphile-worker %s: %d no-op jobs, %d job(s) at a time per worker process; load %s"
           % (version, n, concurrency, load()))
     results = {}
@@ -198,7 +199,8 @@ def run_graphile(cluster, postmaster, n, counts, concurrency):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", nargs="?", type=int, default=100000, help="messages and jobs")
-    parser.add_argument("workers", nargs="*", type=int, default=[1, 2, 4])
+    parser.add_argument("workers", nargs="*", type=int, default=[1, 2, 4],
+                        help="worker processes of each run (default 1 2 4)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--no-graphile", action="store_true", help="mailcast only")
     which.add_argument("--only-graphile", action="store_true", help="graphile-worker only")

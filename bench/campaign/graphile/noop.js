@@ -107,17 +107,22 @@ async function main(dsn, jobs, workers, concurrency, postmasterPid) {
   const children = [];
   const ready = [];
   let completed = 0;
-  let allDone;
+  let allDone, workerFailed;
   const finished = new Promise((resolve) => (allDone = resolve));
+  // a worker that dies stops the measurement instead of leaving it waiting for ever
+  const failure = new Promise((_, reject) => (workerFailed = reject));
+  failure.catch(() => {});
   for (let i = 0; i < workers; i++) {
     const child = fork(__filename, ["--worker", dsn, String(concurrency)], {
       env: { ...process.env, NO_LOG_SUCCESS: "1" },
     });
     const state = { done: 0, result: null };
     children.push({ child, state });
+    child.on("exit", (code, signal) => {
+      if (!state.result) workerFailed(new Error("a worker exited with " + (signal || code)));
+    });
     ready.push(
-      new Promise((resolve, reject) => {
-        child.on("exit", (code) => code && reject(new Error("worker exited with " + code)));
+      new Promise((resolve) =>
         child.on("message", (message) => {
           if (message.ready) resolve();
           if (message.cpuSeconds !== undefined) state.result = message;
@@ -126,11 +131,15 @@ async function main(dsn, jobs, workers, concurrency, postmasterPid) {
             state.done = message.done;
             if (completed >= jobs) allDone();
           }
-        });
-      })
+        })
+      )
     );
   }
-  await Promise.all(ready);
+  const stopAll = () => children.forEach(({ child }) => child.kill());
+  await Promise.race([Promise.all(ready), failure]).catch((error) => {
+    stopAll();
+    throw error;
+  });
 
   // One statement: the jobs become visible to the workers when it commits.
   const cpu0 = pgCpu();
@@ -143,7 +152,10 @@ async function main(dsn, jobs, workers, concurrency, postmasterPid) {
   );
   const t1 = process.hrtime.bigint();
   const cpu1 = pgCpu();
-  await finished;
+  await Promise.race([finished, failure]).catch((error) => {
+    stopAll();
+    throw error;
+  });
   const t2 = process.hrtime.bigint();
   const cpu2 = pgCpu();
 
