@@ -5,11 +5,21 @@ personalized ~10 KB template, sent to postfix's smtp-sink on loopback by 1, 2 an
 integration tests use). DKIM off.
 
 For each worker count it prints messages/second from the `send` call to the campaign's
-`finished`, the workers' CPU seconds per 1,000 messages, and their peak RSS (VmHWM).
+`finished`, the workers' CPU seconds per 1,000 messages, and their peak RSS (VmHWM), then the
+queue's share: messages/second from the workers' start, and the CPU seconds the PostgreSQL
+cluster (every one of its processes) spent per 1,000 messages.
 
-Usage: MAILCAST_BIN=build/mailcast bench/campaign/run.py [N] [WORKERS...]
+Then, on the same cluster (a new database for each run), graphile-worker (npm, pinned in
+graphile/package-lock.json, installed into the ignored graphile/node_modules when missing)
+processes the same number of no-op jobs with the same number of worker processes
+(graphile/noop.js), and the script prints the same figures for it and a table of both.
+
+Usage: MAILCAST_BIN=build/mailcast bench/campaign/run.py [N] [WORKERS...] [--no-graphile]
+       bench/campaign/run.py [N] [WORKERS...] --only-graphile   (no mailcast build needed)
 Build mailcast without sanitizers first (scripts/run builds build/ with -O2)."""
 
+import argparse
+import json
 import os
 import socket
 import subprocess
@@ -54,10 +64,42 @@ def proc_stats(pid):
     return cpu, hwm
 
 
-def main():
-    args = sys.argv[1:]
-    n = int(args[0]) if args else 100000
-    counts = [int(a) for a in args[1:]] or [1, 2, 4]
+def cluster_cpu(postmaster):
+    """CPU seconds used so far by every process of the cluster: the postmaster, its live
+    children, and the children it has reaped (counted in its cutime/cstime), so that
+    backends that exited during a run are not missed."""
+    with open("/proc/%d/stat" % postmaster) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    total = sum(int(v) for v in fields[11:15])
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def load():
+    return open("/proc/loadavg").read().split()[0]
+
+
+def install_graphile():
+    """npm ci into graphile/node_modules unless graphile-worker is there already"""
+    folder = os.path.join(HERE, "graphile")
+    if not os.path.isdir(os.path.join(folder, "node_modules", "graphile-worker")):
+        print("installing graphile-worker (npm ci) into bench/campaign/graphile/node_modules")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder,
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+def run_mailcast(cluster, postmaster, n, counts):
+    """the mailcast runs; returns {workers: (messages/s, worker CPU, PostgreSQL CPU per 1,000)}"""
+    results = {}
     port = free_port()
     sink = subprocess.Popen(["smtp-sink", "-u", "postfix", "127.0.0.1:%d" % port, "1000"])
     tmp = tempfile.TemporaryDirectory(prefix="mailcast-bench-")
@@ -66,7 +108,6 @@ def main():
         f.write("[mail]\nfrom_email = news@example.com\nbounce_address = bounces+{token}@example.com\n"
                 "[smtp.sink]\nhost = 127.0.0.1\nport = %d\ntls = off\nhelo = bench.test\n"
                 "messages_per_connection = 100\n" % port)
-    cluster = harness.PgCluster()
     server = None
     try:
         dsn = cluster.new_database()
@@ -82,22 +123,25 @@ def main():
         cluster.psql(db, "INSERT INTO list_subscribers (list_id, subscriber_id, status) SELECT %d,"
                          " id, 'confirmed' FROM subscribers" % lst["id"])
         cluster.psql(db, "VACUUM ANALYZE")
-        print("%d subscribers; template %d bytes; smtp-sink on 127.0.0.1:%d; load %s"
-              % (n, len(template().encode()), port, open("/proc/loadavg").read().split()[0]))
+        print("mailcast: %d subscribers; template %d bytes; smtp-sink on 127.0.0.1:%d; load %s"
+              % (n, len(template().encode()), port, load()))
         env = harness.base_env(MAILCAST_DATABASE_URL=dsn, MAILCAST_PATHS_DATA_DIR=server.data_dir)
         for workers in counts:
             c = api.request("POST", "/api/v1/campaigns", {
                 "name": "Bench %d" % workers, "subject": "Novedades para {{first_name}}",
                 "from_email": "news@example.com", "body": template(), "lists": [lst["id"]]}).json()
+            cpu0 = cluster_cpu(postmaster)
             start = time.perf_counter()
             r = api.request("POST", "/api/v1/campaigns/%d/send" % c["id"])
             queued = time.perf_counter() - start
+            cpu1 = cluster_cpu(postmaster)
             procs = [subprocess.Popen([harness.MAILCAST_BIN, "worker", "--config", config], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                      for _ in range(workers)]
             while api.request("GET", "/api/v1/campaigns/%d" % c["id"]).json()["state"] != "finished":
                 time.sleep(0.1)
             elapsed = time.perf_counter() - start
+            cpu2 = cluster_cpu(postmaster)
             stats = [proc_stats(p.pid) for p in procs]
             for p in procs:
                 p.terminate()
@@ -110,12 +154,83 @@ def main():
                      progress["sent"] / elapsed, cpu * 1000 / max(1, progress["sent"]),
                      max(s[1] for s in stats) // 1024))
             assert r.status == 200 and progress["sent"] == n, progress
+            sending = elapsed - queued
+            results[workers] = (progress["sent"] / sending, cpu * 1000 / progress["sent"],
+                                (cpu2 - cpu1) * 1000 / progress["sent"])
+            print("    queue: %.0f messages/s from the workers' start; PostgreSQL CPU %.2f s per"
+                  " 1,000 (making the queue: %.1f CPU s); load %s"
+                  % (results[workers][0], results[workers][2], cpu1 - cpu0, load()))
     finally:
         if server:
             server.stop()
-        cluster.destroy()
         sink.terminate()
         tmp.cleanup()
+    return results
+
+
+def run_graphile(cluster, postmaster, n, counts, concurrency):
+    """graphile-worker on no-op jobs, a new database per run; returns what run_mailcast does"""
+    install_graphile()
+    with open(os.path.join(HERE, "graphile", "node_modules", "graphile-worker",
+                           "package.json")) as f:
+        version = json.load(f)["version"]
+    print("graphile-worker %s: %d no-op jobs, %d job(s) at a time per worker process; load %s"
+          % (version, n, concurrency, load()))
+    results = {}
+    for workers in counts:
+        dsn = cluster.new_database()
+        out = subprocess.run(["node", os.path.join(HERE, "graphile", "noop.js"), dsn, str(n),
+                              str(workers), str(concurrency), str(postmaster)],
+                             stdout=subprocess.PIPE, text=True)
+        if out.returncode != 0:
+            raise RuntimeError("graphile-worker run failed:\n" + out.stdout)
+        g = json.loads(out.stdout.strip().splitlines()[-1])
+        print("%d worker(s): %d done, %d left in %.1f s (jobs added in %.2f s, %.1f PostgreSQL CPU"
+              " s): %.0f jobs/s; %.2f CPU s per 1,000; peak RSS %d MB per worker"
+              % (workers, g["completed"], g["left"], g["seconds"], g["enqueueSeconds"],
+                 g["enqueuePostgresCpuSeconds"], g["jobsPerSecond"], g["workerCpuPer1000"],
+                 g["peakRssMb"]))
+        print("    queue: PostgreSQL CPU %.2f s per 1,000; load %s"
+              % (g["postgresCpuPer1000"], load()))
+        results[workers] = (g["jobsPerSecond"], g["workerCpuPer1000"], g["postgresCpuPer1000"])
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", nargs="?", type=int, default=100000, help="messages and jobs")
+    parser.add_argument("workers", nargs="*", type=int, default=[1, 2, 4],
+                        help="worker processes of each run (default 1 2 4)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--no-graphile", action="store_true", help="mailcast only")
+    which.add_argument("--only-graphile", action="store_true", help="graphile-worker only")
+    parser.add_argument("--graphile-concurrency", type=int, default=1, metavar="C",
+                        help="jobs at a time in each graphile-worker process (default 1)")
+    args = parser.parse_args()
+    print("%s UTC, load average %s" % (time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+                                       " ".join(open("/proc/loadavg").read().split()[:3])))
+    cluster = harness.PgCluster()
+    try:
+        with open(os.path.join(cluster.data, "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        mailcast = {} if args.only_graphile else run_mailcast(cluster, postmaster, args.n,
+                                                               args.workers)
+        graphile = {} if args.no_graphile else run_graphile(cluster, postmaster, args.n,
+                                                             args.workers,
+                                                             args.graphile_concurrency)
+    finally:
+        cluster.destroy()
+    if mailcast and graphile:
+        print("\nqueue overhead, %d items: per second from the workers' start; CPU s per 1,000"
+              % args.n)
+        print("workers | mailcast msg/s | worker CPU | PostgreSQL CPU | graphile jobs/s"
+              " | worker CPU | PostgreSQL CPU")
+        for w in args.workers:
+            m, g = mailcast[w], graphile[w]
+            print("%7d | %14.0f | %10.2f | %14.2f | %15.0f | %10.2f | %14.2f"
+                  % (w, m[0], m[1], m[2], g[0], g[1], g[2]))
+        print("(mailcast renders, composes and sends every message to smtp-sink; graphile-worker's"
+              " jobs do nothing)")
 
 
 if __name__ == "__main__":
