@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "campaign/campaign_counts.h"
 #include "campaign/render_context.h"
 #include "db/query.h"
 
@@ -144,9 +145,12 @@ int send_queue_record(PGconn *conn, json_t *results, const char *owner, const ch
 int send_queue_finish(PGconn *conn, const char *ids, mc_error *err)
 {
     const char *params[] = {ids};
+    /* The counts are taken in the statement that sees nothing left to send: every message
+     * has its final state then, and none changes afterwards. */
     return db_exec(conn,
                    "WITH done AS (UPDATE campaigns c SET state = 'finished', finished_at = now(),"
-                   " updated_at = now() WHERE c.id = ANY($1::bigint[]) AND c.state = 'running'"
+                   " updated_at = now(), " CAMPAIGN_FINAL_COUNTS_SET
+                   " WHERE c.id = ANY($1::bigint[]) AND c.state = 'running'"
                    " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id"
                    " AND m.state IN ('queued', 'sending', 'deferred')) RETURNING c.id)"
                    " INSERT INTO campaign_transitions (campaign_id, action, from_state,"
