@@ -14,6 +14,8 @@
     " 'window_start', to_char(c.window_start, 'HH24:MI'),"                                         \
     " 'window_end', to_char(c.window_end, 'HH24:MI'), 'total', c.total,"                           \
     " 'created_at', mc_rfc3339(c.created_at), 'updated_at', mc_rfc3339(c.updated_at),"             \
-    " 'started_at', mc_rfc3339(c.started_at), 'finished_at', mc_rfc3339(c.finished_at))::text"
+    " 'started_at', mc_rfc3339(c.started_at), 'finished_at', mc_rfc3339(c.finished_at),"           \
+    " 'sent', c.sent_count, 'failed', c.failed_count, 'cancelled', c.cancelled_count,"             \
+    " 'messages_pruned_at', mc_rfc3339(c.messages_pruned_at))::text"
 
 #endif

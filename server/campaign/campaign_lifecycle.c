@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign/campaign_counts.h"
 #include "campaign/campaign_materialize.h"
 #include "campaign/campaigns.h"
 #include "db/query.h"
@@ -48,7 +49,8 @@ static bool allowed_from(const transition *t, const char *state)
     return false;
 }
 
-/* Sets the state and writes the log row. total is the recipients queued, or NULL to keep. */
+/* Sets the state and writes the log row; a campaign that ends gets its final counts, in the
+ * transaction that ends it. total is the recipients queued, or NULL to keep. */
 static int record(PGconn *conn, const char *id, const char *action, const char *from,
                   const char *to, const char *total, const campaign_actor *by, mc_error *err)
 {
@@ -63,17 +65,21 @@ static int record(PGconn *conn, const char *id, const char *action, const char *
                             by->user_id ? user_text : NULL,
                             by->token_id ? token_text : NULL,
                             by->actor};
-    return db_exec(conn,
-                   "WITH c AS (UPDATE campaigns SET state = $2, updated_at = now(),"
-                   " total = COALESCE($3::bigint, total),"
-                   " started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, now())"
-                   " ELSE started_at END,"
-                   " finished_at = CASE WHEN $2 IN ('finished', 'cancelled') THEN now()"
-                   " ELSE finished_at END WHERE id = $1::bigint RETURNING id)"
-                   " INSERT INTO campaign_transitions (campaign_id, action, from_state,"
-                   " to_state, user_id, token_id, actor)"
-                   " SELECT id, $4, $5, $2, $6::bigint, $7::bigint, $8 FROM c",
-                   8, params, err);
+    if (db_exec(conn,
+                "WITH c AS (UPDATE campaigns SET state = $2, updated_at = now(),"
+                " total = COALESCE($3::bigint, total),"
+                " started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, now())"
+                " ELSE started_at END,"
+                " finished_at = CASE WHEN $2 IN ('finished', 'cancelled') THEN now()"
+                " ELSE finished_at END WHERE id = $1::bigint RETURNING id)"
+                " INSERT INTO campaign_transitions (campaign_id, action, from_state,"
+                " to_state, user_id, token_id, actor)"
+                " SELECT id, $4, $5, $2, $6::bigint, $7::bigint, $8 FROM c",
+                8, params, err) < 0)
+        return -1;
+    if (strcmp(to, "finished") && strcmp(to, "cancelled")) return 0;
+    return db_exec(conn, "UPDATE campaigns c SET " CAMPAIGN_FINAL_COUNTS_SET " WHERE c.id = $1", 1,
+                   params, err);
 }
 
 /* The work a transition does besides changing the state. *to may change (a send with no

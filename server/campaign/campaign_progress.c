@@ -1,5 +1,6 @@
 /* Progress in one statement: the counts scan the campaign's rows through the (campaign_id,
- * state) index, the last errors are the ten most recent failed or deferred messages. */
+ * state) index, or come from the campaign once it ended (its messages may have been deleted by
+ * retention since); the last errors are the ten most recent failed or deferred messages. */
 #include "campaign/campaign_progress.h"
 
 #include <stdio.h>
@@ -15,15 +16,16 @@ static const char PROGRESS_SQL[] =
     " count(*) FILTER (WHERE state = 'failed') AS failed,"
     " count(*) FILTER (WHERE state = 'cancelled') AS cancelled,"
     " count(*) FILTER (WHERE state = 'sent' AND sent_at > now() - interval '60 seconds')"
-    " AS recent FROM messages WHERE campaign_id = $1),"
+    " AS recent FROM messages WHERE campaign_id = $1 AND (SELECT sent_count FROM c) IS NULL),"
     " e AS (SELECT id, email, state, smtp_code, smtp_enhanced, smtp_text, reason, updated_at"
     " FROM messages WHERE campaign_id = $1 AND state IN ('failed', 'deferred')"
     " ORDER BY updated_at DESC, id DESC LIMIT 10),"
     " r AS (SELECT CASE WHEN c.state = 'running' THEN n.recent / greatest(1, least(60,"
     " extract(epoch FROM now() - c.started_at))) ELSE 0 END AS rate FROM c, n)"
     " SELECT json_build_object('state', c.state, 'total', c.total, 'queued', n.queued,"
-    " 'sending', n.sending, 'sent', n.sent, 'deferred', n.deferred, 'failed', n.failed,"
-    " 'cancelled', n.cancelled, 'rate_per_s', round(r.rate::numeric, 1),"
+    " 'sending', n.sending, 'sent', COALESCE(c.sent_count, n.sent), 'deferred', n.deferred,"
+    " 'failed', COALESCE(c.failed_count, n.failed), 'cancelled', COALESCE(c.cancelled_count,"
+    " n.cancelled), 'rate_per_s', round(r.rate::numeric, 1),"
     " 'eta_s', CASE WHEN r.rate > 0 THEN ceil((n.queued + n.sending + n.deferred) / r.rate)"
     " END, 'last_errors', COALESCE((SELECT json_agg(json_build_object('message_id', e.id,"
     " 'email', e.email, 'state', e.state, 'smtp_code', e.smtp_code, 'smtp_enhanced',"

@@ -11,7 +11,9 @@
 /* returns {"state", "total", "queued", "sending", "sent", "deferred", "failed", "cancelled",
  * "rate_per_s", "eta_s", "last_errors": [...]} (caller frees with json_decref()), or NULL
  * with err (404). rate_per_s: messages sent over the last minute (or since the start, when
- * more recent), per second; eta_s: the rest at that rate, null when nothing is moving. */
+ * more recent), per second; eta_s: the rest at that rate, null when nothing is moving. A
+ * finished or cancelled campaign answers the counts stored when it ended (queued, sending and
+ * deferred 0), and last_errors is empty once retention deleted its messages. */
 json_t *campaign_progress(PGconn *conn, long long id, mc_error *err);
 
 #endif

@@ -51,6 +51,7 @@ static const key_schema SCHEMA[] = {
     {"queue", "max_age_hours", KEY_UINT, FIELD(queue_max_age_hours), "72", 1, 24 * 30},
     {"queue", "retry_base_seconds", KEY_UINT, FIELD(queue_retry_base_seconds), "60", 1, 86400},
     {"queue", "retry_max_seconds", KEY_UINT, FIELD(queue_retry_max_seconds), "3600", 1, 86400},
+    {"queue", "retention_days", KEY_UINT, FIELD(queue_retention_days), "0", 0, 36500},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 

@@ -63,6 +63,7 @@ typedef struct {
     unsigned queue_max_age_hours;      /* a message older than this fails at its next failure */
     unsigned queue_retry_base_seconds; /* first back-off; doubles per attempt, with jitter */
     unsigned queue_retry_max_seconds;  /* back-off cap */
+    unsigned queue_retention_days;     /* finished messages are deleted after this; 0 = never */
 
     config_named_section *named;
     size_t named_count;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "campaign/campaign_counts.h"
 #include "campaign/render_context.h"
 #include "db/query.h"
 
@@ -159,9 +160,12 @@ int send_queue_record(PGconn *conn, json_t *results, const char *owner, const ch
 int send_queue_finish(PGconn *conn, const char *ids, mc_error *err)
 {
     const char *params[] = {ids};
+    /* The counts are taken in the statement that sees nothing left to send: every message
+     * has its final state then, and none changes afterwards. */
     return db_exec(conn,
                    "WITH done AS (UPDATE campaigns c SET state = 'finished', finished_at = now(),"
-                   " updated_at = now() WHERE c.id = ANY($1::bigint[]) AND c.state = 'running'"
+                   " updated_at = now(), " CAMPAIGN_FINAL_COUNTS_SET
+                   " WHERE c.id = ANY($1::bigint[]) AND c.state = 'running'"
                    /* each probe ordered as its partial index is, so that it is read in
                     * order and stops at the first row: as a plain NOT EXISTS it was planned
                     * as a scan of the whole queue, slow once the campaign is nearly done */

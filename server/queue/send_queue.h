@@ -56,8 +56,9 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
 int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,
                       const config_t *cfg, mc_error *err);
 /* Moves each running campaign of ids with no message left to send to finished, with its
- * transition row. Run after the results are committed, so that the last of several workers
- * sees every other's results. returns 0 or -1 with err. */
+ * transition row and its final counts (sent_count, failed_count, cancelled_count). Run after
+ * the results are committed, so that the last of several workers sees every other's results.
+ * returns 0 or -1 with err. */
 int send_queue_finish(PGconn *conn, const char *ids, mc_error *err);
 
 #endif

@@ -1,6 +1,7 @@
-/* The loop prunes expired sessions and old login failures once a minute, so those tables stay
- * small without a cron job, runs queued CSV imports, starts scheduled campaigns whose time has
- * come and sends due messages, looking for work every second. */
+/* The loop prunes expired sessions, old login failures and, with [queue] retention_days, old
+ * messages once a minute, so those tables stay small without a cron job, runs queued CSV
+ * imports, starts scheduled campaigns whose time has come and sends due messages, looking for
+ * work every second. */
 #include "queue/worker.h"
 
 #include <time.h>
@@ -10,15 +11,34 @@
 #include "campaign/campaigns.h"
 #include "core/log.h"
 #include "db/query.h"
+#include "queue/retention.h"
 #include "queue/send_loop.h"
 
 #define HOUSEKEEPING_SECONDS 60
 #define IMPORT_POLL_SECONDS  1
+/* Sending waits while messages are deleted: a backlog (retention just turned on) goes over
+ * many minutes rather than holding up the queue. */
+#define RETENTION_BUDGET_MS 3000
 
-static void housekeeping(app_t *app)
+static void prune_messages(worker_t *w, PGconn *conn)
+{
+    unsigned days = w->app->config.queue_retention_days;
+    if (days == 0) return;
+    mc_error err;
+    retention_counts counts = {0};
+    int rc = retention_prune(conn, days, RETENTION_BUDGET_MS, &w->stopping, &counts, &err);
+    if (counts.campaign_messages || counts.other_messages)
+        log_info("worker: retention deleted %lld messages of campaigns that ended more than %u "
+                 "days ago and %lld other messages%s",
+                 counts.campaign_messages, days, counts.other_messages,
+                 rc == 1 ? "; more next time" : "");
+    if (rc < 0) log_warn("worker: retention: %s", err.message);
+}
+
+static void housekeeping(worker_t *w)
 {
     mc_error err;
-    PGconn *conn = db_pool_acquire(app->pool, 5000, &err);
+    PGconn *conn = db_pool_acquire(w->app->pool, 5000, &err);
     if (!conn) {
         log_warn("worker: %s", err.message);
         return;
@@ -28,7 +48,8 @@ static void housekeeping(app_t *app)
                 NULL, &err) < 0 ||
         public_flows_prune(conn, &err) < 0)
         log_warn("worker: housekeeping failed: %s", err.message);
-    db_pool_release(app->pool, conn);
+    prune_messages(w, conn);
+    db_pool_release(w->app->pool, conn);
 }
 
 /* Runs queued CSV imports one after the other (audience/import.c owns them). */
@@ -78,7 +99,7 @@ static void *worker_main(void *arg)
     while (!w->stopping) {
         pthread_mutex_unlock(&w->lock);
         if (time(NULL) - last_housekeeping >= HOUSEKEEPING_SECONDS) {
-            housekeeping(w->app);
+            housekeeping(w);
             last_housekeeping = time(NULL);
         }
         run_imports(w);

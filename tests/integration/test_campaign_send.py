@@ -10,8 +10,8 @@ import time
 import unittest
 
 from audience_fixtures import AudienceCase
-from harness import PgCluster, Server
-from mail_peer import SmtpPeer, temp_dir, write_config
+from campaign_fixtures import SendingCase
+from harness import PgCluster
 
 
 def setUpModule():
@@ -22,25 +22,11 @@ def tearDownModule():
     AudienceCase.cluster.destroy()
 
 
-class CampaignSendTest(AudienceCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.peer = SmtpPeer().__enter__()
-        cls.tmp = temp_dir()
-        cls.dsn = cls.cluster.new_database()
-        config = write_config(cls.tmp.name, cls.peer.port)
-        cls.server = Server(dsn=cls.dsn, args=("--config", config), extra_env={
-            "MAILCAST_QUEUE_BATCH_SIZE": "2", "MAILCAST_QUEUE_MAX_ATTEMPTS": "3",
-            "MAILCAST_QUEUE_RETRY_BASE_SECONDS": "1", "MAILCAST_QUEUE_RETRY_MAX_SECONDS": "1",
-            "MAILCAST_SERVER_PUBLIC_URL": "https://news.example.org"})
-        cls.api = cls.server.client()
-        assert cls.api.login("admin@localhost", cls.server.admin_password).status == 200
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.peer.__exit__(None, None, None)
-        cls.tmp.cleanup()
+class CampaignSendTest(SendingCase):
+    server_env = {
+        "MAILCAST_QUEUE_BATCH_SIZE": "2", "MAILCAST_QUEUE_MAX_ATTEMPTS": "3",
+        "MAILCAST_QUEUE_RETRY_BASE_SECONDS": "1", "MAILCAST_QUEUE_RETRY_MAX_SECONDS": "1",
+        "MAILCAST_SERVER_PUBLIC_URL": "https://news.example.org"}
 
     def received(self):
         """{address: [parsed message, ...]} of everything the peer accepted so far"""
@@ -66,20 +52,6 @@ class CampaignSendTest(AudienceCase):
         r = self.api.request("POST", "/api/v1/campaigns", body)
         self.assertEqual(r.status, 201, r)
         return r.json(), subs
-
-    def send(self, campaign):
-        r = self.api.request("POST", "/api/v1/campaigns/%d/send" % campaign["id"])
-        self.assertEqual(r.status, 200, r)
-        return r.json()
-
-    def wait_state(self, campaign, state, timeout=90):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = self.api.request("GET", "/api/v1/campaigns/%d" % campaign["id"]).json()
-            if got["state"] == state:
-                return got
-            time.sleep(0.2)
-        self.fail("campaign %d never became %s (is %s)" % (campaign["id"], state, got["state"]))
 
     def rows(self, campaign):
         out = self.psql("SELECT email, state, attempts, coalesce(smtp_code, 0),"

@@ -8,8 +8,8 @@ import time
 import unittest
 
 from audience_fixtures import AudienceCase
-from harness import PgCluster, Server
-from mail_peer import SmtpPeer, temp_dir, write_config
+from campaign_fixtures import SendingCase
+from harness import PgCluster
 
 
 def setUpModule():
@@ -20,27 +20,16 @@ def tearDownModule():
     AudienceCase.cluster.destroy()
 
 
-class TransactionalTest(AudienceCase):
+class TransactionalTest(SendingCase):
     @classmethod
     def setUpClass(cls):
-        cls.peer = SmtpPeer().__enter__()
-        cls.tmp = temp_dir()
-        cls.dsn = cls.cluster.new_database()
-        cls.server = Server(dsn=cls.dsn, args=("--config", write_config(cls.tmp.name, cls.peer.port)))
-        cls.api = cls.server.client()
-        assert cls.api.login("admin@localhost", cls.server.admin_password).status == 200
+        super().setUpClass()
         r = cls.api.request("POST", "/api/v1/templates", {
             "name": "Pedido", "kind": "transactional", "subject": "Pedido {{order.number}}",
             "body": "<p>Hola {{first_name | default: \"cliente\"}}, total: {{order.total}} €</p>"
                     "{{#order.items}}<li>{{.}}</li>{{/order.items}}"})
         assert r.status == 201, r
         cls.template = r.json()["id"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.peer.__exit__(None, None, None)
-        cls.tmp.cleanup()
 
     def received(self, address):
         with self.peer.recorder.lock:

@@ -147,6 +147,35 @@ static void test_listen_must_be_host_and_port(void **state)
     expect_error("[server]\nlisten = localhost\n", ":2", "host:port");
 }
 
+static void test_messages_are_kept_forever_unless_a_retention_is_set(void **state)
+{
+    (void)state;
+    config_t cfg;
+    mc_error err;
+    char *none[] = {NULL};
+    assert_int_equal(config_load(&cfg, NULL, none, &err), 0);
+    assert_int_equal(cfg.queue_retention_days, 0);
+    config_free(&cfg);
+    char *path = write_temp("[queue]\nretention_days = 30\n");
+    assert_int_equal(config_load(&cfg, path, none, &err), 0);
+    assert_int_equal(cfg.queue_retention_days, 30);
+    config_free(&cfg);
+    char *env[] = {"MAILCAST_QUEUE_RETENTION_DAYS=400", NULL};
+    assert_int_equal(config_load(&cfg, path, env, &err), 0);
+    assert_int_equal(cfg.queue_retention_days, 400);
+    config_free(&cfg);
+    unlink(path);
+    free(path);
+}
+
+static void test_retention_days_must_be_a_number_of_days(void **state)
+{
+    (void)state;
+    expect_error("[queue]\nretention_days = -1\n", ":2", "retention_days");
+    expect_error("[queue]\nretention_days = 30d\n", ":2", "retention_days");
+    expect_error("[queue]\nretention_days = 36501\n", ":2", "between 0 and 36500");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +189,8 @@ int main(void)
         cmocka_unit_test(test_bad_environment_value_names_the_variable),
         cmocka_unit_test(test_unreadable_file_is_an_error),
         cmocka_unit_test(test_listen_must_be_host_and_port),
+        cmocka_unit_test(test_messages_are_kept_forever_unless_a_retention_is_set),
+        cmocka_unit_test(test_retention_days_must_be_a_number_of_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
