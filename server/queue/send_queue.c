@@ -12,12 +12,17 @@
 
 int send_queue_reclaim(PGconn *conn, mc_error *err)
 {
-    PGresult *res = db_query(conn,
-                             "UPDATE messages SET state = 'deferred', run_at = now(),"
-                             " lease_owner = NULL, lease_expires_at = NULL,"
-                             " possible_duplicate = true, updated_at = now()"
-                             " WHERE state = 'sending' AND lease_expires_at < now()",
-                             0, NULL, err);
+    /* a message of a campaign cancelled meanwhile ends here: it would never be claimed again */
+    PGresult *res = db_query(
+        conn,
+        "WITH r AS (SELECT m.id, c.state = 'cancelled' AS cancelled FROM messages m"
+        " LEFT JOIN campaigns c ON c.id = m.campaign_id"
+        " WHERE m.state = 'sending' AND m.lease_expires_at < now() FOR UPDATE OF m SKIP LOCKED)"
+        " UPDATE messages m SET state = CASE WHEN r.cancelled THEN 'cancelled' ELSE 'deferred'"
+        " END, reason = CASE WHEN r.cancelled THEN 'campaign cancelled' ELSE m.reason END,"
+        " run_at = now(), lease_owner = NULL, lease_expires_at = NULL,"
+        " possible_duplicate = true, updated_at = now() FROM r WHERE m.id = r.id",
+        0, NULL, err);
     if (!res) return -1;
     int n = atoi(PQcmdTuples(res));
     PQclear(res);

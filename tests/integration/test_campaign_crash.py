@@ -154,6 +154,28 @@ class CrashTest(WorkersCase):
             _, err = w.communicate(timeout=60)
             check_sanitizers(err, "mailcast worker")
 
+    def test_a_batch_of_a_dead_worker_ends_cancelled_when_the_campaign_was_cancelled(self):
+        c = self.campaign()
+        # a worker died holding a batch: leased, its lease run out
+        self.psql("UPDATE messages SET state = 'sending', lease_owner = 'gone:1:0',"
+                  " lease_expires_at = now() - interval '1 second' WHERE id IN (SELECT id FROM"
+                  " messages WHERE campaign_id = %d ORDER BY id LIMIT 25)" % c["id"])
+        self.assertEqual(self.api.request("POST", "/api/v1/campaigns/%d/cancel" % c["id"]).status,
+                         200)
+        # the next worker ends that batch instead of queuing it again for a campaign that
+        # will never send
+        self.start_worker()
+        deadline = time.monotonic() + 60
+        while self.psql("SELECT count(*) FROM messages WHERE campaign_id = %d AND state IN"
+                        " ('queued', 'sending', 'deferred')" % c["id"]) != "0":
+            self.assertLess(time.monotonic(), deadline, "messages left behind")
+            time.sleep(0.2)
+        self.assertEqual(self.psql("SELECT state || ':' || count(*) FILTER (WHERE"
+                                   " possible_duplicate) || ':' || count(*) FROM messages WHERE"
+                                   " campaign_id = %d GROUP BY state" % c["id"]),
+                         "cancelled:25:%d" % RECIPIENTS)
+        self.assertEqual(self.accepted(), [])
+
     def test_two_workers_share_the_work(self):
         c = self.campaign()
         self.start_worker()
