@@ -44,9 +44,8 @@ typedef struct {
     long long batch_good, batch_failed, last_row;
     bool in_flight;  /* a batch's transaction is open (send_batch ran, finish_batch not yet) */
     bool merge_sent; /* its merge statement was sent and its result not yet read */
-    const char *merge_fallback; /* the ON CONFLICT form of the merge in flight */
-    sent_batch sent;            /* what the batch in flight commits with it */
-    uint64_t *seen;             /* SEEN_SLOTS hashes of the batch's addresses, 0 = free slot */
+    sent_batch sent; /* what the batch in flight commits with it */
+    uint64_t *seen;  /* SEEN_SLOTS hashes of the batch's addresses, 0 = free slot */
     bool may_repeat; /* an address may occur twice in the batch: the merge must fold rows */
     char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
     mc_error *err;
@@ -253,7 +252,8 @@ static const char *const CONSENT_SQL =
 #define MERGE_HEAD                                                                                 \
     " up AS (INSERT INTO subscribers AS s (email, name, attributes)"                               \
     " SELECT email, name, attributes FROM src ON CONFLICT ((lower(email))) "
-#define MERGE_MEMBERS                                                                              \
+#define MERGE_TAIL                                                                                 \
+    " RETURNING s.id),"                                                                            \
     " targets AS (SELECT l.id, COALESCE($2, CASE WHEN l.optin = 'double' THEN 'unconfirmed'"       \
     "  ELSE 'confirmed' END) AS status, c.id AS consent_id FROM lists l JOIN import_consents c"    \
     "  ON c.import_id = $3 AND c.list_id = l.id WHERE l.id = ANY($1::bigint[])),"                  \
@@ -262,7 +262,6 @@ static const char *const CONSENT_SQL =
     "  'confirmed' THEN now() END, CASE WHEN t.status = 'unsubscribed' THEN now() END,"            \
     "  t.consent_id FROM up CROSS JOIN targets t ON CONFLICT (list_id, subscriber_id) DO NOTHING)" \
     " SELECT count(*) FROM up"
-#define MERGE_TAIL " RETURNING s.id)," MERGE_MEMBERS
 
 #define MERGE_UPDATE                                                                               \
     "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"                        \
@@ -272,37 +271,6 @@ static const char *const MERGE_UPSERT_SQL = MERGE_SRC_UPSERT MERGE_HEAD MERGE_UP
 static const char *const MERGE_SKIP_SQL = MERGE_SRC_SKIP MERGE_HEAD "DO NOTHING" MERGE_TAIL;
 static const char *const MERGE_UPSERT_ONCE_SQL = MERGE_SRC_ONCE MERGE_HEAD MERGE_UPDATE MERGE_TAIL;
 static const char *const MERGE_SKIP_ONCE_SQL = MERGE_SRC_ONCE MERGE_HEAD "DO NOTHING" MERGE_TAIL;
-
-/* The same merges without ON CONFLICT, tried first: the batch's addresses are looked up once
- * (a subquery per row, so that the plan probes the unique index rather than hashing the table),
- * existing subscribers are updated by id (through an array, so that a batch of new addresses does
- * not scan the table) and the others get a plain INSERT, which spares each
- * new row the speculative insertion (its extra index probe and confirmation record; about a
- * seventh of the merge's time). An address inserted by someone else after the lookup makes the
- * INSERT fail on the unique index; the batch then rolls back to MERGE_SAVEPOINT and runs the
- * ON CONFLICT form, which is right whatever runs beside it. */
-#define MERGE_LOOKUP                                                                               \
-    " found AS MATERIALIZED (SELECT email, name, attributes, (SELECT s.id FROM subscribers s"      \
-    " WHERE lower(s.email) = lower(src.email)) AS existing FROM src),"                             \
-    " created AS (INSERT INTO subscribers (email, name, attributes)"                               \
-    " SELECT email, name, attributes FROM found WHERE existing IS NULL RETURNING id),"
-#define MERGE_CHANGE_EXISTING                                                                      \
-    " changed AS (UPDATE subscribers s SET name = CASE WHEN f.name <> '' THEN f.name"              \
-    " ELSE s.name END, attributes = s.attributes || f.attributes, updated_at = now()"              \
-    " FROM found f WHERE s.id = ANY (ARRAY(SELECT existing FROM found WHERE existing IS NOT "      \
-    "NULL))"                                                                                       \
-    " AND s.id = f.existing RETURNING s.id),"                                                      \
-    " up AS (SELECT id FROM changed UNION ALL SELECT id FROM created),"
-#define MERGE_LEAVE_EXISTING " up AS (SELECT id FROM created),"
-static const char *const FAST_UPSERT_SQL =
-    MERGE_SRC_UPSERT MERGE_LOOKUP MERGE_CHANGE_EXISTING MERGE_MEMBERS;
-static const char *const FAST_SKIP_SQL =
-    MERGE_SRC_SKIP MERGE_LOOKUP MERGE_LEAVE_EXISTING MERGE_MEMBERS;
-static const char *const FAST_UPSERT_ONCE_SQL =
-    MERGE_SRC_ONCE MERGE_LOOKUP MERGE_CHANGE_EXISTING MERGE_MEMBERS;
-static const char *const FAST_SKIP_ONCE_SQL =
-    MERGE_SRC_ONCE MERGE_LOOKUP MERGE_LEAVE_EXISTING MERGE_MEMBERS;
-static const char *const MERGE_SAVEPOINT = "SAVEPOINT merge";
 
 /* For the batch's transaction only. work_mem: the merge sorts a batch by address, in memory rather
  * than in temporary files. gin_pending_list_limit: new attribute entries gather in the GIN
@@ -315,37 +283,19 @@ static const char *const BATCH_SETTINGS_SQL =
     " set_config('gin_pending_list_limit', '65536', true),"
     " set_config('synchronous_commit', 'off', true)";
 
-/* Runs the ON CONFLICT form of the batch's merge after its first form met an address inserted
- * beside it. returns 0, or -1 with err. */
-static int merge_again(run_state *st)
-{
-    char id[32];
-    snprintf(id, sizeof id, "%lld", st->job->id);
-    const char *mp[] = {buf_cstr(&st->options.lists), st->options.list_status, id};
-    log_info("import %lld: an address of the batch was added meanwhile; merging it again",
-             st->job->id);
-    if (db_exec(st->conn, "ROLLBACK TO SAVEPOINT merge", 0, NULL, st->err) < 0) return -1;
-    return db_exec(st->conn, st->merge_fallback, 3, mp, st->err);
-}
-
 /* Waits for the merge sent by send_batch. returns 0, or -1 with err. */
 static int merge_result(run_state *st)
 {
     PGresult *res;
-    bool ok = true, conflict = false;
+    bool ok = true;
     while ((res = PQgetResult(st->conn))) {
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            if (ok && state && !strcmp(state, "23505"))
-                conflict = true;
-            else if (ok)
-                log_error("import: merging a batch failed: %s", PQresultErrorMessage(res));
+            if (ok) log_error("import: merging a batch failed: %s", PQresultErrorMessage(res));
             ok = false;
         }
         PQclear(res);
     }
     st->merge_sent = false;
-    if (conflict) return merge_again(st);
     return ok ? 0 : mc_error_set(st->err, 500, "db_error", "", "merging the rows failed");
 }
 
@@ -440,12 +390,9 @@ static int send_batch(run_state *st)
         const char *cp[] = {id, buf_cstr(&st->options.lists), st->options.list_status};
         if (db_exec(conn, CONSENT_SQL, 3, cp, st->err) < 0) goto fail;
         const char *mp[] = {buf_cstr(&st->options.lists), st->options.list_status, id};
-        bool skip = st->options.skip_existing, fold = st->may_repeat;
-        const char *merge = skip ? (fold ? FAST_SKIP_SQL : FAST_SKIP_ONCE_SQL)
-                                 : (fold ? FAST_UPSERT_SQL : FAST_UPSERT_ONCE_SQL);
-        st->merge_fallback = skip ? (fold ? MERGE_SKIP_SQL : MERGE_SKIP_ONCE_SQL)
-                                  : (fold ? MERGE_UPSERT_SQL : MERGE_UPSERT_ONCE_SQL);
-        if (db_exec(conn, MERGE_SAVEPOINT, 0, NULL, st->err) < 0) goto fail;
+        const char *merge = st->options.skip_existing
+                                ? (st->may_repeat ? MERGE_SKIP_SQL : MERGE_SKIP_ONCE_SQL)
+                                : (st->may_repeat ? MERGE_UPSERT_SQL : MERGE_UPSERT_ONCE_SQL);
         if (!PQsendQueryParams(conn, merge, 3, NULL, mp, NULL, NULL, 0)) {
             mc_error_set(st->err, 500, "db_error", "", "sending the merge failed: %s",
                          PQerrorMessage(conn));
