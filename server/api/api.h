@@ -14,6 +14,10 @@ typedef struct {
     app_t *app;
     const http_router *router;
     http_metrics *metrics;
+    /* called once a job is queued, so that this process's worker loop starts it without waiting
+     * for its next poll; NULL when the process runs no worker */
+    void (*job_queued)(void *arg);
+    void *job_queued_arg;
 } api_context;
 
 /* Adds every route to r. */

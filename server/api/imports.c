@@ -60,6 +60,7 @@ void api_imports_create(http_request *req, void *ctx)
         stored ? import_queue(conn, stored, file_name, options, req->user_id, &err) : NULL;
     if (!job && stored) unlink(stored);
     free(stored);
+    if (job && api->job_queued) api->job_queued(api->job_queued_arg);
     api_respond_object(req, 202, job, &err);
 }
 

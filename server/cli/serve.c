@@ -39,6 +39,11 @@ static int announce_admin(app_t *app, mc_error *err)
     return 0;
 }
 
+static void wake_worker(void *worker)
+{
+    worker_wake(worker);
+}
+
 int cli_serve(int argc, char **argv)
 {
     const char *config_path = NULL;
@@ -69,7 +74,12 @@ int cli_serve(int argc, char **argv)
     api_routes_register(&router);
     http_metrics metrics;
     http_metrics_init(&metrics, router.count);
-    api_context ctx = {&app, &router, &metrics};
+    worker_t worker = {0};
+    api_context ctx = {&app, &router, &metrics, NULL, NULL};
+    if (!no_worker) {
+        ctx.job_queued = wake_worker;
+        ctx.job_queued_arg = &worker;
+    }
     char upload_dir[1024];
     snprintf(upload_dir, sizeof upload_dir, "%s/uploads", app.config.data_dir);
     if (mkdir(upload_dir, 0700) < 0 && errno != EEXIST)
@@ -86,7 +96,6 @@ int cli_serve(int argc, char **argv)
                                 .upload_dir = upload_dir,
                                 .max_upload_bytes = MAX_UPLOAD_BYTES};
     http_server *server = http_server_start(&opts, &err);
-    worker_t worker = {0};
     if (server && !no_worker && worker_start(&worker, &app, &err) < 0) {
         http_server_stop(server, 0);
         server = NULL;

@@ -109,8 +109,10 @@ static void *worker_main(void *arg)
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += IMPORT_POLL_SECONDS;
-        while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
+        while (!w->stopping && !w->woken &&
+               pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
         }
+        w->woken = false;
     }
     pthread_mutex_unlock(&w->lock);
     send_loop_free(&sender);
@@ -121,12 +123,22 @@ int worker_start(worker_t *w, app_t *app, mc_error *err)
 {
     w->app = app;
     w->stopping = false;
+    w->woken = false;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
         return mc_error_set(err, 500, "worker", "", "cannot start the worker thread");
-    w->running = true;
+    __atomic_store_n(&w->running, true, __ATOMIC_RELEASE); /* read by worker_wake() */
     return 0;
+}
+
+void worker_wake(worker_t *w)
+{
+    if (!__atomic_load_n(&w->running, __ATOMIC_ACQUIRE)) return;
+    pthread_mutex_lock(&w->lock);
+    w->woken = true;
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
 }
 
 void worker_stop(worker_t *w)

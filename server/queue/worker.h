@@ -13,12 +13,16 @@ typedef struct {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    bool woken; /* worker_wake() was called since the loop last looked for work */
     bool stopping;
     bool running;
 } worker_t;
 
 /* Starts the loop on its own thread. returns 0, or -1 with err set. Stop with worker_stop(). */
 int worker_start(worker_t *w, app_t *app, mc_error *err);
+/* Makes the loop look for work now rather than at its next poll (a job was just queued). Safe
+ * from any thread while the loop runs, and a no-op before worker_start(). */
+void worker_wake(worker_t *w);
 /* Asks the loop to stop and waits for it. */
 void worker_stop(worker_t *w);
 

@@ -46,10 +46,15 @@ def make_temp_dir(prefix):
     return path
 
 
-class PgCluster:
-    """A throwaway PostgreSQL cluster: fsync off, no TCP, socket in its own folder."""
+# What the tests run with: nothing they check needs durability, and fsync costs them minutes.
+TEST_SETTINGS = "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
 
-    def __init__(self):
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster: no TCP, socket in its own folder, and settings (by default
+    TEST_SETTINGS: fsync off) as postgresql.conf lines."""
+
+    def __init__(self, settings=TEST_SETTINGS):
         self.user = ensure_cluster_user()
         self.root = make_temp_dir("mailcast-pg-")
         self.data = os.path.join(self.root, "data")
@@ -61,8 +66,8 @@ class PgCluster:
         self._run(pg_bin("initdb"), "-D", self.data, "-U", CLUSTER_USER, "-A", "trust",
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions")
         with open(os.path.join(self.data, "postgresql.conf"), "a") as conf:
-            conf.write("listen_addresses = ''\nfsync = off\nsynchronous_commit = off\n"
-                       "full_page_writes = off\nunix_socket_directories = '%s'\n" % self.socket_dir)
+            conf.write("listen_addresses = ''\nunix_socket_directories = '%s'\n%s"
+                       % (self.socket_dir, settings))
         self.start()
         self._counter = 0
 

@@ -178,6 +178,31 @@ class ImportOptionsTest(ImportCase):
         self.assertEqual(self.psql("SELECT count(*) FROM subscribers WHERE lower(email) = lower('émile@exemple.fr')"),
                          self.psql("SELECT CASE WHEN lower('É') = lower('é') THEN 1 ELSE 2 END"))
 
+    def test_an_address_added_by_someone_else_during_the_merge_is_updated_and_joins_the_list(self):
+        # the trigger stands for a request that adds the address, and commits, between the
+        # import's lookup and its insert (dblink runs it in a session of its own): the import
+        # must fold the row into that subscriber rather than fail the batch
+        l = self.create_list("Race")
+        self.psql("CREATE EXTENSION IF NOT EXISTS dblink;"
+                  " CREATE FUNCTION race_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                  " PERFORM dblink_exec(format('host=%s dbname=%s user=%s',"
+                  " current_setting('unix_socket_directories'), current_database(), current_user),"
+                  " 'INSERT INTO subscribers (email, name) VALUES (''RACE@EXAMPLE.COM'', ''Meanwhile'')"
+                  " ON CONFLICT DO NOTHING'); RETURN NEW; END $$;"
+                  " CREATE TRIGGER race BEFORE INSERT ON subscribers FOR EACH ROW"
+                  " WHEN (NEW.email = 'race@example.com') EXECUTE FUNCTION race_add()")
+        try:
+            job = self.run_import(b"email,name,a\nrace@example.com,Importer,1\nbystander@example.com,B,2\n",
+                                  {"lists": [l["id"]], "list_status": "confirmed"})
+        finally:
+            self.psql("DROP TRIGGER race ON subscribers; DROP FUNCTION race_add()")
+        self.assertEqual((job["state"], job["rows_done"], job["rows_failed"]), ("finished", 2, 0), job)
+        s = self.subscriber("race@example.com")
+        self.assertEqual((s["email"], s["name"], s["attributes"]), ("RACE@EXAMPLE.COM", "Importer", {"a": "1"}))
+        self.assertEqual(self.api.request("GET", "/api/v1/subscribers/%d" % s["id"]).json()["lists"],
+                         [{"id": l["id"], "status": "confirmed"}])
+        self.assertEqual(self.subscriber("bystander@example.com")["attributes"], {"a": "2"})
+
     def test_an_import_never_resubscribes_an_unsubscribed_member(self):
         l = self.create_list("Keep status")
         s = self.create_subscriber("unsub@example.com", lists=[l["id"]], list_status="unsubscribed")
