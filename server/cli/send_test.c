@@ -207,11 +207,12 @@ static int send_messages(const config_t *cfg, const send_test_args *a, const dki
         fprintf(stderr, "mailcast: %s\n", err.message);
     status = 0;
     for (size_t i = 0; i < total; i++) {
-        printf("to=%.*s result=%s code=%d status=%s message_id=%.*s text=%s\n",
+        printf("to=%.*s result=%s code=%d status=%s maybe_delivered=%s message_id=%.*s"
+               " text=%s\n",
                (int)envelopes[i].recipient.n, envelopes[i].recipient.p,
                mail_outcome_name(results[i].outcome), results[i].code,
-               results[i].enhanced[0] ? results[i].enhanced : "-", (int)ids[i].n, ids[i].p,
-               results[i].text);
+               results[i].enhanced[0] ? results[i].enhanced : "-",
+               results[i].maybe_delivered ? "yes" : "no", (int)ids[i].n, ids[i].p, results[i].text);
         if (results[i].outcome != MAIL_SENT) status = 1;
     }
     goto cleanup;

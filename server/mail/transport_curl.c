@@ -159,6 +159,11 @@ static int curl_send_batch(mail_transport *t, const mail_envelope *msgs, size_t 
         }
         /* a 2xx seen before a later failure is not a delivery */
         if (rc != CURLE_OK && results[i].outcome == MAIL_SENT) results[i].outcome = MAIL_TEMPORARY;
+        /* libcurl took the whole message and no final reply came (the last one is DATA's
+         * 354, or none): the peer may have kept it */
+        results[i].maybe_delivered = rc != CURLE_OK && rs.left == 0 &&
+                                     results[i].outcome == MAIL_TEMPORARY &&
+                                     (code == 0 || code == 354);
         if (code) any_reply = true;
         if (i == 0 && rc != CURLE_OK) {
             first_rc = rc;

@@ -65,6 +65,12 @@ class FailureTest(unittest.TestCase):
         self.assertEqual(r["result"], "temporary")
         self.assertEqual(r["code"], "0")
 
+    def test_a_reply_lost_after_the_data_is_temporary_and_maybe_delivered(self):
+        _, r = self.one("lostreply@example.org")
+        self.assertEqual((r["result"], r["code"], r["maybe_delivered"]), ("temporary", "0", "yes"))
+        _, r = self.one("rcpt450@example.org")
+        self.assertEqual((r["result"], r["maybe_delivered"]), ("temporary", "no"))
+
     def test_stalled_reply_is_temporary_within_the_timeout(self):
         started = time.monotonic()
         _, r = self.one("stall@example.org")

@@ -121,6 +121,13 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(len(peer.recorder.messages), 2)
         self.assertTrue(all(tls for tls, _ in peer.recorder.sessions))
 
+    def test_implicit_tls_tells_a_reply_lost_after_the_data(self):
+        peer = self.peer(ssl_context=self.context)
+        status, results, out, err = send_test(
+            self.relay(peer, "implicit"), "--to", "lostreply@example.org,rcpt450@example.org")
+        self.assertEqual([(r["result"], r["maybe_delivered"]) for r in results],
+                         [("temporary", "yes"), ("temporary", "no")], out + err)
+
     def test_implicit_tls_with_auth(self):
         peer = self.peer(ssl_context=self.context, authenticator=authenticator,
                          auth_required=True, auth_require_tls=False)
