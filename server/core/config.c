@@ -47,6 +47,7 @@ static const key_schema SCHEMA[] = {
     {"worker", "threads", KEY_UINT, FIELD(worker_threads), "2", 1, 256},
     {"queue", "batch_size", KEY_UINT, FIELD(queue_batch_size), "100", 1, 10000},
     {"queue", "lease_seconds", KEY_UINT, FIELD(queue_lease_seconds), "120", 5, 86400},
+    {"queue", "batch_target_ms", KEY_UINT, FIELD(queue_batch_target_ms), "500", 10, 3600000},
     {"queue", "max_attempts", KEY_UINT, FIELD(queue_max_attempts), "8", 1, 100},
     {"queue", "max_age_hours", KEY_UINT, FIELD(queue_max_age_hours), "72", 1, 24 * 30},
     {"queue", "retry_base_seconds", KEY_UINT, FIELD(queue_retry_base_seconds), "60", 1, 86400},

@@ -59,6 +59,7 @@ typedef struct {
     /* [queue] */
     unsigned queue_batch_size;         /* messages claimed at once */
     unsigned queue_lease_seconds;      /* a claimed batch is reclaimed after this */
+    unsigned queue_batch_target_ms;    /* batches shrink to take about this long on the wire */
     unsigned queue_max_attempts;       /* temporary failures before a message fails */
     unsigned queue_max_age_hours;      /* a message older than this fails at its next failure */
     unsigned queue_retry_base_seconds; /* first back-off; doubles per attempt, with jitter */

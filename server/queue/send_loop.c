@@ -446,14 +446,26 @@ static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *runnin
     return 0;
 }
 
+/* How many messages to claim: [queue] batch_size, or fewer when the relay is slow, so that a
+ * batch takes about [queue] batch_target_ms on the wire. A pause or cancel waits for the
+ * batch in flight, and this bounds that wait. The first batch is a single message, to learn. */
+static unsigned claim_limit(const send_loop *l)
+{
+    unsigned most = l->app->config.queue_batch_size;
+    if (l->seconds_per_message <= 0) return 1;
+    double fit = l->app->config.queue_batch_target_ms / 1000.0 / l->seconds_per_message;
+    return fit >= most ? most : fit < 1 ? 1 : (unsigned)fit;
+}
+
 /* Claims the next batch: transactional mail first, for its priority; else the messages of
  * one campaign that may send now, taking the campaigns in turn so that several running at
  * once share the workers. returns the rows (maybe none; caller frees) or NULL with err. */
 static PGresult *claim(send_loop *l, PGconn *conn, mc_error *err)
 {
     const config_t *cfg = &l->app->config;
-    PGresult *claimed = send_queue_claim(conn, l->owner, NULL, cfg->queue_batch_size,
-                                         cfg->queue_lease_seconds, err);
+    unsigned limit = claim_limit(l);
+    PGresult *claimed =
+        send_queue_claim(conn, l->owner, NULL, limit, cfg->queue_lease_seconds, err);
     if (!claimed || PQntuples(claimed) > 0) return claimed;
     PGresult *campaigns = send_queue_sendable_campaigns(conn, err);
     if (!campaigns) {
@@ -464,8 +476,8 @@ static PGresult *claim(send_loop *l, PGconn *conn, mc_error *err)
     for (int k = 0; k < count && claimed && PQntuples(claimed) == 0; k++) {
         int i = (int)((l->next_campaign + (unsigned)k) % (unsigned)count);
         PQclear(claimed);
-        claimed = send_queue_claim(conn, l->owner, PQgetvalue(campaigns, i, 0),
-                                   cfg->queue_batch_size, cfg->queue_lease_seconds, err);
+        claimed = send_queue_claim(conn, l->owner, PQgetvalue(campaigns, i, 0), limit,
+                                   cfg->queue_lease_seconds, err);
         if (claimed && PQntuples(claimed) > 0) l->next_campaign = (unsigned)i + 1;
     }
     PQclear(campaigns);
@@ -490,12 +502,17 @@ int send_loop_once(send_loop *l, mc_error *err)
         db_pool_release(l->app->pool, conn);
         return 0;
     }
-    l->lease_taken_at = monotonic_seconds();
+    double started = monotonic_seconds();
+    l->lease_taken_at = started;
     buf_t campaigns = BUF_INIT;
     if (rc == 0) {
         reserve(l, (size_t)PQntuples(claimed));
         send_campaign_cache_next_batch(&l->campaigns);
         rc = hand_off(l, conn, claimed, &campaigns, err);
+        /* a moving average, so that one slow session does not shrink batches for long */
+        double each = (monotonic_seconds() - started) / PQntuples(claimed);
+        l->seconds_per_message =
+            l->seconds_per_message <= 0 ? each : (l->seconds_per_message + each) / 2;
     }
     /* after the commit, so that the last worker to finish sees everyone's results */
     if (rc == 0 && campaigns.n > 2) rc = send_queue_finish(conn, buf_cstr(&campaigns), err);

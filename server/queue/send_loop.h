@@ -18,10 +18,11 @@ typedef struct {
     app_t *app;      /* borrowed */
     char owner[128]; /* lease owner: host, process and loop */
     send_campaign_cache campaigns;
-    unsigned next_campaign; /* where the turn among sendable campaigns starts */
-    time_t last_reclaim;    /* when expired leases were last looked for */
-    double lease_taken_at;  /* monotonic seconds when the batch's leases were taken or renewed */
-    size_t cap;             /* slots below */
+    unsigned next_campaign;     /* where the turn among sendable campaigns starts */
+    double seconds_per_message; /* hand-off time per message, averaged; 0 until known */
+    time_t last_reclaim;        /* when expired leases were last looked for */
+    double lease_taken_at; /* monotonic seconds when the batch's leases were taken or renewed */
+    size_t cap;            /* slots below */
     buf_t *data, *senders, *ids; /* per message of the batch */
     mail_envelope *envelopes;
     mail_result *results;

@@ -98,6 +98,20 @@ class WorkersCase(unittest.TestCase):
         self.assertEqual(r.json()["total"], recipients)
         return c
 
+    def slow_campaign(self, recipients):
+        """a running campaign to slowN@example.org, whom the peer accepts a second apart"""
+        lst = self.api.request("POST", "/api/v1/lists", {"name": "Lenta"}).json()
+        self.psql("INSERT INTO subscribers (email, name) SELECT 'slow' || g || '@example.org',"
+                  " 'Lento ' || g FROM generate_series(1, %d) g;"
+                  " INSERT INTO list_subscribers (list_id, subscriber_id, status)"
+                  " SELECT %d, id, 'confirmed' FROM subscribers" % (recipients, lst["id"]))
+        c = self.api.request("POST", "/api/v1/campaigns", {
+            "name": "Lenta", "subject": "Hola", "from_email": "news@example.com",
+            "body": "<p>{{name}}</p>", "lists": [lst["id"]]}).json()
+        self.assertEqual(self.api.request("POST", "/api/v1/campaigns/%d/send" % c["id"])
+                         .json()["total"], recipients)
+        return c
+
     def wait_finished(self, c, timeout=240):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -211,17 +225,10 @@ class LeaseRenewalTest(WorkersCase):
     def test_a_batch_slower_than_its_lease_is_not_taken_over(self):
         # 12 messages a second apart in one batch leased for 5 s: the worker renews the leases
         # between connections, so the other worker never takes the batch over
-        self.env.update(MAILCAST_QUEUE_BATCH_SIZE="12", MAILCAST_QUEUE_LEASE_SECONDS="5")
-        lst = self.api.request("POST", "/api/v1/lists", {"name": "Lenta"}).json()
-        self.psql("INSERT INTO subscribers (email, name) SELECT 'slow' || g || '@example.org',"
-                  " 'Lento ' || g FROM generate_series(1, 12) g;"
-                  " INSERT INTO list_subscribers (list_id, subscriber_id, status)"
-                  " SELECT %d, id, 'confirmed' FROM subscribers" % lst["id"])
-        c = self.api.request("POST", "/api/v1/campaigns", {
-            "name": "Lenta", "subject": "Hola", "from_email": "news@example.com",
-            "body": "<p>{{name}}</p>", "lists": [lst["id"]]}).json()
-        self.assertEqual(self.api.request("POST", "/api/v1/campaigns/%d/send" % c["id"])
-                         .json()["total"], 12)
+        self.env.update(MAILCAST_QUEUE_BATCH_SIZE="12", MAILCAST_QUEUE_LEASE_SECONDS="5",
+                        # batches are not shrunk to fit the slow peer here
+                        MAILCAST_QUEUE_BATCH_TARGET_MS="3600000")
+        c = self.slow_campaign(12)
         self.start_worker()
         self.wait_accepted(1)
         self.start_worker()
@@ -231,6 +238,24 @@ class LeaseRenewalTest(WorkersCase):
         self.assertEqual(self.psql("SELECT count(*) FILTER (WHERE state = 'sent') || ':' ||"
                                    " count(*) FILTER (WHERE possible_duplicate) FROM messages"
                                    " WHERE campaign_id = %d" % c["id"]), "12:0")
+
+
+class PauseOnASlowRelayTest(WorkersCase):
+    relay_extra = "messages_per_connection = 1\n"
+
+    def test_a_pause_waits_for_a_small_batch_not_a_whole_one(self):
+        # 10 messages a second apart and batch_size 10: batches shrink to what goes out in
+        # about half a second, so the pause waits for one message, not for ten
+        self.env.update(MAILCAST_QUEUE_BATCH_SIZE="10")
+        c = self.slow_campaign(10)
+        self.start_worker()
+        self.wait_accepted(2)
+        r = self.api.request("POST", "/api/v1/campaigns/%d/pause" % c["id"])
+        self.assertEqual(r.status, 200, r)
+        at_pause = len(self.accepted())
+        self.assertLessEqual(at_pause, 4)
+        time.sleep(3)
+        self.assertEqual(len(self.accepted()), at_pause)
 
 
 class RelayFailoverTest(WorkersCase):
