@@ -382,15 +382,16 @@ static bool has_transactional(PGresult *claimed)
     return false;
 }
 
-/* The array literal of the distinct non-empty values of column col of res, into out. */
-static void distinct_literal(PGresult *res, int col, buf_t *out)
+/* The array literal of the non-empty values of column col of res, into out; each once when
+ * distinct (a column whose values are unique, such as the ids, need not be checked). */
+static void array_literal(PGresult *res, int col, bool distinct, buf_t *out)
 {
     buf_reset(out);
     buf_putc(out, '{');
     for (int i = 0; i < PQntuples(res); i++) {
         const char *v = PQgetvalue(res, i, col);
         bool seen = !v[0];
-        for (int j = 0; j < i && !seen; j++)
+        for (int j = 0; distinct && j < i && !seen; j++)
             seen = !strcmp(PQgetvalue(res, j, col), v);
         if (!seen) buf_appendf(out, "%s%s", out->n > 1 ? "," : "", v);
     }
@@ -402,13 +403,13 @@ static void distinct_literal(PGresult *res, int col, buf_t *out)
 static PGresult *lock_campaigns(send_loop *l, PGconn *conn, PGresult *claimed, mc_error *err)
 {
     buf_t ids = BUF_INIT;
-    distinct_literal(claimed, CLAIM_CAMPAIGN, &ids);
+    array_literal(claimed, CLAIM_CAMPAIGN, true, &ids);
     PGresult *locked = send_queue_lock_campaigns(conn, buf_cstr(&ids), err);
     bool stopped = false;
     for (int i = 0; locked && i < PQntuples(locked); i++)
         stopped |= strcmp(PQgetvalue(locked, i, 1), "running") != 0;
     if (stopped) {
-        distinct_literal(claimed, CLAIM_ID, &ids);
+        array_literal(claimed, CLAIM_ID, false, &ids);
         if (send_queue_give_back(conn, buf_cstr(&ids), l->owner, err) < 0) {
             PQclear(locked);
             locked = NULL;

@@ -83,12 +83,13 @@ class WorkersCase(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "the peer got only %d" % len(self.accepted()))
             time.sleep(0.01)
 
-    def campaign(self, recipients=RECIPIENTS):
+    def campaign(self, recipients=RECIPIENTS, local="r"):
+        """a running campaign to LOCALn@example.org for n in 1..recipients"""
         lst = self.api.request("POST", "/api/v1/lists", {"name": "Crash"}).json()
-        self.psql("INSERT INTO subscribers (email, name) SELECT 'r' || g || '@example.org',"
+        self.psql("INSERT INTO subscribers (email, name) SELECT '%s' || g || '@example.org',"
                   " 'Получатель ' || g FROM generate_series(1, %d) g;"
                   " INSERT INTO list_subscribers (list_id, subscriber_id, status)"
-                  " SELECT %d, id, 'confirmed' FROM subscribers" % (recipients, lst["id"]))
+                  " SELECT %d, id, 'confirmed' FROM subscribers" % (local, recipients, lst["id"]))
         r = self.api.request("POST", "/api/v1/campaigns", {
             "name": "Resistente", "subject": "Hola {{name}}", "from_email": "news@example.com",
             "body": "<p>{{name}}</p>", "lists": [lst["id"]]})
@@ -100,17 +101,7 @@ class WorkersCase(unittest.TestCase):
 
     def slow_campaign(self, recipients):
         """a running campaign to slowN@example.org, whom the peer accepts a second apart"""
-        lst = self.api.request("POST", "/api/v1/lists", {"name": "Lenta"}).json()
-        self.psql("INSERT INTO subscribers (email, name) SELECT 'slow' || g || '@example.org',"
-                  " 'Lento ' || g FROM generate_series(1, %d) g;"
-                  " INSERT INTO list_subscribers (list_id, subscriber_id, status)"
-                  " SELECT %d, id, 'confirmed' FROM subscribers" % (recipients, lst["id"]))
-        c = self.api.request("POST", "/api/v1/campaigns", {
-            "name": "Lenta", "subject": "Hola", "from_email": "news@example.com",
-            "body": "<p>{{name}}</p>", "lists": [lst["id"]]}).json()
-        self.assertEqual(self.api.request("POST", "/api/v1/campaigns/%d/send" % c["id"])
-                         .json()["total"], recipients)
-        return c
+        return self.campaign(recipients, local="slow")
 
     def wait_finished(self, c, timeout=240):
         deadline = time.monotonic() + timeout
