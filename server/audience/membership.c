@@ -74,3 +74,25 @@ long long membership_remove(PGconn *conn, const char *subscriber_ids, const char
     PQclear(res);
     return n;
 }
+
+/* Only active and unsubscribed subscribers change: a blocklisted one stays blocklisted. */
+static const char SUBSCRIBED_SQL[] =
+    "WITH changed AS (UPDATE subscribers SET status = $2, updated_at = now()"
+    " WHERE id = ANY($1::bigint[]) AND status IN ('active', 'unsubscribed') AND status <> $2"
+    " RETURNING id),"
+    " consent AS (INSERT INTO consents (subscriber_id, list_id, action, source, remote_addr)"
+    " SELECT id, NULL, CASE WHEN $2 = 'unsubscribed' THEN 'unsubscribe' ELSE 'subscribe' END,"
+    " $3, $4 FROM changed)"
+    " SELECT count(*) FROM changed";
+
+long long membership_set_subscribed(PGconn *conn, const char *subscriber_ids, bool subscribed,
+                                    const char *source, const char *remote_addr, mc_error *err)
+{
+    const char *params[] = {subscriber_ids, subscribed ? "active" : "unsubscribed", source,
+                            remote_addr && remote_addr[0] ? remote_addr : NULL};
+    PGresult *res = db_query(conn, SUBSCRIBED_SQL, 4, params, err);
+    if (!res) return -1;
+    long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
