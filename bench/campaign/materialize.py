@@ -5,8 +5,8 @@ integration tests use).
 
 The audience, made in SQL: N subscribers; list A holds the first 70%, list B the last 70%
 (overlapping by 40%), a segment (city = Madrid, 10%) overlaps both; 0.1% are blocklisted, 0.1%
-are unsubscribed from both lists (and match the segment), an excluded list holds 0.1%, and a few addresses are
-suppressed, so every exclusion is exercised. Expected recipients are counted in SQL too and
+are unsubscribed from both lists (and match the segment), an excluded list holds 0.1%, and a
+few addresses are suppressed, so every exclusion is exercised. Expected recipients are counted in SQL too and
 compared with what was queued.
 
 Usage: MAILCAST_BIN=build/mailcast bench/campaign/materialize.py [N]   (default 1,000,000)

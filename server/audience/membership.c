@@ -48,17 +48,24 @@ static const char *const SET_SQL =
     "  ELSE 'subscribe' END, $4, $5 FROM changed)"
     " SELECT count(*) FROM changed";
 
+/* Runs sql, whose one row holds a count. returns the count or -1 with err. */
+static long long run_count(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                           mc_error *err)
+{
+    PGresult *res = db_query(conn, sql, nparams, params, err);
+    if (!res) return -1;
+    long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
 long long membership_set(PGconn *conn, const char *subscriber_ids, const char *list_ids,
                          const char *status, const char *source, const char *remote_addr,
                          mc_error *err)
 {
     const char *params[] = {subscriber_ids, list_ids, status, source,
                             remote_addr && remote_addr[0] ? remote_addr : NULL};
-    PGresult *res = db_query(conn, SET_SQL, 5, params, err);
-    if (!res) return -1;
-    long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return n;
+    return run_count(conn, SET_SQL, 5, params, err);
 }
 
 long long membership_remove(PGconn *conn, const char *subscriber_ids, const char *list_ids,
@@ -90,9 +97,5 @@ long long membership_set_subscribed(PGconn *conn, const char *subscriber_ids, bo
 {
     const char *params[] = {subscriber_ids, subscribed ? "active" : "unsubscribed", source,
                             remote_addr && remote_addr[0] ? remote_addr : NULL};
-    PGresult *res = db_query(conn, SUBSCRIBED_SQL, 4, params, err);
-    if (!res) return -1;
-    long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return n;
+    return run_count(conn, SUBSCRIBED_SQL, 4, params, err);
 }

@@ -35,17 +35,6 @@ class OptinMailTest(SendingCase):
         cls.noticias = post({"name": "Новости", "visibility": "public", "optin": "double"})
         cls.semanal = post({"name": "Semanal", "visibility": "public"})
 
-    def submit(self, fields):
-        body = urllib.parse.urlencode(fields, doseq=True).encode()
-        return self.server.client().request(
-            "POST", "/subscribe", raw=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
-
-    def subscriber(self, address):
-        items = self.api.request("GET", "/api/v1/subscribers?query="
-                                 + urllib.parse.quote(address)).json()["items"]
-        return items[0] if items else None
-
     def mails_to(self, address):
         with self.peer.recorder.lock:
             messages = list(self.peer.recorder.messages)

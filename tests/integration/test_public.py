@@ -34,15 +34,6 @@ class PublicCase(AudienceCase):
         cls.double = post({"name": "Ofertas", "visibility": "public", "optin": "double"})
         cls.private = post({"name": "Staff only", "visibility": "private"})
 
-    def submit(self, fields, client_ip_hint=None):
-        body = urllib.parse.urlencode(fields, doseq=True).encode()
-        return self.server.client().request("POST", "/subscribe", raw=body,
-                                            headers={"Content-Type": "application/x-www-form-urlencoded"})
-
-    def subscriber(self, email):
-        items = self.api.request("GET", "/api/v1/subscribers?query=" + urllib.parse.quote(email)).json()["items"]
-        return items[0] if items else None
-
 
 class SubscribeFormTest(PublicCase):
     def test_form_lists_public_lists_only_with_names_escaped(self):
