@@ -10,6 +10,7 @@
 #include "audience/public_flows.h"
 #include "audience/public_token.h"
 #include "http/form.h"
+#include "queue/system_mail.h"
 
 #define MAX_FORM_LISTS 100
 
@@ -72,6 +73,28 @@ static bool form_lists(http_request *req, buf_t *out)
     return ok && i < MAX_FORM_LISTS;
 }
 
+/* public_optin_mailer: the confirmation mail of a double opt-in, with the signed link of
+ * GET /confirm/{token} */
+static int queue_confirmation(PGconn *conn, void *ctx, long long subscriber, long long request,
+                              const char *list_names, mc_error *err)
+{
+    const app_t *app = ((api_context *)ctx)->app;
+    char token[PUBLIC_TOKEN_MAX];
+    public_token_make(app->secret, TOKEN_CONFIRM, subscriber, request,
+                      time(NULL) + (time_t)CONFIRM_TOKEN_DAYS * 24 * 3600, token);
+    buf_t url = BUF_INIT;
+    buf_appendf(&url, "%s/confirm/%s", app->config.public_url, token);
+    json_t *data = json_pack("{s:s, s:s}", "confirm_url", buf_cstr(&url), "list_name", list_names);
+    char *text = json_dumps(data, JSON_COMPACT);
+    long long id = system_mail_enqueue(conn, app->config.templates_dir, "optin_confirm",
+                                       "Please confirm your subscription to {{list_name}}",
+                                       subscriber, text, err);
+    free(text);
+    json_decref(data);
+    buf_free(&url);
+    return id < 0 ? -1 : 0;
+}
+
 void api_public_subscribe(http_request *req, void *ctx)
 {
     api_context *api = ctx;
@@ -91,7 +114,8 @@ void api_public_subscribe(http_request *req, void *ctx)
         PGconn *conn = api_db(req, api);
         if (conn) {
             int rc = public_subscribe(conn, api->app->secret, buf_cstr(&email), buf_cstr(&name),
-                                      buf_cstr(&lists), http_remote_addr(req), &err);
+                                      buf_cstr(&lists), http_remote_addr(req), queue_confirmation,
+                                      api, &err);
             if (rc == 0)
                 message_page(req, api, 200, "Thank you", thanks, NULL);
             else if (err.status == 429)
@@ -178,7 +202,7 @@ static void one_click_unsubscribe(http_request *req, api_context *ctx, PGconn *c
 {
     static const char done[] = "You are unsubscribed from every list.\n";
     mc_error err;
-    if (public_preferences_save(conn, subscriber, "{}", http_remote_addr(req), &err) < 0)
+    if (public_unsubscribe_all(conn, subscriber, http_remote_addr(req), &err) < 0)
         message_page(req, ctx, 503, "Please try again", "The service is busy right now.", NULL);
     else
         http_respond(req, 200, "text/plain; charset=utf-8", done, sizeof done - 1);
@@ -204,8 +228,9 @@ void api_public_preferences_save(http_request *req, void *ctx)
     mc_error err;
     if (!ok) {
         preferences_page(req, api, conn, subscriber, "Choose the lists again.");
-    } else if (public_preferences_save(conn, subscriber, all ? "{}" : buf_cstr(&lists),
-                                       http_remote_addr(req), &err) < 0) {
+    } else if ((all ? public_unsubscribe_all(conn, subscriber, http_remote_addr(req), &err)
+                    : public_preferences_save(conn, subscriber, buf_cstr(&lists),
+                                              http_remote_addr(req), &err)) < 0) {
         message_page(req, api, 503, "Please try again", "The service is busy right now.", NULL);
     } else {
         preferences_page(req, api, conn, subscriber,

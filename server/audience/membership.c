@@ -48,17 +48,24 @@ static const char *const SET_SQL =
     "  ELSE 'subscribe' END, $4, $5 FROM changed)"
     " SELECT count(*) FROM changed";
 
+/* Runs sql, whose one row holds a count. returns the count or -1 with err. */
+static long long run_count(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                           mc_error *err)
+{
+    PGresult *res = db_query(conn, sql, nparams, params, err);
+    if (!res) return -1;
+    long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
 long long membership_set(PGconn *conn, const char *subscriber_ids, const char *list_ids,
                          const char *status, const char *source, const char *remote_addr,
                          mc_error *err)
 {
     const char *params[] = {subscriber_ids, list_ids, status, source,
                             remote_addr && remote_addr[0] ? remote_addr : NULL};
-    PGresult *res = db_query(conn, SET_SQL, 5, params, err);
-    if (!res) return -1;
-    long long n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return n;
+    return run_count(conn, SET_SQL, 5, params, err);
 }
 
 long long membership_remove(PGconn *conn, const char *subscriber_ids, const char *list_ids,
@@ -73,4 +80,22 @@ long long membership_remove(PGconn *conn, const char *subscriber_ids, const char
     long long n = strtoll(PQcmdTuples(res), NULL, 10);
     PQclear(res);
     return n;
+}
+
+/* Only active and unsubscribed subscribers change: a blocklisted one stays blocklisted. */
+static const char SUBSCRIBED_SQL[] =
+    "WITH changed AS (UPDATE subscribers SET status = $2, updated_at = now()"
+    " WHERE id = ANY($1::bigint[]) AND status IN ('active', 'unsubscribed') AND status <> $2"
+    " RETURNING id),"
+    " consent AS (INSERT INTO consents (subscriber_id, list_id, action, source, remote_addr)"
+    " SELECT id, NULL, CASE WHEN $2 = 'unsubscribed' THEN 'unsubscribe' ELSE 'subscribe' END,"
+    " $3, $4 FROM changed)"
+    " SELECT count(*) FROM changed";
+
+long long membership_set_subscribed(PGconn *conn, const char *subscriber_ids, bool subscribed,
+                                    const char *source, const char *remote_addr, mc_error *err)
+{
+    const char *params[] = {subscriber_ids, subscribed ? "active" : "unsubscribed", source,
+                            remote_addr && remote_addr[0] ? remote_addr : NULL};
+    return run_count(conn, SUBSCRIBED_SQL, 4, params, err);
 }

@@ -21,6 +21,13 @@ int membership_check_ids(PGconn *conn, bool which_lists, const char *ids, const 
 long long membership_set(PGconn *conn, const char *subscriber_ids, const char *list_ids,
                          const char *status, const char *source, const char *remote_addr,
                          mc_error *err);
+/* Sets the subscriber-level state of subscriber_ids: subscribed (status "active") or
+ * unsubscribed from everything (status "unsubscribed", which keeps them out of every
+ * campaign). Blocklisted subscribers are left alone; each change records a consent row without
+ * a list ("subscribe" or "unsubscribe") with source and remote_addr (may be NULL). Run it
+ * inside the caller's transaction. returns the number of subscribers changed, or -1 with err. */
+long long membership_set_subscribed(PGconn *conn, const char *subscriber_ids, bool subscribed,
+                                    const char *source, const char *remote_addr, mc_error *err);
 /* Removes the memberships of subscriber_ids in list_ids. returns how many, or -1 with err. */
 long long membership_remove(PGconn *conn, const char *subscriber_ids, const char *list_ids,
                             mc_error *err);

@@ -83,8 +83,43 @@ static long long find_or_create(PGconn *conn, const char *email, const char *nam
     return id;
 }
 
+/* Records the opt-in request of subscriber id for the double opt-in lists dbl (an array
+ * literal) and has mailer queue its confirmation, unless a request of the subscriber was made
+ * in the last OPTIN_MAIL_MINUTES: the lists join that one, whose link then confirms them too,
+ * and no second mail goes out. returns 0 or -1 with err. */
+static int request_optin(PGconn *conn, const char *id, const char *dbl, public_optin_mailer mailer,
+                         void *mailer_ctx, mc_error *err)
+{
+    char minutes[16];
+    snprintf(minutes, sizeof minutes, "%d", OPTIN_MAIL_MINUTES);
+    const char *params[] = {id, dbl, minutes};
+    /* two forms posted at once for one address: the second waits here, then sees the first's
+     * request in its own statement */
+    if (db_exec(conn, "SELECT 1 FROM subscribers WHERE id = $1 FOR UPDATE", 1, params, err) < 0)
+        return -1;
+    PGresult *res = db_query(
+        conn,
+        "WITH recent AS (SELECT id FROM optin_requests WHERE subscriber_id = $1"
+        "  AND created_at > now() - $3::integer * interval '1 minute' ORDER BY id DESC LIMIT 1),"
+        " merged AS (UPDATE optin_requests r SET list_ids = ARRAY(SELECT DISTINCT x FROM"
+        "  unnest(r.list_ids || $2::bigint[]) x ORDER BY x) FROM recent WHERE r.id = recent.id),"
+        " added AS (INSERT INTO optin_requests (subscriber_id, list_ids) SELECT $1, $2::bigint[]"
+        "  WHERE NOT EXISTS (SELECT 1 FROM recent) RETURNING id)"
+        " SELECT id, (SELECT string_agg(name, ', ' ORDER BY id) FROM lists"
+        "  WHERE id = ANY($2::bigint[])) FROM added",
+        3, params, err);
+    if (!res) return -1;
+    int rc = 0;
+    if (PQntuples(res) == 1 && mailer)
+        rc = mailer(conn, mailer_ctx, strtoll(id, NULL, 10),
+                    strtoll(PQgetvalue(res, 0, 0), NULL, 10), PQgetvalue(res, 0, 1), err);
+    PQclear(res);
+    return rc;
+}
+
 static int subscribe_lists(PGconn *conn, long long id, const char *list_ids,
-                           const char *remote_addr, mc_error *err)
+                           const char *remote_addr, public_optin_mailer mailer, void *mailer_ctx,
+                           mc_error *err)
 {
     char ids[40], id_text[32];
     snprintf(ids, sizeof ids, "{%lld}", id);
@@ -103,25 +138,24 @@ static int subscribe_lists(PGconn *conn, long long id, const char *list_ids,
     char *single = strdup(PQgetvalue(res, 0, 0)), *dbl = strdup(PQgetvalue(res, 0, 1));
     PQclear(res);
     int rc = 0;
+    /* the form is the person's own consent: an earlier unsubscribe from everything ends here
+     * for single opt-in lists, and at the confirmation for double opt-in ones */
     if (strcmp(single, "{}") &&
-        membership_set(conn, ids, single, "confirmed", "form", remote_addr, err) < 0)
+        (membership_set(conn, ids, single, "confirmed", "form", remote_addr, err) < 0 ||
+         membership_set_subscribed(conn, ids, true, "form", remote_addr, err) < 0))
         rc = -1;
-    if (rc == 0 && strcmp(dbl, "{}")) {
-        const char *qp[] = {id_text, dbl};
-        if (membership_set(conn, ids, dbl, "unconfirmed", "form", remote_addr, err) < 0 ||
-            db_exec(
-                conn,
-                "INSERT INTO optin_requests (subscriber_id, list_ids) VALUES ($1, $2::bigint[])", 2,
-                qp, err) < 0)
-            rc = -1;
-    }
+    if (rc == 0 && strcmp(dbl, "{}") &&
+        (membership_set(conn, ids, dbl, "unconfirmed", "form", remote_addr, err) < 0 ||
+         request_optin(conn, id_text, dbl, mailer, mailer_ctx, err) < 0))
+        rc = -1;
     free(single);
     free(dbl);
     return rc;
 }
 
 int public_subscribe(PGconn *conn, const unsigned char secret[32], const char *email,
-                     const char *name, const char *list_ids, const char *remote_addr, mc_error *err)
+                     const char *name, const char *list_ids, const char *remote_addr,
+                     public_optin_mailer mailer, void *mailer_ctx, mc_error *err)
 {
     str_t address;
     if (email_address_check(str_from_cstr(email), "email", &address, err) < 0) return -1;
@@ -161,7 +195,8 @@ int public_subscribe(PGconn *conn, const unsigned char secret[32], const char *e
     if (suppressed < 0) goto fail;
     long long id = suppressed ? 0 : find_or_create(conn, clean, clean_name, err);
     if (id < 0) goto fail;
-    if (id > 0 && subscribe_lists(conn, id, list_ids, remote_addr, err) < 0) goto fail;
+    if (id > 0 && subscribe_lists(conn, id, list_ids, remote_addr, mailer, mailer_ctx, err) < 0)
+        goto fail;
     if (db_commit(conn, err) < 0) goto fail;
     rc = 0;
     goto done;
@@ -187,8 +222,12 @@ json_t *public_confirm(PGconn *conn, long long subscriber_id, long long ref,
         "  updated_at = now() WHERE subscriber_id = $1 AND list_id = ANY((SELECT list_ids FROM "
         "r)::bigint[])"
         "  AND status = 'unconfirmed' RETURNING list_id),"
+        /* confirming is the person's own consent: it ends an unsubscribe from everything */
+        " back AS (UPDATE subscribers SET status = 'active', updated_at = now() WHERE id = $1"
+        "  AND status = 'unsubscribed' AND EXISTS (SELECT 1 FROM done) RETURNING id),"
         " consent AS (INSERT INTO consents (subscriber_id, list_id, action, source, remote_addr)"
-        "  SELECT $1::bigint, list_id, 'confirm', 'form', $3::text FROM done)"
+        "  SELECT $1::bigint, list_id, 'confirm', 'form', $3::text FROM done"
+        "  UNION ALL SELECT id, NULL, 'subscribe', 'form', $3::text FROM back)"
         " SELECT (SELECT count(*) FROM r), COALESCE((SELECT json_agg(l.name ORDER BY l.id) FROM"
         "  lists l WHERE l.id = ANY((SELECT list_ids FROM r)::bigint[])), '[]')::text",
         3, params, err);
@@ -230,7 +269,8 @@ json_t *public_preferences(PGconn *conn, long long subscriber_id, mc_error *err)
     return prefs;
 }
 
-int public_preferences_save(PGconn *conn, long long subscriber_id, const char *wanted,
+/* all: the subscriber also unsubscribes from everything (wanted is then "{}") */
+static int preferences_save(PGconn *conn, long long subscriber_id, const char *wanted, bool all,
                             const char *remote_addr, mc_error *err)
 {
     char sub[32], ids[40];
@@ -252,10 +292,14 @@ int public_preferences_save(PGconn *conn, long long subscriber_id, const char *w
     PQclear(res);
     int rc = 0;
     if (strcmp(join, "{}") &&
-        membership_set(conn, ids, join, "confirmed", "preferences", remote_addr, err) < 0)
+        (membership_set(conn, ids, join, "confirmed", "preferences", remote_addr, err) < 0 ||
+         membership_set_subscribed(conn, ids, true, "preferences", remote_addr, err) < 0))
         rc = -1;
     if (rc == 0 && strcmp(leave, "{}") &&
         membership_set(conn, ids, leave, "unsubscribed", "preferences", remote_addr, err) < 0)
+        rc = -1;
+    if (rc == 0 && all &&
+        membership_set_subscribed(conn, ids, false, "preferences", remote_addr, err) < 0)
         rc = -1;
     free(join);
     free(leave);
@@ -264,6 +308,18 @@ int public_preferences_save(PGconn *conn, long long subscriber_id, const char *w
 fail:
     db_rollback(conn);
     return -1;
+}
+
+int public_preferences_save(PGconn *conn, long long subscriber_id, const char *wanted,
+                            const char *remote_addr, mc_error *err)
+{
+    return preferences_save(conn, subscriber_id, wanted, false, remote_addr, err);
+}
+
+int public_unsubscribe_all(PGconn *conn, long long subscriber_id, const char *remote_addr,
+                           mc_error *err)
+{
+    return preferences_save(conn, subscriber_id, "{}", true, remote_addr, err);
 }
 
 int public_flows_prune(PGconn *conn, mc_error *err)

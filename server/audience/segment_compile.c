@@ -394,6 +394,12 @@ static int compile_text_column(compiler *c, op_kind op, json_t *value, const cha
     return fail(c, "op", "%s does not apply to this field", OP_NAMES[op]);
 }
 
+/* true when v is a subscriber status a rule may name */
+static bool subscriber_status_known(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && (!strcmp(s, "active") || !strcmp(s, "unsubscribed") || !strcmp(s, "blocklisted"));
+}
 static int compile_field(compiler *c, json_t *node)
 {
     static const char *const members[] = {"field", "op", "value", NULL};
@@ -425,25 +431,14 @@ static int compile_field(compiler *c, json_t *node)
     if (!strcmp(name, "status")) {
         if (op != OP_EQ && op != OP_NEQ && op != OP_IN)
             return fail(c, "op", "status takes eq, neq or in%s", NULL);
-        json_t *one = op == OP_IN ? NULL : value;
-        size_t i;
-        json_t *item;
         if (op == OP_IN && !json_is_array(value))
             return fail(c, "value", "in needs an array%s", NULL);
-        if (one) {
-            if (!json_is_string(one) || (strcmp(json_string_value(one), "active") &&
-                                         strcmp(json_string_value(one), "blocklisted")))
-                return fail(c, "value", "status is active or blocklisted%s", NULL);
-        } else {
-            json_array_foreach(
-                value, i,
-                item) if (!json_is_string(item) ||
-                          (strcmp(json_string_value(item), "active") &&
-                           strcmp(json_string_value(item),
-                                  "blocklisted"))) return fail(c, "value",
-                                                               "status is active or blocklisted%s",
-                                                               NULL);
-        }
+        bool known = op == OP_IN || subscriber_status_known(value);
+        size_t i;
+        json_t *item;
+        json_array_foreach(value, i, item) known = known && subscriber_status_known(item);
+        if (!known)
+            return fail(c, "value", "status is active, unsubscribed or blocklisted%s", NULL);
         return compile_text_column(c, op, value, "s.status", false);
     }
     if (!strcmp(name, "created_at") || !strcmp(name, "updated_at")) {

@@ -18,7 +18,7 @@
 #define BULK_MAX_IDS     100000
 #define SUBSCRIBER_LISTS 1000
 
-static const char *const STATUSES[] = {"active", "blocklisted", NULL};
+static const char *const STATUSES[] = {"active", "unsubscribed", "blocklisted", NULL};
 static const char *const LIST_STATUSES[] = {"unconfirmed", "confirmed", "unsubscribed", NULL};
 
 static bool in_table(const char *value, const char *const *table)
@@ -32,7 +32,7 @@ int subscriber_filter_check(const subscriber_filter *f, mc_error *err)
 {
     if (f->status && !in_table(f->status, STATUSES))
         return mc_error_set(err, 400, "invalid_field", "status",
-                            "status must be active or blocklisted");
+                            "status must be active, unsubscribed or blocklisted");
     if (f->list_status && !in_table(f->list_status, LIST_STATUSES))
         return mc_error_set(err, 400, "invalid_field", "list_status",
                             "list_status must be unconfirmed, confirmed or unsubscribed");
@@ -287,6 +287,13 @@ json_t *subscriber_update(PGconn *conn, long long id, json_t *body, bool replace
         }
         if (!holder && check_suppression(conn, &in, origin, err) < 0) goto fail;
     }
+    /* between active and unsubscribed the change is a consent of its own, recorded */
+    char ids[40];
+    snprintf(ids, sizeof ids, "{%lld}", id);
+    if (in.status && strcmp(in.status, "blocklisted") &&
+        membership_set_subscribed(conn, ids, !strcmp(in.status, "active"), origin->source,
+                                  origin->remote_addr, err) < 0)
+        goto fail;
     PGresult *res = db_query(conn, UPDATE_SQL, 6, params, err);
     if (!res) goto fail;
     int found = PQntuples(res);
@@ -417,7 +424,7 @@ static long long bulk_apply(PGconn *conn, const char *action, const char *ids, j
               " WHERE id = ANY($1::bigint[]) AND status <> 'blocklisted'";
     else if (!strcmp(action, "unblocklist"))
         sql = "UPDATE subscribers SET status = 'active', updated_at = now()"
-              " WHERE id = ANY($1::bigint[]) AND status <> 'active'";
+              " WHERE id = ANY($1::bigint[]) AND status = 'blocklisted'";
     else if (!strcmp(action, "delete"))
         sql = "DELETE FROM subscribers WHERE id = ANY($1::bigint[])";
     if (sql) {

@@ -62,17 +62,28 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
     int p_id = sql_builder_bind(&b, id_text);
     int p_ipad = sql_builder_bind(&b, ipad);
     int p_opad = sql_builder_bind(&b, opad);
+    const char *lists = PQgetvalue(audience, 0, 0);
+    int p_lists = sql_builder_bind(&b, lists);
+    /* a segment match who unsubscribed from one of the campaign's lists does not get what
+     * was sent to that list: an anti-join on the (list_id, status, subscriber_id) index */
+    char segment_after[200] = ")";
+    if (strcmp(lists, "{}"))
+        snprintf(segment_after, sizeof segment_after,
+                 ") AND NOT EXISTS (SELECT 1 FROM list_subscribers u WHERE u.subscriber_id = s.id"
+                 " AND u.list_id = ANY($%d::bigint[]) AND u.status = 'unsubscribed')",
+                 p_lists);
 
     /* who is included: list members who may receive mail, and segment matches; DISTINCT for a
      * campaign without segments, whose audience has no UNION to merge members of two lists */
     sql_builder_add(&b,
                     "WITH audience AS (SELECT DISTINCT ls.subscriber_id AS id FROM list_subscribers"
                     " ls JOIN lists l ON l.id = ls.list_id WHERE ls.list_id = ANY(");
-    sql_builder_param(&b, PQgetvalue(audience, 0, 0));
+    sql_builder_ref(&b, p_lists);
     sql_builder_add(&b, "::bigint[]) AND (ls.status = 'confirmed' OR (ls.status ="
                         " 'unconfirmed' AND l.optin = 'single'))");
     int rc = add_segments(conn, &b, PQgetvalue(audience, 0, 1),
-                          " UNION SELECT s.id FROM subscribers s WHERE ", "", "segments", err);
+                          " UNION SELECT s.id FROM subscribers s WHERE (", segment_after,
+                          "segments", err);
     if (rc == 0) {
         sql_builder_add(&b, ") INSERT INTO messages (kind, priority, campaign_id, subscriber_id,"
                             " email) SELECT 'campaign', 100, ");

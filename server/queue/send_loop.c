@@ -477,9 +477,16 @@ static PGresult *claim(send_loop *l, PGconn *conn, mc_error *err)
     for (int k = 0; k < count && claimed && PQntuples(claimed) == 0; k++) {
         int i = (int)((l->next_campaign + (unsigned)k) % (unsigned)count);
         PQclear(claimed);
-        claimed = send_queue_claim(conn, l->owner, PQgetvalue(campaigns, i, 0), limit,
-                                   cfg->queue_lease_seconds, err);
+        const char *id = PQgetvalue(campaigns, i, 0);
+        claimed = send_queue_claim(conn, l->owner, id, limit, cfg->queue_lease_seconds, err);
         if (claimed && PQntuples(claimed) > 0) l->next_campaign = (unsigned)i + 1;
+        /* the claim may have ended its last messages (their recipients unsubscribed) */
+        char ids[40];
+        snprintf(ids, sizeof ids, "{%s}", id);
+        if (claimed && PQntuples(claimed) == 0 && send_queue_finish(conn, ids, err) < 0) {
+            PQclear(claimed);
+            claimed = NULL;
+        }
     }
     PQclear(campaigns);
     return claimed;

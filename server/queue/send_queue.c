@@ -42,20 +42,33 @@ PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err)
                     0, NULL, err);
 }
 
-/* The claim with the rows to pick spliced in as `picked`: an UPDATE of their ids (an id
- * array, so that it is index lookups whatever the statistics say) returning each row with
- * its render data (a scalar subquery, for the same reason). */
+/* The claim with the rows to pick spliced in as `picked` (id, and gone: the recipient may no
+ * longer get it): an UPDATE of their ids (an id array, so that it is index lookups whatever
+ * the statistics say) returning each row with its render data (a scalar subquery, for the
+ * same reason); the rows gone end cancelled instead, never handed to SMTP. */
 #define CLAIM_SQL(picked)                                                                          \
     "WITH picked AS (" picked "),"                                                                 \
+    " gone AS (UPDATE messages m SET state = 'cancelled', reason = 'the recipient unsubscribed',"  \
+    " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked WHERE gone))),"              \
     " claimed AS (UPDATE messages m SET state = 'sending', lease_owner = $1,"                      \
     " lease_expires_at = now() + $3::integer * interval '1 second',"                               \
-    " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked))"                           \
+    " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked WHERE NOT gone))"            \
     " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, "                                   \
     "(COALESCE((SELECT " SUBSCRIBER_CONTEXT_SQL(                                                   \
         "s") " FROM subscribers s WHERE s.id = m.subscriber_id),"                                  \
              " jsonb_build_object('email', m.email)) || COALESCE(m.data, '{}'))::text,"            \
              " m.template_id, m.subject, m.test_of)"                                               \
              " SELECT * FROM claimed ORDER BY id"
+
+/* A campaign's message whose recipient unsubscribed since the snapshot: from everything (or
+ * was blocklisted), or from every list of the campaign they are on (as the snapshot leaves out
+ * a segment match who unsubscribed from one of its lists). Two primary-key lookups per
+ * claimed row, in the claim itself: no query per message. */
+#define CLAIM_GONE_SQL                                                                             \
+    "(EXISTS (SELECT 1 FROM subscribers s WHERE s.id = m.subscriber_id AND s.status <> 'active')"  \
+    " OR COALESCE((SELECT bool_and(u.status = 'unsubscribed') FROM list_subscribers u"             \
+    " WHERE u.subscriber_id = m.subscriber_id AND u.list_id = ANY((SELECT c.lists FROM campaigns"  \
+    " c WHERE c.id = $4::bigint)::bigint[])), false))"
 
 PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign_id, unsigned limit,
                            unsigned lease_seconds, mc_error *err)
@@ -68,13 +81,15 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign
      * campaign's million) are never walked over */
     if (!campaign_id)
         return db_query(conn,
-                        CLAIM_SQL("SELECT m.id FROM messages m WHERE m.campaign_id IS NULL"
+                        CLAIM_SQL("SELECT m.id, false AS gone FROM messages m"
+                                  " WHERE m.campaign_id IS NULL"
                                   " AND m.state IN ('queued', 'deferred') AND m.run_at <= now()"
                                   " ORDER BY m.priority, m.run_at, m.id LIMIT $2"
                                   " FOR UPDATE SKIP LOCKED"),
                         3, params, err);
     return db_query(conn,
-                    CLAIM_SQL("SELECT m.id FROM messages m WHERE m.campaign_id = $4::bigint"
+                    CLAIM_SQL("SELECT m.id, " CLAIM_GONE_SQL " AS gone FROM messages m"
+                              " WHERE m.campaign_id = $4::bigint"
                               " AND m.state IN ('queued', 'deferred') AND m.run_at <= now()"
                               " ORDER BY m.run_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED"),
                     4, params, err);

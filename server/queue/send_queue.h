@@ -31,8 +31,10 @@ int send_queue_reclaim(PGconn *conn, mc_error *err);
 PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err);
 /* Claims up to limit due messages of campaign campaign_id (a decimal id; NULL: the
  * transactional, system and test messages, highest priority first) for owner, leased for
- * lease_seconds, skipping rows other workers hold. returns the rows (columns CLAIM_*; caller
- * frees with PQclear()) or NULL with err. */
+ * lease_seconds, skipping rows other workers hold. A campaign's message whose recipient has
+ * unsubscribed since the snapshot (from everything, or from every list of the campaign they
+ * are on) ends cancelled with the reason "the recipient unsubscribed" instead of being claimed.
+ * returns the rows (columns CLAIM_*; caller frees with PQclear()) or NULL with err. */
 PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign_id, unsigned limit,
                            unsigned lease_seconds, mc_error *err);
 /* Inside the hand-off transaction: locks the campaigns of campaign_ids (a PostgreSQL array

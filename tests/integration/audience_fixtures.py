@@ -1,6 +1,10 @@
 """Shared set-up for the audience tests: a server on a new database and a logged-in client."""
 
+import hashlib
+import hmac
+import os
 import unittest
+import urllib.parse
 
 from harness import Server
 
@@ -21,6 +25,27 @@ class AudienceCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
+
+    def token(self, purpose, subscriber_id, ref=0, expires=0):
+        """a public page token as the server signs it ("c" confirm, "p" preferences)"""
+        with open(os.path.join(self.server.data_dir, "secret")) as f:
+            key = bytes.fromhex(f.read().strip())
+        payload = "%s.%d.%d.%d" % (purpose, subscriber_id, ref, expires)
+        mac = hmac.new(key, ("mailcast-public-v1:" + payload).encode(), hashlib.sha256).hexdigest()[:32]
+        return payload + "." + mac
+
+    def submit(self, fields):
+        """posts the public subscription form as a browser does (no session)"""
+        body = urllib.parse.urlencode(fields, doseq=True).encode()
+        return self.server.client().request(
+            "POST", "/subscribe", raw=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    def subscriber(self, address):
+        """the subscriber holding address, as the API shows it, or None"""
+        items = self.api.request("GET", "/api/v1/subscribers?query="
+                                 + urllib.parse.quote(address)).json()["items"]
+        return items[0] if items else None
 
     def psql(self, sql):
         return self.cluster.psql(self.dsn.split("dbname=")[1].split()[0], sql)
