@@ -8,9 +8,10 @@ MAILCAST_BUILD_PACKAGES="gcc make libc6-dev cmake pkg-config
 # To run it: the embedded PostgreSQL cluster uses the server binaries of postgresql-15.
 MAILCAST_RUN_PACKAGES="postgresql-15 passwd util-linux"
 # To test it: unit tests, formatting, fuzzing, and the real peers the tests talk to.
-# (libclang-rt-dev holds libFuzzer, which clang only recommends; openssl makes test keys)
+# (libclang-rt-dev holds libFuzzer, which clang only recommends; openssl makes test keys;
+# nodejs and npm run the independent OpenAPI validator of tests/openapi)
 MAILCAST_TEST_PACKAGES="libcmocka-dev clang libclang-rt-dev clang-format python3 python3-aiosmtpd
-  python3-dkim openssl postfix"
+  python3-dkim openssl postfix nodejs npm"
 # To run the benchmarks against JavaScript engines (bench/*/run).
 MAILCAST_BENCH_PACKAGES="nodejs npm"
 
@@ -18,6 +19,8 @@ MAILCAST_BENCH_PACKAGES="nodejs npm"
 mailcast_install_packages() {
   local missing=() pkg
   for pkg in "$@"; do
+    # NodeSource's nodejs package carries npm itself and conflicts with Debian's npm package
+    [ "$pkg" = npm ] && command -v npm >/dev/null && continue
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$pkg")
     fi

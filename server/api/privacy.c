@@ -1,6 +1,8 @@
 /* GET /api/v1/subscribers/{id}/export and POST /api/v1/subscribers/{id}/erase */
 #include "api/internal.h"
 #include "audience/privacy.h"
+#include "core/log.h"
+#include "mail/transport_capture.h"
 
 void api_subscribers_person_export(http_request *req, void *ctx)
 {
@@ -13,6 +15,18 @@ void api_subscribers_person_export(http_request *req, void *ctx)
     api_respond_object(req, 200, doc, &err);
 }
 
+/* the person's copies in the capture outbox, which holds whole messages with their address */
+static int erase_captured_copies(void *ctx, const char *email, mc_error *err)
+{
+    const api_context *api = ctx;
+    size_t removed;
+    if (capture_remove_recipient(api->app->mail.outbox_dir, str_from_cstr(email), &removed, err) <
+        0)
+        return -1;
+    if (removed) log_info("erase: deleted %zu captured messages from the outbox", removed);
+    return 0;
+}
+
 void api_subscribers_erase(http_request *req, void *ctx)
 {
     api_context *api = ctx;
@@ -20,7 +34,7 @@ void api_subscribers_erase(http_request *req, void *ctx)
     long long id;
     PGconn *conn = api_id_and_db(req, api, &id);
     if (!conn) return;
-    if (privacy_erase(conn, api->app->secret, id, &err) < 0)
+    if (privacy_erase(conn, api->app->secret, id, erase_captured_copies, api, &err) < 0)
         http_respond_error(req, &err);
     else
         http_respond(req, 204, NULL, "", 0);

@@ -1,5 +1,7 @@
 /* Without a mapping, a column named email or name (in any case) is that field and every other
- * column an attribute of its name; with a mapping, unmapped columns are ignored. */
+ * column an attribute of its name, except the other columns of the subscriber export (id,
+ * status, created_at, updated_at, attributes), so that an export imports back as it was; with
+ * a mapping, unmapped columns are ignored. */
 #include "audience/import_options.h"
 
 #include <stdlib.h>
@@ -14,7 +16,8 @@ static const char *const OPTION_FIELDS[] = {"lists", "mode", "list_status", "map
 static const char *const MODES[] = {"upsert", "skip_existing", NULL};
 static const char *const LIST_STATUSES[] = {"unconfirmed", "confirmed", "unsubscribed", NULL};
 
-/* Reads "email", "name" or "attributes.<key>[:type]" into c. returns 0 or -1 with err. */
+/* Reads "email", "name", "status", "attributes" or "attributes.<key>[:type]" into c. returns 0
+ * or -1 with err. */
 static int parse_target(const char *spec, const char *column, import_column *c, mc_error *err)
 {
     if (!strcmp(spec, "email")) {
@@ -23,6 +26,14 @@ static int parse_target(const char *spec, const char *column, import_column *c, 
     }
     if (!strcmp(spec, "name")) {
         c->target = COLUMN_NAME;
+        return 0;
+    }
+    if (!strcmp(spec, "status")) {
+        c->target = COLUMN_STATUS;
+        return 0;
+    }
+    if (!strcmp(spec, "attributes")) {
+        c->target = COLUMN_ATTRIBUTES;
         return 0;
     }
     if (!strncmp(spec, "attributes.", 11) && spec[11]) {
@@ -53,13 +64,15 @@ static int parse_target(const char *spec, const char *column, import_column *c, 
         return 0;
     }
     return mc_error_set(err, 400, "invalid_field", "mapping",
-                        "column '%.60s' must map to email, name or attributes.<key>", column);
+                        "column '%.60s' must map to email, name, status, attributes or "
+                        "attributes.<key>",
+                        column);
 }
 
 int import_options_parse(const char *text, import_options *o, mc_error *err)
 {
     memset(o, 0, sizeof *o);
-    o->email_column = o->name_column = -1;
+    o->email_column = o->name_column = o->status_column = o->attributes_column = -1;
     buf_append_cstr(&o->lists, "{}");
     if (!text || !text[0]) return 0;
     json_error_t jerr;
@@ -145,20 +158,36 @@ int import_plan(import_options *o, const str_t *header, int count, mc_error *err
                 c->target = COLUMN_EMAIL;
             else if (!strcasecmp(c->name, "name"))
                 c->target = COLUMN_NAME;
+            else if (!strcasecmp(c->name, "status"))
+                c->target = COLUMN_STATUS;
+            else if (!strcasecmp(c->name, "attributes"))
+                c->target = COLUMN_ATTRIBUTES;
+            else if (!strcasecmp(c->name, "id") || !strcasecmp(c->name, "created_at") ||
+                     !strcasecmp(c->name, "updated_at"))
+                c->target = COLUMN_IGNORE; /* the server's own, given again on import */
             else if (c->name[0] && strlen(c->name) <= 200) {
                 c->target = COLUMN_ATTRIBUTE;
                 c->key = xstrdup(c->name);
             }
         }
     }
+    static const char *const field_names[] = {
+        [COLUMN_EMAIL] = "email",
+        [COLUMN_NAME] = "name",
+        [COLUMN_STATUS] = "status",
+        [COLUMN_ATTRIBUTES] = "attributes",
+    };
     for (int i = 0; i < count; i++) {
-        int *slot = o->columns[i].target == COLUMN_EMAIL  ? &o->email_column
-                    : o->columns[i].target == COLUMN_NAME ? &o->name_column
-                                                          : NULL;
+        import_target t = o->columns[i].target;
+        int *slot = t == COLUMN_EMAIL        ? &o->email_column
+                    : t == COLUMN_NAME       ? &o->name_column
+                    : t == COLUMN_STATUS     ? &o->status_column
+                    : t == COLUMN_ATTRIBUTES ? &o->attributes_column
+                                             : NULL;
         if (!slot) continue;
         if (*slot >= 0)
             return mc_error_set(err, 400, "invalid_field", "mapping", "two columns map to %s",
-                                o->columns[i].target == COLUMN_EMAIL ? "email" : "name");
+                                field_names[t]);
         *slot = i;
     }
     if (o->email_column < 0)

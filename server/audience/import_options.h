@@ -1,6 +1,8 @@
 /* The options of a CSV import and the plan they make for the file's columns. Options are
  * {"lists": [ids], "mode": "upsert"|"skip_existing", "list_status": ..., "mapping":
- * {"CSV column": "email"|"name"|"attributes.<key>[:number|:date|:bool]"}}. */
+ * {"CSV column": "email"|"name"|"status"|"attributes"|"attributes.<key>[:number|:date|:bool]"}}.
+ * "status" takes active or blocklisted; "attributes" a JSON object merged into the attributes,
+ * as GET /api/v1/subscribers/export writes them. */
 #ifndef MC_AUDIENCE_IMPORT_OPTIONS_H
 #define MC_AUDIENCE_IMPORT_OPTIONS_H
 
@@ -11,7 +13,14 @@
 #include "core/error.h"
 #include "core/str.h"
 
-typedef enum { COLUMN_IGNORE, COLUMN_EMAIL, COLUMN_NAME, COLUMN_ATTRIBUTE } import_target;
+typedef enum {
+    COLUMN_IGNORE,
+    COLUMN_EMAIL,
+    COLUMN_NAME,
+    COLUMN_STATUS,     /* active or blocklisted */
+    COLUMN_ATTRIBUTES, /* a JSON object of attributes */
+    COLUMN_ATTRIBUTE
+} import_target;
 typedef enum { VALUE_STRING, VALUE_NUMBER, VALUE_DATE, VALUE_BOOL } import_value_type;
 
 typedef struct {
@@ -29,7 +38,9 @@ typedef struct {
     import_column *columns;  /* the plan, one per header column, after import_plan() */
     int column_count;
     int email_column;
-    int name_column; /* -1 when none */
+    int name_column;       /* -1 when none */
+    int status_column;     /* -1 when none */
+    int attributes_column; /* -1 when none */
 } import_options;
 
 /* Parses options JSON text (NULL or "" means all defaults). returns 0 (release with

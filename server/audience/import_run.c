@@ -22,11 +22,12 @@
 #include "core/utf8.h"
 #include "db/query.h"
 
-#define BATCH_ROWS      50000
-#define NAME_MAX_CHARS  500
-#define VALUE_MAX_BYTES 4000
-#define MESSAGE_MAX     300
-#define SEEN_SLOTS      (1u << 17) /* a power of two, over twice BATCH_ROWS */
+#define BATCH_ROWS           50000
+#define NAME_MAX_CHARS       500
+#define VALUE_MAX_BYTES      4000
+#define ATTRIBUTES_MAX_BYTES 65536 /* an "attributes" cell: a whole JSON object */
+#define MESSAGE_MAX          300
+#define SEEN_SLOTS           (1u << 17) /* a power of two, over twice BATCH_ROWS */
 
 /* A batch whose merge runs in PostgreSQL while the next one is read. */
 typedef struct {
@@ -39,7 +40,7 @@ typedef struct {
     import_job *job;
     import_options options;
     bool planned;
-    buf_t copy;     /* COPY input: row,email,name,attributes */
+    buf_t copy;     /* COPY input: row,email,name,attributes,status */
     json_t *errors; /* [{"row", "message"}] of the batch being read */
     long long batch_good, batch_failed, last_row;
     bool in_flight;  /* a batch's transaction is open (send_batch ran, finish_batch not yet) */
@@ -139,6 +140,44 @@ static void note_address(run_state *st, str_t email)
     st->seen[slot] = h;
 }
 
+/* Reads the row's status column, if any, into *status ("active", "blocklisted", or NULL for
+ * none or an empty cell). returns false with message filled for any other value. */
+static bool row_status(const import_options *o, const str_t *fields, const char **status,
+                       char *message, size_t cap)
+{
+    *status = NULL;
+    if (o->status_column < 0) return true;
+    str_t v = str_trim(fields[o->status_column]);
+    if (v.n == 0) return true;
+    if (str_eq_cstr(v, "active"))
+        *status = "active";
+    else if (str_eq_cstr(v, "blocklisted"))
+        *status = "blocklisted";
+    else {
+        snprintf(message, cap, "column '%.60s' must be active or blocklisted",
+                 o->columns[o->status_column].name);
+        return false;
+    }
+    return true;
+}
+
+/* returns a new object (caller frees with json_decref()) with the row's attributes column, if
+ * any, parsed as a JSON object; NULL with message filled when it is not one */
+static json_t *row_attributes(const import_options *o, const str_t *fields, char *message,
+                              size_t cap)
+{
+    if (o->attributes_column < 0) return json_object();
+    str_t v = str_trim(fields[o->attributes_column]);
+    if (v.n == 0) return json_object();
+    json_error_t jerr;
+    json_t *value = json_loadb(v.p, v.n, JSON_REJECT_DUPLICATES, &jerr);
+    if (json_is_object(value)) return value;
+    json_decref(value);
+    snprintf(message, cap, "column '%.60s' is not a JSON object%s%.200s",
+             o->columns[o->attributes_column].name, value ? "" : ": ", value ? "" : jerr.text);
+    return NULL;
+}
+
 /* Checks a data row; appends it to the COPY buffer, or fills message. returns true when good. */
 static bool take_row(run_state *st, long long row, const str_t *fields, int count, char *message,
                      size_t cap)
@@ -153,9 +192,12 @@ static bool take_row(run_state *st, long long row, const str_t *fields, int coun
             snprintf(message, cap, "column '%.60s' is not valid UTF-8 text", o->columns[i].name);
             return false;
         }
-        if (o->columns[i].target == COLUMN_ATTRIBUTE && fields[i].n > VALUE_MAX_BYTES) {
-            snprintf(message, cap, "column '%.60s' is longer than %d bytes", o->columns[i].name,
-                     VALUE_MAX_BYTES);
+        size_t max = o->columns[i].target == COLUMN_ATTRIBUTE    ? VALUE_MAX_BYTES
+                     : o->columns[i].target == COLUMN_ATTRIBUTES ? ATTRIBUTES_MAX_BYTES
+                                                                 : SIZE_MAX;
+        if (fields[i].n > max) {
+            snprintf(message, cap, "column '%.60s' is longer than %zu bytes", o->columns[i].name,
+                     max);
             return false;
         }
     }
@@ -170,7 +212,11 @@ static bool take_row(run_state *st, long long row, const str_t *fields, int coun
         snprintf(message, cap, "the name is longer than %d characters", NAME_MAX_CHARS);
         return false;
     }
-    json_t *attributes = json_object();
+    const char *status = NULL;
+    if (!row_status(o, fields, &status, message, cap)) return false;
+    json_t *attributes = row_attributes(o, fields, message, cap);
+    if (!attributes) return false;
+    /* a column of its own says more than the same key inside the attributes column */
     for (int i = 0; i < count; i++) {
         const import_column *c = &o->columns[i];
         if (c->target != COLUMN_ATTRIBUTE) continue;
@@ -192,6 +238,8 @@ static bool take_row(run_state *st, long long row, const str_t *fields, int coun
     copy_field(&st->copy, name.p ? name.p : "", name.n);
     buf_putc(&st->copy, ',');
     copy_field(&st->copy, attributes_text, strlen(attributes_text));
+    buf_putc(&st->copy, ',');
+    if (status) copy_field(&st->copy, status, strlen(status)); /* none: NULL, unquoted empty */
     buf_putc(&st->copy, '\n');
     free(attributes_text);
     return true;
@@ -199,8 +247,9 @@ static bool take_row(run_state *st, long long row, const str_t *fields, int coun
 
 static int copy_in(run_state *st)
 {
-    PGresult *res = PQexec(st->conn, "COPY import_staging (row_number, email, name, attributes)"
-                                     " FROM STDIN WITH (FORMAT csv)");
+    PGresult *res =
+        PQexec(st->conn, "COPY import_staging (row_number, email, name, attributes, status)"
+                         " FROM STDIN WITH (FORMAT csv)");
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         PQclear(res);
         return mc_error_set(st->err, 500, "db_error", "", "COPY failed: %s",
@@ -238,20 +287,25 @@ static const char *const CONSENT_SQL =
 
 /* Rows apply in file order, as if merged one by one: with upsert, an address seen twice in a
  * batch takes the last non-empty name and every row's attributes, later ones winning; with
- * skip_existing, its first row creates the subscriber and the others are skipped. */
+ * skip_existing, its first row creates the subscriber and the others are skipped. A status
+ * column gives a new subscriber its status; an existing one is blocklisted by "blocklisted" but
+ * never taken off the blocklist by an import (that is an admin's decision, made on its own). */
 #define MERGE_SRC_UPSERT                                                                           \
     "WITH src AS (SELECT (array_agg(email ORDER BY row_number DESC))[1] AS email,"                 \
     " COALESCE((array_agg(name ORDER BY row_number DESC) FILTER (WHERE name <> ''))[1], '')"       \
-    " AS name, mc_jsonb_merge(attributes ORDER BY row_number) AS attributes"                       \
+    " AS name, mc_jsonb_merge(attributes ORDER BY row_number) AS attributes,"                      \
+    " (array_agg(status ORDER BY row_number DESC) FILTER (WHERE status IS NOT NULL))[1] AS status" \
     " FROM import_staging GROUP BY lower(email)),"
 /* A batch in which no address repeats needs no folding: its rows are the source as they are. */
-#define MERGE_SRC_ONCE "WITH src AS (SELECT email, name, attributes FROM import_staging),"
+#define MERGE_SRC_ONCE "WITH src AS (SELECT email, name, attributes, status FROM import_staging),"
 #define MERGE_SRC_SKIP                                                                             \
-    "WITH src AS (SELECT DISTINCT ON (lower(email)) email, name, attributes FROM import_staging"   \
+    "WITH src AS (SELECT DISTINCT ON (lower(email)) email, name, attributes, status"               \
+    " FROM import_staging"                                                                         \
     " ORDER BY lower(email), row_number),"
 #define MERGE_HEAD                                                                                 \
-    " up AS (INSERT INTO subscribers AS s (email, name, attributes)"                               \
-    " SELECT email, name, attributes FROM src ON CONFLICT ((lower(email))) "
+    " up AS (INSERT INTO subscribers AS s (email, name, attributes, status)"                       \
+    " SELECT email, name, attributes, COALESCE(status, 'active') FROM src"                         \
+    " ON CONFLICT ((lower(email))) "
 #define MERGE_TAIL                                                                                 \
     " RETURNING s.id),"                                                                            \
     " targets AS (SELECT l.id, COALESCE($2, CASE WHEN l.optin = 'double' THEN 'unconfirmed'"       \
@@ -266,6 +320,7 @@ static const char *const CONSENT_SQL =
 #define MERGE_UPDATE                                                                               \
     "DO UPDATE SET name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name"                        \
     " ELSE s.name END, attributes = s.attributes || EXCLUDED.attributes,"                          \
+    " status = CASE WHEN EXCLUDED.status = 'blocklisted' THEN 'blocklisted' ELSE s.status END,"    \
     " updated_at = now()"
 static const char *const MERGE_UPSERT_SQL = MERGE_SRC_UPSERT MERGE_HEAD MERGE_UPDATE MERGE_TAIL;
 static const char *const MERGE_SKIP_SQL = MERGE_SRC_SKIP MERGE_HEAD "DO NOTHING" MERGE_TAIL;
@@ -472,11 +527,12 @@ static int ensure_staging(PGconn *conn, mc_error *err)
     bool missing = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     if (!missing) return db_exec(conn, "TRUNCATE pg_temp.import_staging", 0, NULL, err);
-    return db_exec(conn,
-                   "CREATE TEMP TABLE import_staging (row_number bigint NOT NULL,"
-                   " email text NOT NULL, name text NOT NULL, attributes jsonb NOT NULL)"
-                   " ON COMMIT DELETE ROWS",
-                   0, NULL, err);
+    return db_exec(
+        conn,
+        "CREATE TEMP TABLE import_staging (row_number bigint NOT NULL,"
+        " email text NOT NULL, name text NOT NULL, attributes jsonb NOT NULL, status text)"
+        " ON COMMIT DELETE ROWS",
+        0, NULL, err);
 }
 
 /* Merges the attribute entries the batches left in the GIN index's pending list (see

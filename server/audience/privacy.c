@@ -29,9 +29,17 @@ static const char *const EXPORT_SQL =
     " 'events', COALESCE((SELECT json_agg(json_build_object('name', ev.name, 'properties',"
     "  ev.properties, 'occurred_at', mc_rfc3339(ev.occurred_at)) ORDER BY ev.id)"
     "  FROM events ev WHERE ev.subscriber_id = s.id), '[]'::json),"
-    /* message rows arrive with the delivery issue; their ids are known from engagements */
-    " 'messages', COALESCE((SELECT json_agg(DISTINCT e.message_id) FROM message_engagements e"
-    "  WHERE e.subscriber_id = s.id), '[]'::json),"
+    /* the queue's rows for the person: by id, and transactional mail sent to their address
+     * without naming them; what was rendered is not kept, so the subject is the stored
+     * override (transactional), and the campaign or template names what was sent */
+    " 'messages', COALESCE((SELECT json_agg(json_build_object('id', m.id, 'kind', m.kind,"
+    "  'campaign_id', m.campaign_id, 'campaign_name', c.name, 'test_of', m.test_of,"
+    "  'template_id', m.template_id, 'template_name', t.name, 'email', m.email, 'subject',"
+    "  m.subject, 'data', m.data, 'state', m.state, 'attempts', m.attempts, 'reason', m.reason,"
+    "  'created_at', mc_rfc3339(m.created_at), 'sent_at', mc_rfc3339(m.sent_at)) ORDER BY m.id)"
+    "  FROM messages m LEFT JOIN campaigns c ON c.id = COALESCE(m.campaign_id, m.test_of)"
+    "  LEFT JOIN templates t ON t.id = m.template_id WHERE m.subscriber_id = s.id"
+    "  OR (m.subscriber_id IS NULL AND lower(m.email) = lower(s.email))), '[]'::json),"
     " 'opens', COALESCE((SELECT json_agg(json_build_object('message_id', e.message_id,"
     "  'campaign_id', e.campaign_id, 'occurred_at', mc_rfc3339(e.occurred_at)) ORDER BY e.id)"
     "  FROM message_engagements e WHERE e.subscriber_id = s.id AND e.kind = 'open'), '[]'::json),"
@@ -57,13 +65,15 @@ json_t *privacy_export(PGconn *conn, long long id, mc_error *err)
     return doc;
 }
 
-int privacy_erase(PGconn *conn, const unsigned char secret[32], long long id, mc_error *err)
+int privacy_erase(PGconn *conn, const unsigned char secret[32], long long id,
+                  privacy_erase_files files, void *files_ctx, mc_error *err)
 {
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);
     const char *params[] = {id_text};
     if (db_begin(conn, err) < 0) return -1;
-    /* everything else about the person goes with the row (ON DELETE CASCADE) */
+    /* everything else about the person goes with the row (ON DELETE CASCADE, and the trigger
+     * that deletes their messages) */
     PGresult *res =
         db_query(conn, "DELETE FROM subscribers WHERE id = $1 RETURNING email", 1, params, err);
     if (!res) goto fail;
@@ -72,7 +82,13 @@ int privacy_erase(PGconn *conn, const unsigned char secret[32], long long id, mc
         mc_error_set(err, 404, "not_found", "id", "no subscriber has the id %lld", id);
         goto fail;
     }
-    int rc = suppression_add(conn, secret, PQgetvalue(res, 0, 0), "erased", err);
+    const char *email_param[] = {PQgetvalue(res, 0, 0)};
+    /* transactional mail sent to the address without naming the subscriber holds it too */
+    int rc = db_exec(
+        conn, "DELETE FROM messages WHERE subscriber_id IS NULL AND lower(email) = lower($1)", 1,
+        email_param, err);
+    if (rc == 0 && files) rc = files(files_ctx, email_param[0], err);
+    if (rc == 0) rc = suppression_add(conn, secret, email_param[0], "erased", err);
     PQclear(res);
     if (rc < 0 || db_commit(conn, err) < 0) goto fail;
     return 0;

@@ -54,6 +54,21 @@ static void like_pattern(const char *text, buf_t *out)
     buf_putc(out, '%');
 }
 
+/* returns 0 when list id exists, else -1 with a 404 naming the list filter: an unknown list
+ * answers as an unknown segment does, not as an empty page that looks like an empty list */
+static int check_list_filter(PGconn *conn, long long id, mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text};
+    PGresult *res = db_query(conn, "SELECT 1 FROM lists WHERE id = $1", 1, params, err);
+    if (!res) return -1;
+    bool found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found) return mc_error_set(err, 404, "not_found", "list", "no list has the id %lld", id);
+    return 0;
+}
+
 int subscriber_filter_sql(PGconn *conn, const subscriber_filter *f, sql_builder *b, mc_error *err)
 {
     if (f->query && f->query[0]) {
@@ -71,6 +86,7 @@ int subscriber_filter_sql(PGconn *conn, const subscriber_filter *f, sql_builder 
         sql_builder_param(b, f->status);
     }
     if (f->list_id) {
+        if (check_list_filter(conn, f->list_id, err) < 0) return -1;
         sql_builder_add(b, " AND EXISTS (SELECT 1 FROM list_subscribers m"
                            " WHERE m.subscriber_id = s.id AND m.list_id = ");
         sql_builder_param_int(b, f->list_id);

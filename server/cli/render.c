@@ -87,21 +87,34 @@ static void list_partials(void *ctx, void (*each)(void *acc, str_t name), void *
     if (pd->dir) list_folder(pd->dir, "", 0, each, acc);
 }
 
-/* Errors inside a partial or parent start with "partial 'NAME'," or "parent 'NAME',": the
- * position then belongs to DIR/NAME.mustache, not to the template file. */
+/* the text after "line N, column M: " at the start of message, or message itself */
+static const char *after_position(const char *message)
+{
+    unsigned line, column;
+    int used = 0;
+    if (sscanf(message, "line %u, column %u: %n", &line, &column, &used) == 2 && used > 0)
+        return message + used;
+    return message;
+}
+
+/* Prints err as "FILE:LINE:COLUMN: what", the position once, as compilers do; an error without
+ * a position as "FILE: what". Errors inside a partial or parent start with "partial 'NAME', "
+ * or "parent 'NAME', ": the position then belongs to DIR/NAME.mustache, not to the template
+ * file. */
 static int fail_template(const char *file, const char *partials, const mc_error *err)
 {
     const char *quote = NULL;
     if (!strncmp(err->message, "partial '", 9)) quote = err->message + 9;
     if (!strncmp(err->message, "parent '", 8)) quote = err->message + 8;
-    const char *end = quote ? strstr(quote, "',") : NULL;
+    const char *end = quote ? strstr(quote, "', ") : NULL;
     if (end && partials && err->field[0]) {
         fprintf(stderr, "mailcast render: %s/%.*s.mustache:%s: %s\n", partials, (int)(end - quote),
-                quote, err->field, err->message);
+                quote, err->field, after_position(end + 3));
         return 1;
     }
-    if (err->field[0])
-        fprintf(stderr, "mailcast render: %s:%s: %s\n", file, err->field, err->message);
+    if (err->field[0] && !end)
+        fprintf(stderr, "mailcast render: %s:%s: %s\n", file, err->field,
+                after_position(err->message));
     else
         fprintf(stderr, "mailcast render: %s: %s\n", file, err->message);
     return 1;
@@ -111,7 +124,8 @@ int cli_render(int argc, char **argv)
 {
     const char *data_file = NULL, *partials = NULL;
     const cli_option options[] = {
-        {"data", "FILE.json", "the JSON object the template is rendered with", &data_file, NULL},
+        {"data", "FILE.json", "the JSON value (usually an object) the template is rendered with",
+         &data_file, NULL},
         {"partials", "DIR", "where partials and parents are found, as DIR/NAME.mustache", &partials,
          NULL},
         {NULL, NULL, NULL, NULL, NULL},
@@ -133,11 +147,20 @@ int cli_render(int argc, char **argv)
     json_t *data = NULL;
     if (data_file) {
         json_error_t jerr;
-        data = json_load_file(data_file, JSON_REJECT_DUPLICATES, &jerr);
+        /* any JSON value is a context, as the Mustache specification's data are: a top-level
+         * string, number or array renders with {{.}} or a section */
+        data = json_load_file(data_file, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
         /* integers beyond 64 bits: read every number as a double then, as JavaScript does */
         if (!data && strstr(jerr.text, "too big"))
-            data =
-                json_load_file(data_file, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+            data = json_load_file(
+                data_file, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                &jerr);
+        if (!data && jerr.line < 1) {
+            /* not a position in the file: it could not be opened or read */
+            fprintf(stderr, "mailcast render: %s: %s\n", data_file, jerr.text);
+            buf_free(&text);
+            return 1;
+        }
         if (!data) {
             fprintf(stderr, "mailcast render: %s:%d:%d: %s\n", data_file, jerr.line, jerr.column,
                     jerr.text);

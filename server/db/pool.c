@@ -20,13 +20,19 @@ struct db_pool {
     db_pool_stats stats;
 };
 
-static void log_notice(void *arg, const char *message)
+/* PostgreSQL's warnings go to the log; its NOTICE and lower ("relation ... already exists,
+ * skipping" from the idempotent parts of migrations) say nothing an operator must act on, and
+ * printed on stderr they look like errors in every CLI command's output. */
+static void log_notice(void *arg, const PGresult *res)
 {
     (void)arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (!severity || strcmp(severity, "WARNING")) return;
+    const char *message = PQresultErrorMessage(res);
     size_t n = strlen(message);
     while (n && message[n - 1] == '\n')
         n--;
-    log_info("postgresql: %.*s", (int)n, message);
+    log_warn("postgresql: %.*s", (int)n, message);
 }
 
 PGconn *db_connect(const char *dsn, mc_error *err)
@@ -42,7 +48,7 @@ PGconn *db_connect(const char *dsn, mc_error *err)
         PQfinish(conn);
         return NULL;
     }
-    PQsetNoticeProcessor(conn, log_notice, NULL);
+    PQsetNoticeReceiver(conn, log_notice, NULL);
     /* timestamps leave the database in UTC whatever the server's setting */
     PGresult *res = PQexec(conn, "SET TIME ZONE 'UTC'");
     PQclear(res);

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,34 @@ void http_respond(http_request *req, int status, const char *content_type, const
     buf_append(&req->response, body, n);
 }
 
+/* true when every real of value prints back as itself with precision digits */
+static bool reals_survive(const json_t *value, int precision, int depth)
+{
+    if (json_is_real(value)) {
+        char text[64];
+        double d = json_real_value(value);
+        snprintf(text, sizeof text, "%.*g", precision, d);
+        return strtod(text, NULL) == d;
+    }
+    if (depth > 64) return false; /* deeper than anything we build: keep the full precision */
+    if (json_is_array(value)) {
+        for (size_t i = 0; i < json_array_size(value); i++)
+            if (!reals_survive(json_array_get(value, i), precision, depth + 1)) return false;
+    } else if (json_is_object(value)) {
+        for (void *it = json_object_iter((json_t *)value); it;
+             it = json_object_iter_next((json_t *)value, it))
+            if (!reals_survive(json_object_iter_value(it), precision, depth + 1)) return false;
+    }
+    return true;
+}
+
+int http_json_real_precision(const json_t *value)
+{
+    for (int precision = 15; precision < 17; precision++)
+        if (reals_survive(value, precision, 0)) return precision;
+    return 17;
+}
+
 void http_respond_json(http_request *req, int status, json_t *value)
 {
     req->answered = true;
@@ -71,7 +100,8 @@ void http_respond_json(http_request *req, int status, json_t *value)
     req->content_type = "application/json; charset=utf-8";
     buf_reset(&req->response);
     if (value) {
-        char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY |
+                                           JSON_REAL_PRECISION(http_json_real_precision(value)));
         if (text) {
             buf_append_cstr(&req->response, text);
             free(text);

@@ -68,6 +68,11 @@ int http_param_id(http_request *req, int index, long long *id, mc_error *err);
 void http_respond(http_request *req, int status, const char *content_type, const void *body,
                   size_t n);
 /* Answers with value encoded as JSON; takes over the caller's reference to value. */
+/* returns the smallest printf precision, 15 to 17 significant digits, at which every real
+ * number in value reads back as the same double: jansson prints reals with 17 digits, so a
+ * rate rounded to 12.3 would go out as 12.300000000000001; at the precision this returns it
+ * goes out as 12.3, and no value anywhere in the document changes */
+int http_json_real_precision(const json_t *value);
 void http_respond_json(http_request *req, int status, json_t *value);
 /* Answers {"error": {"code", "message", "field"}} with err->status. */
 void http_respond_error(http_request *req, const mc_error *err);

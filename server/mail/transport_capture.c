@@ -229,3 +229,130 @@ int capture_read(const char *dir, const char *name, buf_t *out, mc_error *err)
     close(fd);
     return 0;
 }
+
+static char ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool same_address(str_t a, str_t b)
+{
+    if (a.n != b.n || a.n == 0) return false;
+    for (size_t i = 0; i < a.n; i++)
+        if (ascii_lower(a.p[i]) != ascii_lower(b.p[i])) return false;
+    return true;
+}
+
+/* the address of a To value: between the last '<' and the next '>', else the trimmed value */
+static str_t to_address(str_t value)
+{
+    for (size_t i = value.n; i > 0; i--) {
+        if (value.p[i - 1] != '<') continue;
+        for (size_t j = i; j < value.n; j++)
+            if (value.p[j] == '>') return str_make(value.p + i, j - i);
+        break;
+    }
+    return str_trim(value);
+}
+
+/* the end of the line starting at pos (its '\n', or message.n) */
+static size_t line_end(str_t message, size_t pos)
+{
+    while (pos < message.n && message.p[pos] != '\n')
+        pos++;
+    return pos;
+}
+
+/* the length of a line without its CR */
+static size_t without_cr(str_t message, size_t start, size_t end)
+{
+    return end > start && message.p[end - 1] == '\r' ? end - 1 - start : end - start;
+}
+
+bool capture_addressed_to(str_t message, str_t email)
+{
+    size_t pos = 0;
+    while (pos < message.n) {
+        size_t end = line_end(message, pos);
+        size_t n = without_cr(message, pos, end);
+        if (n == 0) return false; /* the empty line ends the header */
+        bool is_to = n >= 3 && ascii_lower(message.p[pos]) == 't' &&
+                     ascii_lower(message.p[pos + 1]) == 'o' && message.p[pos + 2] == ':';
+        if (!is_to) {
+            pos = end + 1;
+            continue;
+        }
+        /* the field's value with its continuation lines, unfolded */
+        buf_t value = BUF_INIT;
+        buf_append(&value, message.p + pos + 3, n - 3);
+        pos = end + 1;
+        while (pos < message.n && (message.p[pos] == ' ' || message.p[pos] == '\t')) {
+            end = line_end(message, pos);
+            buf_append(&value, message.p + pos, without_cr(message, pos, end));
+            pos = end + 1;
+        }
+        bool match = same_address(to_address(buf_view(&value)), str_trim(email));
+        buf_free(&value);
+        if (match) return true;
+    }
+    return false;
+}
+
+/* the header block is all capture_addressed_to reads: a larger one is not ours */
+#define CAPTURE_HEADER_MAX 65536
+
+/* reads at most CAPTURE_HEADER_MAX bytes of dir/name into out; returns 0, or -1 with errno */
+static int read_head(int dir_fd, const char *name, buf_t *out)
+{
+    int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -1;
+    char chunk[8192];
+    while (out->n < CAPTURE_HEADER_MAX) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (got == 0) break;
+        buf_append(out, chunk, (size_t)got);
+    }
+    close(fd);
+    return 0;
+}
+
+int capture_remove_recipient(const char *dir, str_t email, size_t *removed, mc_error *err)
+{
+    if (removed) *removed = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT) return 0;
+        return mc_error_set(err, 500, "outbox_unreadable", "outbox", "cannot read the outbox: %s",
+                            strerror(errno));
+    }
+    int rc = 0;
+    buf_t head = BUF_INIT;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!capture_name_valid(e->d_name)) continue;
+        buf_reset(&head);
+        if (read_head(dirfd(d), e->d_name, &head) < 0) {
+            if (errno == ENOENT || errno == ELOOP) continue; /* gone meanwhile, or not a file */
+            rc = mc_error_set(err, 500, "outbox_unreadable", "outbox", "cannot read %s: %s",
+                              e->d_name, strerror(errno));
+            break;
+        }
+        if (!capture_addressed_to(buf_view(&head), email)) continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT) {
+            rc = mc_error_set(err, 500, "outbox_unwritable", "outbox", "cannot delete %s: %s",
+                              e->d_name, strerror(errno));
+            break;
+        }
+        if (removed) (*removed)++;
+    }
+    buf_free(&head);
+    closedir(d);
+    return rc;
+}

@@ -1,7 +1,7 @@
 /* The capture transport: with no relay configured, each message is written to
- * <data_dir>/outbox/<UTC time>-<id>.eml instead of being sent, so a development or demo
- * server never mails anyone and the dashboard can show what would have gone out.
- * capture_list() and capture_read() serve GET /api/v1/outbox and /api/v1/outbox/{name}. */
+ * <data_dir>/outbox/<UTC time>-<Message-ID hex>-<random>.eml instead of being sent, so a
+ * development or demo server never mails anyone and the dashboard can show what would have gone
+ * out. capture_list() and capture_read() serve GET /api/v1/outbox and /api/v1/outbox/{name}. */
 #ifndef MC_MAIL_TRANSPORT_CAPTURE_H
 #define MC_MAIL_TRANSPORT_CAPTURE_H
 
@@ -36,6 +36,16 @@ int capture_list(const char *dir, size_t offset, size_t limit, capture_entry **e
  * (a '/', "..") is refused with status 400 "invalid_field" before touching the disk.
  * returns 0, or -1 with err: 400 bad name, 404 "not_found", 500 read failure. */
 int capture_read(const char *dir, const char *name, buf_t *out, mc_error *err);
+/* Deletes every message of dir whose To header holds the address email (its ASCII letters
+ * compared in any case, as the subscriber list compares addresses): erasing a person takes
+ * their captured copies too. The header is read, not the name, so that a copy is found
+ * whatever message it was (campaign, transactional, test) and after its queue row is gone.
+ * *removed (may be NULL) gets the number deleted. A missing dir holds nothing.
+ * returns 0, or -1 with err (500) when dir cannot be read or a copy cannot be deleted. */
+int capture_remove_recipient(const char *dir, str_t email, size_t *removed, mc_error *err);
+/* returns true when the header block of a message (up to its first empty line; folded lines
+ * unfolded) has a To field whose address, bare or in <...>, is email in any ASCII case */
+bool capture_addressed_to(str_t message, str_t email);
 /* returns true when name is acceptable to capture_read */
 bool capture_name_valid(const char *name);
 

@@ -10,6 +10,8 @@
 #include "core/email_address.h"
 #include "db/query.h"
 
+#include <openssl/sha.h>
+
 static const char *const FIELDS[] = {"to", "subscriber_id", "template_id", "data", "subject", NULL};
 
 typedef struct {
@@ -67,6 +69,22 @@ static int check_template(PGconn *conn, long long id, mc_error *err)
     return rc;
 }
 
+/* The SHA-256 of body as JSON with sorted keys and no spaces, in hex, into out (65 bytes):
+ * the same request sent twice hashes alike whatever its key order or spacing. */
+static void body_hash(json_t *body, char out[2 * SHA256_DIGEST_LENGTH + 1])
+{
+    char *canonical = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)canonical, strlen(canonical), digest);
+    free(canonical);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    out[2 * SHA256_DIGEST_LENGTH] = '\0';
+}
+
 json_t *tx_enqueue(PGconn *conn, const char *templates_dir, json_t *body,
                    const char *idempotency_key, bool *replayed, mc_error *err)
 {
@@ -83,7 +101,8 @@ json_t *tx_enqueue(PGconn *conn, const char *templates_dir, json_t *body,
         input_free(&in);
         return NULL;
     }
-    char subscriber[32], template_id[32], priority[16];
+    char subscriber[32], template_id[32], priority[16], hash[2 * SHA256_DIGEST_LENGTH + 1];
+    if (idempotency_key) body_hash(body, hash);
     snprintf(subscriber, sizeof subscriber, "%lld", in.subscriber_id);
     snprintf(template_id, sizeof template_id, "%lld", in.template_id);
     snprintf(priority, sizeof priority, "%d", TX_PRIORITY);
@@ -93,23 +112,30 @@ json_t *tx_enqueue(PGconn *conn, const char *templates_dir, json_t *body,
                             in.data,
                             in.subject,
                             idempotency_key,
-                            priority};
+                            priority,
+                            idempotency_key ? hash : NULL};
     /* the address comes from the subscriber when one is named; a retried key inserts nothing
-     * and the first message's id is answered */
+     * and the first message's id is answered, with whether its body was the same */
     PGresult *res = db_query(
         conn,
         "WITH ins AS (INSERT INTO messages (kind, priority, subscriber_id, template_id, email,"
-        " data, subject, idempotency_key) SELECT 'transactional', $7::smallint, $1::bigint, $3,"
-        " COALESCE($2, s.email), COALESCE($4::jsonb, '{}'), $5, $6 FROM (SELECT 1) one"
+        " data, subject, idempotency_key, idempotency_hash) SELECT 'transactional', $7::smallint,"
+        " $1::bigint, $3, COALESCE($2, s.email), COALESCE($4::jsonb, '{}'), $5, $6,"
+        " decode($8, 'hex') FROM (SELECT 1) one"
         " LEFT JOIN subscribers s ON s.id = $1::bigint WHERE $1::bigint IS NULL OR s.id IS NOT"
         " NULL ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
         " RETURNING id)"
-        " SELECT id, false FROM ins UNION ALL SELECT id, true FROM messages"
+        " SELECT id, false, true FROM ins UNION ALL SELECT id, true, idempotency_hash IS NULL"
+        " OR idempotency_hash = decode($8, 'hex') FROM messages"
         " WHERE idempotency_key = $6 AND NOT EXISTS (SELECT 1 FROM ins)",
-        7, params, err);
+        8, params, err);
     if (res && PQntuples(res) == 0)
         mc_error_set(err, 404, "not_found", "subscriber_id", "no subscriber has the id %lld",
                      in.subscriber_id);
+    else if (res && PQgetvalue(res, 0, 2)[0] != 't')
+        /* as payment APIs do: the key names one request, and this is another one */
+        mc_error_set(err, 422, "idempotency_key_reused", "Idempotency-Key",
+                     "this Idempotency-Key was used with a different request body");
     else if (res) {
         *replayed = PQgetvalue(res, 0, 1)[0] == 't';
         out =

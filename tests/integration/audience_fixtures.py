@@ -13,11 +13,12 @@ class AudienceCase(unittest.TestCase):
     """One database and one server per test class; `self.api` is an admin session."""
 
     cluster = None  # set by each module's setUpModule
+    server_env = None  # extra environment of the server, e.g. its [mail] settings
 
     @classmethod
     def setUpClass(cls):
         cls.dsn = cls.cluster.new_database()
-        cls.server = Server(dsn=cls.dsn)
+        cls.server = Server(dsn=cls.dsn, extra_env=cls.server_env)
         cls.api = cls.server.client()
         r = cls.api.login("admin@localhost", cls.server.admin_password)
         assert r.status == 200, r

@@ -235,6 +235,83 @@ class ImportOptionsTest(ImportCase):
         self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "uploads")), [])
 
 
+class ExportRoundTripTest(ImportCase):
+    """A file from GET /api/v1/subscribers/export imports back as the subscribers it came from."""
+
+    PEOPLE = [("josé@ida-vuelta.example", "José Pérez, \"Pepe\"",
+               {"ciudad": "A Coruña", "nota": "dice \"hola\", y adiós", "edad": 41, "vip": True,
+                "dirección": {"calle": "Río Miño, 3"}}, "active"),
+              ("olga@ida-vuelta.example", "Ольга Смирнова",
+               {"город": "Санкт-Петербург", "теги": ["новости", "скидки"], "баланс": 12.5}, "blocklisted"),
+              ("plain@ida-vuelta.example", "", {}, "active")]
+
+    def create_people(self):
+        made = []
+        for address, name, attributes, status in self.PEOPLE:
+            made.append(self.create_subscriber(address, name=name, attributes=attributes, status=status))
+        return made
+
+    def export(self):
+        r = self.api.request("GET", "/api/v1/subscribers/export?query=ida-vuelta")
+        self.assertEqual(r.status, 200, r)
+        return r.body.encode("utf-8")
+
+    def fields(self, s):
+        return (s["email"], s["name"], s["status"], s["attributes"])
+
+    def test_an_export_imports_back_into_an_empty_installation_as_it_was(self):
+        before = self.create_people()
+        data = self.export()
+        for s in before:
+            self.assertEqual(self.api.request("DELETE", "/api/v1/subscribers/%d" % s["id"]).status, 204)
+        job = self.run_import(data)
+        self.assertEqual((job["state"], job["rows_done"], job["rows_failed"]), ("finished", 3, 0), job)
+        for s in before:
+            self.assertEqual(self.fields(self.subscriber(s["email"])), self.fields(s))
+
+    def test_an_export_imported_over_its_subscribers_changes_nothing(self):
+        before = self.create_people()
+        job = self.run_import(self.export())
+        self.assertEqual((job["rows_done"], job["rows_failed"]), (3, 0), job)
+        for s in before:
+            after = self.api.request("GET", "/api/v1/subscribers/%d" % s["id"]).json()
+            self.assertEqual(self.fields(after), self.fields(s))
+        for s in before:
+            self.api.request("DELETE", "/api/v1/subscribers/%d" % s["id"])
+
+    def test_status_blocklists_but_never_unblocklists_and_attributes_merge_under_their_own_columns(self):
+        kept = self.create_subscriber("kept@example.net", attributes={"viejo": "sí"}, status="blocklisted")
+        data = ("email,status,attributes,ciudad\n"
+                "kept@example.net,active,\"{\"\"ciudad\"\": \"\"Sevilla\"\", \"\"n\"\": 1}\",Cádiz\n"
+                "nuevo@example.net,blocklisted,,\n").encode()
+        job = self.run_import(data)
+        self.assertEqual((job["rows_done"], job["rows_failed"]), (2, 0), job)
+        s = self.api.request("GET", "/api/v1/subscribers/%d" % kept["id"]).json()
+        self.assertEqual((s["status"], s["attributes"]), ("blocklisted", {"viejo": "sí", "ciudad": "Cádiz", "n": 1}))
+        self.assertEqual(self.subscriber("nuevo@example.net")["status"], "blocklisted")
+
+    def test_a_bad_status_or_attributes_cell_fails_its_row_only(self):
+        data = ("email,status,attributes\n"
+                "uno@example.net,borrado,\n"
+                "dos@example.net,,[1]\n"
+                "tres@example.net,,\"{\"\"a\"\": \"\n"
+                "cuatro@example.net,active,{}\n").encode()
+        job = self.run_import(data)
+        self.assertEqual((job["rows_done"], job["rows_failed"]), (1, 3), job)
+        messages = {e["row"]: e["message"] for e in job["errors"]}
+        self.assertIn("must be active or blocklisted", messages[2])
+        self.assertIn("not a JSON object", messages[3])
+        self.assertIn("not a JSON object", messages[4])
+        self.assertEqual(self.subscriber("cuatro@example.net")["status"], "active")
+
+    def test_a_mapping_can_name_the_status_and_attributes_columns(self):
+        data = 'correo,estado,datos\nmapa@example.net,blocklisted,"{""país"": ""Perú""}"\n'.encode()
+        job = self.run_import(data, {"mapping": {"correo": "email", "estado": "status", "datos": "attributes"}})
+        self.assertEqual((job["rows_done"], job["rows_failed"]), (1, 0), job)
+        s = self.subscriber("mapa@example.net")
+        self.assertEqual((s["status"], s["attributes"]), ("blocklisted", {"país": "Perú"}))
+
+
 class ImportConsentTest(ImportCase):
     def consents(self, subscriber_id):
         doc = self.api.request("GET", "/api/v1/subscribers/%d/export" % subscriber_id).json()

@@ -49,6 +49,16 @@ class MigrationTest(unittest.TestCase):
         after = cluster.psql(dbname(dsn), "SELECT string_agg(version || '@' || applied_at, ',' ORDER BY version) FROM schema_migrations")
         self.assertEqual(before, after)
 
+    def test_postgresql_notices_stay_out_of_the_output(self):
+        # a re-run meets "relation ... already exists, skipping" notices from IF NOT EXISTS
+        dsn = cluster.new_database()
+        env = env_for(dsn)
+        self.assertEqual(run_mailcast("migrate", env=env).returncode, 0)
+        again = run_mailcast("migrate", env=env)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertNotIn("NOTICE", again.stderr + again.stdout)
+        self.assertNotIn("already exists", again.stderr + again.stdout)
+
     def test_processes_started_together_apply_each_migration_once(self):
         dsn = cluster.new_database()
         procs = [subprocess.Popen([MAILCAST_BIN, "migrate"], env=env_for(dsn), stdout=subprocess.PIPE,

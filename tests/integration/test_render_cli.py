@@ -81,7 +81,30 @@ class RenderCommand(unittest.TestCase):
     def test_an_error_in_a_partial_names_it(self):
         r = self.render("{{>broken}}", {}, {"broken": "ok\n{{/x}}"})
         self.assertEqual(r.returncode, 1)
-        self.assertIn(b"partial 'broken', line 2, column 1", r.stderr)
+        self.assertIn(os.path.join("partials", "broken.mustache").encode() + b":2:1: ", r.stderr)
+        self.assertNotIn(b"line 2, column 1", r.stderr)
+
+    def test_the_position_is_printed_once(self):
+        r = self.render("{{#items}}")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr.decode(), "mailcast render: %s:1:1: section 'items' is never closed\n"
+                         % os.path.join(self.dir.name, "t.mustache"))
+
+    def test_an_unreadable_data_file_is_named_without_a_position(self):
+        missing = os.path.join(self.dir.name, "missing.json")
+        r = subprocess.run([MAILCAST, "render", self.write("t.mustache", "x"), "--data", missing],
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(("mailcast render: %s: " % missing).encode(), r.stderr)
+        self.assertNotIn(b"-1", r.stderr)
+
+    def test_any_json_value_is_a_context(self):
+        cases = [("{{.}}", "¡Hola, señor!", "¡Hola, señor!"), ("{{.}}", 3.5, "3.5"),
+                 ("{{#.}}<{{.}}>{{/.}}", ["раз", "два"], "<раз><два>"),
+                 ("{{^.}}nada{{/.}}", False, "nada"), ("[{{.}}]", None, "[]")]
+        for template, data, expected in cases:
+            r = self.render(template, data)
+            self.assertEqual((r.returncode, r.stdout.decode()), (0, expected), (template, data, r.stderr))
 
     def test_a_bad_value_for_a_filter_is_a_render_error(self):
         r = self.render("{{ when | date: \"%Y\" }}", {"when": "yesterday"})

@@ -173,6 +173,13 @@ class SubscriberListingTest(AudienceCase):
                              ("limit=0", "limit"), ("cursor=xyz", "cursor")]:
             self.assert_error(self.api.request("GET", "/api/v1/subscribers?" + query), 400, field=field)
 
+    def test_an_unknown_list_or_segment_is_404_naming_the_parameter_alike(self):
+        for path in ["/api/v1/subscribers", "/api/v1/subscribers/export"]:
+            for name in ["list", "segment"]:
+                r = self.api.request("GET", "%s?%s=999999" % (path, name))
+                error = self.assert_error(r, 404, field=name, code="not_found")
+                self.assertIn("999999", error["message"])
+
     def test_injection_attempts_in_filters_match_nothing_and_harm_nothing(self):
         for value in ["' OR 1=1 --", "'; DROP TABLE subscribers; --", "\\", "%' OR '%'='"]:
             page = self.listing(query=value, total="true")

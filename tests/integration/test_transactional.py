@@ -86,6 +86,33 @@ class TransactionalTest(SendingCase):
         time.sleep(1.5)
         self.assertEqual(len(self.received("once@example.org")), 1)
 
+    def test_an_idempotency_key_with_the_same_body_in_another_key_order_replays(self):
+        first = self.tx({"to": "orden@example.org", "template_id": self.template,
+                         "data": {"order": {"number": "D-4", "total": "3,00"}}}, key="pedido-D-4")
+        raw = ('{"data": {"order": {"total": "3,00", "number": "D-4"}}, "template_id": %d,'
+               ' "to": "orden@example.org"}' % self.template).encode()
+        second = self.api.request("POST", "/api/v1/tx", raw=raw,
+                                  headers={"Idempotency-Key": "pedido-D-4", "Content-Type": "application/json"})
+        self.assertEqual((first.status, second.status), (202, 202), second)
+        self.assertEqual(first.json()["message_id"], second.json()["message_id"])
+        self.assertEqual(second.header("Idempotent-Replayed"), "true")
+
+    def test_an_idempotency_key_reused_with_another_body_is_refused(self):
+        body = {"to": "otra@example.org", "template_id": self.template,
+                "data": {"order": {"number": "Е-5", "total": "7,00"}}}
+        first = self.tx(body, key="pedido-E-5")
+        self.assertEqual(first.status, 202, first)
+        for changed in [dict(body, to="distinta@example.org"),
+                        dict(body, data={"order": {"number": "Е-5", "total": "70,00"}}),
+                        dict(body, subject="Recibo")]:
+            r = self.tx(changed, key="pedido-E-5")
+            self.assert_error(r, 422, field="Idempotency-Key", code="idempotency_key_reused")
+            self.assertIsNone(r.header("Idempotent-Replayed"))
+        self.assertEqual(self.psql("SELECT count(*) FROM messages WHERE idempotency_key = 'pedido-E-5'"), "1")
+        self.assertEqual(self.psql("SELECT count(*) FROM messages WHERE email = 'distinta@example.org'"), "0")
+        again = self.tx(body, key="pedido-E-5")
+        self.assertEqual((again.status, again.json()["message_id"]), (202, first.json()["message_id"]))
+
     def test_a_refused_address_fails_with_the_reply(self):
         r = self.tx({"to": "rcpt550-x@example.org", "template_id": self.template})
         m = self.wait_message(r.json()["message_id"])

@@ -99,6 +99,68 @@ static void names_outside_the_outbox_are_refused(void **state)
     buf_free(&out);
 }
 
+static void the_to_header_names_the_recipient_in_any_case_bare_named_or_folded(void **state)
+{
+    (void)state;
+    str_t email = STR_LIT("José@Ejemplo.es");
+    assert_true(
+        capture_addressed_to(STR_LIT("From: a@b.c\r\nTo: josé@ejemplo.ES\r\n\r\nx"), email));
+    assert_true(capture_addressed_to(
+        STR_LIT("to: =?UTF-8?Q?Jos=C3=A9?=\r\n <JOSÉ@ejemplo.es>\r\nSubject: s\r\n\r\n"),
+        STR_LIT("JOSÉ@ejemplo.es")));
+    assert_true(capture_addressed_to(STR_LIT("To:  José@Ejemplo.es \n\nx"), email));
+    /* a different address, a longer one, an address in the body or in another field */
+    assert_false(capture_addressed_to(STR_LIT("To: jose@ejemplo.es\r\n\r\n"), email));
+    assert_false(capture_addressed_to(STR_LIT("To: xjosé@ejemplo.es\r\n\r\n"), email));
+    assert_false(
+        capture_addressed_to(STR_LIT("To: otra@ejemplo.es\r\n\r\nTo: josé@ejemplo.es\r\n"), email));
+    assert_false(capture_addressed_to(STR_LIT("Reply-To: josé@ejemplo.es\r\n\r\n"), email));
+    assert_false(capture_addressed_to(STR_LIT("To: otra@ejemplo.es\r\n\r\n"), STR_LIT("")));
+}
+
+static void removing_a_recipient_deletes_only_their_copies(void **state)
+{
+    (void)state;
+    char outbox[96];
+    snprintf(outbox, sizeof outbox, "%s/outbox", dir);
+    mail_transport *t = transport_capture_new(outbox);
+    mail_envelope msgs[3] = {
+        {STR_LIT("b@example.com"), STR_LIT("olga@example.org"),
+         STR_LIT("To: olga@example.org\r\nSubject: 1\r\n\r\nTo: ivan@example.org\r\n"),
+         STR_LIT("<aaaa@example.com>")},
+        {STR_LIT("b@example.com"), STR_LIT("ivan@example.org"),
+         STR_LIT("To: ivan@example.org\r\nSubject: 2\r\n\r\nbody\r\n"),
+         STR_LIT("<bbbb@example.com>")},
+        {STR_LIT("b@example.com"), STR_LIT("ivan@example.org"),
+         STR_LIT("To: Ivan <IVAN@example.org>\r\nSubject: 3\r\n\r\nbody\r\n"),
+         STR_LIT("<cccc@example.com>")},
+    };
+    mail_result results[3];
+    mc_error err;
+    assert_int_equal(mail_transport_send(t, msgs, 3, results, &err), 0);
+    mail_transport_free(t);
+
+    size_t removed = 99;
+    assert_int_equal(capture_remove_recipient(outbox, STR_LIT("ivan@example.org"), &removed, &err),
+                     0);
+    assert_int_equal(removed, 2);
+    capture_entry *entries;
+    size_t count, total;
+    assert_int_equal(capture_list(outbox, 0, 10, &entries, &count, &total, &err), 0);
+    assert_int_equal(count, 1);
+    assert_non_null(strstr(entries[0].name, "-aaaa-"));
+    free(entries);
+    assert_int_equal(capture_remove_recipient(outbox, STR_LIT("ivan@example.org"), &removed, &err),
+                     0);
+    assert_int_equal(removed, 0);
+
+    char missing[96];
+    snprintf(missing, sizeof missing, "%s/none", dir);
+    assert_int_equal(capture_remove_recipient(missing, STR_LIT("ivan@example.org"), &removed, &err),
+                     0);
+    assert_int_equal(removed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -106,6 +168,9 @@ int main(void)
                                         remove_dir),
         cmocka_unit_test_setup_teardown(missing_outbox_is_empty, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(names_outside_the_outbox_are_refused, make_dir, remove_dir),
+        cmocka_unit_test(the_to_header_names_the_recipient_in_any_case_bare_named_or_folded),
+        cmocka_unit_test_setup_teardown(removing_a_recipient_deletes_only_their_copies, make_dir,
+                                        remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* The router and docs/api/openapi.yaml list the same routes: the dashboard and API clients
- * are generated from that file, so a route missing there does not exist for them. */
+/* The router and docs/api/openapi.yaml list the same routes, methods included, both ways: the
+ * dashboard and API clients are generated from that file, so a route missing there does not
+ * exist for them, and a path or method there with no route answers 404 or 405. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,13 +17,8 @@
 typedef struct {
     char entries[MAX_ROUTES][160];
     int count;
+    int unreadable; /* lines under a path that are neither an operation nor a known field */
 } route_set;
-
-static void add(route_set *s, const char *method, const char *path)
-{
-    assert_true(s->count < MAX_ROUTES);
-    snprintf(s->entries[s->count++], sizeof s->entries[0], "%s %s", method, path);
-}
 
 static int contains(const route_set *s, const char *entry)
 {
@@ -31,11 +27,31 @@ static int contains(const route_set *s, const char *entry)
     return 0;
 }
 
-/* Reads "paths:" of the OpenAPI file: "  /path:" then "    get:" lines. */
-static void read_openapi(route_set *s)
+/* adds "METHOD /path"; a second copy of an entry counts as unreadable, since a file or router
+ * that lists a route twice says two different things about it */
+static void add(route_set *s, const char *method, const char *path)
 {
-    FILE *f = fopen(MAILCAST_SOURCE_DIR "/docs/api/openapi.yaml", "r");
-    assert_non_null(f);
+    assert_true(s->count < MAX_ROUTES);
+    char entry[160];
+    snprintf(entry, sizeof entry, "%s %s", method, path);
+    if (contains(s, entry)) {
+        fprintf(stderr, "listed twice: %s\n", entry);
+        s->unreadable++;
+        return;
+    }
+    memcpy(s->entries[s->count++], entry, sizeof entry);
+}
+
+/* Reads "paths:" of an OpenAPI file in block style: "  /path:" then "    get:" lines. Every
+ * operation name of OpenAPI 3.0 counts, so a documented HEAD or OPTIONS must be served too;
+ * any other key under a path than the path-item fields is counted as unreadable, so that a
+ * method spelled in a way this reader does not know fails rather than being skipped. */
+static void read_openapi(FILE *f, route_set *s)
+{
+    static const char *const methods[] = {"get",  "put",     "post",  "delete",
+                                          "head", "options", "patch", "trace"};
+    static const char *const path_fields[] = {"summary", "description", "parameters", "servers",
+                                              "$ref"};
     char line[512], path[300] = "";
     int in_paths = 0;
     while (fgets(line, sizeof line, f)) {
@@ -44,57 +60,156 @@ static void read_openapi(route_set *s)
             continue;
         }
         if (!in_paths) continue;
-        if (line[0] != ' ' && line[0] != '\n') break;
+        if (line[0] != ' ' && line[0] != '\n' && line[0] != '#') break;
         char name[256];
         if (sscanf(line, "  /%255[^:]:", name) == 1 && line[2] == '/') {
             snprintf(path, sizeof path, "/%s", name);
             continue;
         }
-        static const char *const methods[] = {"get", "post", "put", "patch", "delete"};
-        for (size_t i = 0; i < 5; i++) {
-            char expected[32];
-            snprintf(expected, sizeof expected, "    %s:", methods[i]);
-            if (!strncmp(line, expected, strlen(expected)) && path[0]) {
-                char upper[16];
-                size_t n = strlen(methods[i]);
-                for (size_t j = 0; j <= n; j++)
-                    upper[j] = (char)(methods[i][j] >= 'a' ? methods[i][j] - 32 : methods[i][j]);
-                add(s, upper, path);
-            }
+        char key[64];
+        if (strncmp(line, "    ", 4) || line[4] == ' ' || line[4] == '#' ||
+            sscanf(line + 4, "%63[^:]:", key) != 1)
+            continue;
+        int known = 0;
+        for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+            if (strcmp(key, methods[i])) continue;
+            char upper[16];
+            size_t n = strlen(methods[i]);
+            for (size_t j = 0; j <= n; j++)
+                upper[j] = (char)(methods[i][j] >= 'a' ? methods[i][j] - 32 : methods[i][j]);
+            add(s, upper, path);
+            known = 1;
+        }
+        for (size_t i = 0; i < sizeof path_fields / sizeof *path_fields; i++)
+            known |= !strcmp(key, path_fields[i]);
+        if (!known || !path[0]) {
+            fprintf(stderr, "not an operation of a path: %s", line);
+            s->unreadable++;
         }
     }
+}
+
+static void read_router(const http_router *router, route_set *s)
+{
+    for (size_t i = 0; i < router->count; i++)
+        add(s, router->routes[i].method, router->routes[i].pattern);
+}
+
+/* returns how many entries one side has and the other lacks, plus the unreadable lines */
+static int differences(const route_set *documented, const route_set *served)
+{
+    int missing = documented->unreadable + served->unreadable;
+    for (int i = 0; i < served->count; i++)
+        if (!contains(documented, served->entries[i])) {
+            fprintf(stderr, "served but not in openapi.yaml: %s\n", served->entries[i]);
+            missing++;
+        }
+    for (int i = 0; i < documented->count; i++)
+        if (!contains(served, documented->entries[i])) {
+            fprintf(stderr, "in openapi.yaml but not served: %s\n", documented->entries[i]);
+            missing++;
+        }
+    return missing;
+}
+
+static void noop(http_request *req, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+}
+
+/* compares a small router (GET and POST /a/{id}) with an OpenAPI text */
+static int differences_from_sample(const char *yaml)
+{
+    static route_set documented, served;
+    memset(&documented, 0, sizeof documented);
+    memset(&served, 0, sizeof served);
+    FILE *f = fmemopen((void *)yaml, strlen(yaml), "r");
+    assert_non_null(f);
+    read_openapi(f, &documented);
     fclose(f);
+    http_router router = {0};
+    http_router_add(&router, "GET", "/a/{id}", noop, 0);
+    http_router_add(&router, "POST", "/a/{id}", noop, 0);
+    read_router(&router, &served);
+    http_router_free(&router);
+    return differences(&documented, &served);
 }
 
 static void test_router_and_openapi_list_the_same_routes(void **state)
 {
     (void)state;
     static route_set documented, served;
-    read_openapi(&documented);
+    FILE *f = fopen(MAILCAST_SOURCE_DIR "/docs/api/openapi.yaml", "r");
+    assert_non_null(f);
+    read_openapi(f, &documented);
+    fclose(f);
     http_router router = {0};
     api_routes_register(&router);
-    for (size_t i = 0; i < router.count; i++)
-        add(&served, router.routes[i].method, router.routes[i].pattern);
+    read_router(&router, &served);
     http_router_free(&router);
-    int missing = 0;
-    for (int i = 0; i < served.count; i++)
-        if (!contains(&documented, served.entries[i])) {
-            fprintf(stderr, "served but not in openapi.yaml: %s\n", served.entries[i]);
-            missing++;
-        }
-    for (int i = 0; i < documented.count; i++)
-        if (!contains(&served, documented.entries[i])) {
-            fprintf(stderr, "in openapi.yaml but not served: %s\n", documented.entries[i]);
-            missing++;
-        }
-    assert_int_equal(missing, 0);
+    assert_int_equal(differences(&documented, &served), 0);
     assert_true(served.count > 0);
+}
+
+static void test_the_same_paths_and_methods_compare_equal(void **state)
+{
+    (void)state;
+    assert_int_equal(differences_from_sample("paths:\n"
+                                             "  /a/{id}:\n"
+                                             "    parameters:\n"
+                                             "      - name: id\n"
+                                             "    get:\n"
+                                             "      summary: x\n"
+                                             "    post:\n"
+                                             "      summary: y\n"
+                                             "components:\n"
+                                             "  /b:\n"
+                                             "    get:\n"),
+                     0);
+}
+
+static void test_a_route_missing_from_the_file_is_a_difference(void **state)
+{
+    (void)state;
+    assert_int_equal(differences_from_sample("paths:\n  /a/{id}:\n    get:\n      summary: x\n"),
+                     1);
+}
+
+static void test_a_method_in_the_file_with_no_route_is_a_difference(void **state)
+{
+    (void)state;
+    assert_int_equal(differences_from_sample("paths:\n  /a/{id}:\n    get: {}\n    post: {}\n"
+                                             "    delete: {}\n    head: {}\n"),
+                     2);
+}
+
+static void test_a_path_in_the_file_with_no_route_is_a_difference(void **state)
+{
+    (void)state;
+    assert_int_equal(differences_from_sample("paths:\n  /a/{id}:\n    get: {}\n    post: {}\n"
+                                             "  /a/{name}:\n    get: {}\n"),
+                     1);
+}
+
+static void test_an_unknown_key_under_a_path_or_a_repeated_method_is_a_difference(void **state)
+{
+    (void)state;
+    assert_int_equal(differences_from_sample("paths:\n  /a/{id}:\n    GET: {}\n    post: {}\n"), 2);
+    assert_int_equal(differences_from_sample("paths:\n  /a/{id}:\n    get: {}\n    post: {}\n"
+                                             "    get: {}\n"),
+                     1);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_router_and_openapi_list_the_same_routes),
+        cmocka_unit_test(test_the_same_paths_and_methods_compare_equal),
+        cmocka_unit_test(test_a_route_missing_from_the_file_is_a_difference),
+        cmocka_unit_test(test_a_method_in_the_file_with_no_route_is_a_difference),
+        cmocka_unit_test(test_a_path_in_the_file_with_no_route_is_a_difference),
+        cmocka_unit_test(test_an_unknown_key_under_a_path_or_a_repeated_method_is_a_difference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
