@@ -73,6 +73,21 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(status, 2, out + err)
         self.assertIn("bounce_address", err)
 
+    def test_without_a_from_address_it_names_the_setting(self):
+        config = write_config(self.dir)
+        with open(config) as f:
+            text = f.read()
+        with open(config, "w") as f:
+            f.write(re.sub(r"from_email = .*\n", "", text))
+        status, results, out, err = send_test(config, "--to", "ann@example.org")
+        self.assertEqual(status, 2, out + err)
+        self.assertIn("no From address: set [mail] from_email in the configuration", err)
+        self.assertIn("--from", err)
+        self.assertEqual(results, [])
+        status, results, out, err = send_test(config, "--to", "ann@example.org",
+                                              "--from", "news@example.com")
+        self.assertEqual((status, results[0]["result"]), (0, "sent"), out + err)
+
 
 if __name__ == "__main__":
     unittest.main()
