@@ -72,8 +72,8 @@ int mail_setup_require_from(const config_t *cfg, const char *field, mc_error *er
 void mail_setup_warn(const config_t *cfg)
 {
     if (!cfg->from_email[0])
-        log_warn("mail: [mail] from_email is empty: transactional and system mail (opt-in "
-                 "confirmations) are refused until it is set");
+        log_warn("mail: [mail] from_email is empty: transactional mail is refused and system "
+                 "mail (opt-in confirmations) has no sender until it is set");
     if (!cfg->postal_address[0])
         log_warn("mail: [mail] postal_address is empty: bulk-mail laws (CAN-SPAM and others) "
                  "require the sender's postal address in every marketing message; the shipped "
