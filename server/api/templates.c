@@ -87,7 +87,9 @@ void api_templates_preview(http_request *req, void *ctx)
         http_respond_error(req, &err);
         return;
     }
-    json_t *obj = template_store_preview(conn, id, body, api->app->config.templates_dir, &err);
+    const config_t *cfg = &api->app->config;
+    template_footer footer = {cfg->sender_name, cfg->postal_address};
+    json_t *obj = template_store_preview(conn, id, body, cfg->templates_dir, &footer, &err);
     json_decref(body);
     api_respond_object(req, 200, obj, &err);
 }

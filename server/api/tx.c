@@ -9,9 +9,12 @@ void api_tx_create(http_request *req, void *ctx)
     PGconn *conn = api_body_and_db(req, api, &body);
     if (!conn) return;
     mc_error err;
-    bool replayed;
-    json_t *obj = tx_enqueue(conn, api->app->config.templates_dir, body,
-                             http_header(req, "Idempotency-Key"), &replayed, &err);
+    bool replayed = false;
+    /* a message without a sender would only fail in the queue, later and less clearly */
+    json_t *obj = mail_setup_require_from(&api->app->config, "from_email", &err) < 0
+                      ? NULL
+                      : tx_enqueue(conn, api->app->config.templates_dir, body,
+                                   http_header(req, "Idempotency-Key"), &replayed, &err);
     json_decref(body);
     if (obj && replayed) http_add_header(req, "Idempotent-Replayed", "true");
     api_respond_object(req, 202, obj, &err);

@@ -55,7 +55,8 @@ json_t *campaign_test(PGconn *conn, long long id, json_t *body, mc_error *err)
     PGresult *res = db_query(
         conn,
         "WITH ins AS (INSERT INTO messages (kind, priority, test_of, subscriber_id, email,"
-        " subject) SELECT 'system', 0, c.id, $2::bigint, a, $4 || c.subject FROM campaigns c,"
+        " subject) SELECT 'system', 0, c.id, COALESCE($2::bigint, (SELECT s.id FROM subscribers s"
+        " WHERE lower(s.email) = lower(a))), a, $4 || c.subject FROM campaigns c,"
         " jsonb_array_elements_text($3::jsonb) a WHERE c.id = $1::bigint AND ($2::bigint IS NULL"
         " OR EXISTS (SELECT 1 FROM subscribers WHERE id = $2::bigint)) RETURNING id)"
         " SELECT (SELECT count(*) FROM campaigns WHERE id = $1::bigint),"

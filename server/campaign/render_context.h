@@ -1,12 +1,32 @@
-/* The data a message is rendered with, as SQL over a subscribers row: the subscriber's
- * attributes at the top level, then email, name, first_name and subscriber_id (docs/templates.md,
- * "Stored templates"). Previews and the send loop use the same expression. */
+/* The data a message is rendered with (docs/templates.md, "The render context"): the
+ * message's own data first, then the subscriber as the API shows it (`subscriber`, and
+ * `attributes`), its attributes again at the top level, and email, name, first_name and
+ * subscriber_id, each only where the data did not set that name. The send loop and the
+ * preview build it the same way, from the columns SUBSCRIBER_RENDER_COLUMNS reads. */
 #ifndef MC_CAMPAIGN_RENDER_CONTEXT_H
 #define MC_CAMPAIGN_RENDER_CONTEXT_H
 
-/* a jsonb expression over the subscribers alias s (NULL when s is NULL) */
-#define SUBSCRIBER_CONTEXT_SQL(s)                                                                  \
-    s ".attributes || jsonb_build_object('email', " s ".email, 'name', " s ".name,"                \
-      " 'first_name', split_part(btrim(" s ".name), ' ', 1), 'subscriber_id', " s ".id)"
+#include <jansson.h>
+
+/* The subscriber's columns the context's subscriber object is built from, over the
+ * subscribers alias s: email, name, status, created_at and updated_at (RFC 3339) and the
+ * attributes as JSON text. Plain columns rather than one JSON text: building the object from
+ * them costs a third of what parsing it would, once per message. */
+#define SUBSCRIBER_RENDER_COLUMNS(s)                                                               \
+    s ".email, " s ".name, " s ".status, mc_rfc3339(" s ".created_at), mc_rfc3339(" s              \
+      ".updated_at), " s ".attributes::text"
+#define SUBSCRIBER_RENDER_COLUMN_COUNT 6
+
+/* returns the subscriber object of the context (the API's subscriber without its lists: id,
+ * email, name, status, attributes, created_at, updated_at) from id and the texts of
+ * SUBSCRIBER_RENDER_COLUMNS in order (UTF-8, as PostgreSQL gives them); a new reference */
+json_t *render_context_subscriber(long long id,
+                                  const char *const columns[SUBSCRIBER_RENDER_COLUMN_COUNT]);
+
+/* Adds subscriber (an object as render_context_subscriber() builds it, borrowed; its values are
+ * shared with context, not copied) to context under every name context does not hold yet:
+ * subscriber, attributes, email, name, first_name (the first word of the name),
+ * subscriber_id, then each attribute. */
+void render_context_add_subscriber(json_t *context, json_t *subscriber);
 
 #endif

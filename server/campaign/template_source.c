@@ -65,7 +65,7 @@ int template_source_compile(const template_source *src, const char *field, const
     template_loader loader = template_source_loader(src);
     mc_error cerr;
     template_t *t = NULL;
-    if (template_compile(str_from_cstr(text), &loader, &t, &cerr) < 0)
+    if (template_compile_strict(str_from_cstr(text), &loader, &t, &cerr) < 0)
         return mc_error_set(err, 400, "invalid_template", field, "%s: %s", field, cerr.message);
     if (out)
         *out = t;

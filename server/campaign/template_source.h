@@ -17,9 +17,10 @@ typedef struct {
 /* returns the loader of src's partials and parents, valid while src is */
 template_loader template_source_loader(const template_source *src);
 
-/* Compiles text. With out, *out gets the template (caller frees with template_free()); without,
- * the text is only checked. returns 0, or -1 with a 400 "invalid_template" naming field and
- * carrying the line and column. */
+/* Compiles text; a partial or parent that is neither a stored layout nor a built-in file is an
+ * error (template_compile_strict()). With out, *out gets the template (caller frees with
+ * template_free()); without, the text is only checked. returns 0, or -1 with a 400
+ * "invalid_template" naming field and carrying the line and column. */
 int template_source_compile(const template_source *src, const char *field, const char *text,
                             template_t **out, mc_error *err);
 

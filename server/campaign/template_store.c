@@ -171,9 +171,10 @@ json_t *template_store_list(PGconn *conn, const char *kind, long long after, int
                    params + 2, with_total, err);
 }
 
-/* The data a message is rendered with: the subscriber's attributes at the top level, then
- * email, name, first_name and subscriber_id, then the caller's data over all of it. */
-static json_t *preview_context(PGconn *conn, json_t *body, mc_error *err)
+/* The data a message is rendered with (render_context.h): the caller's data, then the
+ * subscriber's fields and the footer's values where the data did not set them. */
+static json_t *preview_context(PGconn *conn, json_t *body, const template_footer *footer,
+                               mc_error *err)
 {
     long long subscriber_id = 0;
     if (input_known_fields(body, (const char *const[]){"subscriber_id", "data", NULL}, err) < 0 ||
@@ -184,14 +185,14 @@ static json_t *preview_context(PGconn *conn, json_t *body, mc_error *err)
         mc_error_set(err, 400, "invalid_field", "data", "data must be a JSON object");
         return NULL;
     }
-    json_t *context = json_object();
+    json_t *context = data ? json_deep_copy(data) : json_object();
     if (subscriber_id) {
         char id_text[32];
         snprintf(id_text, sizeof id_text, "%lld", subscriber_id);
         const char *params[] = {id_text};
         PGresult *res = db_query(conn,
-                                 "SELECT " SUBSCRIBER_CONTEXT_SQL("s") " FROM subscribers s"
-                                                                       " WHERE s.id = $1",
+                                 "SELECT " SUBSCRIBER_RENDER_COLUMNS("s") " FROM subscribers s"
+                                                                          " WHERE s.id = $1",
                                  1, params, err);
         if (!res) {
             json_decref(context);
@@ -204,24 +205,48 @@ static json_t *preview_context(PGconn *conn, json_t *body, mc_error *err)
                          subscriber_id);
             return NULL;
         }
-        json_t *fields = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+        const char *columns[SUBSCRIBER_RENDER_COLUMN_COUNT];
+        for (int i = 0; i < SUBSCRIBER_RENDER_COLUMN_COUNT; i++)
+            columns[i] = PQgetvalue(res, 0, i);
+        json_t *subscriber = render_context_subscriber(subscriber_id, columns);
         PQclear(res);
-        json_object_update(context, fields);
-        json_decref(fields);
+        render_context_add_subscriber(context, subscriber);
+        json_decref(subscriber);
     }
-    if (data) json_object_update(context, data);
+    if (footer) {
+        const char *values[][2] = {{"sender_name", footer->sender_name},
+                                   {"postal_address", footer->postal_address}};
+        for (size_t i = 0; i < 2; i++)
+            if (values[i][1] && values[i][1][0] && !json_object_get(context, values[i][0]))
+                json_object_set_new(context, values[i][0], json_string(values[i][1]));
+    }
     return context;
 }
 
+/* missing() of template_limits: adds name to the array ctx unless it is there */
+static void note_missing(void *ctx, str_t name)
+{
+    json_t *names = ctx;
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        if (str_eq(str_make(json_string_value(v), json_string_length(v)), name)) return;
+    }
+    json_array_append_new(names, json_stringn(name.p, name.n));
+}
+
 /* Compiles and renders one field into out, HTML-escaping values only in the body (the subject
- * and the text body are not HTML). returns 0 or -1 with err naming the field. */
+ * and the text body are not HTML), adding the names that printed nothing to missing. returns
+ * 0 or -1 with err naming the field. */
 static int render_field(const template_source *src, const char *field, const char *text,
-                        json_t *context, buf_t *out, mc_error *err)
+                        json_t *context, json_t *missing, buf_t *out, mc_error *err)
 {
     template_t *t = NULL;
     if (template_source_compile(src, field, text, &t, err) < 0) return -1;
     mc_error rerr;
-    template_limits limits = {.plain_text = strcmp(field, "body") != 0};
+    template_limits limits = {
+        .plain_text = strcmp(field, "body") != 0, .missing = note_missing, .missing_ctx = missing};
     int rc = template_render(t, context, out, &limits, &rerr);
     template_free(t);
     if (rc < 0)
@@ -252,11 +277,11 @@ static int render_generated_text(const template_source *src, json_t *stored, jso
 }
 
 json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const char *templates_dir,
-                               mc_error *err)
+                               const template_footer *footer, mc_error *err)
 {
     json_t *stored = template_store_get(conn, id, err);
     if (!stored) return NULL;
-    json_t *context = preview_context(conn, body, err);
+    json_t *context = preview_context(conn, body, footer, err);
     if (!context) {
         json_decref(stored);
         return NULL;
@@ -264,17 +289,17 @@ json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const c
     template_source src = {conn, templates_dir};
     buf_t subject = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
     const char *text_body = json_string_value(json_object_get(stored, "text_body"));
-    json_t *result = NULL;
+    json_t *result = NULL, *missing = json_array();
     if (render_field(&src, "subject", json_string_value(json_object_get(stored, "subject")),
-                     context, &subject, err) == 0) {
+                     context, missing, &subject, err) == 0) {
         /* layouts show the subject (e.g. in <title>) */
         json_object_set_new(context, "subject", json_string(buf_cstr(&subject)));
         if (render_field(&src, "body", json_string_value(json_object_get(stored, "body")), context,
-                         &html, err) == 0 &&
-            (text_body[0] ? render_field(&src, "text_body", text_body, context, &text, err)
+                         missing, &html, err) == 0 &&
+            (text_body[0] ? render_field(&src, "text_body", text_body, context, missing, &text, err)
                           : render_generated_text(&src, stored, context, &html, &text, err)) == 0) {
-            result = json_pack("{s:s, s:s, s:s}", "subject", buf_cstr(&subject), "html",
-                               buf_cstr(&html), "text", buf_cstr(&text));
+            result = json_pack("{s:s, s:s, s:s, s:O}", "subject", buf_cstr(&subject), "html",
+                               buf_cstr(&html), "text", buf_cstr(&text), "missing", missing);
             if (!result)
                 mc_error_set(err, 422, "render_failed", "body", "the rendering is not valid UTF-8");
         }
@@ -282,6 +307,7 @@ json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const c
     buf_free(&subject);
     buf_free(&html);
     buf_free(&text);
+    json_decref(missing);
     json_decref(context);
     json_decref(stored);
     return result;

@@ -25,10 +25,18 @@ int template_store_delete(PGconn *conn, long long id, mc_error *err);
 /* returns {"items", "next_cursor"} plus "total" when asked; kind may be NULL */
 json_t *template_store_list(PGconn *conn, const char *kind, long long after, int limit,
                             bool with_total, mc_error *err);
+/* What footers print besides the recipient's data ([mail] sender_name and postal_address);
+ * either may be NULL or empty. */
+typedef struct {
+    const char *sender_name, *postal_address;
+} template_footer;
+
 /* Renders template id for a subscriber ({"subscriber_id": n}) or for sample data
- * ({"data": {...}}), or both (data overrides the subscriber's fields). returns
- * {"subject", "html", "text"}; text is the text body, or generated from the HTML. */
+ * ({"data": {...}}), or both (data overrides the subscriber's fields), with footer's values.
+ * returns {"subject", "html", "text", "missing"}; text is the text body, or generated from the
+ * HTML; missing lists the variable names that printed nothing (not found or null), each once,
+ * in the order met. */
 json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const char *templates_dir,
-                               mc_error *err);
+                               const template_footer *footer, mc_error *err);
 
 #endif

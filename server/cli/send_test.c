@@ -292,11 +292,11 @@ int cli_send_test(int argc, char **argv)
     }
     int status = 2;
     mail_transport *transport = NULL;
-    if (!a.from) a.from = cfg.from_email;
-    if (!a.from || !*a.from) {
-        fprintf(stderr, "mailcast: give --from or set [mail] from_email\n");
+    if ((!a.from || !*a.from) && mail_setup_require_from(&cfg, "from", &err) < 0) {
+        fprintf(stderr, "mailcast: %s, or give --from\n", err.message);
         goto done;
     }
+    if (!a.from || !*a.from) a.from = cfg.from_email;
     size_t per_connection;
     transport = choose_transport(&setup, a.relay, &per_connection);
     if (!transport) goto done;

@@ -65,6 +65,7 @@ int cli_serve(int argc, char **argv)
     app_t app;
     mc_error err;
     if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
+    mail_setup_warn(&app.config);
     if (announce_admin(&app, &err) < 0) {
         app_close(&app);
         return app_report_error(&err);

@@ -24,6 +24,7 @@ int cli_worker(int argc, char **argv)
     app_t app;
     mc_error err;
     if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
+    mail_setup_warn(&app.config);
     worker_t worker = {0};
     if (worker_start(&worker, &app, &err) < 0) {
         app_close(&app);

@@ -44,6 +44,8 @@ static const key_schema SCHEMA[] = {
      1000},
     {"mail", "bounce_address", KEY_STRING, FIELD(bounce_address), "", 0, 0},
     {"mail", "from_email", KEY_STRING, FIELD(from_email), "", 0, 0},
+    {"mail", "sender_name", KEY_STRING, FIELD(sender_name), "", 0, 0},
+    {"mail", "postal_address", KEY_STRING, FIELD(postal_address), "", 0, 0},
     {"worker", "threads", KEY_UINT, FIELD(worker_threads), "2", 1, 256},
     {"queue", "batch_size", KEY_UINT, FIELD(queue_batch_size), "100", 1, 10000},
     {"queue", "lease_seconds", KEY_UINT, FIELD(queue_lease_seconds), "120", 5, 86400},

@@ -52,6 +52,8 @@ typedef struct {
     /* [mail] */
     char *bounce_address;
     char *from_email;
+    char *sender_name;    /* who sends, as footers name it */
+    char *postal_address; /* the sender's postal address, for footers (bulk-mail law) */
 
     /* [worker] */
     unsigned worker_threads;

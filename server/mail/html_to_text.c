@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/utf8.h"
 
@@ -298,8 +299,40 @@ static void walk_list_item(text_state *st, const GumboElement *e, int depth)
     st->indent = saved_indent;
 }
 
+static bool is_css_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* true when the inline style declares display: none (any case and spacing, "!important"
+ * allowed): such an element, a preheader's filler for one, is not shown, so it has no text */
+static bool hidden_by_style(const GumboElement *e)
+{
+    const char *style = attribute(e, "style");
+    if (!style) return false;
+    for (const char *p = style; (p = strcasestr(p, "display"));) {
+        /* a property name of its own, not the end of another ("mso-display") */
+        bool starts = p == style || p[-1] == ';' || is_css_space(p[-1]);
+        p += 7;
+        if (!starts) continue;
+        while (is_css_space(*p))
+            p++;
+        if (*p != ':') continue;
+        p++;
+        while (is_css_space(*p))
+            p++;
+        if (strncasecmp(p, "none", 4)) continue;
+        p += 4;
+        while (is_css_space(*p))
+            p++;
+        if (*p == '\0' || *p == ';' || *p == '!') return true;
+    }
+    return false;
+}
+
 static void walk_element(text_state *st, const GumboElement *e, int depth)
 {
+    if (hidden_by_style(e)) return;
     switch (e->tag) {
     case GUMBO_TAG_SCRIPT:
     case GUMBO_TAG_STYLE:

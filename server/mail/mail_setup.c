@@ -61,6 +61,25 @@ int mail_setup_load(mail_setup *m, const config_t *cfg, mc_error *err)
     return 0;
 }
 
+int mail_setup_require_from(const config_t *cfg, const char *field, mc_error *err)
+{
+    if (cfg->from_email[0]) return 0;
+    return mc_error_set(err, 400, "invalid_field", field,
+                        "no From address: set [mail] from_email in the configuration (the From "
+                        "address of transactional and system mail)");
+}
+
+void mail_setup_warn(const config_t *cfg)
+{
+    if (!cfg->from_email[0])
+        log_warn("mail: [mail] from_email is empty: transactional mail is refused and system "
+                 "mail (opt-in confirmations) has no sender until it is set");
+    if (!cfg->postal_address[0])
+        log_warn("mail: [mail] postal_address is empty: bulk-mail laws (CAN-SPAM and others) "
+                 "require the sender's postal address in every marketing message; the shipped "
+                 "layout prints it in its footer");
+}
+
 void mail_setup_free(mail_setup *m)
 {
     relay_pool_free(m->pool);

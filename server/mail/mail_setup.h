@@ -24,6 +24,13 @@ typedef struct {
  * mail_setup_free() after success. */
 int mail_setup_load(mail_setup *m, const config_t *cfg, mc_error *err);
 void mail_setup_free(mail_setup *m);
+/* returns 0 when cfg has the From address of mail that has none of its own ([mail]
+ * from_email: transactional, system and send-test mail), else -1 with a 400 naming field and
+ * the setting */
+int mail_setup_require_from(const config_t *cfg, const char *field, mc_error *err);
+/* Warns about what a process that sends mail should have and cfg lacks: a From address, a
+ * postal address for footers. Called once at start-up by serve and worker. */
+void mail_setup_warn(const config_t *cfg);
 /* returns the transport for relay index i, or the capture transport when there are no
  * relays (i ignored); caller frees with mail_transport_free() */
 mail_transport *mail_setup_transport(const mail_setup *m, size_t i);

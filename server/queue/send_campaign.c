@@ -23,6 +23,9 @@ static void slot_free(send_campaign *c)
     free(c->from_name);
     free(c->reply_to);
     free(c->relay);
+    free(c->list_key);
+    free(c->list_name);
+    free(c->list_names);
     json_decref(c->headers);
     free(c->header_list);
     memset(c, 0, sizeof *c);
@@ -99,15 +102,35 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
     return 0;
 }
 
+/* The audience the List-Id names (columns 11 and 12): the campaign's first list, else its
+ * first segment, else the campaign itself; then the names of all its lists (column 13). Read
+ * with every batch, so that a renamed list shows in the messages that follow. */
 static const char LOAD_SQL[] =
     "SELECT c.updated_at::text || '/' || COALESCE(t.updated_at::text, ''), c.subject,"
     " COALESCE(c.body, t.body), COALESCE(t.text_body, ''), c.from_email, c.from_name,"
-    " c.reply_to, c.relay, c.headers::text, COALESCE(c.rate_per_s, 0), c.utm::text FROM campaigns c"
+    " c.reply_to, c.relay, c.headers::text, COALESCE(c.rate_per_s, 0), c.utm::text,"
+    " COALESCE((SELECT 'list-' || l.id FROM lists l WHERE l.id = c.lists[1]),"
+    " (SELECT 'segment-' || s.id FROM segments s WHERE s.id = c.segments[1]), 'campaign-' || c.id),"
+    " COALESCE((SELECT l.name FROM lists l WHERE l.id = c.lists[1]),"
+    " (SELECT s.name FROM segments s WHERE s.id = c.segments[1]), c.name),"
+    " COALESCE((SELECT string_agg(l.name, ', ' ORDER BY array_position(c.lists, l.id))"
+    " FROM lists l WHERE l.id = ANY(c.lists)), '') FROM campaigns c"
     " LEFT JOIN templates t ON t.id = c.template_id WHERE c.id = $1";
 
 static const char TEMPLATE_SQL[] =
-    "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0, '{}'"
-    " FROM templates t WHERE t.id = $1";
+    "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0, '{}',"
+    " '', '', '' FROM templates t WHERE t.id = $1";
+
+/* the audience's names, from row 0 of res (columns as in LOAD_SQL) */
+static void load_list(send_campaign *c, PGresult *res)
+{
+    free(c->list_key);
+    free(c->list_name);
+    free(c->list_names);
+    c->list_key = xstrdup(PQgetvalue(res, 0, 11));
+    c->list_name = xstrdup(PQgetvalue(res, 0, 12));
+    c->list_names = xstrdup(PQgetvalue(res, 0, 13));
+}
 
 /* Loads through sql (columns as in LOAD_SQL) and compiles when the version changed. */
 static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const char *templates_dir,
@@ -139,12 +162,14 @@ static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const 
     if (c->id == id && c->is_template == is_template &&
         !strcmp(c->version, PQgetvalue(res, 0, 0))) {
         c->checked = cache->batch;
+        load_list(c, res);
         PQclear(res);
         return c;
     }
     slot_free(c);
     int rc = compile_slot(c, conn, templates_dir, res, id, is_template, err);
     if (rc == 0) {
+        load_list(c, res);
         c->id = id;
         c->is_template = is_template;
         c->version = xstrdup(PQgetvalue(res, 0, 0));

@@ -24,6 +24,10 @@ typedef struct {
     template_t *derived_text; /* without one: derived from the HTML (text_template.h), or
                                  NULL when each message's HTML is converted */
     char *from_email, *from_name, *reply_to, *relay;
+    /* the audience its List-Id and Feedback-ID name ("list-7", "segment-3" for a campaign
+     * without lists, "campaign-12" without either) and that audience's name; the names of all
+     * its lists, joined by ", " ("" without lists); all "" for transactional templates */
+    char *list_key, *list_name, *list_names;
     double rate_per_s;        /* the campaign's own limit, 0 = none */
     json_t *headers;          /* the custom headers object; owned */
     mail_header *header_list; /* views into headers */

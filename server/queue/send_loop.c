@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "audience/public_token.h"
+#include "campaign/render_context.h"
 #include "campaign/template_source.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "db/query.h"
 #include "mail/compose.h"
+#include "mail/header_encode.h"
 #include "mail/html_to_text.h"
 #include "mail/message_id.h"
 #include "mail/text_template.h"
@@ -58,6 +60,7 @@ void send_loop_free(send_loop *l)
     buf_free(&l->text);
     buf_free(&l->scratch);
     buf_free(&l->url);
+    buf_free(&l->list_id);
     memset(l, 0, sizeof *l);
 }
 
@@ -99,16 +102,23 @@ static int render_subject(send_loop *l, PGconn *conn, const send_campaign *c, co
     return rc;
 }
 
-/* Renders subject, HTML and text of row with context (consumed). returns 0 or -1 with err. */
+/* Renders subject, HTML and text of row with context (consumed). returns 0 or -1 with err,
+ * whose message starts with the part that failed (subject, body or text_body), as the
+ * preview's errors do. */
 static int render_all(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *res, int row,
                       json_t *context, mc_error *err)
 {
+    const char *part = "subject";
     int rc = render_subject(l, conn, c, PQgetvalue(res, row, CLAIM_SUBJECT), context, err);
     if (rc == 0) {
         json_object_set_new(context, "subject", json_string(buf_cstr(&l->subject)));
+        part = "body";
         rc = render(c->html, context, &l->html, NULL, err);
     }
-    if (rc == 0 && c->text) rc = render(c->text, context, &l->text, &PLAIN_TEXT, err);
+    if (rc == 0 && c->text) {
+        part = "text_body";
+        rc = render(c->text, context, &l->text, &PLAIN_TEXT, err);
+    }
     if (rc == 0 && !c->text) {
         buf_reset(&l->text);
         /* l->scratch is free until mail_compose() */
@@ -118,22 +128,83 @@ static int render_all(send_loop *l, PGconn *conn, const send_campaign *c, PGresu
             html_to_text(buf_view(&l->html), &l->text);
     }
     json_decref(context);
+    /* a subject of the message's own is compiled here, and that error names it already */
+    if (rc < 0 && strncmp(err->message, part, strlen(part)) != 0) {
+        mc_error why = *err;
+        mc_error_set(err, why.status, why.code, part, "%s: %s", part, why.message);
+    }
     return rc;
 }
 
-/* Builds message `row` of res into slot k: campaign mail gets an unsubscribe link and
- * List-Unsubscribe, transactional mail does not. returns 0 or -1 with err (the message then
- * fails without reaching SMTP). */
+/* sets key of context to the text value unless the message's data set it or value is empty */
+static void set_default(json_t *context, const char *key, const char *value)
+{
+    if (value[0] && !json_object_get(context, key))
+        json_object_set_new(context, key, json_string(value));
+}
+
+/* The render data of row: the message's data, the subscriber's fields (render_context.h), and
+ * what footers print: the sender's name and postal address and the campaign's lists. returns
+ * a new reference. */
+static json_t *message_context(const config_t *cfg, const send_campaign *c, PGresult *res, int row)
+{
+    json_t *context = json_loads(PQgetvalue(res, row, CLAIM_CONTEXT), 0, NULL);
+    if (!json_is_object(context)) {
+        json_decref(context);
+        context = json_object();
+    }
+    if (!PQgetisnull(res, row, CLAIM_PERSON)) {
+        const char *columns[SUBSCRIBER_RENDER_COLUMN_COUNT];
+        for (int i = 0; i < SUBSCRIBER_RENDER_COLUMN_COUNT; i++)
+            columns[i] = PQgetvalue(res, row, CLAIM_PERSON + i);
+        json_t *subscriber = render_context_subscriber(
+            strtoll(PQgetvalue(res, row, CLAIM_SUBSCRIBER), NULL, 10), columns);
+        render_context_add_subscriber(context, subscriber);
+        json_decref(subscriber);
+    }
+    set_default(context, "email", PQgetvalue(res, row, CLAIM_EMAIL));
+    set_default(context, "sender_name",
+                cfg->sender_name[0] ? cfg->sender_name
+                : c->from_name[0]   ? c->from_name
+                                    : c->from_email);
+    set_default(context, "postal_address", cfg->postal_address);
+    set_default(context, "list_name", c->list_names);
+    return context;
+}
+
+/* Points *id and *name at the List-Id of campaign c: "list-7.example.com", the audience's key
+ * under the From address's domain (RFC 2919; written into buf), and the audience's name. Both
+ * empty (no List-Id rather than a message refused) when the domain is not ASCII or too long,
+ * and the name alone empty when it cannot be a header's phrase. */
+static void list_id(const send_campaign *c, str_t from, buf_t *buf, str_t *id, str_t *name)
+{
+    str_t domain = mail_address_domain(from);
+    *id = *name = STR_NULL;
+    for (size_t i = 0; i < domain.n; i++)
+        if ((unsigned char)domain.p[i] > 126) return;
+    buf_reset(buf);
+    buf_appendf(buf, "%s.%.*s", c->list_key, (int)domain.n, domain.p);
+    if (!c->list_key[0] || buf->n > 200) return;
+    *id = buf_view(buf);
+    mc_error ignored;
+    if (header_check_value(str_from_cstr(c->list_name), "list_name", &ignored) == 0)
+        *name = str_from_cstr(c->list_name);
+}
+
+/* Builds message `row` of res into slot k: campaign mail and test sends of a campaign get an
+ * unsubscribe link, List-Unsubscribe and List-Id, transactional mail does not. returns 0 or
+ * -1 with err (the message then fails without reaching SMTP). */
 static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *res, int row,
                  size_t k, mc_error *err)
 {
     const config_t *cfg = &l->app->config;
     const char *campaign = PQgetvalue(res, row, CLAIM_CAMPAIGN);
+    const char *test_of = PQgetvalue(res, row, CLAIM_TEST_OF);
     const char *subscriber = PQgetvalue(res, row, CLAIM_SUBSCRIBER);
     const char *email = PQgetvalue(res, row, CLAIM_EMAIL);
-    bool bulk = campaign[0] != '\0';
-    json_t *context = json_loads(PQgetvalue(res, row, CLAIM_CONTEXT), 0, NULL);
-    if (!context) context = json_object();
+    /* a test send is the campaign's message as its subscriber would get it */
+    bool bulk = campaign[0] || test_of[0];
+    json_t *context = message_context(cfg, c, res, row);
     buf_reset(&l->url);
     if (bulk && subscriber[0]) {
         char token[PUBLIC_TOKEN_MAX];
@@ -148,19 +219,25 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     buf_reset(&l->data[k]);
     buf_reset(&l->senders[k]);
     str_t from = str_from_cstr(c->from_email);
-    /* stable per (campaign, subscriber); a transactional message is its own source */
-    if (message_id_make(
-            &l->ids[k], l->app->secret, 32, bulk ? STR_LIT("campaign") : STR_LIT("transactional"),
-            str_from_cstr(bulk ? campaign : PQgetvalue(res, row, CLAIM_ID)),
-            str_from_cstr(subscriber[0] ? subscriber : email), mail_address_domain(from), err) < 0)
+    /* stable per (campaign, subscriber); a transactional message or a test is its own source */
+    if (message_id_make(&l->ids[k], l->app->secret, 32,
+                        campaign[0] ? STR_LIT("campaign") : STR_LIT("transactional"),
+                        str_from_cstr(campaign[0] ? campaign : PQgetvalue(res, row, CLAIM_ID)),
+                        str_from_cstr(subscriber[0] ? subscriber : email),
+                        mail_address_domain(from), err) < 0)
         return -1;
-    char feedback[96];
-    const char *template_id = PQgetvalue(res, row, CLAIM_TEMPLATE);
-    snprintf(feedback, sizeof feedback, "%s:0:%s:mailcast",
-             bulk             ? campaign
-             : template_id[0] ? template_id
-                              : PQgetvalue(res, row, CLAIM_TEST_OF),
-             bulk ? "campaign" : "transactional");
+    /* campaign:list:kind:sender, for the feedback loops' complaint reports */
+    char feedback[160];
+    str_t list = STR_NULL, list_name = STR_NULL;
+    if (bulk) {
+        snprintf(feedback, sizeof feedback, "%s:%s:campaign:mailcast",
+                 campaign[0] ? campaign : test_of, c->list_key);
+        list_id(c, from, &l->list_id, &list, &list_name);
+    } else {
+        const char *template_id = PQgetvalue(res, row, CLAIM_TEMPLATE);
+        snprintf(feedback, sizeof feedback, "%s:0:transactional:mailcast",
+                 template_id[0] ? template_id : "0");
+    }
     mail_message m = {
         .from = {from, str_from_cstr(c->from_name)},
         .to = {str_from_cstr(email), STR_NULL},
@@ -170,6 +247,8 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
         .text = buf_view(&l->text),
         .message_id = buf_view(&l->ids[k]),
         .date = time(NULL),
+        .list_id = list,
+        .list_name = list_name,
         .unsubscribe_url = buf_view(&l->url),
         .feedback_id = str_from_cstr(feedback),
         .headers = c->header_list,

@@ -27,7 +27,7 @@ typedef struct {
     mail_envelope *envelopes;
     mail_result *results;
     size_t *order; /* batch rows of the campaign being sent */
-    buf_t subject, html, text, scratch, url;
+    buf_t subject, html, text, scratch, url, list_id;
 } send_loop;
 
 /* Prepares l for app (borrowed; must outlive l). Release with send_loop_free(). */

@@ -16,10 +16,12 @@ enum {
     CLAIM_CAMPAIGN,   /* "" for transactional messages */
     CLAIM_SUBSCRIBER, /* "" when sent to an address */
     CLAIM_EMAIL,
-    CLAIM_CONTEXT,  /* the render data: the subscriber's, then the message's data over it */
+    CLAIM_CONTEXT,  /* the message's own render data (an object) */
     CLAIM_TEMPLATE, /* transactional: the template */
     CLAIM_SUBJECT,  /* a subject replacing the template's or campaign's; "" for none */
     CLAIM_TEST_OF,  /* a test send of this campaign; "" for none */
+    CLAIM_PERSON,   /* the SUBSCRIBER_RENDER_COLUMNS of the subscriber, from here on; NULL
+                       without one */
 };
 
 /* Puts messages whose lease expired back in the queue, due now and marked possible

@@ -34,6 +34,7 @@ typedef struct {
     size_t expansions;
     unsigned nesting; /* sections and expansions open right now: the recursion of emit() */
     bool dynamic;
+    bool strict; /* a partial or parent the loader cannot provide is an error */
     uint32_t partial_cap;
     buf_t scratch;
 } compiler;
@@ -188,6 +189,9 @@ static int emit_parent(compiler *c, node_vec *v, const unit_text *u, uint32_t at
     }
     uint32_t index = partial_ref(c, t->name, false);
     const tpl_partial *p = &c->t->partials[index];
+    if (!p->found && c->strict)
+        return tpl_error(c->err, "template_syntax", u->origin, t->line, t->column,
+                         "parent '%.*s' does not exist", (int)t->name.n, t->name.p);
     if (!p->found) return 0;
     str_t src = p->source;
     if (t->standalone) src = tpl_indent(&c->t->arena, src, t->indent);
@@ -249,6 +253,9 @@ static int emit(compiler *c, node_vec *v, const unit_text *u, uint32_t from, uin
                 n->name = t->path;
             } else {
                 uint32_t index = partial_ref(c, t->name, true);
+                if (!c->t->partials[index].found && c->strict)
+                    return tpl_error(c->err, "template_syntax", u->origin, t->line, t->column,
+                                     "partial '%.*s' does not exist", (int)t->name.n, t->name.p);
                 n = push_node(c, v);
                 n->kind = NODE_PARTIAL;
                 n->partial = index;
@@ -373,12 +380,13 @@ static int by_name(const void *a, const void *b, void *arg)
     return x.n < y.n ? -1 : x.n > y.n;
 }
 
-int template_compile(str_t text, const template_loader *loader, template_t **out, mc_error *err)
+static int compile(str_t text, const template_loader *loader, bool strict, template_t **out,
+                   mc_error *err)
 {
     *out = NULL;
     template_t *t = xcalloc(1, sizeof *t);
     t->arena = ARENA_INIT;
-    compiler c = {t, loader, err, 0, 0, 0, false, 0, BUF_INIT};
+    compiler c = {t, loader, err, 0, 0, 0, false, strict, 0, BUF_INIT};
     str_t src = {arena_strndup(&t->arena, text.p ? text.p : "", text.n), text.n};
     tpl_origin origin = {NULL, {"", 0}};
     int rc = compile_unit(&c, src, false, &origin, &t->nodes, &t->count);
@@ -421,6 +429,17 @@ int template_compile(str_t text, const template_loader *loader, template_t **out
     qsort_r(t->partials_by_name, t->partial_count, sizeof(uint32_t), by_name, t);
     *out = t;
     return 0;
+}
+
+int template_compile(str_t text, const template_loader *loader, template_t **out, mc_error *err)
+{
+    return compile(text, loader, false, out, err);
+}
+
+int template_compile_strict(str_t text, const template_loader *loader, template_t **out,
+                            mc_error *err)
+{
+    return compile(text, loader, true, out, err);
 }
 
 void template_free(template_t *t)

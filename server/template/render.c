@@ -18,6 +18,8 @@ typedef struct {
     size_t start, max_output;
     unsigned max_depth, depth;
     bool escape; /* HTML-escape the values of {{name}} tags */
+    void (*missing)(void *ctx, str_t name);
+    void *missing_ctx;
     mc_error *err;
     json_t *stack[TEMPLATE_MAX_DEPTH_CAP + 2];
 } render_state;
@@ -35,6 +37,14 @@ static json_t *lookup(const render_state *st, const tpl_name *name)
     for (uint16_t i = 1; v && i < name->count; i++)
         v = json_is_object(v) ? json_object_getn(v, s[i].p, s[i].n) : NULL;
     return v;
+}
+
+/* tells the caller's missing() about the name of variable n, as written */
+static void report_missing(const render_state *st, const tpl_node *n)
+{
+    if (n->name.count == 0) return;
+    const str_t *first = &n->name.segments[0], *last = &n->name.segments[n->name.count - 1];
+    st->missing(st->missing_ctx, str_make(first->p, (size_t)(last->p + last->n - first->p)));
 }
 
 static void put_indent(buf_t *out, const indent_link *indent)
@@ -160,6 +170,7 @@ static int render_nodes(render_state *st, const tpl_node *nodes, uint32_t from, 
                 tpl_append_value(out, v);
                 if (escape) tpl_escape_tail(out, base);
             }
+            if (st->missing && out->n == base && (!v || json_is_null(v))) report_missing(st, n);
             break;
         }
         case NODE_SECTION:
@@ -192,6 +203,8 @@ int template_render(const template_t *t, json_t *context, buf_t *out, const temp
     st.max_depth = limits && limits->max_depth ? limits->max_depth : TEMPLATE_DEFAULT_MAX_DEPTH;
     if (st.max_depth > TEMPLATE_MAX_DEPTH_CAP) st.max_depth = TEMPLATE_MAX_DEPTH_CAP;
     st.escape = !(limits && limits->plain_text);
+    st.missing = limits ? limits->missing : NULL;
+    st.missing_ctx = limits ? limits->missing_ctx : NULL;
     st.err = err;
     st.stack[0] = context ? context : json_null();
     st.depth = 1;

@@ -35,6 +35,11 @@ typedef struct {
     /* true for text that is not HTML (subjects, text parts): no value is escaped, so
      * {{name}} renders as {{{name}}} does and "Tom & Jerry" stays as it is */
     bool plain_text;
+    /* Optional: called with the name (as written, e.g. "attributes.city") of each variable
+     * tag that printed nothing because its name was not found or is null; a filter's output
+     * (default's) counts as something. For previews listing what a recipient's data lacks. */
+    void (*missing)(void *ctx, str_t name);
+    void *missing_ctx;
 } template_limits;
 
 #define TEMPLATE_DEFAULT_MAX_OUTPUT (16u * 1024 * 1024)
@@ -52,6 +57,13 @@ typedef struct {
  * "template_limit"), field "line:column" (1-based, columns in characters) and a message such
  * as "line 3, column 7: section 'items' is never closed". */
 int template_compile(str_t text, const template_loader *loader, template_t **out, mc_error *err);
+
+/* As template_compile(), but a partial or parent that loader cannot provide is an error
+ * ("line 1, column 1: parent 'layouts/bse' does not exist", code "template_syntax") rather
+ * than the empty text the specification renders: for stored templates, where a missing name
+ * is a typo that would otherwise send an empty message. Dynamic partials are not checked. */
+int template_compile_strict(str_t text, const template_loader *loader, template_t **out,
+                            mc_error *err);
 
 /* Renders t with context (borrowed, may be NULL) appended to out. Allocates nothing besides
  * growing out, so reuse out across renders (buf_reset). limits may be NULL for the defaults

@@ -1,6 +1,8 @@
 """Shared set-up for the tests that send campaigns: an SMTP peer on loopback, a server on a new
 database whose relay it is, and a logged-in client."""
 
+import email
+import email.policy
 import time
 
 from audience_fixtures import AudienceCase
@@ -29,6 +31,17 @@ class SendingCase(AudienceCase):
         cls.server.stop()
         cls.peer.__exit__(None, None, None)
         cls.tmp.cleanup()
+
+    def received(self):
+        """{address: [parsed message, ...]} of everything the peer accepted so far"""
+        with self.peer.recorder.lock:
+            messages = list(self.peer.recorder.messages)
+        out = {}
+        for _, rcpts, data in messages:
+            for rcpt in rcpts:
+                out.setdefault(rcpt, []).append(
+                    email.message_from_bytes(data, policy=email.policy.default))
+        return out
 
     def send(self, campaign):
         r = self.api.request("POST", "/api/v1/campaigns/%d/send" % campaign["id"])

@@ -63,15 +63,31 @@ class ConfigTest(unittest.TestCase):
         self.assert_config_error(f"[dkim.example.com]\nselector = s1\nprivate_key_file = {path}\n",
                                  r"mailcast\.ini:8: .*not a PEM private key")
 
-    def test_bad_bounce_address_is_refused(self):
+    def config_with(self, pattern, replacement):
+        """write_config's file with pattern replaced"""
         config = write_config(self.dir)
         with open(config) as f:
             text = f.read()
         with open(config, "w") as f:
-            f.write(re.sub(r"bounce_address = .*", "bounce_address = bounces <{token}>", text))
+            f.write(re.sub(pattern, replacement, text))
+        return config
+
+    def test_bad_bounce_address_is_refused(self):
+        config = self.config_with(r"bounce_address = .*", "bounce_address = bounces <{token}>")
         status, _, out, err = send_test(config, "--to", "ann@example.org")
         self.assertEqual(status, 2, out + err)
         self.assertIn("bounce_address", err)
+
+    def test_without_a_from_address_it_names_the_setting(self):
+        config = self.config_with(r"from_email = .*\n", "")
+        status, results, out, err = send_test(config, "--to", "ann@example.org")
+        self.assertEqual(status, 2, out + err)
+        self.assertIn("no From address: set [mail] from_email in the configuration", err)
+        self.assertIn("--from", err)
+        self.assertEqual(results, [])
+        status, results, out, err = send_test(config, "--to", "ann@example.org",
+                                              "--from", "news@example.com")
+        self.assertEqual((status, results[0]["result"]), (0, "sent"), out + err)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,49 @@ class TemplatesTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(missing.status, 404)
         self.assertEqual(missing.json()["error"]["field"], "subscriber_id")
 
+    def test_a_layout_or_partial_that_does_not_exist_is_refused_on_save(self):
+        r = self.create(body="<p>Hola</p>\n{{<layouts/bse}}{{$content}}x{{/content}}{{/layouts/bse}}")
+        self.assertEqual(r.status, 400, r)
+        error = r.json()["error"]
+        self.assertEqual(error["field"], "body")
+        self.assertEqual(error["message"],
+                         "body: line 2, column 1: parent 'layouts/bse' does not exist")
+        r = self.create(subject="Hola {{>nope}}")
+        self.assertEqual(r.json()["error"]["field"], "subject")
+        self.assertIn("line 1, column 6: partial 'nope' does not exist", r.json()["error"]["message"])
+        t = self.create(name="Con pie").json()
+        r = self.client.request("PATCH", "/api/v1/templates/%d" % t["id"],
+                                {"text_body": "Adiós\n  {{> pie/legal }}"})
+        self.assertEqual(r.json()["error"]["field"], "text_body")
+        self.assertIn("line 2, column 3: partial 'pie/legal'", r.json()["error"]["message"])
+        r = self.client.request("POST", "/api/v1/campaigns", {
+            "name": "c", "subject": "s", "from_email": "a@example.org", "body": "{{<layouts/bse}}{{/layouts/bse}}"})
+        self.assertEqual((r.status, r.json()["error"]["field"]), (400, "body"))
+
+    def test_preview_shows_the_subscriber_as_the_api_does_and_lists_what_is_missing(self):
+        s = self.client.request("POST", "/api/v1/subscribers",
+                                {"email": "ciudad@example.com", "name": "Пётр Иванов",
+                                 "attributes": {"ciudad": "Córdoba", "nivel": 2}}).json()
+        t = self.create(subject="{{subscriber.name}} de {{attributes.ciudad}}",
+                        body="<p>{{ciudad}} {{attributes.nivel}} {{subscriber.email}}"
+                             " {{subscriber.status}} {{subscriber.id}} {{subscriber.attributes.ciudad}}"
+                             " [{{attributes.país}}] [{{cupón}}] [{{ cupón | default: \"-\" }}]"
+                             " [{{subscriber.created_at}}]</p>").json()
+        r = self.client.request("POST", "/api/v1/templates/%d/preview" % t["id"],
+                                {"subscriber_id": s["id"]})
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        self.assertEqual(got["subject"], "Пётр Иванов de Córdoba")
+        self.assertEqual(got["html"].split(" [")[0], "<p>Córdoba 2 ciudad@example.com active %d Córdoba"
+                         % s["id"])
+        self.assertIn("[%s]" % s["created_at"], got["html"])
+        self.assertEqual(got["missing"], ["attributes.país", "cupón"])
+        r = self.client.request("POST", "/api/v1/templates/%d/preview" % t["id"],
+                                {"subscriber_id": s["id"], "data": {"cupón": "OTOÑO"}})
+        self.assertEqual(r.json()["missing"], ["attributes.país"])
+        r = self.client.request("POST", "/api/v1/templates/%d/preview" % t["id"], {})
+        self.assertEqual(r.json()["missing"][:2], ["subscriber.name", "attributes.ciudad"])
+
     def test_list_filters_by_kind(self):
         self.create(name="Receipt", kind="transactional")
         items = self.client.request("GET", "/api/v1/templates?kind=transactional&total=true").json()

@@ -156,5 +156,22 @@ class TransactionalTest(SendingCase):
                           404, "subscriber_id")
 
 
+class WithoutSenderTest(AudienceCase):
+    """A server with no [mail] from_email: transactional mail is refused at once."""
+
+    def test_a_message_without_a_from_address_is_refused_naming_the_setting(self):
+        r = self.api.request("POST", "/api/v1/templates", {
+            "name": "Aviso", "kind": "transactional", "subject": "Aviso", "body": "<p>Hola</p>"})
+        self.assertEqual(r.status, 201, r)
+        r = self.api.request("POST", "/api/v1/tx", {"to": "sin.remitente@example.org",
+                                                    "template_id": r.json()["id"]})
+        self.assert_error(r, 400, "from_email")
+        self.assertIn("[mail] from_email", r.json()["error"]["message"])
+        self.assertEqual(self.psql("SELECT count(*) FROM messages"), "0")
+        log = "\n".join(self.server.stderr_lines)
+        self.assertIn("[mail] from_email is empty", log)
+        self.assertIn("[mail] postal_address is empty", log)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -37,6 +37,9 @@ class WorkerProcessTest(unittest.TestCase):
         while time.time() < deadline and not any("worker running" in l for l in lines):
             time.sleep(0.05)
         self.assertTrue(any("worker running" in l for l in lines), "".join(lines))
+        # nothing configures a sender: start-up says so
+        self.assertTrue(any("[mail] from_email is empty" in l for l in lines), "".join(lines))
+        self.assertTrue(any("[mail] postal_address is empty" in l for l in lines))
         # an expired session is pruned by the worker's housekeeping, which runs at start
         cluster.psql(dbname(dsn), "INSERT INTO users (email, password_hash) VALUES ('x@example.com', 'x')")
         cluster.psql(dbname(dsn), "INSERT INTO sessions (token_hash, csrf_token, user_id, expires_at)"

@@ -107,6 +107,33 @@ static void long_urls_keep_a_line_of_their_own(void **state)
     buf_free(&out);
 }
 
+static void elements_hidden_with_display_none_are_left_out(void **state)
+{
+    (void)state;
+    buf_t out = BUF_INIT;
+    /* a preheader: its text and filler characters are for the inbox list, not the text */
+    assert_string_equal(
+        convert("<div style=\"display:none;font-size:1px;max-height:0\">Ofertas de otoño"
+                "&#8199;&#847;&#8199;&#847;</div><p>Hola, Ольга</p>",
+                &out),
+        "Hola, Ольга\n");
+    assert_string_equal(convert("<span style=\"color: red; DISPLAY : None !important\">x</span>"
+                                "<p style=\"margin:0;display:\tnone\">y</p>Visible",
+                                &out),
+                        "Visible\n");
+    assert_string_equal(convert("<div style=\"display: none; max-height:0\"><p>a</p>"
+                                "<table><tr><td>b</td></tr></table></div><p>c</p>",
+                                &out),
+                        "c\n");
+    /* other display values, and properties that only end in "display", stay */
+    assert_string_equal(convert("<p style=\"display:block\">one</p>"
+                                "<p style=\"mso-display:none\">two</p>"
+                                "<p style=\"display:nonesuch\">three</p>",
+                                &out),
+                        "one\n\ntwo\n\nthree\n");
+    buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +144,7 @@ int main(void)
         cmocka_unit_test(headings_are_underlined_and_images_give_alt_text),
         cmocka_unit_test(long_paragraphs_wrap_at_78_columns_counting_characters),
         cmocka_unit_test(long_urls_keep_a_line_of_their_own),
+        cmocka_unit_test(elements_hidden_with_display_none_are_left_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,6 +175,26 @@ static void the_shipped_sample_campaign_gives_the_converted_text(void **state)
     buf_free(&campaign);
 }
 
+static void a_hidden_preheader_is_left_out_of_the_derived_text(void **state)
+{
+    const char *html = "<div style=\"display: none; max-height:0\">{{preheader}}{{#vip}}VIP"
+                       "{{/vip}}&#8199;&#847;&#8199;&#847;</div>\n<p>Hola {{name}}</p>";
+    const char *data = "{\"preheader\": \"Rebajas de invierno\", \"vip\": true,"
+                       " \"name\": \"Ольга\"}";
+    assert_same_text(html, NULL, data);
+    template_t *text = NULL;
+    mc_error err;
+    assert_int_equal(text_template_derive(str_from_cstr(html), NULL, &text, &err), 0);
+    json_t *context = json_loads(data, 0, NULL);
+    buf_t scratch = BUF_INIT, got = BUF_INIT;
+    assert_int_equal(text_template_render(text, context, &scratch, &got, &err), 0);
+    assert_string_equal(buf_cstr(&got), "Hola Ольга\n");
+    buf_free(&scratch);
+    buf_free(&got);
+    json_decref(context);
+    template_free(text);
+}
+
 static void sections_between_table_rows_stay_in_place(void **state)
 {
     const char *html = "<table>\n{{#items}}\n<tr><td>{{name}}</td><td>{{qty}}</td></tr>\n"
@@ -358,6 +378,7 @@ int main(void)
         cmocka_unit_test(long_values_wrap_as_the_converted_text_wraps),
         cmocka_unit_test(a_layout_with_blocks_and_a_partial_gives_the_converted_text),
         cmocka_unit_test(the_shipped_sample_campaign_gives_the_converted_text),
+        cmocka_unit_test(a_hidden_preheader_is_left_out_of_the_derived_text),
         cmocka_unit_test(sections_between_table_rows_stay_in_place),
         cmocka_unit_test(a_template_may_start_and_end_with_a_section),
         cmocka_unit_test(sections_inside_attributes_are_left_out_or_kept_whole),

@@ -105,9 +105,48 @@ static void a_missing_partial_renders_as_nothing(void **state)
     assert_string_equal(o.text, "[]");
 }
 
+/* compiles text strictly with partials (a JSON object text) and returns the error message */
+static void assert_strict_error(const char *text, const char *partials, const char *field,
+                                const char *message)
+{
+    json_t *parts = json_loads(partials, 0, NULL);
+    template_loader loader = {support_load, support_list, parts};
+    template_t *t = NULL;
+    mc_error err;
+    assert_int_equal(template_compile_strict(str_from_cstr(text), &loader, &t, &err), -1);
+    assert_null(t);
+    assert_string_equal(err.field, field);
+    assert_string_equal(err.message, message);
+    /* the specification's compile renders them as nothing */
+    assert_int_equal(template_compile(str_from_cstr(text), &loader, &t, &err), 0);
+    template_free(t);
+    json_decref(parts);
+}
+
+static void strict_compiling_refuses_partials_and_parents_that_do_not_exist(void **state)
+{
+    assert_strict_error("Hola\n{{<layouts/bse}}{{$content}}x{{/content}}{{/layouts/bse}}",
+                        "{\"layouts/base\": \"{{$content}}{{/content}}\"}", "2:1",
+                        "line 2, column 1: parent 'layouts/bse' does not exist");
+    assert_strict_error("<p>Ñandú {{>nope}}</p>", "{}", "1:10",
+                        "line 1, column 10: partial 'nope' does not exist");
+    assert_strict_error("{{<frame}}{{/frame}}", "{\"frame\": \"a\\n  {{> pie }}\"}", "2:3",
+                        "parent 'frame', line 2, column 3: partial 'pie' does not exist");
+    json_t *parts = json_loads("{\"frame\": \"[{{$b}}{{/b}}]\", \"pie\": \"p\"}", 0, NULL);
+    template_loader loader = {support_load, support_list, parts};
+    template_t *t = NULL;
+    mc_error err;
+    assert_int_equal(template_compile_strict(STR_LIT("{{<frame}}{{$b}}{{>pie}}{{/b}}{{/frame}}"),
+                                             &loader, &t, &err),
+                     0);
+    template_free(t);
+    json_decref(parts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(strict_compiling_refuses_partials_and_parents_that_do_not_exist),
         cmocka_unit_test(an_unclosed_section_points_at_its_opening_tag),
         cmocka_unit_test(a_mismatched_closing_tag_names_both_tags),
         cmocka_unit_test(a_closing_tag_without_a_section_is_an_error),

@@ -44,8 +44,22 @@ static void the_sample_campaign_fills_the_base_layout(void **state)
     assert_contains(html, "Shirt &lt;linen&gt;</a> &mdash; 49.50 EUR");
     assert_contains(html, "href=\"https://m.example/u/1?a=1&amp;b=2\"");
     assert_contains(html, "Kastanienallee 12, Berlin");
-    assert_contains(html, "subscribed to Nord &amp; Co.");
+    assert_contains(html, "subscribed to emails from Nord &amp; Co.");
     free(html);
+}
+
+static void the_footer_names_the_list_and_never_ends_in_a_lone_full_stop(void **state)
+{
+    char data[512];
+    snprintf(data, sizeof data, "{%s, \"list_name\": \"Boletín, Новости\"}", SENDER);
+    char *html = render_shipped("layouts/base", data);
+    assert_contains(html, "because you subscribed to Boletín, Новости from Nord &amp; Co.</p>");
+    char *bare = render_shipped("layouts/base", "{}");
+    assert_contains(bare, "because you subscribed to emails.</p>");
+    assert_null(strstr(bare, " .</p>"));
+    assert_null(strstr(bare, "<p style=\"margin:0;\"></p>"));
+    free(html);
+    free(bare);
 }
 
 static void the_base_layout_has_a_footer_with_unsubscribe_link_and_postal_address(void **state)
@@ -92,6 +106,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_sample_campaign_fills_the_base_layout),
         cmocka_unit_test(the_base_layout_has_a_footer_with_unsubscribe_link_and_postal_address),
+        cmocka_unit_test(the_footer_names_the_list_and_never_ends_in_a_lone_full_stop),
         cmocka_unit_test(the_optin_email_asks_to_confirm_with_its_own_footer),
         cmocka_unit_test(the_unsubscribed_page_names_the_address_when_it_is_known),
     };

@@ -201,6 +201,32 @@ static void one_template_renders_in_many_threads_at_once(void **state)
     template_free(t);
 }
 
+/* missing() of the limits: appends each name and a comma to the buffer ctx */
+static void collect_missing(void *ctx, str_t name)
+{
+    buf_append_str(ctx, name);
+    buf_putc(ctx, ',');
+}
+
+static void names_that_print_nothing_are_reported(void **state)
+{
+    buf_t names = BUF_INIT;
+    template_limits limits = {.missing = collect_missing, .missing_ctx = &names};
+    outcome o = run_limited("{{ciudad}}|{{attributes.ciudad}}|{{attributes.país}}|{{nada}}|"
+                            "{{ nada | default: \"x\" }}|{{ vacío }}|{{ cero }}|{{#items}}{{n}}"
+                            "{{/items}}|{{#ausente}}{{dentro}}{{/ausente}}{{{crudo}}}",
+                            "{\"attributes\": {\"ciudad\": \"Sevilla\"}, \"ciudad\": "
+                            "\"Sevilla\", \"nada\": null, \"vacío\": \"\", \"cero\": 0,"
+                            " \"items\": [{\"n\": 1}, {}]}",
+                            NULL, &limits);
+    assert_int_equal(o.render_rc, 0);
+    assert_string_equal(o.text, "Sevilla|Sevilla|||x||0|1|");
+    /* not found or null; an empty string is a value; a section that is not shown is not
+     * looked into */
+    assert_string_equal(buf_cstr(&names), "attributes.país,nada,n,crudo,");
+    buf_free(&names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +245,7 @@ int main(void)
         cmocka_unit_test(rendering_again_into_a_reset_buffer_does_not_grow_it),
         cmocka_unit_test(rendering_allocates_nothing_in_jansson_either),
         cmocka_unit_test(one_template_renders_in_many_threads_at_once),
+        cmocka_unit_test(names_that_print_nothing_are_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
