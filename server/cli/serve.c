@@ -13,7 +13,7 @@
 #include "cli/signals.h"
 #include "core/log.h"
 #include "http/server.h"
-#include "queue/worker.h"
+#include "sender/worker.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 /* CSV imports are streamed to disk; this only stops a runaway client from filling it */

@@ -6,7 +6,7 @@
 #include "cli/options.h"
 #include "cli/signals.h"
 #include "core/log.h"
-#include "queue/worker.h"
+#include "sender/worker.h"
 
 int cli_worker(int argc, char **argv)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "campaign/campaign_counts.h"
-#include "campaign/render_context.h"
+#include "content/render_context.h"
 #include "db/query.h"
 
 int send_queue_reclaim(PGconn *conn, mc_error *err)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "audience/input.h"
-#include "campaign/template_source.h"
+#include "content/template_source.h"
 #include "core/email_address.h"
 #include "db/query.h"
 

@@ -1,7 +1,7 @@
 /* The worker loop: background work of a mailcast process. It runs inside `mailcast serve`
  * (unless --no-worker) and alone in `mailcast worker`, and stops when asked. */
-#ifndef MC_QUEUE_WORKER_H
-#define MC_QUEUE_WORKER_H
+#ifndef MC_SENDER_WORKER_H
+#define MC_SENDER_WORKER_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -2,7 +2,7 @@
  * messages once a minute, so those tables stay small without a cron job, runs queued CSV
  * imports, starts scheduled campaigns whose time has come and sends due messages, looking for
  * work every second. */
-#include "queue/worker.h"
+#include "sender/worker.h"
 
 #include <time.h>
 
@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "db/query.h"
 #include "queue/retention.h"
-#include "queue/send_loop.h"
+#include "sender/send_loop.h"
 
 #define HOUSEKEEPING_SECONDS 60
 #define IMPORT_POLL_SECONDS  1

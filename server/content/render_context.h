@@ -3,8 +3,8 @@
  * `attributes`), its attributes again at the top level, and email, name, first_name and
  * subscriber_id, each only where the data did not set that name. The send loop and the
  * preview build it the same way, from the columns SUBSCRIBER_RENDER_COLUMNS reads. */
-#ifndef MC_CAMPAIGN_RENDER_CONTEXT_H
-#define MC_CAMPAIGN_RENDER_CONTEXT_H
+#ifndef MC_CONTENT_RENDER_CONTEXT_H
+#define MC_CONTENT_RENDER_CONTEXT_H
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /* One batch, start to end. The hand-off runs in a transaction that holds the batch's
  * campaigns FOR SHARE: a pause or cancel (which locks the campaign FOR UPDATE) waits for the
  * batch on the wire and then nothing more is sent, and the results commit with it. */
-#include "queue/send_loop.h"
+#include "sender/send_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "audience/public_token.h"
-#include "campaign/render_context.h"
-#include "campaign/template_source.h"
+#include "content/render_context.h"
+#include "content/template_source.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "db/query.h"
