@@ -1,6 +1,6 @@
 /* /api/v1/templates: CRUD and POST /api/v1/templates/{id}/preview */
 #include "api/internal.h"
-#include "campaign/template_store.h"
+#include "content/template_store.h"
 
 void api_templates_list(http_request *req, void *ctx)
 {

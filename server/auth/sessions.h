@@ -20,5 +20,7 @@ int session_lookup(PGconn *conn, const char *token, long long *user_id,
                    char csrf[SESSION_TOKEN_MAX], mc_error *err);
 /* Ends the session with this token. returns 0 or -1 with err set. */
 int session_delete(PGconn *conn, const char *token, mc_error *err);
+/* Deletes the sessions that expired. returns 0 or -1 with err set. */
+int session_prune(PGconn *conn, mc_error *err);
 
 #endif

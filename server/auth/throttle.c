@@ -49,3 +49,9 @@ void login_throttle_clear(PGconn *conn, const char *email)
     db_exec(conn, "DELETE FROM login_failures WHERE key = 'account:' || lower(btrim($1))", 1,
             params, &ignored);
 }
+
+int login_throttle_prune(PGconn *conn, mc_error *err)
+{
+    return db_exec(conn, "DELETE FROM login_failures WHERE failed_at < now() - interval '1 hour'",
+                   0, NULL, err);
+}

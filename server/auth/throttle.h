@@ -16,5 +16,7 @@ int login_throttle_check(PGconn *conn, const char *email, const char *remote_add
 void login_throttle_record_failure(PGconn *conn, const char *email, const char *remote_addr);
 /* Forgets the failures of an account after a successful login. */
 void login_throttle_clear(PGconn *conn, const char *email);
+/* Forgets failures older than an hour. returns 0 or -1 with err set. */
+int login_throttle_prune(PGconn *conn, mc_error *err);
 
 #endif

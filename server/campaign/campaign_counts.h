@@ -1,5 +1,5 @@
 /* A campaign's final counts as SQL sets them, over the alias c of the campaigns row being
- * updated. Stored when it finishes (queue/send_queue.c) or is cancelled (the lifecycle), so
+ * updated. Stored when it finishes or is cancelled (both in the lifecycle), so
  * that its progress outlives its messages once retention deletes them. */
 #ifndef MC_CAMPAIGN_CAMPAIGN_COUNTS_H
 #define MC_CAMPAIGN_CAMPAIGN_COUNTS_H

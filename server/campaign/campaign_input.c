@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "audience/input.h"
-#include "campaign/template_source.h"
+#include "content/template_source.h"
 #include "core/email_address.h"
 #include "db/query.h"
 

@@ -66,4 +66,10 @@ json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id,
  * win. returns the number started, or -1 with err. */
 int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err);
 
+/* Moves each running campaign of ids (a PostgreSQL array literal) with no message left to send
+ * to finished, with its transition row and its final counts (sent_count, failed_count,
+ * cancelled_count). The send loop runs it after the results are committed, so that the last of
+ * several workers sees every other's results. returns 0 or -1 with err. */
+int campaign_finish_sent(PGconn *conn, const char *ids, mc_error *err);
+
 #endif

@@ -3,6 +3,8 @@
 #ifndef MC_CLI_CLI_H
 #define MC_CLI_CLI_H
 
+#include "app/jobs.h"
+
 typedef struct {
     const char *name;
     const char *summary;
@@ -17,5 +19,8 @@ int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_render(int argc, char **argv);
 int cli_send_test(int argc, char **argv);
+
+/* Adds every folder's periodic jobs for the worker loop, in the order it runs them. */
+void cli_worker_jobs(app_jobs *jobs);
 
 #endif

@@ -13,7 +13,7 @@
 #include "cli/signals.h"
 #include "core/log.h"
 #include "http/server.h"
-#include "queue/worker.h"
+#include "sender/worker.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 /* CSV imports are streamed to disk; this only stops a runaway client from filling it */
@@ -76,6 +76,7 @@ int cli_serve(int argc, char **argv)
     http_metrics metrics;
     http_metrics_init(&metrics, router.count);
     worker_t worker = {0};
+    cli_worker_jobs(&worker.jobs);
     api_context ctx = {&app, &router, &metrics, NULL, NULL};
     if (!no_worker) {
         ctx.job_queued = wake_worker;

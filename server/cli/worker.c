@@ -2,11 +2,23 @@
 #include <stdio.h>
 
 #include "app/app.h"
+#include "audience/jobs.h"
+#include "auth/jobs.h"
+#include "campaign/jobs.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/signals.h"
 #include "core/log.h"
-#include "queue/worker.h"
+#include "queue/jobs.h"
+#include "sender/worker.h"
+
+void cli_worker_jobs(app_jobs *jobs)
+{
+    auth_register_jobs(jobs);
+    audience_register_jobs(jobs);
+    queue_register_jobs(jobs);
+    campaign_register_jobs(jobs);
+}
 
 int cli_worker(int argc, char **argv)
 {
@@ -26,6 +38,7 @@ int cli_worker(int argc, char **argv)
     if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
     mail_setup_warn(&app.config);
     worker_t worker = {0};
+    cli_worker_jobs(&worker.jobs);
     if (worker_start(&worker, &app, &err) < 0) {
         app_close(&app);
         return app_report_error(&err);

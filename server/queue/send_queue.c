@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "campaign/campaign_counts.h"
-#include "campaign/render_context.h"
+#include "audience/subscriber_json.h"
 #include "db/query.h"
 
 int send_queue_reclaim(PGconn *conn, mc_error *err)
@@ -174,26 +173,4 @@ int send_queue_record(PGconn *conn, json_t *results, const char *owner, const ch
         7, params, err);
     free(json);
     return rc;
-}
-
-int send_queue_finish(PGconn *conn, const char *ids, mc_error *err)
-{
-    const char *params[] = {ids};
-    /* The counts are taken in the statement that sees nothing left to send: every message
-     * has its final state then, and none changes afterwards. */
-    return db_exec(conn,
-                   "WITH done AS (UPDATE campaigns c SET state = 'finished', finished_at = now(),"
-                   " updated_at = now(), " CAMPAIGN_FINAL_COUNTS_SET
-                   " WHERE c.id = ANY($1::bigint[]) AND c.state = 'running'"
-                   /* each probe ordered as its partial index is, so that it is read in
-                    * order and stops at the first row: as a plain NOT EXISTS it was planned
-                    * as a scan of the whole queue, slow once the campaign is nearly done */
-                   " AND (SELECT m.id FROM messages m WHERE m.campaign_id = c.id AND m.state IN"
-                   " ('queued', 'deferred') ORDER BY m.campaign_id, m.run_at, m.id LIMIT 1) IS NULL"
-                   " AND (SELECT m.id FROM messages m WHERE m.state = 'sending' AND m.campaign_id"
-                   " = c.id ORDER BY m.lease_expires_at LIMIT 1) IS NULL RETURNING c.id)"
-                   " INSERT INTO campaign_transitions (campaign_id, action, from_state,"
-                   " to_state, actor) SELECT id, 'finish', 'running', 'finished', 'worker'"
-                   " FROM done",
-                   1, params, err);
 }

@@ -1,6 +1,7 @@
 /* The message queue's SQL for the send loop: reclaiming expired leases, claiming a batch,
- * giving back messages of campaigns that stopped, recording SMTP results in bulk and
- * finishing campaigns that have nothing left. Every statement is one round trip. */
+ * giving back messages of campaigns that stopped and recording SMTP results in bulk. Every
+ * statement is one round trip. It reads a campaign's state and lists in SQL but never writes a
+ * campaign: finishing one is campaign_finish_sent() (campaign/campaigns.h). */
 #ifndef MC_QUEUE_SEND_QUEUE_H
 #define MC_QUEUE_SEND_QUEUE_H
 
@@ -59,10 +60,5 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
  * Only rows still leased by owner change. returns 0 or -1 with err. */
 int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,
                       const config_t *cfg, mc_error *err);
-/* Moves each running campaign of ids with no message left to send to finished, with its
- * transition row and its final counts (sent_count, failed_count, cancelled_count). Run after
- * the results are committed, so that the last of several workers sees every other's results.
- * returns 0 or -1 with err. */
-int send_queue_finish(PGconn *conn, const char *ids, mc_error *err);
 
 #endif

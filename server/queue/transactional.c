@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "audience/input.h"
-#include "campaign/template_source.h"
 #include "core/email_address.h"
 #include "db/query.h"
 
@@ -26,7 +25,8 @@ static void input_free(tx_input *in)
     free(in->data);
 }
 
-static int parse(PGconn *conn, const char *templates_dir, json_t *body, tx_input *in, mc_error *err)
+static int parse(PGconn *conn, tx_template_check check, void *check_ctx, json_t *body, tx_input *in,
+                 mc_error *err)
 {
     memset(in, 0, sizeof *in);
     if (input_known_fields(body, FIELDS, err) < 0 ||
@@ -47,9 +47,7 @@ static int parse(PGconn *conn, const char *templates_dir, json_t *body, tx_input
             return mc_error_set(err, 400, "invalid_field", "data", "data must be a JSON object");
         in->data = json_dumps(data, JSON_COMPACT);
     }
-    template_source src = {conn, templates_dir};
-    if (in->subject && template_source_compile(&src, "subject", in->subject, NULL, err) < 0)
-        return -1;
+    if (in->subject && check(check_ctx, conn, "subject", in->subject, err) < 0) return -1;
     return 0;
 }
 
@@ -85,7 +83,7 @@ static void body_hash(json_t *body, char out[2 * SHA256_DIGEST_LENGTH + 1])
     out[2 * SHA256_DIGEST_LENGTH] = '\0';
 }
 
-json_t *tx_enqueue(PGconn *conn, const char *templates_dir, json_t *body,
+json_t *tx_enqueue(PGconn *conn, tx_template_check check, void *check_ctx, json_t *body,
                    const char *idempotency_key, bool *replayed, mc_error *err)
 {
     *replayed = false;
@@ -96,7 +94,7 @@ json_t *tx_enqueue(PGconn *conn, const char *templates_dir, json_t *body,
     }
     tx_input in;
     json_t *out = NULL;
-    if (parse(conn, templates_dir, body, &in, err) < 0 ||
+    if (parse(conn, check, check_ctx, body, &in, err) < 0 ||
         check_template(conn, in.template_id, err) < 0) {
         input_free(&in);
         return NULL;

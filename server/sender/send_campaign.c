@@ -1,11 +1,11 @@
 /* The compiled-campaign cache: a few slots, least recently used replaced first. */
-#include "queue/send_campaign.h"
+#include "sender/send_campaign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaign/template_source.h"
+#include "content/template_source.h"
 #include "campaign/utm_links.h"
 #include "core/alloc.h"
 #include "core/log.h"

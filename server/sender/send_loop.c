@@ -1,7 +1,7 @@
 /* One batch, start to end. The hand-off runs in a transaction that holds the batch's
  * campaigns FOR SHARE: a pause or cancel (which locks the campaign FOR UPDATE) waits for the
  * batch on the wire and then nothing more is sent, and the results commit with it. */
-#include "queue/send_loop.h"
+#include "sender/send_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "audience/public_token.h"
-#include "campaign/render_context.h"
-#include "campaign/template_source.h"
+#include "campaign/campaigns.h"
+#include "content/render_context.h"
+#include "content/template_source.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "db/query.h"
@@ -562,7 +563,7 @@ static PGresult *claim(send_loop *l, PGconn *conn, mc_error *err)
         /* the claim may have ended its last messages (their recipients unsubscribed) */
         char ids[40];
         snprintf(ids, sizeof ids, "{%s}", id);
-        if (claimed && PQntuples(claimed) == 0 && send_queue_finish(conn, ids, err) < 0) {
+        if (claimed && PQntuples(claimed) == 0 && campaign_finish_sent(conn, ids, err) < 0) {
             PQclear(claimed);
             claimed = NULL;
         }
@@ -602,7 +603,7 @@ int send_loop_once(send_loop *l, mc_error *err)
             l->seconds_per_message <= 0 ? each : (l->seconds_per_message + each) / 2;
     }
     /* after the commit, so that the last worker to finish sees everyone's results */
-    if (rc == 0 && campaigns.n > 2) rc = send_queue_finish(conn, buf_cstr(&campaigns), err);
+    if (rc == 0 && campaigns.n > 2) rc = campaign_finish_sent(conn, buf_cstr(&campaigns), err);
     PQclear(claimed);
     buf_free(&campaigns);
     db_pool_release(l->app->pool, conn);

@@ -2,8 +2,8 @@
  * and compose each message, hand them to the relay's transport over one connection, and
  * record every result in bulk. Any number of these run at once, in one process or in many
  * (`mailcast worker` on other machines): PostgreSQL's row locks and leases keep them apart. */
-#ifndef MC_QUEUE_SEND_LOOP_H
-#define MC_QUEUE_SEND_LOOP_H
+#ifndef MC_SENDER_SEND_LOOP_H
+#define MC_SENDER_SEND_LOOP_H
 
 #include <stdbool.h>
 #include <time.h>
@@ -11,7 +11,7 @@
 #include "app/app.h"
 #include "core/buf.h"
 #include "mail/transport.h"
-#include "queue/send_campaign.h"
+#include "sender/send_campaign.h"
 
 /* One loop's state, reused from batch to batch (no allocation per message once warm). */
 typedef struct {

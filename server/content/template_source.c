@@ -1,5 +1,5 @@
 /* Loading parents and partials for the template compiler: stored layouts, then built-in files. */
-#include "campaign/template_source.h"
+#include "content/template_source.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * on every save, so a template that does not compile is refused with its line and column.
  * Parents and partials ({{< name}}, {{> name}}) resolve to stored layouts by name, then to
  * the built-in files templates_dir/NAME.mustache (e.g. "layouts/base"). */
-#ifndef MC_CAMPAIGN_TEMPLATE_STORE_H
-#define MC_CAMPAIGN_TEMPLATE_STORE_H
+#ifndef MC_CONTENT_TEMPLATE_STORE_H
+#define MC_CONTENT_TEMPLATE_STORE_H
 
 #include <jansson.h>
 #include <libpq-fe.h>

@@ -1,8 +1,8 @@
 /* What the send loop needs of a campaign to build its messages: the subject, HTML and text
  * templates compiled once, the addresses and the custom headers. Kept across batches and
  * compiled again only when the campaign or its template changed (their updated_at). */
-#ifndef MC_QUEUE_SEND_CAMPAIGN_H
-#define MC_QUEUE_SEND_CAMPAIGN_H
+#ifndef MC_SENDER_SEND_CAMPAIGN_H
+#define MC_SENDER_SEND_CAMPAIGN_H
 
 #include <jansson.h>
 #include <libpq-fe.h>

@@ -1,13 +1,13 @@
 /* Template rows, compile-on-save, and previews. */
-#include "campaign/template_store.h"
+#include "content/template_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audience/input.h"
-#include "campaign/render_context.h"
-#include "campaign/template_source.h"
+#include "content/render_context.h"
+#include "content/template_source.h"
 #include "core/buf.h"
 #include "db/json_rows.h"
 #include "db/query.h"

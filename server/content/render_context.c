@@ -1,7 +1,7 @@
 /* Building the render context from a subscriber row once per message: the values are
  * shared by reference between the flat names and the objects, so that the attributes are
  * parsed once and never copied. */
-#include "campaign/render_context.h"
+#include "content/render_context.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* Where templates come from when they are compiled: parents and partials ({{< name}},
  * {{> name}}) resolve to stored layouts by name, then to the built-in files
  * templates_dir/NAME.mustache. Shared by stored templates, campaigns and the send loop. */
-#ifndef MC_CAMPAIGN_TEMPLATE_SOURCE_H
-#define MC_CAMPAIGN_TEMPLATE_SOURCE_H
+#ifndef MC_CONTENT_TEMPLATE_SOURCE_H
+#define MC_CONTENT_TEMPLATE_SOURCE_H
 
 #include <libpq-fe.h>
 

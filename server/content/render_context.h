@@ -3,19 +3,12 @@
  * `attributes`), its attributes again at the top level, and email, name, first_name and
  * subscriber_id, each only where the data did not set that name. The send loop and the
  * preview build it the same way, from the columns SUBSCRIBER_RENDER_COLUMNS reads. */
-#ifndef MC_CAMPAIGN_RENDER_CONTEXT_H
-#define MC_CAMPAIGN_RENDER_CONTEXT_H
+#ifndef MC_CONTENT_RENDER_CONTEXT_H
+#define MC_CONTENT_RENDER_CONTEXT_H
 
 #include <jansson.h>
 
-/* The subscriber's columns the context's subscriber object is built from, over the
- * subscribers alias s: email, name, status, created_at and updated_at (RFC 3339) and the
- * attributes as JSON text. Plain columns rather than one JSON text: building the object from
- * them costs a third of what parsing it would, once per message. */
-#define SUBSCRIBER_RENDER_COLUMNS(s)                                                               \
-    s ".email, " s ".name, " s ".status, mc_rfc3339(" s ".created_at), mc_rfc3339(" s              \
-      ".updated_at), " s ".attributes::text"
-#define SUBSCRIBER_RENDER_COLUMN_COUNT 6
+#include "audience/subscriber_json.h"
 
 /* returns the subscriber object of the context (the API's subscriber without its lists: id,
  * email, name, status, attributes, created_at, updated_at) from id and the texts of

@@ -1,0 +1,42 @@
+/* Running the registered jobs: a job is due when its interval has passed since its last run;
+ * a failure is logged and does not keep the others from running. */
+#include "app/jobs.h"
+
+#include <stdlib.h>
+
+#include "core/log.h"
+
+/* how long a job waits for a pooled connection before its run is skipped */
+#define JOB_DB_WAIT_MS 5000
+
+void app_jobs_add(app_jobs *jobs, const char *name, unsigned interval_seconds, unsigned flags,
+                  app_job_fn run)
+{
+    if (jobs->count == APP_JOBS_MAX) {
+        log_error("worker: more than %d jobs registered", APP_JOBS_MAX);
+        abort();
+    }
+    jobs->jobs[jobs->count++] = (app_job){name, interval_seconds, flags, run, 0};
+}
+
+/* returns 0 or -1 with err */
+static int run_job(const app_job *job, app_t *app, const bool *stop, mc_error *err)
+{
+    if (job->flags & APP_JOB_OWN_CONNECTION) return job->run(app, NULL, stop, err);
+    PGconn *conn = db_pool_acquire(app->pool, JOB_DB_WAIT_MS, err);
+    if (!conn) return -1;
+    int rc = job->run(app, conn, stop, err);
+    db_pool_release(app->pool, conn);
+    return rc;
+}
+
+void app_jobs_run_due(app_jobs *jobs, app_t *app, const bool *stop)
+{
+    for (size_t i = 0; i < jobs->count && !__atomic_load_n(stop, __ATOMIC_RELAXED); i++) {
+        app_job *job = &jobs->jobs[i];
+        if (job->last_run && time(NULL) - job->last_run < (time_t)job->interval_seconds) continue;
+        mc_error err;
+        if (run_job(job, app, stop, &err) < 0) log_warn("worker: %s: %s", job->name, err.message);
+        job->last_run = time(NULL);
+    }
+}
