@@ -1,7 +1,8 @@
 /* The loop prunes expired sessions, old login failures and, with [queue] retention_days, old
  * messages once a minute, so those tables stay small without a cron job, runs queued CSV
- * imports, starts scheduled campaigns whose time has come and sends due messages, looking for
- * work every second. */
+ * imports, starts scheduled campaigns whose time has come and sends due messages. Between
+ * looks it sleeps on its LISTEN connection: queued work wakes it at once, and it looks anyway
+ * every [queue] poll_interval_ms, or sooner when a scheduled campaign comes due. */
 #include "queue/worker.h"
 
 #include <time.h>
@@ -10,12 +11,14 @@
 #include "audience/public_flows.h"
 #include "campaign/campaigns.h"
 #include "core/log.h"
+#include "db/listen.h"
 #include "db/query.h"
 #include "queue/retention.h"
 #include "queue/send_loop.h"
 
 #define HOUSEKEEPING_SECONDS 60
-#define IMPORT_POLL_SECONDS  1
+/* the scheduler starts this many due campaigns per look (campaign_start_due()) */
+#define SCHEDULER_BATCH 10
 /* Sending waits while messages are deleted: a backlog (retention just turned on) goes over
  * many minutes rather than holding up the queue. */
 #define RETENTION_BUDGET_MS 3000
@@ -63,19 +66,28 @@ static void run_imports(worker_t *w)
     if (rc < 0) log_warn("worker: imports: %s", err.message);
 }
 
-/* Starts scheduled campaigns whose time has come (campaign/ owns the transition). */
-static void start_due_campaigns(app_t *app)
+/* Starts scheduled campaigns whose time has come (campaign/ owns the transition). returns the
+ * milliseconds until the next one is due, or -1 when none is (or on an error: the poll then
+ * looks again). */
+static long long start_due_campaigns(app_t *app)
 {
     mc_error err;
     PGconn *conn = db_pool_acquire(app->pool, 5000, &err);
     if (!conn) {
         log_warn("worker: %s", err.message);
-        return;
+        return -1;
     }
     campaign_env env = {app->config.templates_dir, app->secret, &app->mail.relays};
-    if (campaign_start_due(conn, &env, &err) < 0)
+    long long next = -1;
+    int started = campaign_start_due(conn, &env, &err);
+    if (started < 0)
+        log_warn("worker: scheduled campaigns: %s", err.message);
+    else if (started == SCHEDULER_BATCH)
+        next = 0; /* more may be due */
+    else if (campaign_next_due_ms(conn, &next, &err) < 0)
         log_warn("worker: scheduled campaigns: %s", err.message);
     db_pool_release(app->pool, conn);
+    return next;
 }
 
 /* Sends batches while messages are due (queue/send_loop.c owns them). */
@@ -95,26 +107,20 @@ static void *worker_main(void *arg)
     time_t last_housekeeping = 0;
     send_loop sender;
     send_loop_init(&sender, w->app);
-    pthread_mutex_lock(&w->lock);
-    while (!w->stopping) {
-        pthread_mutex_unlock(&w->lock);
+    while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED)) {
         if (time(NULL) - last_housekeeping >= HOUSEKEEPING_SECONDS) {
             housekeeping(w);
             last_housekeeping = time(NULL);
         }
         run_imports(w);
-        start_due_campaigns(w->app);
+        long long due_ms = start_due_campaigns(w->app);
         run_sends(w, &sender);
-        pthread_mutex_lock(&w->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += IMPORT_POLL_SECONDS;
-        while (!w->stopping && !w->woken &&
-               pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
-        }
-        w->woken = false;
+        long long timeout = w->app->config.queue_poll_interval_ms;
+        if (due_ms >= 0 && due_ms < timeout) timeout = due_ms;
+        /* a stop, a poke or a notification that came while the loop was busy ends this wait
+         * at once; so does a new LISTEN connection, as work may have come while it was down */
+        db_listener_wait(w->listener, (int)timeout, NULL, 0);
     }
-    pthread_mutex_unlock(&w->lock);
     send_loop_free(&sender);
     return NULL;
 }
@@ -123,11 +129,12 @@ int worker_start(worker_t *w, app_t *app, mc_error *err)
 {
     w->app = app;
     w->stopping = false;
-    w->woken = false;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
-    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+    w->listener = db_listener_new(db_pool_dsn(app->pool), DB_WORK_CHANNEL);
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        db_listener_free(w->listener);
+        w->listener = NULL;
         return mc_error_set(err, 500, "worker", "", "cannot start the worker thread");
+    }
     __atomic_store_n(&w->running, true, __ATOMIC_RELEASE); /* read by worker_wake() */
     return 0;
 }
@@ -135,21 +142,16 @@ int worker_start(worker_t *w, app_t *app, mc_error *err)
 void worker_wake(worker_t *w)
 {
     if (!__atomic_load_n(&w->running, __ATOMIC_ACQUIRE)) return;
-    pthread_mutex_lock(&w->lock);
-    w->woken = true;
-    pthread_cond_broadcast(&w->wake);
-    pthread_mutex_unlock(&w->lock);
+    db_listener_poke(w->listener);
 }
 
 void worker_stop(worker_t *w)
 {
     if (!w->running) return;
-    pthread_mutex_lock(&w->lock);
     __atomic_store_n(&w->stopping, true, __ATOMIC_RELAXED); /* read by a running import */
-    pthread_cond_broadcast(&w->wake);
-    pthread_mutex_unlock(&w->lock);
+    db_listener_poke(w->listener);
     pthread_join(w->thread, NULL);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->wake);
+    db_listener_free(w->listener);
+    w->listener = NULL;
     w->running = false;
 }

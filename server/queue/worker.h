@@ -7,13 +7,12 @@
 #include <stdbool.h>
 
 #include "app/app.h"
+#include "db/listen.h"
 
 typedef struct {
     app_t *app;
     pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool woken; /* worker_wake() was called since the loop last looked for work */
+    db_listener *listener; /* LISTENs for queued work; worker_wake() and worker_stop() poke it */
     bool stopping;
     bool running;
 } worker_t;
