@@ -195,10 +195,11 @@ int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err)
 
 int campaign_next_due_ms(PGconn *conn, long long *ms, mc_error *err)
 {
-    /* rounded up: waking a moment early would find nothing due and wait again */
+    /* Rounded up: waking a moment early would find nothing due and wait again. A campaign due
+     * already but not started (its start failed) is left to the poll, not looked at in a loop. */
     PGresult *res = db_query(conn,
                              "SELECT ceil(EXTRACT(epoch FROM min(send_at) - now()) * 1000)::bigint"
-                             " FROM campaigns WHERE state = 'scheduled'",
+                             " FROM campaigns WHERE state = 'scheduled' AND send_at > now()",
                              0, NULL, err);
     if (!res) return -1;
     *ms = -1;

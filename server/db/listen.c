@@ -101,10 +101,11 @@ static int connect_and_listen(db_listener *l)
 
 static void drop(db_listener *l)
 {
+    const char *why = PQerrorMessage(l->conn);
     if (!l->lost)
-        log_warn("listen: the connection was lost (%s); looking for work at each poll until it "
-                 "is back",
-                 l->conn ? PQerrorMessage(l->conn) : "");
+        log_warn("listen: the connection was lost (%.*s); looking for work at each poll until "
+                 "it is back",
+                 (int)strcspn(why, "\n"), why);
     l->lost = true;
     PQfinish(l->conn);
     l->conn = NULL;

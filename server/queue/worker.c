@@ -17,8 +17,6 @@
 #include "queue/send_loop.h"
 
 #define HOUSEKEEPING_SECONDS 60
-/* the scheduler starts this many due campaigns per look (campaign_start_due()) */
-#define SCHEDULER_BATCH 10
 /* Sending waits while messages are deleted: a backlog (retention just turned on) goes over
  * many minutes rather than holding up the queue. */
 #define RETENTION_BUDGET_MS 3000
@@ -82,8 +80,8 @@ static long long start_due_campaigns(app_t *app)
     int started = campaign_start_due(conn, &env, &err);
     if (started < 0)
         log_warn("worker: scheduled campaigns: %s", err.message);
-    else if (started == SCHEDULER_BATCH)
-        next = 0; /* more may be due */
+    else if (started > 0)
+        next = 0; /* it starts a few at a time: more may be due */
     else if (campaign_next_due_ms(conn, &next, &err) < 0)
         log_warn("worker: scheduled campaigns: %s", err.message);
     db_pool_release(app->pool, conn);

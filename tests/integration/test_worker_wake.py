@@ -103,18 +103,22 @@ class WorkerWakeTest(unittest.TestCase):
         self.assertEqual(r.status, 202, r)
         return r.json()["message_id"]
 
-    def wait_sent(self, message_id):
+    def wait_state(self, path, wanted):
+        """until GET path answers wanted as its state, for at most WAIT_SECONDS"""
         deadline = time.monotonic() + WAIT_SECONDS
         state = None
         while time.monotonic() < deadline:
-            r = self.api.request("GET", "/api/v1/messages/%d" % message_id)
+            r = self.api.request("GET", path)
             state = r.json()["state"] if r.status == 200 else state
-            if state == "sent":
+            if state == wanted:
                 return
             time.sleep(0.1)
-        self.fail("message %d is %s %d s after it was queued, with a poll interval of %d s:\n%s"
-                  % (message_id, state, WAIT_SECONDS, POLL_INTERVAL_MS // 1000,
+        self.fail("%s is %s %d s later, with a poll interval of %d s:\n%s"
+                  % (path, state, WAIT_SECONDS, POLL_INTERVAL_MS // 1000,
                      "".join(self.worker_lines)))
+
+    def wait_sent(self, message_id):
+        self.wait_state("/api/v1/messages/%d" % message_id, "sent")
 
     def delivered_to(self, address):
         with self.peer.recorder.lock:
@@ -149,16 +153,7 @@ class WorkerWakeTest(unittest.TestCase):
         return r.json()["id"]
 
     def wait_finished(self, campaign):
-        deadline = time.monotonic() + WAIT_SECONDS
-        state = None
-        while time.monotonic() < deadline:
-            state = self.api.request("GET", "/api/v1/campaigns/%d" % campaign).json()["state"]
-            if state == "finished":
-                return
-            time.sleep(0.1)
-        self.fail("campaign %d is %s %d s later, with a poll interval of %d s:\n%s"
-                  % (campaign, state, WAIT_SECONDS, POLL_INTERVAL_MS // 1000,
-                     "".join(self.worker_lines)))
+        self.wait_state("/api/v1/campaigns/%d" % campaign, "finished")
 
     def test_a_started_campaign_wakes_the_worker(self):
         campaign = self.campaign("started@example.org")
