@@ -1,16 +1,19 @@
 """A `mailcast worker` process LISTENs for queued work: a transactional message queued through
 `mailcast serve --no-worker` is sent at once although the worker polls only once a minute, and
-after a PostgreSQL restart the worker LISTENs again and still wakes at once. A started campaign
-wakes it too, and a scheduled one starts at its send_at rather than at the next poll."""
+after a PostgreSQL restart the worker LISTENs again and still wakes at once. A confirmation
+mail, an import and a started campaign wake it too, and a scheduled campaign starts at its
+send_at rather than at the next poll."""
 
 import datetime
 import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 
 from harness import MAILCAST_BIN, PgCluster, Server, base_env, check_sanitizers
 from mail_peer import SmtpPeer, temp_dir, write_config
+from test_imports import multipart
 
 # The worker looks for work on its own only this often: anything sent sooner was woken.
 POLL_INTERVAL_MS = 60000
@@ -128,6 +131,28 @@ class WorkerWakeTest(unittest.TestCase):
         self.wait_idle()
         self.wait_sent(self.queue(1))
         self.assertEqual(self.delivered_to("wake-1@example.org"), 1)
+
+    def test_a_confirmation_mail_wakes_the_worker(self):
+        r = self.api.request("POST", "/api/v1/lists",
+                             {"name": "Letters", "visibility": "public", "optin": "double"})
+        self.assertEqual(r.status, 201, r)
+        self.wait_idle()
+        form = urllib.parse.urlencode({"email": "confirm@example.org", "list": r.json()["id"]})
+        r = self.server.client().request(
+            "POST", "/subscribe", raw=form.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 200, r)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline and not self.delivered_to("confirm@example.org"):
+            time.sleep(0.1)
+        self.assertEqual(self.delivered_to("confirm@example.org"), 1, "".join(self.worker_lines))
+
+    def test_a_queued_import_wakes_the_worker(self):
+        self.wait_idle()
+        body, headers = multipart(b"email,name\nimported@example.org,Imported\n")
+        r = self.api.request("POST", "/api/v1/imports", raw=body, headers=headers)
+        self.assertEqual(r.status, 202, r)
+        self.wait_state("/api/v1/imports/%d" % r.json()["id"], "finished")
 
     def test_the_worker_listens_again_after_a_postgresql_restart(self):
         self.wait_idle()
