@@ -20,23 +20,30 @@ void app_jobs_add(app_jobs *jobs, const char *name, unsigned interval_seconds, u
 }
 
 /* returns 0 or -1 with err */
-static int run_job(const app_job *job, app_t *app, const bool *stop, mc_error *err)
+static int run_job(const app_job *job, app_t *app, const bool *stop, long long *wake_ms,
+                   mc_error *err)
 {
-    if (job->flags & APP_JOB_OWN_CONNECTION) return job->run(app, NULL, stop, err);
+    if (job->flags & APP_JOB_OWN_CONNECTION) return job->run(app, NULL, stop, wake_ms, err);
     PGconn *conn = db_pool_acquire(app->pool, JOB_DB_WAIT_MS, err);
     if (!conn) return -1;
-    int rc = job->run(app, conn, stop, err);
+    int rc = job->run(app, conn, stop, wake_ms, err);
     db_pool_release(app->pool, conn);
     return rc;
 }
 
-void app_jobs_run_due(app_jobs *jobs, app_t *app, const bool *stop)
+long long app_jobs_run_due(app_jobs *jobs, app_t *app, const bool *stop)
 {
+    long long soonest = -1;
     for (size_t i = 0; i < jobs->count && !__atomic_load_n(stop, __ATOMIC_RELAXED); i++) {
         app_job *job = &jobs->jobs[i];
         if (job->last_run && time(NULL) - job->last_run < (time_t)job->interval_seconds) continue;
         mc_error err;
-        if (run_job(job, app, stop, &err) < 0) log_warn("worker: %s: %s", job->name, err.message);
+        long long wake_ms = -1;
+        if (run_job(job, app, stop, &wake_ms, &err) < 0)
+            log_warn("worker: %s: %s", job->name, err.message);
+        else if (wake_ms >= 0 && (soonest < 0 || wake_ms < soonest))
+            soonest = wake_ms;
         job->last_run = time(NULL);
     }
+    return soonest;
 }

@@ -13,9 +13,12 @@
 
 /* One round of a job's work, on conn (borrowed from the pool for this run; NULL for a job added
  * with APP_JOB_OWN_CONNECTION). *stop becomes true when the process is stopping: a long job
- * returns early then. returns 0, or -1 with err (the loop logs it and runs the job again at
- * its next time). */
-typedef int (*app_job_fn)(app_t *app, PGconn *conn, const bool *stop, mc_error *err);
+ * returns early then. A job that knows when it has work again (a scheduled campaign's time)
+ * sets *wake_ms (-1 on entry: no wish) to the milliseconds until then, and the loop's wait
+ * ends by that time. returns 0, or -1 with err (the loop logs it and runs the job again at its
+ * next time). */
+typedef int (*app_job_fn)(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms,
+                          mc_error *err);
 
 enum {
     /* the job takes its connections from app->pool itself (it holds them long, or several) */
@@ -41,7 +44,8 @@ typedef struct {
  * APP_JOBS_MAX is a programming error and aborts. */
 void app_jobs_add(app_jobs *jobs, const char *name, unsigned interval_seconds, unsigned flags,
                   app_job_fn run);
-/* Runs, in order, each job whose interval has passed since it last ran, until *stop. */
-void app_jobs_run_due(app_jobs *jobs, app_t *app, const bool *stop);
+/* Runs, in order, each job whose interval has passed since it last ran, until *stop. returns
+ * the smallest *wake_ms a job asked for in this round, or -1 when none asked. */
+long long app_jobs_run_due(app_jobs *jobs, app_t *app, const bool *stop);
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "db/listen.h"
 #include "db/query.h"
 
 #define MAX_ATTEMPTS   3
@@ -77,10 +78,12 @@ json_t *import_queue(PGconn *conn, const char *stored_path, const char *file_nam
     snprintf(user, sizeof user, "%lld", user_id);
     const char *params[] = {stored_path, file_name ? file_name : "",
                             options && options[0] ? options : "{}", user_id > 0 ? user : NULL};
-    PGresult *res = db_query(conn,
-                             "INSERT INTO imports (file_path, file_name, options, created_by)"
-                             " VALUES ($1, $2, $3::jsonb, $4) RETURNING id, state",
-                             4, params, err);
+    /* workers in other processes are woken when it commits */
+    PGresult *res =
+        db_query_notify(conn,
+                        "INSERT INTO imports (file_path, file_name, options, created_by)"
+                        " VALUES ($1, $2, $3::jsonb, $4) RETURNING id, state",
+                        4, params, DB_WORK_CHANNEL, "import", err);
     if (!res) return NULL;
     json_t *obj =
         json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "state",

@@ -7,13 +7,15 @@
 
 #define PRUNE_SECONDS 60
 
-static int prune_public_forms(app_t *app, PGconn *conn, const bool *stop, mc_error *err)
+static int prune_public_forms(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms,
+                              mc_error *err)
 {
     return public_flows_prune(conn, err);
 }
 
 /* Runs queued imports one after the other; each holds its own connection for long. */
-static int run_imports(app_t *app, PGconn *conn, const bool *stop, mc_error *err)
+static int run_imports(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms,
+                       mc_error *err)
 {
     int rc = 0;
     while (!__atomic_load_n(stop, __ATOMIC_RELAXED) &&

@@ -6,7 +6,7 @@
 
 #define PRUNE_SECONDS 60
 
-static int prune(app_t *app, PGconn *conn, const bool *stop, mc_error *err)
+static int prune(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
 {
     if (session_prune(conn, err) < 0) return -1;
     return login_throttle_prune(conn, err);

@@ -8,6 +8,7 @@
 #include "campaign/campaign_counts.h"
 #include "campaign/campaign_materialize.h"
 #include "campaign/campaigns.h"
+#include "db/listen.h"
 #include "db/query.h"
 
 /* a queue grown by this many rows gets its statistics renewed at once */
@@ -82,6 +83,15 @@ static int record(PGconn *conn, const char *id, const char *action, const char *
                    params, err);
 }
 
+/* Wakes the workers when the transition commits, so that they start, stop, resume or
+ * reschedule the campaign without waiting for their next look. returns 0 or -1 with err. */
+static int notify_workers(PGconn *conn, const char *id_text, const char *action, mc_error *err)
+{
+    char what[80];
+    snprintf(what, sizeof what, "campaign %s %s", id_text, action);
+    return db_notify(conn, DB_WORK_CHANNEL, what, err);
+}
+
 /* The work a transition does besides changing the state. *to may change (a send with no
  * recipient finishes at once). returns 0 or -1 with err. */
 static int apply(PGconn *conn, const campaign_env *env, long long id, const char *id_text,
@@ -108,7 +118,7 @@ static int apply(PGconn *conn, const campaign_env *env, long long id, const char
             campaign_actor worker = {0, 0, "worker"};
             return record(conn, id_text, "finish", "running", "finished", NULL, &worker, err);
         }
-        return 0;
+        return notify_workers(conn, id_text, t->action, err);
     }
     if (!strcmp(t->action, "cancel")) {
         const char *params[] = {id_text};
@@ -120,9 +130,7 @@ static int apply(PGconn *conn, const campaign_env *env, long long id, const char
             return -1;
     }
     if (record(conn, id_text, t->action, from, t->to, NULL, by, err) < 0) return -1;
-    /* workers listening stop or resume without waiting for their next look */
-    const char *params[] = {id_text};
-    return db_exec(conn, "SELECT pg_notify('mailcast_campaigns', $1)", 1, params, err);
+    return notify_workers(conn, id_text, t->action, err);
 }
 
 json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id, const char *action,
@@ -205,4 +213,22 @@ int campaign_finish_sent(PGconn *conn, const char *ids, mc_error *err)
                    " to_state, actor) SELECT id, 'finish', 'running', 'finished', 'worker'"
                    " FROM done",
                    1, params, err);
+}
+
+int campaign_next_due_ms(PGconn *conn, long long *ms, mc_error *err)
+{
+    /* Rounded up: waking a moment early would find nothing due and wait again. A campaign due
+     * already but not started (its start failed) is left to the poll, not looked at in a loop. */
+    PGresult *res = db_query(conn,
+                             "SELECT ceil(EXTRACT(epoch FROM min(send_at) - now()) * 1000)::bigint"
+                             " FROM campaigns WHERE state = 'scheduled' AND send_at > now()",
+                             0, NULL, err);
+    if (!res) return -1;
+    *ms = -1;
+    if (!PQgetisnull(res, 0, 0)) {
+        long long left = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        *ms = left > 0 ? left : 0;
+    }
+    PQclear(res);
+    return 0;
 }

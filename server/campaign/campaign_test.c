@@ -8,6 +8,7 @@
 
 #include "audience/input.h"
 #include "core/email_address.h"
+#include "db/listen.h"
 #include "db/query.h"
 
 static const char *const FIELDS[] = {"to", "subscriber_id", "subject_prefix", NULL};
@@ -52,7 +53,7 @@ json_t *campaign_test(PGconn *conn, long long id, json_t *body, mc_error *err)
     char *addresses = json_dumps(to, JSON_COMPACT);
     const char *params[] = {id_text, subscriber ? subscriber_text : NULL, addresses,
                             prefix ? prefix : "[Test] "};
-    PGresult *res = db_query(
+    PGresult *res = db_query_notify(
         conn,
         "WITH ins AS (INSERT INTO messages (kind, priority, test_of, subscriber_id, email,"
         " subject) SELECT 'system', 0, c.id, COALESCE($2::bigint, (SELECT s.id FROM subscribers s"
@@ -62,7 +63,7 @@ json_t *campaign_test(PGconn *conn, long long id, json_t *body, mc_error *err)
         " SELECT (SELECT count(*) FROM campaigns WHERE id = $1::bigint),"
         " (SELECT count(*) FROM subscribers WHERE id = $2::bigint),"
         " (SELECT json_agg(id ORDER BY id) FROM ins)::text",
-        4, params, err);
+        4, params, DB_WORK_CHANNEL, "test", err);
     free(addresses);
     free(prefix);
     if (!res) return NULL;

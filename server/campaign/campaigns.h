@@ -65,6 +65,10 @@ json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id,
  * send_at has come, a few at a time. Safe with many workers: the transition's lock lets one
  * win. returns the number started, or -1 with err. */
 int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err);
+/* Sets *ms to the milliseconds until the earliest send_at still to come of a scheduled
+ * campaign, or to -1 when there is none, so that the scheduler sleeps until then rather than
+ * until its next poll. returns 0 or -1 with err. */
+int campaign_next_due_ms(PGconn *conn, long long *ms, mc_error *err);
 
 /* Moves each running campaign of ids (a PostgreSQL array literal) with no message left to send
  * to finished, with its transition row and its final counts (sent_count, failed_count,

@@ -3,10 +3,16 @@
 
 #include "campaign/campaigns.h"
 
-static int start_due(app_t *app, PGconn *conn, const bool *stop, mc_error *err)
+static int start_due(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
 {
     campaign_env env = {app->config.templates_dir, app->secret, &app->mail.relays};
-    return campaign_start_due(conn, &env, err) < 0 ? -1 : 0;
+    int started = campaign_start_due(conn, &env, err);
+    if (started < 0) return -1;
+    if (started > 0) {
+        *wake_ms = 0; /* it starts a few at a time: more may be due */
+        return 0;
+    }
+    return campaign_next_due_ms(conn, wake_ms, err);
 }
 
 void campaign_register_jobs(app_jobs *jobs)

@@ -67,6 +67,7 @@ typedef struct {
     unsigned queue_retry_base_seconds; /* first back-off; doubles per attempt, with jitter */
     unsigned queue_retry_max_seconds;  /* back-off cap */
     unsigned queue_retention_days;     /* finished messages are deleted after this; 0 = never */
+    unsigned queue_poll_interval_ms;   /* workers look for work this often without a NOTIFY */
 
     config_named_section *named;
     size_t named_count;

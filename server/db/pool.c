@@ -158,3 +158,8 @@ void db_pool_get_stats(db_pool *pool, db_pool_stats *out)
     *out = pool->stats;
     pthread_mutex_unlock(&pool->lock);
 }
+
+const char *db_pool_dsn(const db_pool *pool)
+{
+    return pool->dsn;
+}

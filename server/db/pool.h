@@ -31,5 +31,8 @@ void db_pool_release(db_pool *pool, PGconn *conn);
 /* returns a standalone connection (not counted in the pool); caller closes with PQfinish() */
 PGconn *db_connect(const char *dsn, mc_error *err);
 void db_pool_get_stats(db_pool *pool, db_pool_stats *out);
+/* returns the pool's connection string (borrowed; lives as long as the pool), for a
+ * connection that must stay outside it, such as a LISTEN */
+const char *db_pool_dsn(const db_pool *pool);
 
 #endif

@@ -9,7 +9,8 @@
  * many minutes rather than holding up the queue. */
 #define RETENTION_BUDGET_MS 3000
 
-static int prune_messages(app_t *app, PGconn *conn, const bool *stop, mc_error *err)
+static int prune_messages(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms,
+                          mc_error *err)
 {
     unsigned days = app->config.queue_retention_days;
     if (days == 0) return 0;

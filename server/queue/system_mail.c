@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "db/listen.h"
 #include "db/query.h"
 
 #define TEMPLATE_MAX_BYTES 1048576 /* the templates table's limit */
@@ -72,11 +73,13 @@ long long system_mail_enqueue(PGconn *conn, const char *templates_dir, const cha
     snprintf(subscriber, sizeof subscriber, "%lld", subscriber_id);
     snprintf(priority, sizeof priority, "%d", SYSTEM_PRIORITY);
     const char *params[] = {template_text, subscriber, data, priority};
-    PGresult *res = db_query(conn,
-                             "INSERT INTO messages (kind, priority, subscriber_id, template_id,"
-                             " email, data) SELECT 'system', $4::smallint, s.id, $1::bigint,"
-                             " s.email, $3::jsonb FROM subscribers s WHERE s.id = $2 RETURNING id",
-                             4, params, err);
+    /* the workers are woken when the caller's transaction commits */
+    PGresult *res =
+        db_query_notify(conn,
+                        "INSERT INTO messages (kind, priority, subscriber_id, template_id,"
+                        " email, data) SELECT 'system', $4::smallint, s.id, $1::bigint,"
+                        " s.email, $3::jsonb FROM subscribers s WHERE s.id = $2 RETURNING id",
+                        4, params, DB_WORK_CHANNEL, "system", err);
     if (!res) return -1;
     long long id = -1;
     if (PQntuples(res) == 1)

@@ -7,6 +7,7 @@
 
 #include "audience/input.h"
 #include "core/email_address.h"
+#include "db/listen.h"
 #include "db/query.h"
 
 #include <openssl/sha.h>
@@ -113,8 +114,9 @@ json_t *tx_enqueue(PGconn *conn, tx_template_check check, void *check_ctx, json_
                             priority,
                             idempotency_key ? hash : NULL};
     /* the address comes from the subscriber when one is named; a retried key inserts nothing
-     * and the first message's id is answered, with whether its body was the same */
-    PGresult *res = db_query(
+     * and the first message's id is answered, with whether its body was the same. The workers
+     * are woken when it commits. */
+    PGresult *res = db_query_notify(
         conn,
         "WITH ins AS (INSERT INTO messages (kind, priority, subscriber_id, template_id, email,"
         " data, subject, idempotency_key, idempotency_hash) SELECT 'transactional', $7::smallint,"
@@ -126,7 +128,7 @@ json_t *tx_enqueue(PGconn *conn, tx_template_check check, void *check_ctx, json_
         " SELECT id, false, true FROM ins UNION ALL SELECT id, true, idempotency_hash IS NULL"
         " OR idempotency_hash = decode($8, 'hex') FROM messages"
         " WHERE idempotency_key = $6 AND NOT EXISTS (SELECT 1 FROM ins)",
-        8, params, err);
+        8, params, DB_WORK_CHANNEL, "tx", err);
     if (res && PQntuples(res) == 0)
         mc_error_set(err, 404, "not_found", "subscriber_id", "no subscriber has the id %lld",
                      in.subscriber_id);

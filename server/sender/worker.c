@@ -1,13 +1,14 @@
 /* The loop runs the jobs the folders registered (pruning, imports, the scheduler: each at its
- * own interval) and sends due messages, looking for work every second. */
+ * own interval) and sends due messages. Between looks it sleeps on its LISTEN connection:
+ * queued work wakes it at once, and it looks anyway every [queue] poll_interval_ms, or sooner
+ * when a job asked to be woken (a scheduled campaign coming due). */
 #include "sender/worker.h"
 
 #include <time.h>
 
 #include "core/log.h"
+#include "db/listen.h"
 #include "sender/send_loop.h"
-
-#define IMPORT_POLL_SECONDS 1
 
 /* Sends batches while messages are due (sender/send_loop.c owns them). */
 static void run_sends(worker_t *w, send_loop *sender)
@@ -25,21 +26,15 @@ static void *worker_main(void *arg)
     worker_t *w = arg;
     send_loop sender;
     send_loop_init(&sender, w->app);
-    pthread_mutex_lock(&w->lock);
-    while (!w->stopping) {
-        pthread_mutex_unlock(&w->lock);
-        app_jobs_run_due(&w->jobs, w->app, &w->stopping);
+    while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED)) {
+        long long due_ms = app_jobs_run_due(&w->jobs, w->app, &w->stopping);
         run_sends(w, &sender);
-        pthread_mutex_lock(&w->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += IMPORT_POLL_SECONDS;
-        while (!w->stopping && !w->woken &&
-               pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0) {
-        }
-        w->woken = false;
+        long long timeout = w->app->config.queue_poll_interval_ms;
+        if (due_ms >= 0 && due_ms < timeout) timeout = due_ms;
+        /* a stop, a poke or a notification that came while the loop was busy ends this wait
+         * at once; so does a new LISTEN connection, as work may have come while it was down */
+        db_listener_wait(w->listener, (int)timeout, NULL, 0);
     }
-    pthread_mutex_unlock(&w->lock);
     send_loop_free(&sender);
     return NULL;
 }
@@ -48,11 +43,12 @@ int worker_start(worker_t *w, app_t *app, mc_error *err)
 {
     w->app = app;
     w->stopping = false;
-    w->woken = false;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
-    if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+    w->listener = db_listener_new(db_pool_dsn(app->pool), DB_WORK_CHANNEL);
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        db_listener_free(w->listener);
+        w->listener = NULL;
         return mc_error_set(err, 500, "worker", "", "cannot start the worker thread");
+    }
     __atomic_store_n(&w->running, true, __ATOMIC_RELEASE); /* read by worker_wake() */
     return 0;
 }
@@ -60,21 +56,16 @@ int worker_start(worker_t *w, app_t *app, mc_error *err)
 void worker_wake(worker_t *w)
 {
     if (!__atomic_load_n(&w->running, __ATOMIC_ACQUIRE)) return;
-    pthread_mutex_lock(&w->lock);
-    w->woken = true;
-    pthread_cond_broadcast(&w->wake);
-    pthread_mutex_unlock(&w->lock);
+    db_listener_poke(w->listener);
 }
 
 void worker_stop(worker_t *w)
 {
     if (!w->running) return;
-    pthread_mutex_lock(&w->lock);
     __atomic_store_n(&w->stopping, true, __ATOMIC_RELAXED); /* read by a running import */
-    pthread_cond_broadcast(&w->wake);
-    pthread_mutex_unlock(&w->lock);
+    db_listener_poke(w->listener);
     pthread_join(w->thread, NULL);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->wake);
+    db_listener_free(w->listener);
+    w->listener = NULL;
     w->running = false;
 }

@@ -8,15 +8,14 @@
 
 #include "app/app.h"
 #include "app/jobs.h"
+#include "db/listen.h"
 
 /* Zero it, add the periodic jobs to jobs (each folder's *_register_jobs()), then start it. */
 typedef struct {
     app_jobs jobs; /* run by the loop in the order added, each at its own interval */
     app_t *app;
     pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool woken; /* worker_wake() was called since the loop last looked for work */
+    db_listener *listener; /* LISTENs for queued work; worker_wake() and worker_stop() poke it */
     bool stopping;
     bool running;
 } worker_t;

@@ -18,21 +18,36 @@ static int record(const char *name)
     return 0;
 }
 
-static int job_a(app_t *app, PGconn *conn, const bool *stop, mc_error *err)
+static int job_a(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
 {
     assert_null(conn); /* added with APP_JOB_OWN_CONNECTION: no pooled connection taken */
     return record("a");
 }
 
-static int job_b(app_t *app, PGconn *conn, const bool *stop, mc_error *err)
+static int job_b(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
 {
     return record("b");
 }
 
-static int job_failing(app_t *app, PGconn *conn, const bool *stop, mc_error *err)
+static int job_failing(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms,
+                       mc_error *err)
 {
     record("f");
     return mc_error_set(err, 500, "test", "", "this job fails");
+}
+
+/* asks to be woken in 250 ms */
+static int job_soon(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
+{
+    *wake_ms = 250;
+    return record("s");
+}
+
+/* asks to be woken in an hour */
+static int job_later(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
+{
+    *wake_ms = 3600000;
+    return record("l");
 }
 
 static int setup(void **state)
@@ -89,6 +104,19 @@ static void test_no_job_runs_once_the_worker_is_stopping(void **state)
     assert_string_equal(ran, "");
 }
 
+static void test_the_round_returns_the_soonest_wake_up_a_job_asked_for(void **state)
+{
+    app_jobs jobs = {0};
+    app_t app = {0};
+    bool stop = false;
+    app_jobs_add(&jobs, "a", 0, APP_JOB_OWN_CONNECTION, job_a);
+    assert_int_equal(app_jobs_run_due(&jobs, &app, &stop), -1); /* nobody asked */
+    app_jobs_add(&jobs, "later", 0, APP_JOB_OWN_CONNECTION, job_later);
+    app_jobs_add(&jobs, "soon", 0, APP_JOB_OWN_CONNECTION, job_soon);
+    assert_int_equal(app_jobs_run_due(&jobs, &app, &stop), 250);
+    assert_string_equal(ran, "aals");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -97,6 +125,7 @@ int main(void)
             test_a_job_with_an_interval_waits_for_it_and_one_without_runs_every_round, setup),
         cmocka_unit_test_setup(test_a_failing_job_does_not_keep_the_next_from_running, setup),
         cmocka_unit_test_setup(test_no_job_runs_once_the_worker_is_stopping, setup),
+        cmocka_unit_test_setup(test_the_round_returns_the_soonest_wake_up_a_job_asked_for, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,25 @@ static void test_messages_are_kept_forever_unless_a_retention_is_set(void **stat
     free(path);
 }
 
+static void test_workers_poll_once_a_second_unless_configured(void **state)
+{
+    (void)state;
+    config_t cfg;
+    mc_error err;
+    char *none[] = {NULL};
+    assert_int_equal(config_load(&cfg, NULL, none, &err), 0);
+    assert_int_equal(cfg.queue_poll_interval_ms, 1000);
+    config_free(&cfg);
+    char *path = write_temp("[queue]\npoll_interval_ms = 60000\n");
+    assert_int_equal(config_load(&cfg, path, none, &err), 0);
+    assert_int_equal(cfg.queue_poll_interval_ms, 60000);
+    config_free(&cfg);
+    unlink(path);
+    free(path);
+    /* a loop that never sleeps would hammer the database */
+    expect_error("[queue]\npoll_interval_ms = 0\n", ":2", "between 10 and 3600000");
+}
+
 static void test_retention_days_must_be_a_number_of_days(void **state)
 {
     (void)state;
@@ -190,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_file_is_an_error),
         cmocka_unit_test(test_listen_must_be_host_and_port),
         cmocka_unit_test(test_messages_are_kept_forever_unless_a_retention_is_set),
+        cmocka_unit_test(test_workers_poll_once_a_second_unless_configured),
         cmocka_unit_test(test_retention_days_must_be_a_number_of_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
