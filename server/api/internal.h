@@ -8,6 +8,14 @@
 #include "audience/subscribers.h"
 #include "http/request.h"
 
+/* Answers obj with status, or err when obj is NULL. Takes over obj. */
+void api_respond_object(http_request *req, int status, json_t *obj, const mc_error *err);
+/* Answers err; a 409 with existing_id > 0 adds "id" to the error object so clients can go on
+ * with the subscriber that holds the address. */
+void api_respond_error_with_id(http_request *req, const mc_error *err, long long existing_id);
+/* Parses the JSON body and takes the request's connection. returns the connection with *body
+ * (caller frees with json_decref()), or NULL after answering. */
+PGconn *api_body_and_db(http_request *req, api_context *ctx, json_t **body);
 /* Parses the {id} path parameter and takes the request's database connection. returns the
  * connection, or NULL after answering 404 (bad id) or 503 (no connection). */
 PGconn *api_id_and_db(http_request *req, void *ctx, long long *id);
@@ -32,17 +40,9 @@ int api_json_string(json_t *obj, const char *field, const char **out, mc_error *
 
 /* Fills origin for a change made through the API by this request (consent source "api"). */
 void api_audience_origin(http_request *req, api_context *ctx, audience_origin *origin);
-/* Answers err; a 409 with existing_id > 0 adds "id" to the error object so clients can go on
- * with the subscriber that holds the address. */
-void api_respond_error_with_id(http_request *req, const mc_error *err, long long existing_id);
-/* Parses the JSON body and takes the request's connection. returns the connection with *body
- * (caller frees with json_decref()), or NULL after answering. */
-PGconn *api_body_and_db(http_request *req, api_context *ctx, json_t **body);
 /* Reads the subscriber filters of the query string (query, list, list_status, status,
  * segment). returns 0 or -1 with a 400 in err. */
 int api_subscriber_filter_parse(http_request *req, subscriber_filter *f, mc_error *err);
-/* Answers obj with status, or err when obj is NULL. Takes over obj. */
-void api_respond_object(http_request *req, int status, json_t *obj, const mc_error *err);
 
 /* Answers a public HTML page rendered from templates_dir/public/NAME with the template engine;
  * context is the page's data (the call takes over the reference). Partials ({{> name}}) come

@@ -27,7 +27,7 @@ static json_t *token_row(PGresult *res, int row)
 
 #define TOKEN_COLUMNS "id, name, prefix, mc_rfc3339(created_at), mc_rfc3339(last_used_at)"
 
-json_t *api_token_create(PGconn *conn, const char *name, long long created_by, mc_error *err)
+json_t *token_create(PGconn *conn, const char *name, long long created_by, mc_error *err)
 {
     str_t trimmed = str_trim(str_from_cstr(name));
     if (trimmed.n == 0 || utf8_count(trimmed.p, trimmed.n) > 200) {
@@ -54,7 +54,7 @@ json_t *api_token_create(PGconn *conn, const char *name, long long created_by, m
     return t;
 }
 
-int api_token_lookup(PGconn *conn, const char *token, long long *token_id, mc_error *err)
+int token_lookup(PGconn *conn, const char *token, long long *token_id, mc_error *err)
 {
     char key[SECRET_KEY_TEXT];
     secret_token_key(token, key);
@@ -75,7 +75,7 @@ int api_token_lookup(PGconn *conn, const char *token, long long *token_id, mc_er
     return found ? 0 : 1;
 }
 
-json_t *api_token_list(PGconn *conn, long long after, int limit, bool with_total, mc_error *err)
+json_t *token_list(PGconn *conn, long long after, int limit, bool with_total, mc_error *err)
 {
     char after_text[32], limit_text[32];
     snprintf(after_text, sizeof after_text, "%lld", after);
@@ -103,7 +103,7 @@ json_t *api_token_list(PGconn *conn, long long after, int limit, bool with_total
     return list;
 }
 
-int api_token_revoke(PGconn *conn, long long id, mc_error *err)
+int token_revoke(PGconn *conn, long long id, mc_error *err)
 {
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);
