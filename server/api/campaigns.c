@@ -30,14 +30,10 @@ static void respond(http_request *req, int status, json_t *obj, const mc_error *
 
 void api_campaigns_list(http_request *req, void *ctx)
 {
-    mc_error err;
     api_page page;
-    if (api_page_parse(req, &page, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_page_and_db(req, ctx, &page);
     if (!conn) return;
+    mc_error err;
     api_respond_object(
         req, 200,
         campaign_list(conn, http_query(req, "state"), page.after, page.limit, page.total, &err),

@@ -76,6 +76,16 @@ PGconn *api_id_body_and_db(http_request *req, void *ctx, long long *id, json_t *
     return api_body_and_db(req, ctx, body);
 }
 
+PGconn *api_page_and_db(http_request *req, void *ctx, api_page *page)
+{
+    mc_error err;
+    if (api_page_parse(req, page, &err) < 0) {
+        http_respond_error(req, &err);
+        return NULL;
+    }
+    return api_db(req, ctx);
+}
+
 void api_after(http_request *req, void *ctx)
 {
     api_context *api = ctx;
