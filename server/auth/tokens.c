@@ -26,7 +26,7 @@ json_t *token_create(PGconn *conn, const char *name, long long created_by, mc_er
                      "a token needs a name of 1 to 200 characters");
         return NULL;
     }
-    char token[API_TOKEN_MAX], key[SECRET_KEY_TEXT], prefix[16], by[32];
+    char token[TOKEN_MAX], key[SECRET_KEY_TEXT], prefix[16], by[32];
     secret_random_token("mc_", 32, token, sizeof token);
     secret_token_key(token, key);
     snprintf(prefix, sizeof prefix, "%.*s", TOKEN_PREFIX_CHARS, token);

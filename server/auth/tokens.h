@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 
-#define API_TOKEN_MAX 64
+#define TOKEN_MAX 64 /* bytes of a token's text, with its NUL */
 
 /* Creates a token named name. returns the object {"id", "name", "prefix", "created_at",
  * "token"} with the token in clear (caller frees with json_decref()), or NULL with err. */
