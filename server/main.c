@@ -13,7 +13,7 @@ static const cli_command COMMANDS[] = {
     {"token", "manage API tokens: token create NAME", cli_token},
     {"version", "print the version", cli_version},
     {"render", "render a template with JSON data", cli_render},
-    {"send-test", "send a test message through the configured relay", cli_send_test},
+    {"send-test", "send a test message through the configured relay", cli_send_sample},
 };
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -1,7 +1,7 @@
 /* /api/v1/campaigns: CRUD (PUT replaces, PATCH changes the fields given), duplicate, and the
  * lifecycle actions schedule, send, pause, resume and cancel. */
 #include "api/internal.h"
-#include "campaign/campaign_test.h"
+#include "campaign/campaign_test_send.h"
 #include "campaign/campaigns.h"
 
 static campaign_env env_of(api_context *api)
@@ -30,14 +30,10 @@ static void respond(http_request *req, int status, json_t *obj, const mc_error *
 
 void api_campaigns_list(http_request *req, void *ctx)
 {
-    mc_error err;
     api_page page;
-    if (api_page_parse(req, &page, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_page_and_db(req, ctx, &page);
     if (!conn) return;
+    mc_error err;
     api_respond_object(
         req, 200,
         campaign_list(conn, http_query(req, "state"), page.after, page.limit, page.total, &err),
@@ -162,7 +158,7 @@ void api_campaigns_test(http_request *req, void *ctx)
     PGconn *conn = api_id_body_and_db(req, ctx, &id, &body);
     if (!conn) return;
     mc_error err;
-    json_t *obj = campaign_test(conn, id, body, &err);
+    json_t *obj = campaign_test_send(conn, id, body, &err);
     json_decref(body);
     api_respond_object(req, 202, obj, &err);
 }

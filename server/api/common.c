@@ -1,4 +1,5 @@
-/* Authentication in front of every API route, and the small helpers handlers share. */
+/* Authentication in front of every API route, and the helpers every handler shares: the
+ * request's connection, ids, bodies and pages, and answers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,41 @@ PGconn *api_db(http_request *req, api_context *ctx)
     req->local = db_pool_acquire(ctx->app->pool, DB_WAIT_MS, &err);
     if (!req->local) http_respond_error(req, &err);
     return req->local;
+}
+
+void api_respond_error_with_id(http_request *req, const mc_error *err, long long existing_id)
+{
+    if (err->status != 409 || existing_id <= 0) {
+        http_respond_error(req, err);
+        return;
+    }
+    json_t *error = json_pack("{s:s, s:s, s:s, s:I}", "code", err->code, "message", err->message,
+                              "field", err->field, "id", (json_int_t)existing_id);
+    http_respond_json(req, 409, json_pack("{s:o}", "error", error));
+}
+
+PGconn *api_body_and_db(http_request *req, api_context *ctx, json_t **body)
+{
+    mc_error err;
+    *body = NULL;
+    if (http_json_body(req, body, &err) < 0) {
+        http_respond_error(req, &err);
+        return NULL;
+    }
+    PGconn *conn = api_db(req, ctx);
+    if (!conn) {
+        json_decref(*body);
+        *body = NULL;
+    }
+    return conn;
+}
+
+void api_respond_object(http_request *req, int status, json_t *obj, const mc_error *err)
+{
+    if (obj)
+        http_respond_json(req, status, obj);
+    else
+        http_respond_error(req, err);
 }
 
 PGconn *api_id_and_db(http_request *req, void *ctx, long long *id)
@@ -38,6 +74,16 @@ PGconn *api_id_body_and_db(http_request *req, void *ctx, long long *id, json_t *
         return NULL;
     }
     return api_body_and_db(req, ctx, body);
+}
+
+PGconn *api_page_and_db(http_request *req, void *ctx, api_page *page)
+{
+    mc_error err;
+    if (api_page_parse(req, page, &err) < 0) {
+        http_respond_error(req, &err);
+        return NULL;
+    }
+    return api_db(req, ctx);
 }
 
 void api_after(http_request *req, void *ctx)
@@ -71,7 +117,7 @@ bool api_authorize(http_request *req, const http_route *route, void *ctx)
         }
         PGconn *conn = api_db(req, api);
         if (!conn) return false;
-        int rc = api_token_lookup(conn, authorization + 7, &req->token_id, &err);
+        int rc = token_lookup(conn, authorization + 7, &req->token_id, &err);
         if (rc < 0) {
             http_respond_error(req, &err);
             return false;

@@ -10,7 +10,6 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/secret.h"
-#include "http/stream.h"
 #include "http/upload.h"
 
 /* Moves the uploaded file to <data_dir>/imports/<random>.csv, where the job will read it.
@@ -66,14 +65,10 @@ void api_imports_create(http_request *req, void *ctx)
 
 void api_imports_list(http_request *req, void *ctx)
 {
-    mc_error err;
     api_page page;
-    if (api_page_parse(req, &page, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_page_and_db(req, ctx, &page);
     if (!conn) return;
+    mc_error err;
     api_respond_object(req, 200, import_list(conn, page.after, page.limit, &err), &err);
 }
 
@@ -86,24 +81,14 @@ void api_imports_get(http_request *req, void *ctx)
     api_respond_object(req, 200, import_get(conn, id, &err), &err);
 }
 
-typedef struct {
-    import_report *report;
-    db_pool *pool;
-    PGconn *conn;
-} report_stream;
-
 static ssize_t report_read(void *ctx, char *out, size_t cap)
 {
-    report_stream *s = ctx;
-    return import_report_read(s->report, out, cap);
+    return import_report_read(ctx, out, cap);
 }
 
 static void report_free(void *ctx)
 {
-    report_stream *s = ctx;
-    import_report_free(s->report);
-    db_pool_release(s->pool, s->conn);
-    free(s);
+    import_report_free(ctx);
 }
 
 void api_imports_errors(http_request *req, void *ctx)
@@ -118,12 +103,10 @@ void api_imports_errors(http_request *req, void *ctx)
         http_respond_error(req, &err);
         return;
     }
-    report_stream *s = xmalloc(sizeof *s);
-    *s = (report_stream){report, api->app->pool, conn};
-    req->local = NULL; /* the stream gives the connection back */
     char disposition[96];
     snprintf(disposition, sizeof disposition, "attachment; filename=\"import-%lld-errors.csv\"",
              id);
     http_add_header(req, "Content-Disposition", disposition);
-    http_respond_stream(req, 200, "text/csv; charset=utf-8", report_read, s, report_free);
+    api_respond_stream_with_db(req, api, "text/csv; charset=utf-8", report_read, report,
+                               report_free);
 }

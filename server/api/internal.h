@@ -7,7 +7,16 @@
 #include "api/api.h"
 #include "audience/subscribers.h"
 #include "http/request.h"
+#include "http/stream.h"
 
+/* Answers obj with status, or err when obj is NULL. Takes over obj. */
+void api_respond_object(http_request *req, int status, json_t *obj, const mc_error *err);
+/* Answers err; a 409 with existing_id > 0 adds "id" to the error object so clients can go on
+ * with the subscriber that holds the address. */
+void api_respond_error_with_id(http_request *req, const mc_error *err, long long existing_id);
+/* Parses the JSON body and takes the request's connection. returns the connection with *body
+ * (caller frees with json_decref()), or NULL after answering. */
+PGconn *api_body_and_db(http_request *req, api_context *ctx, json_t **body);
 /* Parses the {id} path parameter and takes the request's database connection. returns the
  * connection, or NULL after answering 404 (bad id) or 503 (no connection). */
 PGconn *api_id_and_db(http_request *req, void *ctx, long long *id);
@@ -26,23 +35,25 @@ typedef struct {
 
 /* Parses ?limit=, ?cursor= and ?total=. returns 0, or -1 with a 400 in err. */
 int api_page_parse(http_request *req, api_page *page, mc_error *err);
+/* The start of every keyset listing: parses the page and takes the request's connection.
+ * returns the connection, or NULL after answering (400 or 503). */
+PGconn *api_page_and_db(http_request *req, void *ctx, api_page *page);
 /* Reads a required string member of a JSON object. returns 0 with *out borrowed from obj, or
  * -1 with a 400 naming the field. */
 int api_json_string(json_t *obj, const char *field, const char **out, mc_error *err);
 
 /* Fills origin for a change made through the API by this request (consent source "api"). */
 void api_audience_origin(http_request *req, api_context *ctx, audience_origin *origin);
-/* Answers err; a 409 with existing_id > 0 adds "id" to the error object so clients can go on
- * with the subscriber that holds the address. */
-void api_respond_error_with_id(http_request *req, const mc_error *err, long long existing_id);
-/* Parses the JSON body and takes the request's connection. returns the connection with *body
- * (caller frees with json_decref()), or NULL after answering. */
-PGconn *api_body_and_db(http_request *req, api_context *ctx, json_t **body);
 /* Reads the subscriber filters of the query string (query, list, list_status, status,
  * segment). returns 0 or -1 with a 400 in err. */
 int api_subscriber_filter_parse(http_request *req, subscriber_filter *f, mc_error *err);
-/* Answers obj with status, or err when obj is NULL. Takes over obj. */
-void api_respond_object(http_request *req, int status, json_t *obj, const mc_error *err);
+
+/* Answers 200 with a body that reader produces from ctx after the handler returns, from the
+ * request's database connection (taken with api_db()), which moves to the stream: free_fn
+ * releases ctx, then the connection goes back to the pool, when the body is done or the client
+ * leaves. Takes over ctx. Headers added with http_add_header() are sent as usual. */
+void api_respond_stream_with_db(http_request *req, api_context *api, const char *content_type,
+                                http_stream_reader reader, void *ctx, http_stream_free free_fn);
 
 /* Answers a public HTML page rendered from templates_dir/public/NAME with the template engine;
  * context is the page's data (the call takes over the reference). Partials ({{> name}}) come

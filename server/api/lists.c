@@ -4,14 +4,10 @@
 
 void api_lists_list(http_request *req, void *ctx)
 {
-    mc_error err;
     api_page page;
-    if (api_page_parse(req, &page, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_page_and_db(req, ctx, &page);
     if (!conn) return;
+    mc_error err;
     json_t *list =
         list_list(conn, http_query(req, "visibility"), page.after, page.limit, page.total, &err);
     api_respond_object(req, 200, list, &err);

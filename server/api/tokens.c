@@ -16,7 +16,7 @@ void api_tokens_create(http_request *req, void *ctx)
         return;
     }
     PGconn *conn = api_db(req, api);
-    json_t *token = conn ? api_token_create(conn, name, req->user_id, &err) : NULL;
+    json_t *token = conn ? token_create(conn, name, req->user_id, &err) : NULL;
     json_decref(body);
     if (!conn) return;
     if (!token) {
@@ -28,21 +28,11 @@ void api_tokens_create(http_request *req, void *ctx)
 
 void api_tokens_list(http_request *req, void *ctx)
 {
-    api_context *api = ctx;
-    mc_error err;
     api_page page;
-    if (api_page_parse(req, &page, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, api);
+    PGconn *conn = api_page_and_db(req, ctx, &page);
     if (!conn) return;
-    json_t *list = api_token_list(conn, page.after, page.limit, page.total, &err);
-    if (!list) {
-        http_respond_error(req, &err);
-        return;
-    }
-    http_respond_json(req, 200, list);
+    mc_error err;
+    api_respond_object(req, 200, token_list(conn, page.after, page.limit, page.total, &err), &err);
 }
 
 void api_tokens_revoke(http_request *req, void *ctx)
@@ -52,7 +42,7 @@ void api_tokens_revoke(http_request *req, void *ctx)
     long long id;
     PGconn *conn = api_id_and_db(req, api, &id);
     if (!conn) return;
-    if (api_token_revoke(conn, id, &err) < 0) {
+    if (token_revoke(conn, id, &err) < 0) {
         http_respond_error(req, &err);
         return;
     }

@@ -49,7 +49,7 @@ int app_open(app_t *app, const char *config_path, unsigned flags, mc_error *err)
 
     const char *dsn = cfg->database_url;
     if (!dsn[0]) {
-        if (pg_embedded_acquire(cfg->data_dir, &app->embedded, err) < 0) goto fail;
+        if (db_embedded_acquire(cfg->data_dir, &app->embedded, err) < 0) goto fail;
         app->embedded_running = true;
         dsn = app->embedded.dsn;
     }
@@ -74,7 +74,7 @@ void app_close(app_t *app)
 {
     db_pool_free(app->pool);
     app->pool = NULL;
-    if (app->embedded_running) pg_embedded_release(&app->embedded);
+    if (app->embedded_running) db_embedded_release(&app->embedded);
     app->embedded_running = false;
     if (app->mail_loaded) mail_setup_free(&app->mail);
     app->mail_loaded = false;

@@ -16,7 +16,7 @@
 typedef struct {
     config_t config;
     bool embedded_running;
-    pg_embedded embedded;
+    db_embedded embedded;
     db_pool *pool;
     unsigned char secret[32];
     /* relays (or the capture outbox) and DKIM keys, checked at start-up */

@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "db/json_rows.h"
 #include "db/listen.h"
 #include "db/query.h"
 
@@ -123,22 +124,11 @@ json_t *import_get(PGconn *conn, long long id, mc_error *err)
 
 json_t *import_list(PGconn *conn, long long before, int limit, mc_error *err)
 {
-    char before_text[32], limit_text[32];
-    snprintf(before_text, sizeof before_text, "%lld", before > 0 ? before : (1LL << 62));
-    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
-    const char *params[] = {before_text, limit_text};
-    PGresult *res = db_query(conn,
-                             "SELECT i.id, " IMPORT_JSON "::text FROM imports i WHERE i.id < $1"
-                             " ORDER BY i.id DESC LIMIT $2",
-                             2, params, err);
-    if (!res) return NULL;
-    json_t *items = json_array();
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows && i < limit; i++)
-        json_array_append_new(items, json_loads(PQgetvalue(res, i, 1), 0, NULL));
-    json_t *next = rows > limit ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null();
-    PQclear(res);
-    return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+    /* newest first: the cursor is the last id seen, and the first page starts above any id */
+    return db_keyset_page(conn,
+                          "SELECT i.id, " IMPORT_JSON "::text FROM imports i WHERE i.id < $1"
+                          " ORDER BY i.id DESC LIMIT $2",
+                          NULL, 0, NULL, before > 0 ? before : (1LL << 62), limit, false, err);
 }
 
 /* ---- the error report ---- */

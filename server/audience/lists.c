@@ -170,16 +170,12 @@ json_t *list_list(PGconn *conn, const char *visibility, long long after, int lim
                      "visibility must be public or private");
         return NULL;
     }
-    char after_text[32], limit_text[32];
-    snprintf(after_text, sizeof after_text, "%lld", after);
-    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
-    const char *params[] = {after_text, limit_text, visibility};
-    return db_page(conn,
-                   "SELECT l.id, " LIST_JSON " FROM lists l WHERE l.id > $1"
-                   " AND ($3::text IS NULL OR l.visibility = $3) ORDER BY l.id LIMIT $2",
-                   3, params, limit,
-                   "SELECT count(*) FROM lists WHERE $1::text IS NULL OR visibility = $1", 1,
-                   params + 2, with_total, err);
+    const char *params[] = {visibility};
+    return db_keyset_page(conn,
+                          "SELECT l.id, " LIST_JSON " FROM lists l WHERE l.id > $1"
+                          " AND ($3::text IS NULL OR l.visibility = $3) ORDER BY l.id LIMIT $2",
+                          "SELECT count(*) FROM lists WHERE $1::text IS NULL OR visibility = $1", 1,
+                          params, after, limit, with_total, err);
 }
 
 static const char *const MEMBER_FIELDS[] = {"subscriber_ids", "status", NULL};

@@ -100,13 +100,9 @@ int segment_delete(PGconn *conn, long long id, mc_error *err)
 
 json_t *segment_list(PGconn *conn, long long after, int limit, bool with_total, mc_error *err)
 {
-    char after_text[32], limit_text[32];
-    snprintf(after_text, sizeof after_text, "%lld", after);
-    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
-    const char *params[] = {after_text, limit_text};
-    return db_page(conn,
-                   "SELECT id, " SEGMENT_JSON " FROM segments WHERE id > $1 ORDER BY id LIMIT $2",
-                   2, params, limit, "SELECT count(*) FROM segments", 0, NULL, with_total, err);
+    return db_keyset_page(
+        conn, "SELECT id, " SEGMENT_JSON " FROM segments WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT count(*) FROM segments", 0, NULL, after, limit, with_total, err);
 }
 
 int segment_sql_by_id(PGconn *conn, long long id, sql_builder *b, mc_error *err)

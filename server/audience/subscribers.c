@@ -12,6 +12,7 @@
 #include "audience/subscriber_json.h"
 #include "audience/suppression.h"
 #include "core/email_address.h"
+#include "db/json_rows.h"
 #include "db/query.h"
 
 #define NAME_MAX_CHARS   500
@@ -364,24 +365,18 @@ json_t *subscriber_list(PGconn *conn, const subscriber_filter *f, long long afte
     PGresult *res = db_query(conn, sql_builder_text(&b), b.count, sql_builder_params(&b), err);
     sql_builder_free(&b);
     if (!res) return NULL;
-    json_t *items = json_array();
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows && i < limit; i++)
-        json_array_append_new(items, json_loads(PQgetvalue(res, i, 1), 0, NULL));
-    json_t *next = rows > limit ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null();
-    PQclear(res);
-    json_t *list = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+    json_t *list = db_json_page(res, limit);
     if (!with_total) return list;
     sql_builder_add(&b, "SELECT count(*) FROM subscribers s WHERE true");
-    if (subscriber_filter_sql(conn, f, &b, err) < 0 ||
-        !(res = db_query(conn, sql_builder_text(&b), b.count, sql_builder_params(&b), err))) {
-        sql_builder_free(&b);
+    int rc = subscriber_filter_sql(conn, f, &b, err);
+    if (rc == 0)
+        rc = db_json_page_total(conn, list, sql_builder_text(&b), b.count, sql_builder_params(&b),
+                                err);
+    sql_builder_free(&b);
+    if (rc < 0) {
         json_decref(list);
         return NULL;
     }
-    sql_builder_free(&b);
-    json_object_set_new(list, "total", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-    PQclear(res);
     return list;
 }
 

@@ -13,21 +13,12 @@
 
 #define TOKEN_PREFIX_CHARS 7
 
-static json_t *token_row(PGresult *res, int row)
-{
-    json_t *t = json_pack("{s:I, s:s, s:s, s:s}", "id",
-                          (json_int_t)strtoll(PQgetvalue(res, row, 0), NULL, 10), "name",
-                          PQgetvalue(res, row, 1), "prefix", PQgetvalue(res, row, 2), "created_at",
-                          PQgetvalue(res, row, 3));
-    json_object_set_new(t, "last_used_at",
-                        PQgetisnull(res, row, 4) ? json_null()
-                                                 : json_string(PQgetvalue(res, row, 4)));
-    return t;
-}
+/* a token as the API shows it, as JSON text */
+#define TOKEN_JSON                                                                                 \
+    "json_build_object('id', id, 'name', name, 'prefix', prefix, 'created_at',"                    \
+    " mc_rfc3339(created_at), 'last_used_at', mc_rfc3339(last_used_at))::text"
 
-#define TOKEN_COLUMNS "id, name, prefix, mc_rfc3339(created_at), mc_rfc3339(last_used_at)"
-
-json_t *api_token_create(PGconn *conn, const char *name, long long created_by, mc_error *err)
+json_t *token_create(PGconn *conn, const char *name, long long created_by, mc_error *err)
 {
     str_t trimmed = str_trim(str_from_cstr(name));
     if (trimmed.n == 0 || utf8_count(trimmed.p, trimmed.n) > 200) {
@@ -35,7 +26,7 @@ json_t *api_token_create(PGconn *conn, const char *name, long long created_by, m
                      "a token needs a name of 1 to 200 characters");
         return NULL;
     }
-    char token[API_TOKEN_MAX], key[SECRET_KEY_TEXT], prefix[16], by[32];
+    char token[TOKEN_MAX], key[SECRET_KEY_TEXT], prefix[16], by[32];
     secret_random_token("mc_", 32, token, sizeof token);
     secret_token_key(token, key);
     snprintf(prefix, sizeof prefix, "%.*s", TOKEN_PREFIX_CHARS, token);
@@ -44,17 +35,17 @@ json_t *api_token_create(PGconn *conn, const char *name, long long created_by, m
     const char *params[] = {clean, key, prefix, created_by > 0 ? by : NULL};
     PGresult *res = db_query(conn,
                              "INSERT INTO api_tokens (name, token_hash, prefix, created_by) "
-                             "VALUES ($1, $2::bytea, $3, $4) RETURNING " TOKEN_COLUMNS,
+                             "VALUES ($1, $2::bytea, $3, $4) RETURNING " TOKEN_JSON,
                              4, params, err);
     free(clean);
     if (!res) return NULL;
-    json_t *t = token_row(res, 0);
-    json_object_set_new(t, "token", json_string(token));
+    json_t *t = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     PQclear(res);
+    json_object_set_new(t, "token", json_string(token));
     return t;
 }
 
-int api_token_lookup(PGconn *conn, const char *token, long long *token_id, mc_error *err)
+int token_lookup(PGconn *conn, const char *token, long long *token_id, mc_error *err)
 {
     char key[SECRET_KEY_TEXT];
     secret_token_key(token, key);
@@ -75,35 +66,16 @@ int api_token_lookup(PGconn *conn, const char *token, long long *token_id, mc_er
     return found ? 0 : 1;
 }
 
-json_t *api_token_list(PGconn *conn, long long after, int limit, bool with_total, mc_error *err)
+json_t *token_list(PGconn *conn, long long after, int limit, bool with_total, mc_error *err)
 {
-    char after_text[32], limit_text[32];
-    snprintf(after_text, sizeof after_text, "%lld", after);
-    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
-    const char *params[] = {after_text, limit_text};
-    PGresult *res = db_query(conn,
-                             "SELECT " TOKEN_COLUMNS " FROM api_tokens"
-                             " WHERE revoked_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
-                             2, params, err);
-    if (!res) return NULL;
-    json_t *items = json_array();
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows && i < limit; i++)
-        json_array_append_new(items, token_row(res, i));
-    json_t *next = json_null();
-    if (rows > limit) next = json_string(PQgetvalue(res, limit - 1, 0));
-    PQclear(res);
-    json_t *list = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
-    if (with_total &&
-        db_json_page_total(conn, list, "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL",
-                           0, NULL, err) < 0) {
-        json_decref(list);
-        return NULL;
-    }
-    return list;
+    return db_keyset_page(conn,
+                          "SELECT id, " TOKEN_JSON " FROM api_tokens"
+                          " WHERE revoked_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
+                          "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL", 0, NULL,
+                          after, limit, with_total, err);
 }
 
-int api_token_revoke(PGconn *conn, long long id, mc_error *err)
+int token_revoke(PGconn *conn, long long id, mc_error *err)
 {
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);

@@ -224,14 +224,10 @@ json_t *campaign_list(PGconn *conn, const char *state, long long after, int limi
                      "state must be draft, scheduled, running, paused, finished or cancelled");
         return NULL;
     }
-    char after_text[32], limit_text[32];
-    snprintf(after_text, sizeof after_text, "%lld", after);
-    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
-    const char *params[] = {after_text, limit_text, state};
-    return db_page(conn,
-                   "SELECT c.id, " CAMPAIGN_JSON " FROM campaigns c WHERE c.id > $1"
-                   " AND ($3::text IS NULL OR c.state = $3) ORDER BY c.id LIMIT $2",
-                   3, params, limit,
-                   "SELECT count(*) FROM campaigns WHERE $1::text IS NULL OR state = $1", 1,
-                   params + 2, with_total, err);
+    const char *params[] = {state};
+    return db_keyset_page(conn,
+                          "SELECT c.id, " CAMPAIGN_JSON " FROM campaigns c WHERE c.id > $1"
+                          " AND ($3::text IS NULL OR c.state = $3) ORDER BY c.id LIMIT $2",
+                          "SELECT count(*) FROM campaigns WHERE $1::text IS NULL OR state = $1", 1,
+                          params, after, limit, with_total, err);
 }

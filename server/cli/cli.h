@@ -18,7 +18,7 @@ int cli_migrate(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_render(int argc, char **argv);
-int cli_send_test(int argc, char **argv);
+int cli_send_sample(int argc, char **argv);
 
 /* Adds every folder's periodic jobs for the worker loop, in the order it runs them. */
 void cli_worker_jobs(app_jobs *jobs);

@@ -27,7 +27,7 @@ int cli_token(int argc, char **argv)
     mc_error err;
     if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
     PGconn *conn = db_pool_acquire(app.pool, 10000, &err);
-    json_t *token = conn ? api_token_create(conn, args[1], 0, &err) : NULL;
+    json_t *token = conn ? token_create(conn, args[1], 0, &err) : NULL;
     if (conn) db_pool_release(app.pool, conn);
     app_close(&app);
     if (!token) {

@@ -159,16 +159,12 @@ json_t *template_store_list(PGconn *conn, const char *kind, long long after, int
                      "kind must be campaign, layout or transactional");
         return NULL;
     }
-    char after_text[32], limit_text[32];
-    snprintf(after_text, sizeof after_text, "%lld", after);
-    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
-    const char *params[] = {after_text, limit_text, kind};
-    return db_page(conn,
-                   "SELECT t.id, " TEMPLATE_JSON " FROM templates t WHERE t.id > $1"
-                   " AND ($3::text IS NULL OR t.kind = $3) ORDER BY t.id LIMIT $2",
-                   3, params, limit,
-                   "SELECT count(*) FROM templates WHERE $1::text IS NULL OR kind = $1", 1,
-                   params + 2, with_total, err);
+    const char *params[] = {kind};
+    return db_keyset_page(conn,
+                          "SELECT t.id, " TEMPLATE_JSON " FROM templates t WHERE t.id > $1"
+                          " AND ($3::text IS NULL OR t.kind = $3) ORDER BY t.id LIMIT $2",
+                          "SELECT count(*) FROM templates WHERE $1::text IS NULL OR kind = $1", 1,
+                          params, after, limit, with_total, err);
 }
 
 /* The data a message is rendered with (render_context.h): the caller's data, then the

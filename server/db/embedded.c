@@ -343,7 +343,7 @@ static int runner_init(cluster_runner *r, mc_error *err)
     return 0;
 }
 
-int pg_embedded_acquire(const char *data_dir, pg_embedded *out, mc_error *err)
+int db_embedded_acquire(const char *data_dir, db_embedded *out, mc_error *err)
 {
     memset(out, 0, sizeof *out);
     out->users_fd = out->start_fd = -1;
@@ -359,7 +359,7 @@ int pg_embedded_acquire(const char *data_dir, pg_embedded *out, mc_error *err)
     if (out->start_fd < 0) return -1;
     out->users_fd = open_lock(data_dir_abs, "pg.users", err);
     if (out->users_fd < 0 || lock_fd(out->start_fd, LOCK_EX) < 0) {
-        pg_embedded_release(out);
+        db_embedded_release(out);
         return -1;
     }
     char pg_dir[PATH_MAX], socket_dir[PATH_MAX + 8];
@@ -376,7 +376,7 @@ int pg_embedded_acquire(const char *data_dir, pg_embedded *out, mc_error *err)
     if (rc == 0) rc = lock_fd(out->users_fd, LOCK_SH);
     flock(out->start_fd, LOCK_UN);
     if (rc < 0) {
-        pg_embedded_release(out);
+        db_embedded_release(out);
         return -1;
     }
     buf_t dsn = BUF_INIT;
@@ -386,7 +386,7 @@ int pg_embedded_acquire(const char *data_dir, pg_embedded *out, mc_error *err)
     return 0;
 }
 
-void pg_embedded_release(pg_embedded *pg)
+void db_embedded_release(db_embedded *pg)
 {
     if (pg->dsn && pg->start_fd >= 0 && lock_fd(pg->start_fd, LOCK_EX) == 0) {
         /* holding the start lock, an exclusive users lock means no one else is connected */

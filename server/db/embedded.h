@@ -12,12 +12,12 @@ typedef struct {
     char *pg_dir; /* <data_dir>/pg, or where it points */
     int users_fd; /* shared lock held while this process uses the cluster */
     int start_fd; /* lock serializing start and stop */
-} pg_embedded;
+} db_embedded;
 
 /* Starts the cluster under data_dir (initdb on first use) or joins a running one.
- * returns 0 and fills *out (release with pg_embedded_release()), or -1 with err set. */
-int pg_embedded_acquire(const char *data_dir, pg_embedded *out, mc_error *err);
+ * returns 0 and fills *out (release with db_embedded_release()), or -1 with err set. */
+int db_embedded_acquire(const char *data_dir, db_embedded *out, mc_error *err);
 /* Leaves the cluster; stops it when no other mailcast process uses it. Frees *pg. */
-void pg_embedded_release(pg_embedded *pg);
+void db_embedded_release(db_embedded *pg);
 
 #endif

@@ -27,15 +27,25 @@ int db_json_page_total(PGconn *conn, json_t *page, const char *count_sql, int np
     return 0;
 }
 
-json_t *db_page(PGconn *conn, const char *page_sql, int nparams, const char *const *params,
-                int limit, const char *count_sql, int count_nparams,
-                const char *const *count_params, bool with_total, mc_error *err)
+json_t *db_keyset_page(PGconn *conn, const char *page_sql, const char *count_sql, int nparams,
+                       const char *const *params, long long after, int limit, bool with_total,
+                       mc_error *err)
 {
-    PGresult *res = db_query(conn, page_sql, nparams, params, err);
+    if (nparams < 0 || nparams > DB_KEYSET_MAX_PARAMS) {
+        mc_error_set(err, 500, "internal", NULL, "a keyset page takes at most %d filters",
+                     DB_KEYSET_MAX_PARAMS);
+        return NULL;
+    }
+    char after_text[32], limit_text[32];
+    snprintf(after_text, sizeof after_text, "%lld", after);
+    snprintf(limit_text, sizeof limit_text, "%d", limit + 1);
+    const char *page_params[2 + DB_KEYSET_MAX_PARAMS] = {after_text, limit_text};
+    for (int i = 0; i < nparams; i++)
+        page_params[2 + i] = params[i];
+    PGresult *res = db_query(conn, page_sql, 2 + nparams, page_params, err);
     if (!res) return NULL;
     json_t *list = db_json_page(res, limit);
-    if (with_total &&
-        db_json_page_total(conn, list, count_sql, count_nparams, count_params, err) < 0) {
+    if (with_total && db_json_page_total(conn, list, count_sql, nparams, params, err) < 0) {
         json_decref(list);
         return NULL;
     }

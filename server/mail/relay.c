@@ -1,5 +1,5 @@
-/* [smtp.NAME] parsing with FILE:LINE errors, weighted choice, back-off, and the in-process
- * rate limiter. */
+/* [smtp.NAME] parsing with FILE:LINE errors, weighted choice among relays, and back-off
+ * after connection failures. */
 #include "mail/relay.h"
 
 #include <ctype.h>
@@ -329,94 +329,4 @@ void relay_pool_report(relay_pool *p, size_t index, bool connected, double now)
         h->out_until = now + backoff;
     }
     pthread_mutex_unlock(&p->lock);
-}
-
-/* ---- in-process rate limiter ---- */
-
-typedef struct {
-    double tokens;
-    double refilled_at;
-    long hour; /* UTC hour number of hour_count */
-    unsigned hour_count;
-    long day; /* UTC day number of day_count */
-    unsigned day_count;
-} relay_budget;
-
-typedef struct {
-    rate_limiter base;
-    pthread_mutex_t lock;
-    const relay_set *set;
-    relay_budget *budgets;
-} memory_limiter;
-
-static size_t memory_acquire(rate_limiter *l, size_t index, size_t n, double now,
-                             double *wait_seconds)
-{
-    memory_limiter *ml = (memory_limiter *)l;
-    if (index >= ml->set->count || n == 0) return 0;
-    const relay_config *rc = &ml->set->relays[index];
-    pthread_mutex_lock(&ml->lock);
-    relay_budget *b = &ml->budgets[index];
-    size_t grant = n;
-    double wait = 0;
-
-    long hour = (long)floor(now / 3600), day = (long)floor(now / 86400);
-    if (hour != b->hour) {
-        b->hour = hour;
-        b->hour_count = 0;
-    }
-    if (day != b->day) {
-        b->day = day;
-        b->day_count = 0;
-    }
-    if (rc->max_per_hour) {
-        size_t left = rc->max_per_hour > b->hour_count ? rc->max_per_hour - b->hour_count : 0;
-        if (left < grant) grant = left;
-        if (left == 0) wait = (double)(hour + 1) * 3600 - now;
-    }
-    if (rc->max_per_day) {
-        size_t left = rc->max_per_day > b->day_count ? rc->max_per_day - b->day_count : 0;
-        if (left < grant) grant = left;
-        if (left == 0) wait = fmax(wait, (double)(day + 1) * 86400 - now);
-    }
-    if (rc->rate > 0 && grant > 0) {
-        double burst = rc->rate < 1 ? 1 : rc->rate;
-        if (b->refilled_at == 0) {
-            b->tokens = burst;
-        } else if (now > b->refilled_at) {
-            b->tokens = fmin(burst, b->tokens + (now - b->refilled_at) * rc->rate);
-        }
-        b->refilled_at = now;
-        size_t whole = (size_t)floor(b->tokens);
-        if (whole < grant) grant = whole;
-        if (grant == 0) wait = (1.0 - b->tokens) / rc->rate;
-        b->tokens -= (double)grant;
-    }
-    b->hour_count += (unsigned)grant;
-    b->day_count += (unsigned)grant;
-    pthread_mutex_unlock(&ml->lock);
-    if (wait_seconds) *wait_seconds = grant ? 0 : wait;
-    return grant;
-}
-
-static void memory_free(rate_limiter *l)
-{
-    memory_limiter *ml = (memory_limiter *)l;
-    pthread_mutex_destroy(&ml->lock);
-    free(ml->budgets);
-    free(ml);
-}
-
-static const rate_limiter_ops MEMORY_LIMITER_OPS = {memory_acquire, memory_free};
-
-rate_limiter *rate_limiter_memory_new(const relay_set *set)
-{
-    memory_limiter *ml = xcalloc(1, sizeof *ml);
-    ml->base.ops = &MEMORY_LIMITER_OPS;
-    pthread_mutex_init(&ml->lock, NULL);
-    ml->set = set;
-    ml->budgets = xcalloc(set->count ? set->count : 1, sizeof *ml->budgets);
-    for (size_t i = 0; i < set->count; i++)
-        ml->budgets[i].hour = ml->budgets[i].day = -1;
-    return &ml->base;
 }

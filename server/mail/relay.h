@@ -1,8 +1,8 @@
 /* Relays: the [smtp.NAME] sections parsed into relay_config, a weighted choice among the
  * relays that are not backing off after connection failures, and the rate limiter
- * interface (messages per second, per-hour and per-day caps) with its in-process
- * implementation. The queue asks relay_pool_pick() for a relay, rate_limiter_acquire() for
- * permission, sends a batch and reports the connection outcome back. */
+ * interface (messages per second, per-hour and per-day caps). The sender asks
+ * relay_pool_pick() for a relay, rate_limiter_acquire() for permission, sends a batch and
+ * reports the connection outcome back. */
 #ifndef MC_MAIL_RELAY_H
 #define MC_MAIL_RELAY_H
 
@@ -54,32 +54,40 @@ void relay_pool_report(relay_pool *p, size_t index, bool connected, double now);
 #define RELAY_BACKOFF_BASE 30.0
 #define RELAY_BACKOFF_MAX  900.0
 
-/* The rate limiter interface, so a PostgreSQL-coordinated limiter shared by several
- * servers can replace the in-process one. */
+/* A rate budget under a key ("relay:NAME", "campaign:ID"): messages per second (0 =
+ * unlimited; bursts of one second's worth), per UTC hour and per UTC day (0 = no cap). */
+typedef struct {
+    const char *key;
+    double rate;
+    unsigned per_hour;
+    unsigned per_day;
+} rate_budget;
+
+/* The rate limiter interface. Its one implementation is the limiter shared by every worker
+ * process of the installation, a token bucket and hour/day counters per key in PostgreSQL
+ * (queue/rate_shared.h: rate_shared_new()); mail/ declares the interface only, so that it
+ * stays free of the database. */
 typedef struct rate_limiter rate_limiter;
 typedef struct {
-    /* returns how many of n messages may go through relay index now (0..n) and consumes
-     * them; when 0, *wait_seconds says when to ask again */
-    size_t (*acquire)(rate_limiter *l, size_t index, size_t n, double now, double *wait_seconds);
+    /* returns how many of n messages every one of budgets[0..count) lets through now (0..n),
+     * taken from each budget in order (a later one only sees what the earlier ones granted),
+     * or -1 with err */
+    long long (*acquire)(rate_limiter *l, const rate_budget *budgets, size_t count, size_t n,
+                         mc_error *err);
     void (*free)(rate_limiter *l);
 } rate_limiter_ops;
 struct rate_limiter {
     const rate_limiter_ops *ops;
 };
 
-static inline size_t rate_limiter_acquire(rate_limiter *l, size_t index, size_t n, double now,
-                                          double *wait_seconds)
+static inline long long rate_limiter_acquire(rate_limiter *l, const rate_budget *budgets,
+                                             size_t count, size_t n, mc_error *err)
 {
-    return l->ops->acquire(l, index, n, now, wait_seconds);
+    return l->ops->acquire(l, budgets, count, n, err);
 }
 static inline void rate_limiter_free(rate_limiter *l)
 {
     if (l) l->ops->free(l);
 }
-
-/* returns an in-process limiter for set's relays: a token bucket of `rate` per second
- * (burst: one second's worth) plus counters per UTC hour and day for max_per_hour and
- * max_per_day. Thread-safe. Caller frees with rate_limiter_free(). */
-rate_limiter *rate_limiter_memory_new(const relay_set *set);
 
 #endif

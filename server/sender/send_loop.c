@@ -32,6 +32,7 @@ void send_loop_init(send_loop *l, app_t *app)
 {
     memset(l, 0, sizeof *l);
     l->app = app;
+    l->limiter = rate_shared_new(app->pool);
     char host[64] = "";
     gethostname(host, sizeof host - 1);
     snprintf(l->owner, sizeof l->owner, "%s:%ld:%p", host, (long)getpid(), (void *)l);
@@ -62,6 +63,7 @@ void send_loop_free(send_loop *l)
     buf_free(&l->scratch);
     buf_free(&l->url);
     buf_free(&l->list_id);
+    rate_limiter_free(l->limiter);
     memset(l, 0, sizeof *l);
 }
 
@@ -290,33 +292,24 @@ static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res,
 }
 
 /* returns how many of the n built messages the installation-wide limits of relay (NULL for
- * the capture outbox) and of campaign (NULL for transactional mail) let through now. The
- * budget is taken on a connection of its own, outside the hand-off transaction, so that the
- * rate row is locked only for one statement. */
+ * the capture outbox) and of campaign (NULL for transactional mail) let through now. */
 static size_t allowance(send_loop *l, const relay_config *relay, const send_campaign *campaign,
                         size_t n)
 {
-    bool relay_limited = relay && (relay->rate > 0 || relay->max_per_hour || relay->max_per_day);
-    bool campaign_limited = campaign && campaign->rate_per_s > 0;
-    if (n == 0 || (!relay_limited && !campaign_limited)) return n;
+    rate_budget budgets[2];
+    size_t count = 0;
+    char relay_key[300], campaign_key[64];
+    if (relay) {
+        snprintf(relay_key, sizeof relay_key, "relay:%s", relay->name);
+        budgets[count++] =
+            (rate_budget){relay_key, relay->rate, relay->max_per_hour, relay->max_per_day};
+    }
+    if (campaign) {
+        snprintf(campaign_key, sizeof campaign_key, "campaign:%lld", campaign->id);
+        budgets[count++] = (rate_budget){campaign_key, campaign->rate_per_s, 0, 0};
+    }
     mc_error err;
-    PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, &err);
-    if (!conn) {
-        log_warn("send: rate limit: %s", err.message);
-        return 0;
-    }
-    long long allowed = (long long)n;
-    char key[300];
-    if (relay_limited) {
-        snprintf(key, sizeof key, "relay:%s", relay->name);
-        allowed = rate_shared_take(conn, key, relay->rate, relay->max_per_hour, relay->max_per_day,
-                                   allowed, &err);
-    }
-    if (allowed > 0 && campaign_limited) {
-        snprintf(key, sizeof key, "campaign:%lld", campaign->id);
-        allowed = rate_shared_take(conn, key, campaign->rate_per_s, 0, 0, allowed, &err);
-    }
-    db_pool_release(l->app->pool, conn);
+    long long allowed = rate_limiter_acquire(l->limiter, budgets, count, n, &err);
     if (allowed < 0) {
         log_warn("send: rate limit: %s", err.message);
         return 0;

@@ -10,6 +10,7 @@
 
 #include "app/app.h"
 #include "core/buf.h"
+#include "mail/relay.h"
 #include "mail/transport.h"
 #include "sender/send_campaign.h"
 
@@ -18,6 +19,7 @@ typedef struct {
     app_t *app;      /* borrowed */
     char owner[128]; /* lease owner: host, process and loop */
     send_campaign_cache campaigns;
+    rate_limiter *limiter;      /* the installation-wide rates of relays and campaigns */
     unsigned next_campaign;     /* where the turn among sendable campaigns starts */
     double seconds_per_message; /* hand-off time per message, averaged; 0 until known */
     time_t last_reclaim;        /* when expired leases were last looked for */

@@ -3,7 +3,7 @@ campaign and started again. Every recipient ends with exactly one message row, s
 peer got every address at least once, and every address it got twice is marked as a possible
 duplicate (the killed worker had it in flight). A second worker on the same database joins the
 work with no other coordination, a PostgreSQL restart in the middle does not stop the campaign,
-and two workers together keep to the relay's rate."""
+and two workers together keep to the relay's rate and its hourly and daily caps."""
 
 import os
 import signal
@@ -303,6 +303,38 @@ class SharedRateTest(WorkersCase):
                          "120")
         print("\nrate %d/s, two workers: busiest second %d messages, %.1f s for 120"
               % (self.RATE, busiest, times[-1] - times[0]))
+
+
+
+class SharedHourlyCapTest(WorkersCase):
+    """The shared limiter's counters: two workers together send no more than the relay's cap
+    for the UTC hour (or day); the rest waits in the queue, attempts not counted."""
+    CAP = 5
+    window = "hour"
+    relay_extra = "max_per_hour = %d\n" % CAP
+
+    def test_two_workers_keep_to_the_relay_cap(self):
+        window = "SELECT date_trunc('%s', now())" % self.window
+        started_in = self.psql(window)
+        c = self.campaign(recipients=self.CAP + 3)
+        self.start_worker()
+        self.start_worker()
+        self.wait_accepted(self.CAP)
+        # both workers go on claiming the rest about every second and are refused each time
+        time.sleep(4)
+        if self.psql(window) != started_in:
+            self.skipTest("the UTC %s turned during the test" % self.window)
+        self.assertEqual(len(self.accepted()), self.CAP)
+        self.assertEqual(self.psql("SELECT %s_count FROM relay_rates WHERE relay = 'relay:test'"
+                                   % self.window), str(self.CAP))
+        self.assertEqual(self.psql("SELECT state || ':' || count(*) || ':' || max(attempts)"
+                                   " FROM messages WHERE campaign_id = %d AND state <> 'sent'"
+                                   " GROUP BY state" % c["id"]), "queued:3:0")
+
+
+class SharedDailyCapTest(SharedHourlyCapTest):
+    window = "day"
+    relay_extra = "max_per_day = %d\n" % SharedHourlyCapTest.CAP
 
 
 if __name__ == "__main__":

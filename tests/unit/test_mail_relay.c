@@ -1,5 +1,6 @@
 /* Relays: [smtp.NAME] parsing with FILE:LINE errors, weighted choice, back-off after
- * connection failures, and the in-process rate limiter. */
+ * connection failures. Rate limits are shared through PostgreSQL: the integration tests
+ * cover them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -182,41 +183,6 @@ static void a_group_must_be_a_plain_name_and_no_relay_name(void **state)
     config_free(&cfg);
 }
 
-static void rate_limits_per_second_and_refills(void **state)
-{
-    (void)state;
-    relay_config relays[1] = {relay_with_weight("a", 1)};
-    relays[0].rate = 10;
-    relay_set set = {relays, 1};
-    rate_limiter *l = rate_limiter_memory_new(&set);
-    double wait;
-    assert_int_equal(rate_limiter_acquire(l, 0, 25, 5000.0, &wait), 10);
-    assert_int_equal(rate_limiter_acquire(l, 0, 5, 5000.0, &wait), 0);
-    assert_true(wait > 0.09 && wait <= 0.1);
-    assert_int_equal(rate_limiter_acquire(l, 0, 5, 5000.5, &wait), 5);
-    rate_limiter_free(l);
-}
-
-static void hourly_and_daily_caps_hold_until_the_window_turns(void **state)
-{
-    (void)state;
-    relay_config relays[1] = {relay_with_weight("a", 1)};
-    relays[0].max_per_hour = 100;
-    relays[0].max_per_day = 150;
-    relay_set set = {relays, 1};
-    rate_limiter *l = rate_limiter_memory_new(&set);
-    double wait, t = 86400.0 * 20000 + 10; /* 10 s into a UTC day */
-    assert_int_equal(rate_limiter_acquire(l, 0, 80, t, &wait), 80);
-    assert_int_equal(rate_limiter_acquire(l, 0, 80, t, &wait), 20);
-    assert_int_equal(rate_limiter_acquire(l, 0, 1, t, &wait), 0);
-    assert_true(wait > 3580 && wait <= 3590);
-    assert_int_equal(rate_limiter_acquire(l, 0, 80, t + 3600, &wait), 50); /* day cap */
-    assert_int_equal(rate_limiter_acquire(l, 0, 1, t + 3600, &wait), 0);
-    assert_true(wait > 80000);
-    assert_int_equal(rate_limiter_acquire(l, 0, 1, t + 86400, &wait), 1);
-    rate_limiter_free(l);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,8 +193,6 @@ int main(void)
         cmocka_unit_test(failing_relay_backs_off_and_traffic_moves),
         cmocka_unit_test(a_group_is_chosen_from_its_own_relays),
         cmocka_unit_test(a_group_must_be_a_plain_name_and_no_relay_name),
-        cmocka_unit_test(rate_limits_per_second_and_refills),
-        cmocka_unit_test(hourly_and_daily_caps_hold_until_the_window_turns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

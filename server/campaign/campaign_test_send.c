@@ -1,6 +1,6 @@
 /* Test sends go through the queue like transactional mail; the send loop renders them from the
  * campaign they test (messages.test_of). */
-#include "campaign/campaign_test.h"
+#include "campaign/campaign_test_send.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +16,10 @@ static const char *const FIELDS[] = {"to", "subscriber_id", "subject_prefix", NU
 static int check_addresses(json_t *to, mc_error *err)
 {
     if (!json_is_array(to) || json_array_size(to) == 0 ||
-        json_array_size(to) > CAMPAIGN_TEST_MAX_ADDRESSES)
+        json_array_size(to) > CAMPAIGN_TEST_SEND_MAX_ADDRESSES)
         return mc_error_set(err, 400, "invalid_field", "to",
                             "to must be an array of 1 to %d addresses",
-                            CAMPAIGN_TEST_MAX_ADDRESSES);
+                            CAMPAIGN_TEST_SEND_MAX_ADDRESSES);
     size_t i;
     json_t *address;
     json_array_foreach(to, i, address)
@@ -32,7 +32,7 @@ static int check_addresses(json_t *to, mc_error *err)
     return 0;
 }
 
-json_t *campaign_test(PGconn *conn, long long id, json_t *body, mc_error *err)
+json_t *campaign_test_send(PGconn *conn, long long id, json_t *body, mc_error *err)
 {
     long long subscriber = 0;
     char *prefix = NULL;

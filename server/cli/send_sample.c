@@ -63,7 +63,7 @@ typedef struct {
     const char *config, *to, *relay, *from, *from_name, *to_name, *subject, *html_file, *text_file,
         *header, *attach, *attach_name, *attach_type, *unsubscribe_url, *unsubscribe_mailto,
         *list_id, *list_name, *feedback_id, *count;
-} send_test_args;
+} send_sample_args;
 
 static int parse_header(const char *arg, mail_header *h)
 {
@@ -118,7 +118,7 @@ static mail_transport *choose_transport(const mail_setup *setup, const char *rel
 }
 
 /* builds and sends the messages; returns the exit status */
-static int send_messages(const config_t *cfg, const send_test_args *a, const dkim_signer *signer,
+static int send_messages(const config_t *cfg, const send_sample_args *a, const dkim_signer *signer,
                          mail_transport *transport, size_t per_connection)
 {
     buf_t html = BUF_INIT, text = BUF_INIT, attachment = BUF_INIT, secret = BUF_INIT;
@@ -241,9 +241,9 @@ done:
     return status;
 }
 
-int cli_send_test(int argc, char **argv)
+int cli_send_sample(int argc, char **argv)
 {
-    send_test_args a = {0};
+    send_sample_args a = {0};
     const cli_option options[] = {
         {"config", "FILE", "configuration file", &a.config, NULL},
         {"to", "ADDR[,ADDR...]", "recipients (required); one message each", &a.to, NULL},
