@@ -10,6 +10,7 @@
 #include "audience/public_flows.h"
 #include "audience/public_token.h"
 #include "http/form.h"
+#include "content/system_templates.h"
 #include "queue/system_mail.h"
 
 #define MAX_FORM_LISTS 100
@@ -86,9 +87,11 @@ static int queue_confirmation(PGconn *conn, void *ctx, long long subscriber, lon
     buf_appendf(&url, "%s/confirm/%s", app->config.public_url, token);
     json_t *data = json_pack("{s:s, s:s}", "confirm_url", buf_cstr(&url), "list_name", list_names);
     char *text = json_dumps(data, JSON_COMPACT);
-    long long id = system_mail_enqueue(conn, app->config.templates_dir, "optin_confirm",
-                                       "Please confirm your subscription to {{list_name}}",
-                                       subscriber, text, err);
+    long long template_id =
+        content_system_template(conn, app->config.templates_dir, "optin_confirm",
+                                "Please confirm your subscription to {{list_name}}", err);
+    long long id =
+        template_id < 0 ? -1 : system_mail_enqueue(conn, template_id, subscriber, text, err);
     free(text);
     json_decref(data);
     buf_free(&url);

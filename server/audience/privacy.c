@@ -66,7 +66,7 @@ json_t *privacy_export(PGconn *conn, long long id, mc_error *err)
 }
 
 int privacy_erase(PGconn *conn, const unsigned char secret[32], long long id,
-                  privacy_erase_files files, void *files_ctx, mc_error *err)
+                  privacy_erase_others others, void *others_ctx, mc_error *err)
 {
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);
@@ -83,11 +83,9 @@ int privacy_erase(PGconn *conn, const unsigned char secret[32], long long id,
         goto fail;
     }
     const char *email_param[] = {PQgetvalue(res, 0, 0)};
-    /* transactional mail sent to the address without naming the subscriber holds it too */
-    int rc = db_exec(
-        conn, "DELETE FROM messages WHERE subscriber_id IS NULL AND lower(email) = lower($1)", 1,
-        email_param, err);
-    if (rc == 0 && files) rc = files(files_ctx, email_param[0], err);
+    /* transactional mail sent to the address without naming the subscriber holds it too: the
+     * queue deletes it, through others */
+    int rc = others ? others(others_ctx, conn, email_param[0], err) : 0;
     if (rc == 0) rc = suppression_add(conn, secret, email_param[0], "erased", err);
     PQclear(res);
     if (rc < 0 || db_commit(conn, err) < 0) goto fail;

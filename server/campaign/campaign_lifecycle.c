@@ -10,6 +10,8 @@
 #include "campaign/campaigns.h"
 #include "db/listen.h"
 #include "db/query.h"
+#include "queue/enqueue.h"
+#include "queue/message_state.h"
 
 /* a queue grown by this many rows gets its statistics renewed at once */
 #define ANALYZE_AFTER_ROWS 10000
@@ -19,21 +21,26 @@ typedef struct {
     const char *from[5]; /* NULL-terminated */
     const char *to;
     const char *refusal; /* why it is refused in another state */
+    bool by_worker;      /* done by the send loop alone, never asked for by name */
 } transition;
 
 static const transition TRANSITIONS[] = {
-    {"schedule", {"draft", NULL}, "scheduled", "only a draft can be scheduled"},
+    {"schedule", {"draft", NULL}, "scheduled", "only a draft can be scheduled", false},
     {"send",
      {"draft", "scheduled", NULL},
      "running",
-     "only a draft or scheduled campaign can be sent"},
-    {"start", {"scheduled", NULL}, "running", "only a scheduled campaign can start"},
-    {"pause", {"running", NULL}, "paused", "only a running campaign can be paused"},
-    {"resume", {"paused", NULL}, "running", "only a paused campaign can be resumed"},
+     "only a draft or scheduled campaign can be sent",
+     false},
+    {"start", {"scheduled", NULL}, "running", "only a scheduled campaign can start", false},
+    {"pause", {"running", NULL}, "paused", "only a running campaign can be paused", false},
+    {"resume", {"paused", NULL}, "running", "only a paused campaign can be resumed", false},
     {"cancel",
      {"draft", "scheduled", "running", "paused", NULL},
      "cancelled",
-     "a finished or cancelled campaign cannot be cancelled"},
+     "a finished or cancelled campaign cannot be cancelled",
+     false},
+    /* nothing left to send (campaign_finish_sent), or nobody to send to at all */
+    {"finish", {"running", NULL}, "finished", "only a running campaign finishes", true},
 };
 
 static const transition *find_transition(const char *action)
@@ -115,19 +122,15 @@ static int apply(PGconn *conn, const campaign_env *env, long long id, const char
             return -1;
         /* nobody to send to: nothing will ever finish it, so it finishes now */
         if (count == 0) {
+            const transition *finish = find_transition("finish");
             campaign_actor worker = {0, 0, "worker"};
-            return record(conn, id_text, "finish", "running", "finished", NULL, &worker, err);
+            return record(conn, id_text, finish->action, finish->from[0], finish->to, NULL, &worker,
+                          err);
         }
         return notify_workers(conn, id_text, t->action, err);
     }
     if (!strcmp(t->action, "cancel")) {
-        const char *params[] = {id_text};
-        if (db_exec(conn,
-                    "UPDATE messages SET state = 'cancelled', reason = 'campaign cancelled',"
-                    " updated_at = now() WHERE campaign_id = $1 AND state IN ('queued',"
-                    " 'deferred')",
-                    1, params, err) < 0)
-            return -1;
+        if (queue_cancel_campaign(conn, id_text, err) < 0) return -1;
     }
     if (record(conn, id_text, t->action, from, t->to, NULL, by, err) < 0) return -1;
     return notify_workers(conn, id_text, t->action, err);
@@ -137,7 +140,7 @@ json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id,
                             const campaign_actor *by, char state[CAMPAIGN_STATE_MAX], mc_error *err)
 {
     const transition *t = find_transition(action);
-    if (!t) {
+    if (!t || t->by_worker) {
         mc_error_set(err, 404, "not_found", "action", "no campaign action '%.40s'", action);
         return NULL;
     }
@@ -195,24 +198,25 @@ int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err)
 
 int campaign_finish_sent(PGconn *conn, const char *ids, mc_error *err)
 {
-    const char *params[] = {ids};
+    const transition *finish = find_transition("finish");
+    const char *params[] = {ids, finish->action, finish->from[0], finish->to};
     /* The counts are taken in the statement that sees nothing left to send: every message
      * has its final state then, and none changes afterwards. */
     return db_exec(conn,
-                   "WITH done AS (UPDATE campaigns c SET state = 'finished', finished_at = now(),"
+                   "WITH done AS (UPDATE campaigns c SET state = $4, finished_at = now(),"
                    " updated_at = now(), " CAMPAIGN_FINAL_COUNTS_SET
-                   " WHERE c.id = ANY($1::bigint[]) AND c.state = 'running'"
+                   " WHERE c.id = ANY($1::bigint[]) AND c.state = $3"
                    /* each probe ordered as its partial index is, so that it is read in
                     * order and stops at the first row: as a plain NOT EXISTS it was planned
                     * as a scan of the whole queue, slow once the campaign is nearly done */
                    " AND (SELECT m.id FROM messages m WHERE m.campaign_id = c.id AND m.state IN"
-                   " ('queued', 'deferred') ORDER BY m.campaign_id, m.run_at, m.id LIMIT 1) IS NULL"
-                   " AND (SELECT m.id FROM messages m WHERE m.state = 'sending' AND m.campaign_id"
-                   " = c.id ORDER BY m.lease_expires_at LIMIT 1) IS NULL RETURNING c.id)"
+                   " " MESSAGE_WAITING_SQL " ORDER BY m.campaign_id, m.run_at, m.id LIMIT 1)"
+                   " IS NULL AND (SELECT m.id FROM messages m WHERE m.state = " MESSAGE_SENDING_SQL
+                   " AND m.campaign_id = c.id ORDER BY m.lease_expires_at LIMIT 1) IS NULL"
+                   " RETURNING c.id)"
                    " INSERT INTO campaign_transitions (campaign_id, action, from_state,"
-                   " to_state, actor) SELECT id, 'finish', 'running', 'finished', 'worker'"
-                   " FROM done",
-                   1, params, err);
+                   " to_state, actor) SELECT id, $2, $3, $4, 'worker' FROM done",
+                   4, params, err);
 }
 
 int campaign_next_due_ms(PGconn *conn, long long *ms, mc_error *err)

@@ -1,6 +1,7 @@
 /* The audience snapshot. Included lists and segments are a UNION (which de-duplicates); the
  * exclusions are anti-joins on the result. Segment rules compile with segment_compile(), so
- * the statement stays constant fragments plus parameters. */
+ * the statement stays constant fragments plus parameters. The INSERT into the queue around
+ * the recipients is the queue's (queue_enqueue_campaign_audience). */
 #include "campaign/campaign_materialize.h"
 
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "audience/segments.h"
 #include "audience/suppression.h"
 #include "db/query.h"
+#include "queue/enqueue.h"
 
 /* Reads the campaign's audience: four PostgreSQL array literals, borrowed from res. */
 static PGresult *audience_of(PGconn *conn, long long id, mc_error *err)
@@ -56,10 +58,7 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
     if (!audience) return -1;
     char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
     suppression_pads(secret, ipad, opad);
-    char id_text[32];
-    snprintf(id_text, sizeof id_text, "%lld", id);
     sql_builder b = SQL_BUILDER_INIT;
-    int p_id = sql_builder_bind(&b, id_text);
     int p_ipad = sql_builder_bind(&b, ipad);
     int p_opad = sql_builder_bind(&b, opad);
     const char *lists = PQgetvalue(audience, 0, 0);
@@ -85,11 +84,9 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
                           " UNION SELECT s.id FROM subscribers s WHERE (", segment_after,
                           "segments", err);
     if (rc == 0) {
-        sql_builder_add(&b, ") INSERT INTO messages (kind, priority, campaign_id, subscriber_id,"
-                            " email) SELECT 'campaign', 100, ");
-        sql_builder_ref(&b, p_id);
-        sql_builder_add(&b, "::bigint, s.id, s.email FROM audience a JOIN subscribers s ON s.id ="
-                            " a.id WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM"
+        sql_builder_add(&b, "), recipients AS (SELECT s.id AS subscriber_id, s.email FROM"
+                            " audience a JOIN subscribers s ON s.id = a.id WHERE s.status = "
+                            "'active' AND NOT EXISTS (SELECT 1 FROM"
                             " list_subscribers x WHERE x.subscriber_id = s.id AND x.list_id ="
                             " ANY(");
         sql_builder_param(&b, PQgetvalue(audience, 0, 2));
@@ -104,18 +101,17 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
         sql_builder_add(&b, "::bytea || convert_to(lower(s.email), 'UTF8')))))");
         rc = add_segments(conn, &b, PQgetvalue(audience, 0, 3), " AND NOT COALESCE(", ", false)",
                           "exclude_segments", err);
+        sql_builder_add(&b, ")");
     }
     PQclear(audience);
-    PGresult *res = NULL;
     /* in a statement of its own, so that the snapshot's statement starts after a deletion of
      * subscribers in progress has committed (migrations/0006_queue_speed.sql) */
     if (rc == 0)
         rc =
             db_exec(conn, "SELECT pg_advisory_xact_lock_shared(audience_lock_key())", 0, NULL, err);
-    if (rc == 0) res = db_query(conn, sql_builder_text(&b), b.count, sql_builder_params(&b), err);
+    if (rc == 0)
+        rc = queue_enqueue_campaign_audience(conn, id, sql_builder_text(&b), b.count,
+                                             sql_builder_params(&b), count, err);
     sql_builder_free(&b);
-    if (!res) return -1;
-    *count = strtoll(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    return 0;
+    return rc;
 }

@@ -6,19 +6,22 @@
 #include <stdio.h>
 
 #include "db/query.h"
+#include "queue/message_state.h"
 
 static const char PROGRESS_SQL[] =
     "WITH c AS (SELECT * FROM campaigns WHERE id = $1),"
-    " n AS (SELECT count(*) FILTER (WHERE state = 'queued') AS queued,"
-    " count(*) FILTER (WHERE state = 'sending') AS sending,"
-    " count(*) FILTER (WHERE state = 'sent') AS sent,"
-    " count(*) FILTER (WHERE state = 'deferred') AS deferred,"
-    " count(*) FILTER (WHERE state = 'failed') AS failed,"
-    " count(*) FILTER (WHERE state = 'cancelled') AS cancelled,"
-    " count(*) FILTER (WHERE state = 'sent' AND sent_at > now() - interval '60 seconds')"
-    " AS recent FROM messages WHERE campaign_id = $1 AND (SELECT sent_count FROM c) IS NULL),"
+    " n AS (SELECT count(*) FILTER (WHERE state = " MESSAGE_QUEUED_SQL ") AS queued,"
+    " count(*) FILTER (WHERE state = " MESSAGE_SENDING_SQL ") AS sending,"
+    " count(*) FILTER (WHERE state = " MESSAGE_SENT_SQL ") AS sent,"
+    " count(*) FILTER (WHERE state = " MESSAGE_DEFERRED_SQL ") AS deferred,"
+    " count(*) FILTER (WHERE state = " MESSAGE_FAILED_SQL ") AS failed,"
+    " count(*) FILTER (WHERE state = " MESSAGE_CANCELLED_SQL ") AS cancelled,"
+    " count(*) FILTER (WHERE state = " MESSAGE_SENT_SQL " AND sent_at > now() - interval"
+    " '60 seconds') AS recent FROM messages WHERE campaign_id = $1 AND (SELECT sent_count FROM"
+    " c) IS NULL),"
     " e AS (SELECT id, email, state, smtp_code, smtp_enhanced, smtp_text, reason, updated_at"
-    " FROM messages WHERE campaign_id = $1 AND state IN ('failed', 'deferred')"
+    " FROM messages WHERE campaign_id = $1 AND state IN (" MESSAGE_FAILED_SQL
+    ", " MESSAGE_DEFERRED_SQL ")"
     " ORDER BY updated_at DESC, id DESC LIMIT 10),"
     " r AS (SELECT CASE WHEN c.state = 'running' THEN n.recent / greatest(1, least(60,"
     " extract(epoch FROM now() - c.started_at))) ELSE 0 END AS rate FROM c, n)"

@@ -8,8 +8,7 @@
 
 #include "audience/input.h"
 #include "core/email_address.h"
-#include "db/listen.h"
-#include "db/query.h"
+#include "queue/enqueue.h"
 
 static const char *const FIELDS[] = {"to", "subscriber_id", "subject_prefix", NULL};
 
@@ -47,34 +46,10 @@ json_t *campaign_test_send(PGconn *conn, long long id, json_t *body, mc_error *e
                      "subject_prefix is plain text: no braces");
         return NULL;
     }
-    char id_text[32], subscriber_text[32];
-    snprintf(id_text, sizeof id_text, "%lld", id);
-    snprintf(subscriber_text, sizeof subscriber_text, "%lld", subscriber);
     char *addresses = json_dumps(to, JSON_COMPACT);
-    const char *params[] = {id_text, subscriber ? subscriber_text : NULL, addresses,
-                            prefix ? prefix : "[Test] "};
-    PGresult *res = db_query_notify(
-        conn,
-        "WITH ins AS (INSERT INTO messages (kind, priority, test_of, subscriber_id, email,"
-        " subject) SELECT 'system', 0, c.id, COALESCE($2::bigint, (SELECT s.id FROM subscribers s"
-        " WHERE lower(s.email) = lower(a))), a, $4 || c.subject FROM campaigns c,"
-        " jsonb_array_elements_text($3::jsonb) a WHERE c.id = $1::bigint AND ($2::bigint IS NULL"
-        " OR EXISTS (SELECT 1 FROM subscribers WHERE id = $2::bigint)) RETURNING id)"
-        " SELECT (SELECT count(*) FROM campaigns WHERE id = $1::bigint),"
-        " (SELECT count(*) FROM subscribers WHERE id = $2::bigint),"
-        " (SELECT json_agg(id ORDER BY id) FROM ins)::text",
-        4, params, DB_WORK_CHANNEL, "test", err);
+    json_t *out =
+        queue_enqueue_test_sends(conn, id, subscriber, addresses, prefix ? prefix : "[Test] ", err);
     free(addresses);
     free(prefix);
-    if (!res) return NULL;
-    json_t *out = NULL;
-    if (!strcmp(PQgetvalue(res, 0, 0), "0"))
-        mc_error_set(err, 404, "not_found", "id", "no campaign has the id %lld", id);
-    else if (subscriber && !strcmp(PQgetvalue(res, 0, 1), "0"))
-        mc_error_set(err, 404, "not_found", "subscriber_id", "no subscriber has the id %lld",
-                     subscriber);
-    else
-        out = json_pack("{s:o}", "message_ids", json_loads(PQgetvalue(res, 0, 2), 0, NULL));
-    PQclear(res);
     return out;
 }

@@ -9,14 +9,12 @@
 #include "cli/options.h"
 #include "cli/signals.h"
 #include "core/log.h"
-#include "queue/jobs.h"
 #include "sender/worker.h"
 
 void cli_worker_jobs(app_jobs *jobs)
 {
     auth_register_jobs(jobs);
     audience_register_jobs(jobs);
-    queue_register_jobs(jobs);
     campaign_register_jobs(jobs);
 }
 

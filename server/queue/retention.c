@@ -9,8 +9,9 @@
 #include <time.h>
 
 #include "db/query.h"
+#include "queue/message_state.h"
 
-#define ENDED "('sent', 'failed', 'cancelled')"
+#define ENDED MESSAGE_ENDED_SQL
 
 /* Only a campaign whose counts are stored loses its messages: its progress needs them. */
 static const char NEXT_CAMPAIGN_SQL[] =
@@ -22,13 +23,6 @@ static const char DELETE_CAMPAIGN_CHUNK_SQL[] =
     "WITH doomed AS (SELECT id FROM messages WHERE campaign_id = $1::bigint AND state IN " ENDED
     " ORDER BY campaign_id, updated_at LIMIT $2::integer FOR UPDATE SKIP LOCKED)"
     " DELETE FROM messages WHERE id = ANY(ARRAY(SELECT id FROM doomed))";
-
-/* Checked again rather than inferred from a short chunk: a skipped row is still there, and the
- * campaign is then looked at again next time. */
-static const char MARK_PRUNED_SQL[] =
-    "UPDATE campaigns c SET messages_pruned_at = now() WHERE c.id = $1::bigint"
-    " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.state IN " ENDED
-    ")";
 
 /* ORDER BY campaign_id as well: it is NULL for all of them, and the order then is the index's,
  * which the planner recognizes (IS NULL alone does not make updated_at the index order). */
@@ -65,7 +59,8 @@ static long long affected(PGconn *conn, const char *sql, int nparams, const char
  * that still have some. returns 1 when there was such a campaign, 0 when none is left, -1 with
  * err. */
 static int prune_campaign_chunk(PGconn *conn, const char *days, const char *chunk,
-                                retention_counts *counts, mc_error *err)
+                                retention_emptied_fn emptied, retention_counts *counts,
+                                mc_error *err)
 {
     const char *params[] = {days};
     PGresult *res = db_query(conn, NEXT_CAMPAIGN_SQL, 1, params, err);
@@ -82,7 +77,7 @@ static int prune_campaign_chunk(PGconn *conn, const char *days, const char *chun
     if (deleted < 0) return -1;
     counts->campaign_messages += deleted;
     if (deleted == RETENTION_CHUNK) return 1;
-    long long marked = affected(conn, MARK_PRUNED_SQL, 1, chunk_params, err);
+    long long marked = emptied(conn, id, err);
     if (marked < 0) return -1;
     counts->campaigns += marked;
     return 1;
@@ -97,7 +92,7 @@ static double elapsed_ms(const struct timespec *since)
 }
 
 int retention_prune(PGconn *conn, unsigned days, unsigned budget_ms, const bool *stop,
-                    retention_counts *counts, mc_error *err)
+                    retention_emptied_fn emptied, retention_counts *counts, mc_error *err)
 {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -113,7 +108,7 @@ int retention_prune(PGconn *conn, unsigned days, unsigned budget_ms, const bool 
         case RETENTION_DONE:
             return pass.campaigns_done && pass.others_done ? 0 : 1;
         case RETENTION_CAMPAIGNS: {
-            int rc = prune_campaign_chunk(conn, days_text, chunk_text, counts, err);
+            int rc = prune_campaign_chunk(conn, days_text, chunk_text, emptied, counts, err);
             if (rc < 0) return -1;
             pass.campaigns_done = rc == 0;
             break;

@@ -33,13 +33,19 @@ typedef struct {
  * stops). */
 retention_step retention_next(retention_pass *p, bool out_of_time);
 
+/* Called once campaign campaign_id (decimal text) has no message left that retention deletes:
+ * its owner marks it so that it is not looked at again, in a statement that checks again that
+ * none is left (a row another worker held was skipped). returns the campaigns marked (0 or 1),
+ * or -1 with err. */
+typedef long long (*retention_emptied_fn)(PGconn *conn, const char *campaign_id, mc_error *err);
+
 /* Deletes the messages that ended (sent, failed, cancelled) of campaigns finished or cancelled
  * more than days ago, and transactional, system and test messages that ended and last changed
  * more than days ago, RETENTION_CHUNK at a time, until none is left, budget_ms have passed or
- * *stop is true. A campaign keeps its counts; once it has no message left it is marked
- * (messages_pruned_at) and not looked at again. Adds what it deleted to *counts. returns 0 when
- * nothing due is left, 1 when some is (the budget ran out or stop), -1 with err. */
+ * *stop is true. A campaign keeps its counts; once it has no message left, emptied marks it
+ * (campaigns.messages_pruned_at) and it is not looked at again. Adds what it deleted to *counts.
+ * returns 0 when nothing due is left, 1 when some is (the budget ran out or stop), -1 with err. */
 int retention_prune(PGconn *conn, unsigned days, unsigned budget_ms, const bool *stop,
-                    retention_counts *counts, mc_error *err);
+                    retention_emptied_fn emptied, retention_counts *counts, mc_error *err);
 
 #endif
