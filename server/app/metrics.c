@@ -83,6 +83,14 @@ void app_metrics_job_lag(app_metrics *m, size_t job, const char *name, double la
     metric_histogram_observe(&m->job_lag[job], lag_seconds);
 }
 
+/* returns the label list `relay="NAME"` of r, written into labels */
+static const char *relay_label(buf_t *labels, const app_relay_metrics *r)
+{
+    buf_reset(labels);
+    metric_write_label(labels, "relay", r->name);
+    return buf_cstr(labels);
+}
+
 void app_metrics_render(const app_metrics *m, buf_t *out)
 {
     buf_t labels = BUF_INIT;
@@ -93,44 +101,33 @@ void app_metrics_render(const app_metrics *m, buf_t *out)
             for (int c = 0; c < APP_REPLY_CLASSES; c++) {
                 uint64_t n = metric_counter_get(&m->relays[i].messages[o][c]);
                 if (!n) continue;
-                buf_reset(&labels);
-                metric_write_label(&labels, "relay", m->relays[i].name);
+                relay_label(&labels, &m->relays[i]);
                 metric_write_label(&labels, "outcome", OUTCOME_NAMES[o]);
                 metric_write_label(&labels, "class", CLASS_NAMES[c]);
                 metric_write_sample(out, "mailcast_messages_total", buf_cstr(&labels), n);
             }
     metric_write_family(out, "mailcast_smtp_session_duration_seconds", "histogram",
                         "One connection to a relay, from connect to quit.");
-    for (size_t i = 0; i < m->relay_count; i++) {
-        buf_reset(&labels);
-        metric_write_label(&labels, "relay", m->relays[i].name);
-        metric_write_histogram(out, "mailcast_smtp_session_duration_seconds", buf_cstr(&labels),
-                               &m->relays[i].session_seconds);
-    }
+    for (size_t i = 0; i < m->relay_count; i++)
+        metric_write_histogram(out, "mailcast_smtp_session_duration_seconds",
+                               relay_label(&labels, &m->relays[i]), &m->relays[i].session_seconds);
     metric_write_family(out, "mailcast_message_send_duration_seconds", "histogram",
                         "A message's share of its SMTP session.");
-    for (size_t i = 0; i < m->relay_count; i++) {
-        buf_reset(&labels);
-        metric_write_label(&labels, "relay", m->relays[i].name);
-        metric_write_histogram(out, "mailcast_message_send_duration_seconds", buf_cstr(&labels),
-                               &m->relays[i].message_seconds);
-    }
+    for (size_t i = 0; i < m->relay_count; i++)
+        metric_write_histogram(out, "mailcast_message_send_duration_seconds",
+                               relay_label(&labels, &m->relays[i]), &m->relays[i].message_seconds);
     metric_write_family(out, "mailcast_rate_limit_waits_total", "counter",
                         "Messages put back because a relay's or campaign's rate was used up.");
-    for (size_t i = 0; i < m->relay_count; i++) {
-        buf_reset(&labels);
-        metric_write_label(&labels, "relay", m->relays[i].name);
-        metric_write_sample(out, "mailcast_rate_limit_waits_total", buf_cstr(&labels),
+    for (size_t i = 0; i < m->relay_count; i++)
+        metric_write_sample(out, "mailcast_rate_limit_waits_total",
+                            relay_label(&labels, &m->relays[i]),
                             metric_counter_get(&m->relays[i].rate_limit_waits));
-    }
     metric_write_family(out, "mailcast_rate_limit_wait_seconds_total", "counter",
                         "The delay given to messages put back by a rate limit.");
-    for (size_t i = 0; i < m->relay_count; i++) {
-        buf_reset(&labels);
-        metric_write_label(&labels, "relay", m->relays[i].name);
-        metric_write_seconds(out, "mailcast_rate_limit_wait_seconds_total", buf_cstr(&labels),
+    for (size_t i = 0; i < m->relay_count; i++)
+        metric_write_seconds(out, "mailcast_rate_limit_wait_seconds_total",
+                             relay_label(&labels, &m->relays[i]),
                              metric_counter_get(&m->relays[i].rate_limit_wait_us));
-    }
     metric_write_family(out, "mailcast_import_rows_total", "counter",
                         "CSV rows of subscriber imports, imported or failed.");
     metric_write_sample(out, "mailcast_import_rows_total", "result=\"imported\"",
