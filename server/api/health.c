@@ -3,6 +3,8 @@
 
 #include "api/internal.h"
 #include "core/buf.h"
+#include "core/log.h"
+#include "queue/queue_depth.h"
 
 void api_healthz(http_request *req, void *ctx)
 {
@@ -25,6 +27,16 @@ void api_metrics(http_request *req, void *ctx)
     api_context *api = ctx;
     buf_t out = BUF_INIT;
     http_metrics_render(api->metrics, api->router, &out);
+    app_metrics_render(&api->app->metrics, &out);
+    /* a database that does not answer leaves the gauge out rather than failing the scrape */
+    mc_error err;
+    queue_depth depth;
+    PGconn *conn = db_pool_acquire(api->app->pool, 2000, &err);
+    if (conn && queue_depth_read(conn, &depth, &err) == 0)
+        queue_depth_render(&depth, &out);
+    else
+        log_warn("metrics: queue depth: %s", err.message);
+    if (conn) db_pool_release(api->app->pool, conn);
     db_pool_stats stats;
     db_pool_get_stats(api->app->pool, &stats);
     buf_appendf(&out,

@@ -45,6 +45,7 @@ int app_open(app_t *app, const char *config_path, unsigned flags, mc_error *err)
     /* before the database: a bad relay or DKIM key is a configuration error (exit 2) */
     if (mail_setup_load(&app->mail, cfg, err) < 0) goto fail;
     app->mail_loaded = true;
+    app_metrics_init(&app->metrics, &app->mail.relays);
     if (secret_load_or_create(cfg->secret_file, app->secret, err) < 0) goto fail;
 
     const char *dsn = cfg->database_url;
@@ -78,6 +79,7 @@ void app_close(app_t *app)
     app->embedded_running = false;
     if (app->mail_loaded) mail_setup_free(&app->mail);
     app->mail_loaded = false;
+    app_metrics_free(&app->metrics);
     sem_destroy(&app->password_slots);
     config_free(&app->config);
 }

@@ -1,12 +1,13 @@
 /* app_t: everything a running mailcast process shares between its threads: configuration,
- * the database pool, the server secret. Built once in a subcommand and passed down; there is
- * no global state. */
+ * the database pool, the server secret, the metrics. Built once in a subcommand and passed down;
+ * there is no global state. */
 #ifndef MC_APP_APP_H
 #define MC_APP_APP_H
 
 #include <semaphore.h>
 #include <stdbool.h>
 
+#include "app/metrics.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "db/embedded.h"
@@ -24,6 +25,8 @@ typedef struct {
     bool mail_loaded;
     /* argon2id takes 64 MiB per hash: this caps the logins hashed at once */
     sem_t password_slots;
+    /* what the sender, imports and the worker loop did, for GET /metrics */
+    app_metrics metrics;
 } app_t;
 
 enum {

@@ -3,6 +3,7 @@
 #include "app/jobs.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "core/log.h"
 
@@ -16,7 +17,26 @@ void app_jobs_add(app_jobs *jobs, const char *name, unsigned interval_seconds, u
         log_error("worker: more than %d jobs registered", APP_JOBS_MAX);
         abort();
     }
-    jobs->jobs[jobs->count++] = (app_job){name, interval_seconds, flags, run, 0};
+    jobs->jobs[jobs->count++] = (app_job){name, interval_seconds, flags, run, 0, 0};
+}
+
+_Static_assert(APP_JOBS_MAX <= APP_METRICS_JOBS, "a lag histogram per job");
+
+static double monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Records how long after it was due job i starts now (its first run is never late). */
+static void record_lag(const app_job *job, size_t i, app_t *app)
+{
+    if (!job->last_run) return;
+    double every = job->interval_seconds ? (double)job->interval_seconds
+                                         : app->config.queue_poll_interval_ms / 1000.0;
+    app_metrics_job_lag(&app->metrics, i, job->name,
+                        monotonic_seconds() - (job->last_run_at + every));
 }
 
 /* returns 0 or -1 with err */
@@ -37,6 +57,7 @@ long long app_jobs_run_due(app_jobs *jobs, app_t *app, const bool *stop)
     for (size_t i = 0; i < jobs->count && !__atomic_load_n(stop, __ATOMIC_RELAXED); i++) {
         app_job *job = &jobs->jobs[i];
         if (job->last_run && time(NULL) - job->last_run < (time_t)job->interval_seconds) continue;
+        record_lag(job, i, app);
         mc_error err;
         long long wake_ms = -1;
         if (run_job(job, app, stop, &wake_ms, &err) < 0)
@@ -44,6 +65,7 @@ long long app_jobs_run_due(app_jobs *jobs, app_t *app, const bool *stop)
         else if (wake_ms >= 0 && (soonest < 0 || wake_ms < soonest))
             soonest = wake_ms;
         job->last_run = time(NULL);
+        job->last_run_at = monotonic_seconds();
     }
     return soonest;
 }

@@ -30,7 +30,8 @@ typedef struct {
     unsigned interval_seconds; /* 0: every round of the loop */
     unsigned flags;            /* APP_JOB_* */
     app_job_fn run;
-    time_t last_run; /* 0 before the first run: every job runs in the loop's first round */
+    time_t last_run;    /* 0 before the first run: every job runs in the loop's first round */
+    double last_run_at; /* monotonic seconds of the last run's end, for the lag metric */
 } app_job;
 
 #define APP_JOBS_MAX 16
@@ -44,7 +45,9 @@ typedef struct {
  * APP_JOBS_MAX is a programming error and aborts. */
 void app_jobs_add(app_jobs *jobs, const char *name, unsigned interval_seconds, unsigned flags,
                   app_job_fn run);
-/* Runs, in order, each job whose interval has passed since it last ran, until *stop. returns
+/* Runs, in order, each job whose interval has passed since it last ran, until *stop, and
+ * records in app->metrics how late each ran: a job with an interval was due that long after
+ * its last run, one without (run every round) one [queue] poll_interval_ms after it. returns
  * the smallest *wake_ms a job asked for in this round, or -1 when none asked. */
 long long app_jobs_run_due(app_jobs *jobs, app_t *app, const bool *stop);
 

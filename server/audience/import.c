@@ -263,7 +263,8 @@ static void finish(PGconn *conn, long long id, const char *locker, const char *s
         log_error("import %lld: cannot record its end: %s", id, err.message);
 }
 
-int import_work_once(db_pool *pool, const unsigned char secret[32], const bool *stop, mc_error *err)
+int import_work_once(db_pool *pool, const unsigned char secret[32], app_metrics *metrics,
+                     const bool *stop, mc_error *err)
 {
     char locker[300], host[256];
     this_locker(locker, sizeof locker, host, sizeof host);
@@ -296,7 +297,8 @@ int import_work_once(db_pool *pool, const unsigned char secret[32], const bool *
                       .rows_done = strtoll(PQgetvalue(res, 0, 4), NULL, 10),
                       .rows_failed = strtoll(PQgetvalue(res, 0, 5), NULL, 10),
                       .secret = secret,
-                      .stop = stop};
+                      .stop = stop,
+                      .metrics = metrics};
     int attempts = atoi(PQgetvalue(res, 0, 6));
     PQclear(res);
     ran = 1;

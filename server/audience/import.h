@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "app/metrics.h"
 #include "core/error.h"
 #include "db/pool.h"
 
@@ -38,8 +39,9 @@ void import_report_free(import_report *r);
 
 /* Runs at most one import job: claims the oldest queued one (or one whose process is gone) and
  * runs it to the end, or until *stop becomes true (the job then stays running and is resumed
- * later). returns 1 when a job ran, 0 when there was none, -1 with err on a database error. */
-int import_work_once(db_pool *pool, const unsigned char secret[32], const bool *stop,
-                     mc_error *err);
+ * later), adding the rows of each committed batch to metrics (borrowed; NULL: not counted).
+ * returns 1 when a job ran, 0 when there was none, -1 with err on a database error. */
+int import_work_once(db_pool *pool, const unsigned char secret[32], app_metrics *metrics,
+                     const bool *stop, mc_error *err);
 
 #endif

@@ -413,6 +413,12 @@ static int finish_batch(run_state *st)
     if (db_commit(conn, st->err) < 0) goto fail;
     job->rows_done += b->good - b->suppressed;
     job->rows_failed += b->failed + b->suppressed;
+    if (job->metrics) {
+        metric_counter_add(&job->metrics->import_rows_imported,
+                           (uint64_t)(b->good - b->suppressed));
+        metric_counter_add(&job->metrics->import_rows_failed,
+                           (uint64_t)(b->failed + b->suppressed));
+    }
     job->resume_row = b->last_row;
     json_array_clear(b->errors);
     st->in_flight = false;

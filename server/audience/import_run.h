@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "app/metrics.h"
 #include "core/error.h"
 
 typedef struct {
@@ -19,6 +20,7 @@ typedef struct {
     long long rows_failed;
     const unsigned char *secret;
     const bool *stop;
+    app_metrics *metrics; /* rows committed are counted here; NULL: not counted */
 } import_job;
 
 /* returns 0 when the file was read to the end (the caller marks the job finished), 1 when

@@ -19,7 +19,7 @@ static int run_imports(app_t *app, PGconn *conn, const bool *stop, long long *wa
 {
     int rc = 0;
     while (!__atomic_load_n(stop, __ATOMIC_RELAXED) &&
-           (rc = import_work_once(app->pool, app->secret, stop, err)) == 1) {
+           (rc = import_work_once(app->pool, app->secret, &app->metrics, stop, err)) == 1) {
     }
     return rc < 0 ? -1 : 0;
 }

@@ -1,4 +1,5 @@
-/* Fixed arrays indexed by route and status: no lock, no allocation per request. */
+/* Fixed arrays indexed by route and status, and a histogram (core/metrics.h) per route: no
+ * lock, no allocation per request. */
 #include "http/metrics.h"
 
 #include <stdlib.h>
@@ -15,16 +16,17 @@ void http_metrics_init(http_metrics *m, size_t route_count)
 {
     m->route_slots = route_count + 1;
     m->by_status = xcalloc(m->route_slots * STATUS_SLOTS, sizeof *m->by_status);
-    m->histogram = xcalloc(m->route_slots * (HTTP_METRICS_BUCKETS + 1), sizeof *m->histogram);
-    m->latency_us = xcalloc(m->route_slots, sizeof *m->latency_us);
+    m->latencies = xcalloc(m->route_slots, sizeof *m->latencies);
+    for (size_t i = 0; i < m->route_slots; i++)
+        metric_histogram_init(&m->latencies[i], BUCKET_BOUNDS, HTTP_METRICS_BUCKETS);
 }
 
 void http_metrics_free(http_metrics *m)
 {
     free(m->by_status);
-    free(m->histogram);
-    free(m->latency_us);
-    m->by_status = m->histogram = m->latency_us = NULL;
+    free(m->latencies);
+    m->by_status = NULL;
+    m->latencies = NULL;
 }
 
 static size_t slot_of(const http_metrics *m, int route_index)
@@ -38,12 +40,7 @@ void http_metrics_record(http_metrics *m, int route_index, int status, uint64_t 
     size_t slot = slot_of(m, route_index);
     if (status < 0 || status >= STATUS_SLOTS) status = 0;
     __atomic_fetch_add(&m->by_status[slot * STATUS_SLOTS + (size_t)status], 1, __ATOMIC_RELAXED);
-    size_t bucket = 0;
-    while (bucket < HTTP_METRICS_BUCKETS && duration_us > BUCKET_BOUNDS[bucket] * 1e6)
-        bucket++;
-    __atomic_fetch_add(&m->histogram[slot * (HTTP_METRICS_BUCKETS + 1) + bucket], 1,
-                       __ATOMIC_RELAXED);
-    __atomic_fetch_add(&m->latency_us[slot], duration_us, __ATOMIC_RELAXED);
+    metric_histogram_observe_us(&m->latencies[slot], duration_us);
 }
 
 static void route_label(const http_router *router, size_t slot, buf_t *out)
@@ -71,29 +68,13 @@ void http_metrics_render(const http_metrics *m, const http_router *router, buf_t
     }
     buf_append_cstr(out, "# HELP mailcast_http_request_duration_seconds Time to answer.\n"
                          "# TYPE mailcast_http_request_duration_seconds histogram\n");
+    buf_t labels = BUF_INIT;
     for (size_t slot = 0; slot < m->route_slots; slot++) {
-        const uint64_t *h = &m->histogram[slot * (HTTP_METRICS_BUCKETS + 1)];
-        uint64_t total = 0;
-        for (int b = 0; b <= HTTP_METRICS_BUCKETS; b++)
-            total += __atomic_load_n(&h[b], __ATOMIC_RELAXED);
-        if (!total) continue;
-        uint64_t cumulative = 0;
-        for (int b = 0; b <= HTTP_METRICS_BUCKETS; b++) {
-            cumulative += __atomic_load_n(&h[b], __ATOMIC_RELAXED);
-            buf_append_cstr(out, "mailcast_http_request_duration_seconds_bucket{");
-            route_label(router, slot, out);
-            if (b < HTTP_METRICS_BUCKETS)
-                buf_appendf(out, ",le=\"%g\"} %llu\n", BUCKET_BOUNDS[b],
-                            (unsigned long long)cumulative);
-            else
-                buf_appendf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
-        }
-        buf_append_cstr(out, "mailcast_http_request_duration_seconds_sum{");
-        route_label(router, slot, out);
-        buf_appendf(out, "} %.6f\n",
-                    (double)__atomic_load_n(&m->latency_us[slot], __ATOMIC_RELAXED) / 1e6);
-        buf_append_cstr(out, "mailcast_http_request_duration_seconds_count{");
-        route_label(router, slot, out);
-        buf_appendf(out, "} %llu\n", (unsigned long long)total);
+        if (!metric_histogram_count(&m->latencies[slot])) continue;
+        buf_reset(&labels);
+        route_label(router, slot, &labels);
+        metric_write_histogram(out, "mailcast_http_request_duration_seconds", buf_cstr(&labels),
+                               &m->latencies[slot]);
     }
+    buf_free(&labels);
 }

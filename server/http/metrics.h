@@ -6,15 +6,15 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/metrics.h"
 #include "http/router.h"
 
 #define HTTP_METRICS_BUCKETS 12
 
 typedef struct {
-    uint64_t *by_status;  /* [route_slots][600] */
-    uint64_t *histogram;  /* [route_slots][HTTP_METRICS_BUCKETS + 1] cumulative at render */
-    uint64_t *latency_us; /* [route_slots] sum of durations */
-    size_t route_slots;   /* routes + 1 for requests that matched no route */
+    uint64_t *by_status;         /* [route_slots][600] */
+    metric_histogram *latencies; /* [route_slots] */
+    size_t route_slots;          /* routes + 1 for requests that matched no route */
 } http_metrics;
 
 /* caller frees with http_metrics_free() */

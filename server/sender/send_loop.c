@@ -402,6 +402,8 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
     *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
     size_t allowed = usable ? allowance(l, rc, campaign, n) : 0;
+    /* the rest is put back for a second (send_queue_record()) */
+    if (usable) app_metrics_rate_wait(&l->app->metrics, index, n - allowed, 1.0);
     if (allowed > 0) {
         mail_transport *t = mail_setup_transport(mail, index);
         size_t per_connection =
@@ -410,8 +412,11 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
             if (first > 0) renew_if_due(l, res, n);
             size_t count = allowed - first < per_connection ? allowed - first : per_connection;
             mc_error serr;
+            double began = monotonic_seconds();
             bool connected =
                 mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) == 0;
+            app_metrics_session(&l->app->metrics, index, l->results + first, count,
+                                monotonic_seconds() - began);
             if (mail->pool) relay_pool_report(mail->pool, index, connected, monotonic_seconds());
             if (connected) continue;
             log_warn("send: relay %s: %s", *relay, serr.message);
