@@ -128,8 +128,11 @@ class SmtpPeer:
     def __init__(self, ssl_context=None, **smtp_kwargs):
         self.recorder = Recorder()
         self.port = free_port()
+        # a fixed greeting name: without it aiosmtpd calls socket.getfqdn() for every
+        # connection, in its event loop, and a slow name lookup stalls every session
         self.controller = PeerController(self.recorder, hostname="127.0.0.1", port=self.port,
-                                         ssl_context=ssl_context, **smtp_kwargs)
+                                         ssl_context=ssl_context, server_hostname="peer.test",
+                                         **smtp_kwargs)
 
     def __enter__(self):
         self.controller.start()
