@@ -41,6 +41,9 @@ class Recorder:
         self.mail_sessions = 0  # sessions that sent at least one MAIL FROM
         self.lock = threading.Lock()
         self.flaky_seen = set()
+        # called with the count of messages accepted so far, as each is accepted and before
+        # the reply goes out (a test can stop the sender right there)
+        self.on_accept = None
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
@@ -85,6 +88,9 @@ class Recorder:
             self.accepted_at.append(time.monotonic())
             over_tls = server.transport.get_extra_info("ssl_object") is not None
             self.sessions.append((over_tls, session.auth_data))
+            accepted = len(self.messages)
+        if self.on_accept:
+            self.on_accept(accepted)
         return "250 2.0.0 Queued"
 
 
