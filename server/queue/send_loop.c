@@ -4,6 +4,7 @@
  * second connection, outside that transaction, and all of them before it ends. */
 #include "queue/send_loop.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,6 @@ static void free_slots(send_loop *l)
     free(l->ids);
     free(l->envelopes);
     free(l->results);
-    free(l->marked);
     free(l->recorded);
     free(l->order);
 }
@@ -77,7 +77,6 @@ static void reserve(send_loop *l, size_t n)
     l->ids = xcalloc(n, sizeof *l->ids);
     l->envelopes = xcalloc(n, sizeof *l->envelopes);
     l->results = xcalloc(n, sizeof *l->results);
-    l->marked = xcalloc(n, sizeof *l->marked);
     l->recorded = xcalloc(n, sizeof *l->recorded);
     l->order = xcalloc(n, sizeof *l->order);
 }
@@ -290,23 +289,46 @@ static void record_result(send_loop *l, size_t k, const mail_result *r)
                                                 r->text, r->maybe_delivered));
 }
 
+/* How many messages one mark statement covers: one on a relay slower than MARK_AHEAD_SECONDS
+ * a message, so that a crash resends only the message in flight and marks only it; on a
+ * faster one (a relay on the same network) as many as go out in that time, up to
+ * SEND_RECORDER_GROUP, so that the database is not asked to commit thousands of statements a
+ * second. */
+#define MARK_AHEAD_SECONDS 0.02
+
+static size_t mark_ahead(const send_loop *l)
+{
+    double each = l->seconds_per_message;
+    if (each <= 0 || each >= MARK_AHEAD_SECONDS) return 1;
+    double fit = MARK_AHEAD_SECONDS / each;
+    return fit >= SEND_RECORDER_GROUP ? SEND_RECORDER_GROUP : (size_t)fit;
+}
+
 /* Progress of the send call in progress, message i of it being message l->first + i of the
- * group: a message whose data starts is marked at once (without waiting), one about to be
- * handed over waits for its mark to be committed, and results are recorded as they come. */
+ * group: when a message's data starts, it and the next mark_ahead() - 1 are marked (sent
+ * without waiting, with the results waiting); the first of such a group waits for that to be
+ * committed before it is handed over, the others find it done; results are recorded as they
+ * come. */
 static void message_starting(void *arg, size_t i)
 {
     send_loop *l = arg;
     size_t k = l->first + i;
-    if (l->marked[k]) return;
-    l->marked[k] = true;
-    send_recorder_mark(&l->recorder, PQgetvalue(l->claimed, (int)l->order[k], CLAIM_ID));
+    if (k < l->marked_until) return;
+    l->lead = k;
+    size_t end = k + mark_ahead(l);
+    for (size_t j = k; j < end && j < l->end; j++)
+        send_recorder_mark(&l->recorder, PQgetvalue(l->claimed, (int)l->order[j], CLAIM_ID));
+    l->marked_until = end < l->end ? end : l->end;
+    send_recorder_poll(&l->recorder);
 }
 
 static bool message_handing_over(void *arg, size_t i)
 {
     send_loop *l = arg;
     message_starting(l, i);
-    return send_recorder_settle(&l->recorder) == 0;
+    if (l->first + i == l->lead) return send_recorder_settle(&l->recorder) == 0;
+    send_recorder_poll(&l->recorder);
+    return l->recorder.failed == 0;
 }
 
 static void message_result(void *arg, size_t i, const mail_result *r)
@@ -453,7 +475,6 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
     }
     json_decref(unbuilt);
     if (n == 0) return 0;
-    memset(l->marked, 0, n * sizeof *l->marked);
     memset(l->recorded, 0, n * sizeof *l->recorded);
     l->claimed = res;
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
@@ -468,6 +489,9 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
             if (first > 0) renew_if_due(l, res, n);
             size_t count = allowed - first < per_connection ? allowed - first : per_connection;
             l->first = first;
+            l->end = first + count;
+            l->marked_until = first;
+            l->lead = SIZE_MAX;
             mc_error serr;
             bool connected =
                 mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) == 0;

@@ -28,12 +28,14 @@ typedef struct {
     buf_t *data, *senders, *ids; /* per message of the batch */
     mail_envelope *envelopes;
     mail_result *results;
-    bool *marked, *recorded; /* per message of the group being sent */
-    size_t *order;           /* batch rows of the campaign being sent */
-    send_recorder recorder;  /* on a connection of its own, for the batch */
+    bool *recorded;         /* per message of the group being sent */
+    size_t *order;          /* batch rows of the campaign being sent */
+    send_recorder recorder; /* on a connection of its own, for the batch */
     /* the send call in progress: its first message in the group, the claimed rows and the
      * relay, for the transport's progress reports */
-    size_t first;
+    size_t first, end;   /* messages [first, end) of the group */
+    size_t marked_until; /* the messages before it are marked */
+    size_t lead;         /* the first message of the last group of marks */
     PGresult *claimed;
     const char *relay;
     buf_t subject, html, text, scratch, url, list_id;

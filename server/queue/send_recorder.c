@@ -75,7 +75,6 @@ void send_recorder_add(send_recorder *r, json_t *result)
 void send_recorder_mark(send_recorder *r, const char *id)
 {
     json_array_append_new(r->marks, json_integer(strtoll(id, NULL, 10)));
-    send_recorder_poll(r);
 }
 
 void send_recorder_poll(send_recorder *r)

@@ -36,8 +36,8 @@ void send_recorder_begin(send_recorder *r, PGconn *conn, const char *owner, cons
 /* Adds a result ({"id", ...} as send_queue_record_send() takes it; the reference is stolen),
  * sent once SEND_RECORDER_GROUP are pending or the oldest is SEND_RECORDER_WAIT_MS old. */
 void send_recorder_add(send_recorder *r, json_t *result);
-/* Queues the mark of message id (decimal), which is about to reach the peer, and sends it
- * when the connection is free (with the results pending). */
+/* Queues the mark of message id (decimal), which is about to reach the peer: the next
+ * send_recorder_poll() sends it when the connection is free (with the results pending). */
 void send_recorder_mark(send_recorder *r, const char *id);
 /* Sends what is due when no statement runs; never waits. */
 void send_recorder_poll(send_recorder *r);
