@@ -41,6 +41,9 @@ class Recorder:
         self.mail_sessions = 0  # sessions that sent at least one MAIL FROM
         self.lock = threading.Lock()
         self.flaky_seen = set()
+        # called with the count of messages accepted so far, as each is accepted and before
+        # the reply goes out (a test can stop the sender right there)
+        self.on_accept = None
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
@@ -85,6 +88,9 @@ class Recorder:
             self.accepted_at.append(time.monotonic())
             over_tls = server.transport.get_extra_info("ssl_object") is not None
             self.sessions.append((over_tls, session.auth_data))
+            accepted = len(self.messages)
+        if self.on_accept:
+            self.on_accept(accepted)
         return "250 2.0.0 Queued"
 
 
@@ -128,8 +134,11 @@ class SmtpPeer:
     def __init__(self, ssl_context=None, **smtp_kwargs):
         self.recorder = Recorder()
         self.port = free_port()
+        # a fixed greeting name: without it aiosmtpd calls socket.getfqdn() for every
+        # connection, in its event loop, and a slow name lookup stalls every session
         self.controller = PeerController(self.recorder, hostname="127.0.0.1", port=self.port,
-                                         ssl_context=ssl_context, **smtp_kwargs)
+                                         ssl_context=ssl_context, server_hostname="peer.test",
+                                         **smtp_kwargs)
 
     def __enter__(self):
         self.controller.start()
