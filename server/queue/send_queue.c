@@ -8,20 +8,23 @@
 
 #include "audience/subscriber_json.h"
 #include "db/query.h"
+#include "queue/message_state.h"
 
 int send_queue_reclaim(PGconn *conn, mc_error *err)
 {
     /* a message of a campaign cancelled meanwhile ends here: it would never be claimed again */
-    PGresult *res = db_query(
-        conn,
-        "WITH r AS (SELECT m.id, c.state = 'cancelled' AS cancelled FROM messages m"
-        " LEFT JOIN campaigns c ON c.id = m.campaign_id"
-        " WHERE m.state = 'sending' AND m.lease_expires_at < now() FOR UPDATE OF m SKIP LOCKED)"
-        " UPDATE messages m SET state = CASE WHEN r.cancelled THEN 'cancelled' ELSE 'deferred'"
-        " END, reason = CASE WHEN r.cancelled THEN 'campaign cancelled' ELSE m.reason END,"
-        " run_at = now(), lease_owner = NULL, lease_expires_at = NULL,"
-        " updated_at = now() FROM r WHERE m.id = r.id",
-        0, NULL, err);
+    PGresult *res =
+        db_query(conn,
+                 "WITH r AS (SELECT m.id, c.state = 'cancelled' AS cancelled FROM messages m"
+                 " LEFT JOIN campaigns c ON c.id = m.campaign_id"
+                 " WHERE m.state = " MESSAGE_SENDING_SQL
+                 " AND m.lease_expires_at < now() FOR UPDATE OF m SKIP LOCKED)"
+                 " UPDATE messages m SET state = CASE WHEN r.cancelled THEN " MESSAGE_CANCELLED_SQL
+                 " ELSE " MESSAGE_DEFERRED_SQL
+                 " END, reason = CASE WHEN r.cancelled THEN 'campaign cancelled' ELSE m.reason END,"
+                 " run_at = now(), lease_owner = NULL, lease_expires_at = NULL,"
+                 " updated_at = now() FROM r WHERE m.id = r.id",
+                 0, NULL, err);
     if (!res) return -1;
     int n = atoi(PQcmdTuples(res));
     PQclear(res);
@@ -48,9 +51,10 @@ PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err)
  * the same reason); the rows gone end cancelled instead, never handed to SMTP. */
 #define CLAIM_SQL(picked)                                                                          \
     "WITH picked AS (" picked "),"                                                                 \
-    " gone AS (UPDATE messages m SET state = 'cancelled', reason = 'the recipient unsubscribed',"  \
+    " gone AS (UPDATE messages m SET state = " MESSAGE_CANCELLED_SQL                               \
+    ", reason = 'the recipient unsubscribed',"                                                     \
     " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked WHERE gone))),"              \
-    " claimed AS (UPDATE messages m SET state = 'sending', lease_owner = $1,"                      \
+    " claimed AS (UPDATE messages m SET state = " MESSAGE_SENDING_SQL ", lease_owner = $1,"        \
     " lease_expires_at = now() + $3::integer * interval '1 second',"                               \
     " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked WHERE NOT gone))"            \
     " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, COALESCE(m.data, '{}')::text,"      \
@@ -81,14 +85,14 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign
         return db_query(conn,
                         CLAIM_SQL("SELECT m.id, false AS gone FROM messages m"
                                   " WHERE m.campaign_id IS NULL"
-                                  " AND m.state IN ('queued', 'deferred') AND m.run_at <= now()"
+                                  " AND m.state IN " MESSAGE_WAITING_SQL " AND m.run_at <= now()"
                                   " ORDER BY m.priority, m.run_at, m.id LIMIT $2"
                                   " FOR UPDATE SKIP LOCKED"),
                         3, params, err);
     return db_query(conn,
                     CLAIM_SQL("SELECT m.id, " CLAIM_GONE_SQL " AS gone FROM messages m"
                               " WHERE m.campaign_id = $4::bigint"
-                              " AND m.state IN ('queued', 'deferred') AND m.run_at <= now()"
+                              " AND m.state IN " MESSAGE_WAITING_SQL " AND m.run_at <= now()"
                               " ORDER BY m.run_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED"),
                     4, params, err);
 }
@@ -103,14 +107,15 @@ PGresult *send_queue_lock_campaigns(PGconn *conn, const char *campaign_ids, mc_e
 int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_error *err)
 {
     const char *params[] = {ids, owner};
-    return db_exec(conn,
-                   "UPDATE messages m SET state = CASE WHEN c.state = 'paused' THEN 'queued'"
-                   " ELSE 'cancelled' END, reason = CASE WHEN c.state = 'paused' THEN NULL"
-                   " ELSE 'campaign ' || c.state END, lease_owner = NULL, lease_expires_at = NULL,"
-                   " updated_at = now() FROM campaigns c WHERE m.id = ANY($1::bigint[])"
-                   " AND m.campaign_id = c.id AND c.state <> 'running' AND m.lease_owner = $2"
-                   " AND m.state = 'sending'",
-                   2, params, err);
+    return db_exec(
+        conn,
+        "UPDATE messages m SET state = CASE WHEN c.state = 'paused' THEN " MESSAGE_QUEUED_SQL
+        " ELSE " MESSAGE_CANCELLED_SQL " END, reason = CASE WHEN c.state = 'paused' THEN NULL"
+        " ELSE 'campaign ' || c.state END, lease_owner = NULL, lease_expires_at = NULL,"
+        " updated_at = now() FROM campaigns c WHERE m.id = ANY($1::bigint[])"
+        " AND m.campaign_id = c.id AND c.state <> 'running' AND m.lease_owner = $2"
+        " AND m.state = " MESSAGE_SENDING_SQL,
+        2, params, err);
 }
 
 int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned lease_seconds,
@@ -122,7 +127,7 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
     return db_exec(conn,
                    "UPDATE messages SET lease_expires_at = now() + $3::integer * interval"
                    " '1 second' WHERE id = ANY($1::bigint[]) AND lease_owner = $2"
-                   " AND state = 'sending'",
+                   " AND state = " MESSAGE_SENDING_SQL,
                    3, params, err);
 }
 
@@ -138,10 +143,10 @@ static const char *RECORD_SQL =
     " code integer, enhanced text, text text, maybe_delivered boolean, duplicate boolean,"
     " relay text)),"
     " u AS (UPDATE messages m SET"
-    " state = CASE WHEN r.outcome = 'sent' THEN 'sent' WHEN r.outcome = 'throttled' THEN"
-    " 'queued' WHEN r.outcome = 'temporary'"
+    " state = CASE WHEN r.outcome = 'sent' THEN " MESSAGE_SENT_SQL
+    " WHEN r.outcome = 'throttled' THEN " MESSAGE_QUEUED_SQL " WHEN r.outcome = 'temporary'"
     " AND m.attempts + 1 < $4::integer AND m.created_at > now() - $5::integer * interval"
-    " '1 hour' THEN 'deferred' ELSE 'failed' END,"
+    " '1 hour' THEN " MESSAGE_DEFERRED_SQL " ELSE " MESSAGE_FAILED_SQL " END,"
     " attempts = m.attempts + CASE WHEN r.outcome = 'throttled' THEN 0 ELSE 1 END,"
     " run_at = CASE WHEN r.outcome = 'throttled' THEN now() + interval '1 second'"
     " WHEN r.outcome = 'temporary' THEN now() + least($6::float8 * power(2,"
@@ -162,7 +167,7 @@ static const char *RECORD_SQL =
     /* the peer may have it already: resending it may deliver it twice */
     " possible_duplicate = COALESCE(r.duplicate, false) OR COALESCE(r.maybe_delivered, false),"
     " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
-    " FROM r WHERE m.id = r.id AND m.lease_owner = $2 AND m.state = 'sending'"
+    " FROM r WHERE m.id = r.id AND m.lease_owner = $2 AND m.state = " MESSAGE_SENDING_SQL
     " RETURNING m.id, m.subscriber_id, m.smtp_code, m.smtp_text, r.outcome)"
     " INSERT INTO bounces (subscriber_id, message_id, kind, smtp_code, smtp_text)"
     " SELECT subscriber_id, id, 'hard', smtp_code, smtp_text FROM u"

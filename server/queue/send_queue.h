@@ -69,7 +69,8 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
 int send_queue_record_send(PGconn *conn, json_t *results, const char *marks, const char *owner,
                            const config_t *cfg, mc_error *err);
 /* Prepares the statement of send_queue_record_send() on conn, when it has not been already.
- * Once per batch, before the first send. returns 0 or -1 with err. */
+ * Once per batch, before the claim: the round trip also tells whether conn still works.
+ * returns 0 or -1 with err. */
 int send_queue_record_prepare(PGconn *conn, mc_error *err);
 /* Waits for the statement of send_queue_record_send(). returns 0 or -1 with err. */
 int send_queue_record_wait(PGconn *conn, mc_error *err);

@@ -22,6 +22,7 @@
 #include "mail/compose.h"
 #include "mail/header_encode.h"
 #include "mail/html_to_text.h"
+#include "mail/mail_setup.h"
 #include "mail/message_id.h"
 #include "mail/text_template.h"
 #include "mail/verp.h"
@@ -351,9 +352,16 @@ static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res,
     if (campaign[0])
         return send_campaign_get(&l->campaigns, conn, cfg->templates_dir,
                                  strtoll(campaign, NULL, 10), err);
-    return send_template_get(&l->campaigns, conn, cfg->templates_dir,
-                             strtoll(PQgetvalue(res, row, CLAIM_TEMPLATE), NULL, 10),
-                             cfg->from_email, err);
+    const send_campaign *c = send_template_get(
+        &l->campaigns, conn, cfg->templates_dir,
+        strtoll(PQgetvalue(res, row, CLAIM_TEMPLATE), NULL, 10), cfg->from_email, err);
+    /* queued before [mail] from_email was emptied, or a system message: say what to set rather
+     * than fail later on the empty address */
+    if (c && !c->from_email[0]) {
+        mail_setup_require_from(cfg, "from_email", err);
+        return NULL;
+    }
+    return c;
 }
 
 /* returns how many of the n built messages the installation-wide limits of relay (NULL for
@@ -691,9 +699,11 @@ int send_loop_once(send_loop *l, mc_error *err)
         db_pool_release(l->app->pool, conn);
         return -1;
     }
-    int rc = 0;
+    /* its statement prepared before anything is claimed: a connection that broke while it sat
+     * in the pool (a PostgreSQL restart) fails here, not with a batch leased and unsendable */
+    int rc = send_queue_record_prepare(recorder_conn, err);
     /* expired leases are rare and a second late is soon enough: not a round trip per batch */
-    if (time(NULL) != l->last_reclaim) {
+    if (rc == 0 && time(NULL) != l->last_reclaim) {
         rc = send_queue_reclaim(conn, err);
         if (rc > 0) log_warn("send: %d messages of a stopped worker are queued again", rc);
         l->last_reclaim = time(NULL);

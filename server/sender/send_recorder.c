@@ -26,7 +26,6 @@ void send_recorder_begin(send_recorder *r, PGconn *conn, const char *owner, cons
     r->cfg = cfg;
     r->pending = json_array();
     r->marks = json_array();
-    if (send_queue_record_prepare(conn, &r->err) < 0) r->failed = -1;
 }
 
 /* Reads the answer of the running statement, waiting for it when wait. */

@@ -30,8 +30,9 @@ typedef struct {
     mc_error err;         /* why, when failed */
 } send_recorder;
 
-/* Prepares r to record for owner on conn (borrowed, idle, outside any transaction; all three
- * must outlive r's use). End with send_recorder_finish(). */
+/* Prepares r to record for owner on conn (borrowed, idle, outside any transaction, with
+ * send_queue_record_prepare() done; all three must outlive r's use). End with
+ * send_recorder_finish(). */
 void send_recorder_begin(send_recorder *r, PGconn *conn, const char *owner, const config_t *cfg);
 /* Adds a result ({"id", ...} as send_queue_record_send() takes it; the reference is stolen),
  * sent once SEND_RECORDER_GROUP are pending or the oldest is SEND_RECORDER_WAIT_MS old. */

@@ -10,8 +10,13 @@
 #include "db/listen.h"
 #include "sender/send_loop.h"
 
-/* Sends batches while messages are due (sender/send_loop.c owns them). */
-static void run_sends(worker_t *w, send_loop *sender)
+/* A failed look for messages (the database was restarting) is tried again this soon, not at
+ * the next poll: the pool has replaced the broken connection by then. */
+#define SEND_RETRY_MS 1000
+
+/* Sends batches while messages are due (sender/send_loop.c owns them). returns false when the
+ * last look failed. */
+static bool run_sends(worker_t *w, send_loop *sender)
 {
     mc_error err;
     int rc = 0;
@@ -19,6 +24,7 @@ static void run_sends(worker_t *w, send_loop *sender)
            (rc = send_loop_once(sender, &err)) == 1) {
     }
     if (rc < 0) log_warn("worker: send: %s", err.message);
+    return rc >= 0;
 }
 
 static void *worker_main(void *arg)
@@ -28,9 +34,10 @@ static void *worker_main(void *arg)
     send_loop_init(&sender, w->app);
     while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED)) {
         long long due_ms = app_jobs_run_due(&w->jobs, w->app, &w->stopping);
-        run_sends(w, &sender);
+        bool sent_ok = run_sends(w, &sender);
         long long timeout = w->app->config.queue_poll_interval_ms;
         if (due_ms >= 0 && due_ms < timeout) timeout = due_ms;
+        if (!sent_ok && timeout > SEND_RETRY_MS) timeout = SEND_RETRY_MS;
         /* a stop, a poke or a notification that came while the loop was busy ends this wait
          * at once; so does a new LISTEN connection, as work may have come while it was down */
         db_listener_wait(w->listener, (int)timeout, NULL, 0);

@@ -137,5 +137,25 @@ class OptinMailTest(SendingCase):
                          "subscribe/form")
 
 
+class WithoutSenderTest(AudienceCase):
+    """A server with no [mail] from_email: the confirmation cannot go out, and its message says
+    which setting is missing instead of failing on an empty address."""
+
+    def test_the_confirmation_fails_naming_the_setting(self):
+        lst = self.api.request("POST", "/api/v1/lists", {
+            "name": "Boletín", "visibility": "public", "optin": "double"}).json()
+        r = self.submit({"email": "sin.remitente@example.org", "list": [lst["id"]]})
+        self.assertEqual(r.status, 200, r)
+        query = ("SELECT state || ':' || reason FROM messages"
+                 " WHERE email = 'sin.remitente@example.org' AND state <> 'queued'")
+        deadline = time.monotonic() + 60
+        while not self.psql(query):
+            self.assertLess(time.monotonic(), deadline, "the confirmation was never tried")
+            time.sleep(0.05)
+        state, reason = self.psql(query).split(":", 1)
+        self.assertEqual(state, "failed")
+        self.assertIn("[mail] from_email", reason)
+
+
 if __name__ == "__main__":
     unittest.main()
