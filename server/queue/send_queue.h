@@ -1,7 +1,8 @@
 /* The message queue's SQL for the send loop: reclaiming expired leases, claiming a batch,
- * giving back messages of campaigns that stopped and recording SMTP results in bulk. Every
- * statement is one round trip. It reads a campaign's state and lists in SQL but never writes a
- * campaign: finishing one is campaign_finish_sent() (campaign/campaigns.h). */
+ * giving back messages of campaigns that stopped, marking messages about to be handed over and
+ * recording SMTP results as they come. Every statement is one round trip. It reads a
+ * campaign's state and lists in SQL but never writes a campaign: finishing one is
+ * campaign_finish_sent() (campaign/campaigns.h). */
 #ifndef MC_QUEUE_SEND_QUEUE_H
 #define MC_QUEUE_SEND_QUEUE_H
 
@@ -17,17 +18,19 @@ enum {
     CLAIM_CAMPAIGN,   /* "" for transactional messages */
     CLAIM_SUBSCRIBER, /* "" when sent to an address */
     CLAIM_EMAIL,
-    CLAIM_CONTEXT,  /* the message's own render data (an object) */
-    CLAIM_TEMPLATE, /* transactional: the template */
-    CLAIM_SUBJECT,  /* a subject replacing the template's or campaign's; "" for none */
-    CLAIM_TEST_OF,  /* a test send of this campaign; "" for none */
-    CLAIM_PERSON,   /* the SUBSCRIBER_RENDER_COLUMNS of the subscriber, from here on; NULL
-                       without one */
+    CLAIM_CONTEXT,   /* the message's own render data (an object) */
+    CLAIM_TEMPLATE,  /* transactional: the template */
+    CLAIM_SUBJECT,   /* a subject replacing the template's or campaign's; "" for none */
+    CLAIM_TEST_OF,   /* a test send of this campaign; "" for none */
+    CLAIM_DUPLICATE, /* "t" when a copy may have reached the peer already */
+    CLAIM_PERSON,    /* the SUBSCRIBER_RENDER_COLUMNS of the subscriber, from here on; NULL
+                        without one */
 };
 
-/* Puts messages whose lease expired back in the queue, due now and marked possible
- * duplicates (their worker may have handed them to SMTP before it died). returns the count
- * or -1 with err. */
+/* Puts messages whose lease expired back in the queue, due now. Those their worker may have
+ * handed to SMTP before it died are marked possible duplicates already (the sender marks each
+ * message before handing it over); the others were never offered and stay unmarked. returns
+ * the count or -1 with err. */
 int send_queue_reclaim(PGconn *conn, mc_error *err);
 /* returns the ids of the campaigns that may send now: running and, with a sending window,
  * inside it (caller frees with PQclear()), or NULL with err */
@@ -52,13 +55,24 @@ int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_er
  * transaction must not have updated these rows yet. returns 0 or -1 with err. */
 int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned lease_seconds,
                      mc_error *err);
-/* Records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|render|
- * throttled: not sent for a rate limit, queued again in a second without counting an attempt),
- * "code", "enhanced", "text", "maybe_delivered" (marks the row a possible duplicate)}: sent;
- * deferred with exponential back-off and jitter; failed when permanent, when attempts or age are
- * exhausted, or when rendering failed. A permanent refusal adds a hard bounce for the subscriber.
- * Only rows still leased by owner change. returns 0 or -1 with err. */
-int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,
-                      const config_t *cfg, mc_error *err);
+/* Sends, without waiting for it, one statement that marks the rows of marks (an array
+ * literal of ids; "{}" for none) as possible duplicates, whoever leases them (each is about
+ * to be handed to SMTP), and records results, a JSON array of {"id", "outcome" (sent|
+ * temporary|permanent|render|throttled: not sent for a rate limit, queued again in a second
+ * without counting an attempt), "code", "enhanced", "text", "relay", "maybe_delivered" (a copy
+ * may have arrived: the row stays a possible duplicate), "duplicate" (the row's mark as
+ * claimed)}: sent; deferred with exponential back-off and jitter; failed when permanent, when
+ * attempts or age are exhausted, or when rendering failed. A permanent refusal adds a hard
+ * bounce for the subscriber. Only rows still leased by owner get a result. Run on a connection
+ * outside any transaction, so that each statement commits at once; collect its answer with
+ * send_queue_record_wait() before the next. returns 0 or -1 with err. */
+int send_queue_record_send(PGconn *conn, json_t *results, const char *marks, const char *owner,
+                           const config_t *cfg, mc_error *err);
+/* Prepares the statement of send_queue_record_send() on conn, when it has not been already.
+ * Once per batch, before the claim: the round trip also tells whether conn still works.
+ * returns 0 or -1 with err. */
+int send_queue_record_prepare(PGconn *conn, mc_error *err);
+/* Waits for the statement of send_queue_record_send(). returns 0 or -1 with err. */
+int send_queue_record_wait(PGconn *conn, mc_error *err);
 
 #endif

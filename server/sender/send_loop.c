@@ -1,8 +1,10 @@
 /* One batch, start to end. The hand-off runs in a transaction that holds the batch's
  * campaigns FOR SHARE: a pause or cancel (which locks the campaign FOR UPDATE) waits for the
- * batch on the wire and then nothing more is sent, and the results commit with it. */
+ * batch on the wire and then nothing more is sent. The results are recorded as they come on a
+ * second connection, outside that transaction, and all of them before it ends. */
 #include "sender/send_loop.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,7 @@ static void free_slots(send_loop *l)
     free(l->ids);
     free(l->envelopes);
     free(l->results);
+    free(l->recorded);
     free(l->order);
 }
 
@@ -78,6 +81,7 @@ static void reserve(send_loop *l, size_t n)
     l->ids = xcalloc(n, sizeof *l->ids);
     l->envelopes = xcalloc(n, sizeof *l->envelopes);
     l->results = xcalloc(n, sizeof *l->results);
+    l->recorded = xcalloc(n, sizeof *l->recorded);
     l->order = xcalloc(n, sizeof *l->order);
 }
 
@@ -268,12 +272,73 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     return 0;
 }
 
-static json_t *result_json(const char *id, const char *outcome, int code, const char *enhanced,
-                           const char *text, bool maybe_delivered)
+/* The result of claimed row `row` of res for send_queue_record_send(), sent through relay ("":
+ * none). returns a new reference. */
+static json_t *result_json(PGresult *res, int row, const char *relay, const char *outcome, int code,
+                           const char *enhanced, const char *text, bool maybe_delivered)
 {
-    return json_pack("{s:I, s:s, s:i, s:s, s:s, s:b}", "id", (json_int_t)strtoll(id, NULL, 10),
-                     "outcome", outcome, "code", code, "enhanced", enhanced, "text", text,
-                     "maybe_delivered", maybe_delivered);
+    return json_pack("{s:I, s:s, s:i, s:s, s:s, s:s, s:b, s:b}", "id",
+                     (json_int_t)strtoll(PQgetvalue(res, row, CLAIM_ID), NULL, 10), "outcome",
+                     outcome, "code", code, "enhanced", enhanced, "text", text, "relay", relay,
+                     "maybe_delivered", maybe_delivered, "duplicate",
+                     PQgetvalue(res, row, CLAIM_DUPLICATE)[0] == 't');
+}
+
+/* Records the result of message k of the group sent through l->relay. */
+static void record_result(send_loop *l, size_t k, const mail_result *r)
+{
+    l->recorded[k] = true;
+    send_recorder_add(&l->recorder, result_json(l->claimed, (int)l->order[k], l->relay,
+                                                mail_outcome_name(r->outcome), r->code, r->enhanced,
+                                                r->text, r->maybe_delivered));
+}
+
+/* How many messages one mark statement covers: one on a relay slower than MARK_AHEAD_SECONDS
+ * a message, so that a crash resends only the message in flight and marks only it; on a
+ * faster one (a relay on the same network) as many as go out in that time, up to
+ * SEND_RECORDER_GROUP, so that the database is not asked to commit thousands of statements a
+ * second. */
+#define MARK_AHEAD_SECONDS 0.02
+
+static size_t mark_ahead(const send_loop *l)
+{
+    double each = l->seconds_per_message;
+    if (each <= 0 || each >= MARK_AHEAD_SECONDS) return 1;
+    double fit = MARK_AHEAD_SECONDS / each;
+    return fit >= SEND_RECORDER_GROUP ? SEND_RECORDER_GROUP : (size_t)fit;
+}
+
+/* Progress of the send call in progress, message i of it being message l->first + i of the
+ * group: when a message's data starts, it and the next mark_ahead() - 1 are marked (sent
+ * without waiting, with the results waiting); the first of such a group waits for that to be
+ * committed before it is handed over, the others find it done; results are recorded as they
+ * come. */
+static void message_starting(void *arg, size_t i)
+{
+    send_loop *l = arg;
+    size_t k = l->first + i;
+    if (k < l->marked_until) return;
+    l->lead = k;
+    size_t end = k + mark_ahead(l);
+    for (size_t j = k; j < end && j < l->end; j++)
+        send_recorder_mark(&l->recorder, PQgetvalue(l->claimed, (int)l->order[j], CLAIM_ID));
+    l->marked_until = end < l->end ? end : l->end;
+    send_recorder_poll(&l->recorder);
+}
+
+static bool message_handing_over(void *arg, size_t i)
+{
+    send_loop *l = arg;
+    message_starting(l, i);
+    if (l->first + i == l->lead) return send_recorder_settle(&l->recorder) == 0;
+    send_recorder_poll(&l->recorder);
+    return l->recorder.failed == 0;
+}
+
+static void message_result(void *arg, size_t i, const mail_result *r)
+{
+    send_loop *l = arg;
+    record_result(l, l->first + i, r);
 }
 
 /* The compiled source of row: its campaign (or the campaign it tests), or its transactional
@@ -333,10 +398,9 @@ static double monotonic_seconds(void)
 }
 
 /* Between two connections of a long hand-off: once a third of the lease has passed since it
- * was taken or last renewed, extends the leases of the group's rows (order[0..n)), sent or
- * not (none is recorded yet), so that no other worker takes over messages that are only slow
- * to go out. The rows of groups recorded earlier in the transaction are locked by it: a
- * reclaim waits for its commit and then finds them no longer sending. */
+ * was taken or last renewed, extends the leases of the group's rows (order[0..n)) not recorded
+ * yet (the recorded ones are no longer sending), so that no other worker takes over messages
+ * that are only slow to go out. On the recorder's connection, once it has caught up. */
 static void renew_if_due(send_loop *l, PGresult *res, size_t n)
 {
     unsigned lease = l->app->config.queue_lease_seconds;
@@ -346,13 +410,12 @@ static void renew_if_due(send_loop *l, PGresult *res, size_t n)
     for (size_t i = 0; i < n; i++)
         buf_appendf(&ids, "%s%s", i ? "," : "", PQgetvalue(res, (int)l->order[i], CLAIM_ID));
     buf_putc(&ids, '}');
-    mc_error err;
-    PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, &err);
-    if (conn && send_queue_renew(conn, buf_cstr(&ids), l->owner, lease, &err) == 0)
+    mc_error err = l->recorder.err;
+    if (send_recorder_settle(&l->recorder) == 0 &&
+        send_queue_renew(l->recorder.conn, buf_cstr(&ids), l->owner, lease, &err) == 0)
         l->lease_taken_at = monotonic_seconds();
     else
         log_warn("send: cannot renew leases: %s", err.message);
-    if (conn) db_pool_release(l->app->pool, conn);
     buf_free(&ids);
 }
 
@@ -373,21 +436,25 @@ static bool choose_relay(send_loop *l, bool pinned, const char *relay_group, siz
 }
 
 /* Sends the rows of res whose campaign is campaign_id ("" for the transactional ones)
- * through the campaign's relay (the default one for transactional mail) and appends one
- * result per row to results. A row whose source no longer compiles fails rather than
- * retrying forever. returns 0, or -1 with err on a database error. */
+ * through the campaign's relay (the default one for transactional mail) and records one
+ * result per row, each as soon as it is known. A row whose source no longer compiles fails
+ * rather than retrying forever. returns 0, or -1 with err on a database error. */
 static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *campaign_id,
-                      json_t *results, const char **relay, mc_error *err)
+                      mc_error *err)
 {
     const mail_setup *mail = &l->app->mail;
     size_t index = 0, n = 0;
     bool pinned = false;      /* the campaign names its relay: no other is chosen */
     const char *group = NULL; /* the campaign names a relay group: one of it is chosen */
     const send_campaign *campaign = NULL;
+    json_t *unbuilt = json_array(); /* results of the rows that could not be built */
     for (int row = 0; row < PQntuples(res); row++) {
         if (strcmp(PQgetvalue(res, row, CLAIM_CAMPAIGN), campaign_id)) continue;
         const send_campaign *c = source_of(l, conn, res, row, err);
-        if (!c && err->status == 500) return -1;
+        if (!c && err->status == 500) {
+            json_decref(unbuilt);
+            return -1;
+        }
         if (campaign_id[0]) campaign = c;
         mc_error berr = *err;
         if (c && campaign_id[0] && c->relay[0]) {
@@ -397,28 +464,42 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
             if (!found && relay_set_has_group(&mail->relays, c->relay)) group = c->relay;
         }
         if (!c || build(l, conn, c, res, row, n, &berr) < 0)
-            json_array_append_new(results, result_json(PQgetvalue(res, row, CLAIM_ID), "render", 0,
-                                                       "", berr.message, false));
+            json_array_append_new(unbuilt,
+                                  result_json(res, row, "", "render", 0, "", berr.message, false));
         else
             l->order[n++] = (size_t)row;
     }
-    if (n == 0) {
-        *relay = "";
-        return 0;
+    bool usable = n && choose_relay(l, pinned, group, &index);
+    l->relay = !n ? "" : mail->relays.count ? mail->relays.relays[index].name : "capture";
+    /* the messages that could not be built name the relay of their group */
+    size_t k;
+    json_t *result;
+    json_array_foreach(unbuilt, k, result)
+    {
+        json_object_set_new(result, "relay", json_string(l->relay));
+        send_recorder_add(&l->recorder, json_incref(result));
     }
-    bool usable = choose_relay(l, pinned, group, &index);
-    *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
+    json_decref(unbuilt);
+    if (n == 0) return 0;
+    memset(l->recorded, 0, n * sizeof *l->recorded);
+    l->claimed = res;
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
     size_t allowed = usable ? allowance(l, rc, campaign, n) : 0;
     /* the rest is put back for a second (send_queue_record()) */
     if (usable) app_metrics_rate_wait(&l->app->metrics, index, n - allowed, 1.0);
     if (allowed > 0) {
         mail_transport *t = mail_setup_transport(mail, index);
+        mail_progress progress = {l, message_starting, message_handing_over, message_result};
+        mail_transport_set_progress(t, &progress);
         size_t per_connection =
             rc && rc->messages_per_connection ? rc->messages_per_connection : allowed;
         for (size_t first = 0; first < allowed; first += per_connection) {
             if (first > 0) renew_if_due(l, res, n);
             size_t count = allowed - first < per_connection ? allowed - first : per_connection;
+            l->first = first;
+            l->end = first + count;
+            l->marked_until = first;
+            l->lead = SIZE_MAX;
             mc_error serr;
             double began = monotonic_seconds();
             bool connected =
@@ -427,7 +508,7 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
                                 monotonic_seconds() - began);
             if (mail->pool) relay_pool_report(mail->pool, index, connected, monotonic_seconds());
             if (connected) continue;
-            log_warn("send: relay %s: %s", *relay, serr.message);
+            log_warn("send: relay %s: %s", l->relay, serr.message);
             /* the rest goes to another relay in a second, without counting an attempt */
             if (!pinned && mail->relays.count > 1) {
                 allowed = first + count;
@@ -437,27 +518,24 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
         mail_transport_free(t);
     }
     for (size_t i = allowed; i < n; i++)
-        json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
-                                                   "throttled", 0, "", "", false));
-    for (size_t i = 0; i < allowed; i++) {
-        const mail_result *r = &l->results[i];
-        json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
-                                                   mail_outcome_name(r->outcome), r->code,
-                                                   r->enhanced, r->text, r->maybe_delivered));
-    }
+        send_recorder_add(&l->recorder, result_json(res, (int)l->order[i], l->relay, "throttled", 0,
+                                                    "", "", false));
+    /* the results the transport did not report as they came */
+    for (size_t i = 0; i < allowed; i++)
+        if (!l->recorded[i]) record_result(l, i, &l->results[i]);
     return 0;
 }
 
-/* Sends group campaign_id and records its results. returns 0 or -1 with err. */
+/* Sends group campaign_id and waits until its results are committed. returns 0 or -1 with
+ * err. */
 static int send_and_record(send_loop *l, PGconn *conn, PGresult *claimed, const char *campaign_id,
                            mc_error *err)
 {
-    json_t *results = json_array();
-    const char *relay = "";
-    int rc = send_group(l, conn, claimed, campaign_id, results, &relay, err);
-    if (rc == 0 && json_array_size(results))
-        rc = send_queue_record(conn, results, l->owner, relay, &l->app->config, err);
-    json_decref(results);
+    int rc = send_group(l, conn, claimed, campaign_id, err);
+    if (send_recorder_settle(&l->recorder) < 0) {
+        *err = l->recorder.err;
+        rc = -1;
+    }
     return rc;
 }
 
@@ -526,6 +604,12 @@ static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *runnin
     }
     buf_putc(running, '}');
     PQclear(locked);
+    /* every result is committed before the campaigns are let go: a cancel that follows counts
+     * them */
+    if (send_recorder_settle(&l->recorder) < 0 && rc == 0) {
+        *err = l->recorder.err;
+        rc = -1;
+    }
     if (rc < 0 || db_commit(conn, err) < 0) {
         db_rollback(conn);
         return -1;
@@ -578,40 +662,58 @@ static PGresult *claim(send_loop *l, PGconn *conn, mc_error *err)
     return claimed;
 }
 
+/* Sends the batch claimed on conn; the recorder's connection is recorder_conn. returns 0 or -1
+ * with err. */
+static int send_batch(send_loop *l, PGconn *conn, PGconn *recorder_conn, PGresult *claimed,
+                      mc_error *err)
+{
+    double started = monotonic_seconds();
+    l->lease_taken_at = started;
+    buf_t campaigns = BUF_INIT;
+    reserve(l, (size_t)PQntuples(claimed));
+    send_campaign_cache_next_batch(&l->campaigns);
+    send_recorder_begin(&l->recorder, recorder_conn, l->owner, &l->app->config);
+    int rc = hand_off(l, conn, claimed, &campaigns, err);
+    mc_error rerr;
+    if (send_recorder_finish(&l->recorder, &rerr) < 0 && rc == 0) {
+        *err = rerr;
+        rc = -1;
+    }
+    /* a moving average, so that one slow session does not shrink batches for long */
+    double each = (monotonic_seconds() - started) / PQntuples(claimed);
+    l->seconds_per_message =
+        l->seconds_per_message <= 0 ? each : (l->seconds_per_message + each) / 2;
+    /* after the commit, so that the last worker to finish sees everyone's results */
+    if (rc == 0 && campaigns.n > 2) rc = campaign_finish_sent(conn, buf_cstr(&campaigns), err);
+    buf_free(&campaigns);
+    return rc;
+}
+
 int send_loop_once(send_loop *l, mc_error *err)
 {
     PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, err);
     if (!conn) return -1;
-    int rc = 0;
+    /* the recorder's, taken before anything is claimed: a batch never waits for it */
+    PGconn *recorder_conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, err);
+    if (!recorder_conn) {
+        db_pool_release(l->app->pool, conn);
+        return -1;
+    }
+    /* its statement prepared before anything is claimed: a connection that broke while it sat
+     * in the pool (a PostgreSQL restart) fails here, not with a batch leased and unsendable */
+    int rc = send_queue_record_prepare(recorder_conn, err);
     /* expired leases are rare and a second late is soon enough: not a round trip per batch */
-    if (time(NULL) != l->last_reclaim) {
+    if (rc == 0 && time(NULL) != l->last_reclaim) {
         rc = send_queue_reclaim(conn, err);
         if (rc > 0) log_warn("send: %d messages of a stopped worker are queued again", rc);
         l->last_reclaim = time(NULL);
     }
     PGresult *claimed = rc < 0 ? NULL : claim(l, conn, err);
     rc = claimed ? 0 : -1;
-    if (claimed && PQntuples(claimed) == 0) {
-        PQclear(claimed);
-        db_pool_release(l->app->pool, conn);
-        return 0;
-    }
-    double started = monotonic_seconds();
-    l->lease_taken_at = started;
-    buf_t campaigns = BUF_INIT;
-    if (rc == 0) {
-        reserve(l, (size_t)PQntuples(claimed));
-        send_campaign_cache_next_batch(&l->campaigns);
-        rc = hand_off(l, conn, claimed, &campaigns, err);
-        /* a moving average, so that one slow session does not shrink batches for long */
-        double each = (monotonic_seconds() - started) / PQntuples(claimed);
-        l->seconds_per_message =
-            l->seconds_per_message <= 0 ? each : (l->seconds_per_message + each) / 2;
-    }
-    /* after the commit, so that the last worker to finish sees everyone's results */
-    if (rc == 0 && campaigns.n > 2) rc = campaign_finish_sent(conn, buf_cstr(&campaigns), err);
+    bool any = claimed && PQntuples(claimed) > 0;
+    if (any) rc = send_batch(l, conn, recorder_conn, claimed, err);
     PQclear(claimed);
-    buf_free(&campaigns);
+    db_pool_release(l->app->pool, recorder_conn);
     db_pool_release(l->app->pool, conn);
-    return rc < 0 ? -1 : 1;
+    return rc < 0 ? -1 : any ? 1 : 0;
 }

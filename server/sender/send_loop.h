@@ -1,7 +1,8 @@
 /* The send loop: claim a batch of due messages, check that their campaigns still run, render
  * and compose each message, hand them to the relay's transport over one connection, and
- * record every result in bulk. Any number of these run at once, in one process or in many
- * (`mailcast worker` on other machines): PostgreSQL's row locks and leases keep them apart. */
+ * record each result as it comes (sender/send_recorder.h). Any number of these run at once, in
+ * one process or in many (`mailcast worker` on other machines): PostgreSQL's row locks and
+ * leases keep them apart. */
 #ifndef MC_SENDER_SEND_LOOP_H
 #define MC_SENDER_SEND_LOOP_H
 
@@ -12,6 +13,7 @@
 #include "core/buf.h"
 #include "mail/relay.h"
 #include "mail/transport.h"
+#include "sender/send_recorder.h"
 #include "sender/send_campaign.h"
 
 /* One loop's state, reused from batch to batch (no allocation per message once warm). */
@@ -28,7 +30,16 @@ typedef struct {
     buf_t *data, *senders, *ids; /* per message of the batch */
     mail_envelope *envelopes;
     mail_result *results;
-    size_t *order; /* batch rows of the campaign being sent */
+    bool *recorded;         /* per message of the group being sent */
+    size_t *order;          /* batch rows of the campaign being sent */
+    send_recorder recorder; /* on a connection of its own, for the batch */
+    /* the send call in progress: its first message in the group, the claimed rows and the
+     * relay, for the transport's progress reports */
+    size_t first, end;   /* messages [first, end) of the group */
+    size_t marked_until; /* the messages before it are marked */
+    size_t lead;         /* the first message of the last group of marks */
+    PGresult *claimed;
+    const char *relay;
     buf_t subject, html, text, scratch, url, list_id;
 } send_loop;
 
