@@ -90,10 +90,14 @@ static const char *message_cb(void **ctx, int *len, void *arg)
             return NULL;
         }
         st->data_ended = !st->kept_back;
+        /* libesmtp reads errno when the source ends: the listener's database calls may have
+         * left EAGAIN there, which would end a healthy session before the dot */
+        errno = 0;
         return NULL;
     }
     *sent = 1;
     mail_progress_starting(st->transport, st->index);
+    errno = 0;
     *len = (int)st->envelope->data.n;
     return st->envelope->data.p;
 }

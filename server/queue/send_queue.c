@@ -12,17 +12,24 @@
 
 int send_queue_reclaim(PGconn *conn, mc_error *err)
 {
-    /* a message of a campaign cancelled meanwhile ends here: it would never be claimed again */
+    /* A message of a campaign cancelled meanwhile ends here: it would never be claimed again.
+     * The progress rows of loops that hold nothing go (those of the loops reclaimed from now,
+     * whose rows this statement still sees sending, at the next run). */
     PGresult *res =
         db_query(conn,
-                 "WITH r AS (SELECT m.id, c.state = 'cancelled' AS cancelled FROM messages m"
+                 "WITH r AS (SELECT m.id, c.state = 'cancelled' AS cancelled,"
+                 " COALESCE(m.id <= p.handed_until, false) AS handed FROM messages m"
                  " LEFT JOIN campaigns c ON c.id = m.campaign_id"
+                 " LEFT JOIN send_progress p ON p.owner = m.lease_owner"
                  " WHERE m.state = " MESSAGE_SENDING_SQL
-                 " AND m.lease_expires_at < now() FOR UPDATE OF m SKIP LOCKED)"
+                 " AND m.lease_expires_at < now() FOR UPDATE OF m SKIP LOCKED),"
+                 " idle AS (DELETE FROM send_progress p WHERE NOT EXISTS (SELECT 1 FROM messages m"
+                 " WHERE m.lease_owner = p.owner AND m.state = " MESSAGE_SENDING_SQL "))"
                  " UPDATE messages m SET state = CASE WHEN r.cancelled THEN " MESSAGE_CANCELLED_SQL
                  " ELSE " MESSAGE_DEFERRED_SQL
                  " END, reason = CASE WHEN r.cancelled THEN 'campaign cancelled' ELSE m.reason END,"
                  " run_at = now(), lease_owner = NULL, lease_expires_at = NULL,"
+                 " possible_duplicate = m.possible_duplicate OR r.handed,"
                  " updated_at = now() FROM r WHERE m.id = r.id",
                  0, NULL, err);
     if (!res) return -1;
@@ -58,7 +65,7 @@ PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err)
     " lease_expires_at = now() + $3::integer * interval '1 second',"                               \
     " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked WHERE NOT gone))"            \
     " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, COALESCE(m.data, '{}')::text,"      \
-    " m.template_id, m.subject, m.test_of, m.possible_duplicate)"                                  \
+    " m.template_id, m.subject, m.test_of)"                                                        \
     " SELECT c.*, p.* FROM claimed c LEFT JOIN LATERAL (SELECT " SUBSCRIBER_RENDER_COLUMNS(        \
         "s") " FROM subscribers s WHERE s.id = c.subscriber_id LIMIT 1) p ON true ORDER BY c.id"
 
@@ -97,13 +104,6 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign
                     4, params, err);
 }
 
-PGresult *send_queue_lock_campaigns(PGconn *conn, const char *campaign_ids, mc_error *err)
-{
-    const char *params[] = {campaign_ids};
-    return db_query(conn, "SELECT id, state FROM campaigns WHERE id = ANY($1::bigint[]) FOR SHARE",
-                    1, params, err);
-}
-
 int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_error *err)
 {
     const char *params[] = {ids, owner};
@@ -131,17 +131,15 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
                    3, params, err);
 }
 
-/* Marks the rows of $3 as maybe delivered, whoever holds them now (a worker that lost its lease
- * still hands the message over), then records the results of $1 for the rows owner $2 still
- * leases; a result's "duplicate" is the row's mark as it was claimed, kept when no copy may
- * have arrived since. The two lists never share a row: a message is marked before it is
- * handed over and gets its result after. */
+/* Moves owner $2's progress up to message $3 (none when empty), then records the results of $1
+ * for the rows $2 still leases. */
 static const char *RECORD_SQL =
-    "WITH mark AS (UPDATE messages SET possible_duplicate = true WHERE id = ANY($3::bigint[])"
-    " AND NOT possible_duplicate),"
+    "WITH mark AS (INSERT INTO send_progress (owner, handed_until) SELECT $2, NULLIF($3::text, "
+    "'')::bigint"
+    " WHERE $3::text <> '' ON CONFLICT (owner) DO UPDATE SET handed_until ="
+    " greatest(send_progress.handed_until, excluded.handed_until), updated_at = now()),"
     " r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, outcome text,"
-    " code integer, enhanced text, text text, maybe_delivered boolean, duplicate boolean,"
-    " relay text)),"
+    " code integer, enhanced text, text text, maybe_delivered boolean, relay text)),"
     " u AS (UPDATE messages m SET"
     " state = CASE WHEN r.outcome = 'sent' THEN " MESSAGE_SENT_SQL
     " WHEN r.outcome = 'throttled' THEN " MESSAGE_QUEUED_SQL " WHEN r.outcome = 'temporary'"
@@ -165,7 +163,7 @@ static const char *RECORD_SQL =
     " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
     " sent_at = CASE WHEN r.outcome = 'sent' THEN now() END,"
     /* the peer may have it already: resending it may deliver it twice */
-    " possible_duplicate = COALESCE(r.duplicate, false) OR COALESCE(r.maybe_delivered, false),"
+    " possible_duplicate = m.possible_duplicate OR COALESCE(r.maybe_delivered, false),"
     " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
     " FROM r WHERE m.id = r.id AND m.lease_owner = $2 AND m.state = " MESSAGE_SENDING_SQL
     " RETURNING m.id, m.subscriber_id, m.smtp_code, m.smtp_text, r.outcome)"
@@ -173,8 +171,8 @@ static const char *RECORD_SQL =
     " SELECT subscriber_id, id, 'hard', smtp_code, smtp_text FROM u"
     " WHERE outcome = 'permanent' AND subscriber_id IS NOT NULL";
 
-int send_queue_record_send(PGconn *conn, json_t *results, const char *marks, const char *owner,
-                           const config_t *cfg, mc_error *err)
+int send_queue_record_send(PGconn *conn, json_t *results, const char *handed_until,
+                           const char *owner, const config_t *cfg, mc_error *err)
 {
     char *json = json_dumps(results, JSON_COMPACT);
     char attempts[16], age[16], base[16], cap[16];
@@ -182,7 +180,7 @@ int send_queue_record_send(PGconn *conn, json_t *results, const char *marks, con
     snprintf(age, sizeof age, "%u", cfg->queue_max_age_hours);
     snprintf(base, sizeof base, "%u", cfg->queue_retry_base_seconds);
     snprintf(cap, sizeof cap, "%u", cfg->queue_retry_max_seconds);
-    const char *params[] = {json, owner, marks, attempts, age, base, cap};
+    const char *params[] = {json, owner, handed_until, attempts, age, base, cap};
     int rc = db_send_prepared(conn, "mc_record", RECORD_SQL, 7, params, err);
     free(json);
     return rc;

@@ -18,19 +18,18 @@ enum {
     CLAIM_CAMPAIGN,   /* "" for transactional messages */
     CLAIM_SUBSCRIBER, /* "" when sent to an address */
     CLAIM_EMAIL,
-    CLAIM_CONTEXT,   /* the message's own render data (an object) */
-    CLAIM_TEMPLATE,  /* transactional: the template */
-    CLAIM_SUBJECT,   /* a subject replacing the template's or campaign's; "" for none */
-    CLAIM_TEST_OF,   /* a test send of this campaign; "" for none */
-    CLAIM_DUPLICATE, /* "t" when a copy may have reached the peer already */
-    CLAIM_PERSON,    /* the SUBSCRIBER_RENDER_COLUMNS of the subscriber, from here on; NULL
-                        without one */
+    CLAIM_CONTEXT,  /* the message's own render data (an object) */
+    CLAIM_TEMPLATE, /* transactional: the template */
+    CLAIM_SUBJECT,  /* a subject replacing the template's or campaign's; "" for none */
+    CLAIM_TEST_OF,  /* a test send of this campaign; "" for none */
+    CLAIM_PERSON,   /* the SUBSCRIBER_RENDER_COLUMNS of the subscriber, from here on; NULL
+                       without one */
 };
 
 /* Puts messages whose lease expired back in the queue, due now. Those their worker may have
- * handed to SMTP before it died are marked possible duplicates already (the sender marks each
- * message before handing it over); the others were never offered and stay unmarked. returns
- * the count or -1 with err. */
+ * handed to SMTP before it died (up to its progress, send_queue_record_send()) are marked
+ * possible duplicates; the others were never offered and stay unmarked. returns the count or
+ * -1 with err. */
 int send_queue_reclaim(PGconn *conn, mc_error *err);
 /* returns the ids of the campaigns that may send now: running and, with a sending window,
  * inside it (caller frees with PQclear()), or NULL with err */
@@ -43,31 +42,27 @@ PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err);
  * returns the rows (columns CLAIM_*; caller frees with PQclear()) or NULL with err. */
 PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign_id, unsigned limit,
                            unsigned lease_seconds, mc_error *err);
-/* Inside the hand-off transaction: locks the campaigns of campaign_ids (a PostgreSQL array
- * literal) FOR SHARE, so that a pause or cancel waits for the batch in flight. returns their
- * rows (id, state; caller frees with PQclear()) or NULL with err. */
-PGresult *send_queue_lock_campaigns(PGconn *conn, const char *campaign_ids, mc_error *err);
 /* Gives back the messages of ids (an array literal) leased by owner whose campaign no longer
  * runs: queued again when it is paused, cancelled otherwise. returns 0 or -1 with err. */
 int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_error *err);
 /* Extends the leases of ids (an array literal) that owner still holds to lease_seconds from
- * now, for a batch that takes long on the wire. Run on a connection of its own: the hand-off
- * transaction must not have updated these rows yet. returns 0 or -1 with err. */
+ * now, for a batch that takes long on the wire. returns 0 or -1 with err. */
 int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned lease_seconds,
                      mc_error *err);
-/* Sends, without waiting for it, one statement that marks the rows of marks (an array
- * literal of ids; "{}" for none) as possible duplicates, whoever leases them (each is about
- * to be handed to SMTP), and records results, a JSON array of {"id", "outcome" (sent|
- * temporary|permanent|render|throttled: not sent for a rate limit, queued again in a second
- * without counting an attempt), "code", "enhanced", "text", "relay", "maybe_delivered" (a copy
- * may have arrived: the row stays a possible duplicate), "duplicate" (the row's mark as
- * claimed)}: sent; deferred with exponential back-off and jitter; failed when permanent, when
- * attempts or age are exhausted, or when rendering failed. A permanent refusal adds a hard
- * bounce for the subscriber. Only rows still leased by owner get a result. Run on a connection
- * outside any transaction, so that each statement commits at once; collect its answer with
- * send_queue_record_wait() before the next. returns 0 or -1 with err. */
-int send_queue_record_send(PGconn *conn, json_t *results, const char *marks, const char *owner,
-                           const config_t *cfg, mc_error *err);
+/* Sends, without waiting for it, one statement that moves owner's progress up to message
+ * handed_until (a decimal id; "" to leave it: messages go out in id order within a batch, and
+ * the progress names the last one that may have reached the peer; send_queue_reclaim() marks
+ * up to it), and records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|
+ * render|throttled: not sent for a rate limit, queued again in a second without counting an
+ * attempt), "code", "enhanced", "text", "relay", "maybe_delivered" (a copy may have arrived:
+ * the row becomes a possible duplicate)}: sent; deferred with exponential back-off and jitter;
+ * failed when permanent, when attempts or age are exhausted, or when rendering failed. A
+ * permanent refusal adds a hard bounce for the subscriber. Only rows still leased by owner get
+ * a result. Run on a connection outside any transaction, so that each statement commits at
+ * once; collect its answer with send_queue_record_wait() before the next. returns 0 or -1 with
+ * err. */
+int send_queue_record_send(PGconn *conn, json_t *results, const char *handed_until,
+                           const char *owner, const config_t *cfg, mc_error *err);
 /* Prepares the statement of send_queue_record_send() on conn, when it has not been already.
  * Once per batch, before the claim: the round trip also tells whether conn still works.
  * returns 0 or -1 with err. */

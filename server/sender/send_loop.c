@@ -1,10 +1,10 @@
-/* One batch, start to end. The hand-off runs in a transaction that holds the batch's
- * campaigns FOR SHARE: a pause or cancel (which locks the campaign FOR UPDATE) waits for the
- * batch on the wire and then nothing more is sent. The results are recorded as they come on a
- * second connection, outside that transaction, and all of them before it ends. */
+/* One batch, start to end. The batch holds its campaigns while it is on the wire
+ * (campaign_hold_for_sending()): a pause or cancel waits for it and then nothing more is sent.
+ * No transaction stays open across SMTP: the results are recorded as they come on a second
+ * connection, each statement committing at once, and all of them before the campaigns are let
+ * go. */
 #include "sender/send_loop.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +38,7 @@ void send_loop_init(send_loop *l, app_t *app)
     l->limiter = rate_shared_new(app->pool);
     char host[64] = "";
     gethostname(host, sizeof host - 1);
-    snprintf(l->owner, sizeof l->owner, "%s:%ld:%p", host, (long)getpid(), (void *)l);
+    snprintf(l->loop_name, sizeof l->loop_name, "%s:%ld:%p", host, (long)getpid(), (void *)l);
 }
 
 static void free_slots(send_loop *l)
@@ -272,16 +272,22 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     return 0;
 }
 
+static double monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
 /* The result of claimed row `row` of res for send_queue_record_send(), sent through relay ("":
  * none). returns a new reference. */
 static json_t *result_json(PGresult *res, int row, const char *relay, const char *outcome, int code,
                            const char *enhanced, const char *text, bool maybe_delivered)
 {
-    return json_pack("{s:I, s:s, s:i, s:s, s:s, s:s, s:b, s:b}", "id",
+    return json_pack("{s:I, s:s, s:i, s:s, s:s, s:s, s:b}", "id",
                      (json_int_t)strtoll(PQgetvalue(res, row, CLAIM_ID), NULL, 10), "outcome",
                      outcome, "code", code, "enhanced", enhanced, "text", text, "relay", relay,
-                     "maybe_delivered", maybe_delivered, "duplicate",
-                     PQgetvalue(res, row, CLAIM_DUPLICATE)[0] == 't');
+                     "maybe_delivered", maybe_delivered);
 }
 
 /* Records the result of message k of the group sent through l->relay. */
@@ -293,36 +299,44 @@ static void record_result(send_loop *l, size_t k, const mail_result *r)
                                                 r->text, r->maybe_delivered));
 }
 
-/* How many messages one mark statement covers: one on a relay slower than MARK_AHEAD_SECONDS
- * a message, so that a crash resends only the message in flight and marks only it; on a
- * faster one (a relay on the same network) as many as go out in that time, up to
- * SEND_RECORDER_GROUP, so that the database is not asked to commit thousands of statements a
- * second. */
-#define MARK_AHEAD_SECONDS 0.02
+/* How far the progress runs ahead of the messages: the messages of MARK_AHEAD_SECONDS on the
+ * wire, from 1 up to SEND_RECORDER_GROUP. On a relay that takes that long or longer per
+ * message (one across the Internet), one: a crash then marks only the message in flight. On a
+ * faster one (a relay on the same network), several: a message's progress is then committed
+ * before its data ends without the dialogue waiting for it, and the database commits a
+ * statement every few milliseconds rather than one per message. */
+#define MARK_AHEAD_SECONDS 0.01
 
 static size_t mark_ahead(const send_loop *l)
 {
-    double each = l->seconds_per_message;
+    double each = l->wire_seconds;
     if (each <= 0 || each >= MARK_AHEAD_SECONDS) return 1;
     double fit = MARK_AHEAD_SECONDS / each;
     return fit >= SEND_RECORDER_GROUP ? SEND_RECORDER_GROUP : (size_t)fit;
 }
 
+/* the id of message k of the group */
+static long long message_id(const send_loop *l, size_t k)
+{
+    return strtoll(PQgetvalue(l->claimed, (int)l->order[k], CLAIM_ID), NULL, 10);
+}
+
 /* Progress of the send call in progress, message i of it being message l->first + i of the
- * group: when a message's data starts, it and the next mark_ahead() - 1 are marked (sent
- * without waiting, with the results waiting); the first of such a group waits for that to be
- * committed before it is handed over, the others find it done; results are recorded as they
- * come. */
+ * group. When a message's data starts and fewer than half of mark_ahead() messages are left
+ * marked, the progress moves mark_ahead() messages on (sent without waiting, with the results
+ * pending); a message is handed over once its progress is committed, which it normally is by
+ * then; results are recorded as they come. */
 static void message_starting(void *arg, size_t i)
 {
     send_loop *l = arg;
-    size_t k = l->first + i;
-    if (k < l->marked_until) return;
-    l->lead = k;
-    size_t end = k + mark_ahead(l);
-    for (size_t j = k; j < end && j < l->end; j++)
-        send_recorder_mark(&l->recorder, PQgetvalue(l->claimed, (int)l->order[j], CLAIM_ID));
-    l->marked_until = end < l->end ? end : l->end;
+    size_t k = l->first + i, ahead = mark_ahead(l);
+    if (k + (ahead + 1) / 2 >= l->marked_until) {
+        size_t end = k + ahead < l->end ? k + ahead : l->end;
+        if (end > l->marked_until) {
+            send_recorder_mark(&l->recorder, message_id(l, end - 1));
+            l->marked_until = end;
+        }
+    }
     send_recorder_poll(&l->recorder);
 }
 
@@ -330,9 +344,7 @@ static bool message_handing_over(void *arg, size_t i)
 {
     send_loop *l = arg;
     message_starting(l, i);
-    if (l->first + i == l->lead) return send_recorder_settle(&l->recorder) == 0;
-    send_recorder_poll(&l->recorder);
-    return l->recorder.failed == 0;
+    return send_recorder_wait_marked(&l->recorder, message_id(l, l->first + i)) == 0;
 }
 
 static void message_result(void *arg, size_t i, const mail_result *r)
@@ -388,13 +400,6 @@ static size_t allowance(send_loop *l, const relay_config *relay, const send_camp
         return 0;
     }
     return (size_t)allowed;
-}
-
-static double monotonic_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 /* Between two connections of a long hand-off: once a third of the lease has passed since it
@@ -499,13 +504,14 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
             l->first = first;
             l->end = first + count;
             l->marked_until = first;
-            l->lead = SIZE_MAX;
             mc_error serr;
             double began = monotonic_seconds();
             bool connected =
                 mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) == 0;
-            app_metrics_session(&l->app->metrics, index, l->results + first, count,
-                                monotonic_seconds() - began);
+            double took = monotonic_seconds() - began;
+            app_metrics_session(&l->app->metrics, index, l->results + first, count, took);
+            l->wire_seconds =
+                l->wire_seconds <= 0 ? took / count : (l->wire_seconds + took / count) / 2;
             if (mail->pool) relay_pool_report(mail->pool, index, connected, monotonic_seconds());
             if (connected) continue;
             log_warn("send: relay %s: %s", l->relay, serr.message);
@@ -562,37 +568,38 @@ static void array_literal(PGresult *res, int col, bool distinct, buf_t *out)
     buf_putc(out, '}');
 }
 
-/* Locks the campaigns of the claimed rows and gives back the rows of those that stopped.
- * returns the locked campaigns (id, state; caller frees) or NULL with err. */
-static PGresult *lock_campaigns(send_loop *l, PGconn *conn, PGresult *claimed, mc_error *err)
+/* Holds the campaigns of ids (an array literal: those of the claimed rows) for the batch and
+ * gives back the claimed rows of those that stopped. returns the campaigns held (id, state;
+ * caller frees) or NULL with err, with nothing held. */
+static PGresult *hold_campaigns(send_loop *l, PGconn *conn, PGresult *claimed, const char *ids,
+                                mc_error *err)
+{
+    PGresult *held = campaign_hold_for_sending(conn, ids, err);
+    bool stopped = false;
+    for (int i = 0; held && i < PQntuples(held); i++)
+        stopped |= strcmp(PQgetvalue(held, i, 1), "running") != 0;
+    if (stopped) {
+        buf_t rows = BUF_INIT;
+        array_literal(claimed, CLAIM_ID, false, &rows);
+        if (send_queue_give_back(conn, buf_cstr(&rows), l->owner, err) < 0) {
+            PQclear(held);
+            held = NULL;
+            campaign_release_sending(conn, ids);
+        }
+        buf_free(&rows);
+    }
+    return held;
+}
+
+/* The hand-off of the claimed rows: their campaigns are held while the batch is on the wire
+ * and let go once every result is committed, so that a pause or cancel that follows counts
+ * them; running gets the array literal of the campaigns sent from. returns 0 or -1 with err. */
+static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *running, mc_error *err)
 {
     buf_t ids = BUF_INIT;
     array_literal(claimed, CLAIM_CAMPAIGN, true, &ids);
-    PGresult *locked = send_queue_lock_campaigns(conn, buf_cstr(&ids), err);
-    bool stopped = false;
-    for (int i = 0; locked && i < PQntuples(locked); i++)
-        stopped |= strcmp(PQgetvalue(locked, i, 1), "running") != 0;
-    if (stopped) {
-        array_literal(claimed, CLAIM_ID, false, &ids);
-        if (send_queue_give_back(conn, buf_cstr(&ids), l->owner, err) < 0) {
-            PQclear(locked);
-            locked = NULL;
-        }
-    }
-    buf_free(&ids);
-    return locked;
-}
-
-/* The hand-off transaction for the claimed rows in res; running gets the array literal of
- * the campaigns sent from. returns 0 or -1 with err. */
-static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *running, mc_error *err)
-{
-    PGresult *locked = NULL;
-    int rc = db_begin(conn, err);
-    if (rc == 0) {
-        locked = lock_campaigns(l, conn, claimed, err);
-        rc = locked ? 0 : -1;
-    }
+    PGresult *locked = hold_campaigns(l, conn, claimed, buf_cstr(&ids), err);
+    int rc = locked ? 0 : -1;
     /* transactional mail first: it was claimed first, for its priority */
     if (rc == 0 && has_transactional(claimed)) rc = send_and_record(l, conn, claimed, "", err);
     buf_reset(running);
@@ -603,18 +610,14 @@ static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *runnin
         buf_appendf(running, "%s%s", running->n > 1 ? "," : "", PQgetvalue(locked, i, 0));
     }
     buf_putc(running, '}');
-    PQclear(locked);
-    /* every result is committed before the campaigns are let go: a cancel that follows counts
-     * them */
     if (send_recorder_settle(&l->recorder) < 0 && rc == 0) {
         *err = l->recorder.err;
         rc = -1;
     }
-    if (rc < 0 || db_commit(conn, err) < 0) {
-        db_rollback(conn);
-        return -1;
-    }
-    return 0;
+    if (locked) campaign_release_sending(conn, buf_cstr(&ids));
+    PQclear(locked);
+    buf_free(&ids);
+    return rc;
 }
 
 /* How many messages to claim: [queue] batch_size, or fewer when the relay is slow, so that a
@@ -708,6 +711,9 @@ int send_loop_once(send_loop *l, mc_error *err)
         if (rc > 0) log_warn("send: %d messages of a stopped worker are queued again", rc);
         l->last_reclaim = time(NULL);
     }
+    /* a new owner for each batch: the rows of a batch that failed (the database went away)
+     * keep their lease and their progress until another worker reclaims them */
+    snprintf(l->owner, sizeof l->owner, "%s#%lu", l->loop_name, ++l->batches);
     PGresult *claimed = rc < 0 ? NULL : claim(l, conn, err);
     rc = claimed ? 0 : -1;
     bool any = claimed && PQntuples(claimed) > 0;

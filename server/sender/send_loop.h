@@ -18,12 +18,16 @@
 
 /* One loop's state, reused from batch to batch (no allocation per message once warm). */
 typedef struct {
-    app_t *app;      /* borrowed */
-    char owner[128]; /* lease owner: host, process and loop */
+    app_t *app;            /* borrowed */
+    char loop_name[100];   /* host, process and loop */
+    unsigned long batches; /* claimed so far */
+    char owner[128];       /* lease owner of the batch: the loop's name and the batch's number,
+                              so that a batch's progress is its own */
     send_campaign_cache campaigns;
     rate_limiter *limiter;      /* the installation-wide rates of relays and campaigns */
     unsigned next_campaign;     /* where the turn among sendable campaigns starts */
     double seconds_per_message; /* hand-off time per message, averaged; 0 until known */
+    double wire_seconds;        /* SMTP session time per message, averaged; 0 until known */
     time_t last_reclaim;        /* when expired leases were last looked for */
     double lease_taken_at; /* monotonic seconds when the batch's leases were taken or renewed */
     size_t cap;            /* slots below */
@@ -36,8 +40,7 @@ typedef struct {
     /* the send call in progress: its first message in the group, the claimed rows and the
      * relay, for the transport's progress reports */
     size_t first, end;   /* messages [first, end) of the group */
-    size_t marked_until; /* the messages before it are marked */
-    size_t lead;         /* the first message of the last group of marks */
+    size_t marked_until; /* the progress covers the messages before it */
     PGresult *claimed;
     const char *relay;
     buf_t subject, html, text, scratch, url, list_id;

@@ -201,13 +201,13 @@ class CrashTest(WorkersCase):
 
     def test_a_batch_of_a_dead_worker_ends_cancelled_when_the_campaign_was_cancelled(self):
         c = self.campaign()
-        # a worker died holding a batch: leased, its lease run out, its first message marked
-        # as handed over (the sender marks each one before the end of its data)
+        # a worker died holding a batch: leased, its lease run out, its progress at its first
+        # message (the sender commits it before the end of each message's data)
         self.psql("UPDATE messages SET state = 'sending', lease_owner = 'gone:1:0',"
                   " lease_expires_at = now() - interval '1 second' WHERE id IN (SELECT id FROM"
                   " messages WHERE campaign_id = %d ORDER BY id LIMIT 25);"
-                  " UPDATE messages SET possible_duplicate = true WHERE id = (SELECT min(id)"
-                  " FROM messages WHERE campaign_id = %d)" % (c["id"], c["id"]))
+                  " INSERT INTO send_progress (owner, handed_until) SELECT 'gone:1:0', min(id)"
+                  " FROM messages WHERE campaign_id = %d" % (c["id"], c["id"]))
         self.assertEqual(self.api.request("POST", "/api/v1/campaigns/%d/cancel" % c["id"]).status,
                          200)
         # the next worker ends that batch instead of queuing it again for a campaign that
