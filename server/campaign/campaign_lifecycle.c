@@ -8,6 +8,7 @@
 #include "campaign/campaign_counts.h"
 #include "campaign/campaign_materialize.h"
 #include "campaign/campaigns.h"
+#include "core/log.h"
 #include "db/listen.h"
 #include "db/query.h"
 #include "queue/enqueue.h"
@@ -99,6 +100,47 @@ static int notify_workers(PGconn *conn, const char *id_text, const char *action,
     return db_notify(conn, DB_WORK_CHANNEL, what, err);
 }
 
+/* The advisory lock a batch on the wire holds shared and a pause or cancel takes exclusively:
+ * a key space of its own (the first number) and the campaign's id folded into the second;
+ * two campaigns that share a key only wait for each other's batches. */
+#define SENDING_LOCK_SQL(id) "1835622771, (" id " & 2147483647)::integer"
+
+PGresult *campaign_hold_for_sending(PGconn *conn, const char *ids, mc_error *err)
+{
+    const char *params[] = {ids};
+    /* locked first, read after: the read sees a pause that committed while the lock waited */
+    if (db_exec(conn,
+                "SELECT pg_advisory_lock_shared(" SENDING_LOCK_SQL(
+                    "id") ")"
+                          " FROM unnest($1::bigint[]) id",
+                1, params, err) < 0)
+        return NULL;
+    PGresult *res = db_query(conn, "SELECT id, state FROM campaigns WHERE id = ANY($1::bigint[])",
+                             1, params, err);
+    if (!res) campaign_release_sending(conn, ids);
+    return res;
+}
+
+void campaign_release_sending(PGconn *conn, const char *ids)
+{
+    const char *params[] = {ids};
+    mc_error err;
+    if (db_exec(conn,
+                "SELECT pg_advisory_unlock_shared(" SENDING_LOCK_SQL(
+                    "id") ")"
+                          " FROM unnest($1::bigint[]) id",
+                1, params, &err) < 0)
+        log_warn("send: cannot let go of campaigns %s: %s", ids, err.message);
+}
+
+/* Waits, inside the transition's transaction, until no batch of campaign id is on the wire. */
+static int wait_for_batches(PGconn *conn, const char *id_text, mc_error *err)
+{
+    const char *params[] = {id_text};
+    return db_exec(conn, "SELECT pg_advisory_xact_lock(" SENDING_LOCK_SQL("$1::bigint") ")", 1,
+                   params, err);
+}
+
 /* The work a transition does besides changing the state. *to may change (a send with no
  * recipient finishes at once). returns 0 or -1 with err. */
 static int apply(PGconn *conn, const campaign_env *env, long long id, const char *id_text,
@@ -129,6 +171,8 @@ static int apply(PGconn *conn, const campaign_env *env, long long id, const char
         }
         return notify_workers(conn, id_text, t->action, err);
     }
+    /* a batch on the wire ends first, and the next one reads the new state */
+    if (!strcmp(from, "running") && wait_for_batches(conn, id_text, err) < 0) return -1;
     if (!strcmp(t->action, "cancel")) {
         if (queue_cancel_campaign(conn, id_text, err) < 0) return -1;
     }

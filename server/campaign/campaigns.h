@@ -70,6 +70,17 @@ int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err);
  * until its next poll. returns 0 or -1 with err. */
 int campaign_next_due_ms(PGconn *conn, long long *ms, mc_error *err);
 
+/* A batch on the wire holds its campaigns: a pause or cancel waits until every batch holding
+ * the campaign has let go, and nothing more of it is sent after that. The hold is a shared
+ * advisory lock of conn's session, so that no transaction stays open across SMTP; a worker that
+ * dies lets go with its connection. returns the campaigns of ids (a PostgreSQL array literal)
+ * with their states as they are once held (id, state; caller frees with PQclear()), or NULL
+ * with err (then nothing is held). */
+PGresult *campaign_hold_for_sending(PGconn *conn, const char *ids, mc_error *err);
+/* Lets go of the campaigns of ids that campaign_hold_for_sending() took on conn. Logs rather
+ * than fails: a connection that broke has let go already. */
+void campaign_release_sending(PGconn *conn, const char *ids);
+
 /* Moves each running campaign of ids (a PostgreSQL array literal) with no message left to send
  * to finished, with its transition row and its final counts (sent_count, failed_count,
  * cancelled_count). The send loop runs it after the results are committed, so that the last of

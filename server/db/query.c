@@ -45,6 +45,50 @@ int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *param
     return 0;
 }
 
+int db_send(PGconn *conn, const char *sql, int nparams, const char *const *params, mc_error *err)
+{
+    if (PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0)) return 0;
+    return error_from_result(conn, NULL, sql, err);
+}
+
+int db_prepare_once(PGconn *conn, const char *name, const char *sql, int nparams, mc_error *err)
+{
+    PGresult *res = PQdescribePrepared(conn, name);
+    bool known = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (known) return 0;
+    res = PQprepare(conn, name, sql, nparams, NULL);
+    int rc =
+        res && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : error_from_result(conn, res, sql, err);
+    PQclear(res);
+    return rc;
+}
+
+int db_send_prepared(PGconn *conn, const char *name, const char *sql, int nparams,
+                     const char *const *params, mc_error *err)
+{
+    if (PQsendQueryPrepared(conn, name, nparams, params, NULL, NULL, 0)) return 0;
+    return error_from_result(conn, NULL, sql, err);
+}
+
+bool db_busy(PGconn *conn)
+{
+    return PQconsumeInput(conn) && PQisBusy(conn);
+}
+
+int db_wait(PGconn *conn, const char *sql, mc_error *err)
+{
+    int rc = 0;
+    PGresult *res;
+    while ((res = PQgetResult(conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+            rc = error_from_result(conn, res, sql, err);
+        PQclear(res);
+    }
+    return rc;
+}
+
 int db_begin(PGconn *conn, mc_error *err)
 {
     return db_exec(conn, "BEGIN", 0, NULL, err);

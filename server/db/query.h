@@ -16,6 +16,21 @@ PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const
                    mc_error *err);
 /* Like db_query for statements whose rows are not needed. returns 0 or -1 with err set. */
 int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, mc_error *err);
+/* Sends sql with params (copied) and returns without waiting for its answer; one statement
+ * at a time on conn, collected with db_wait(). returns 0 or -1 with err. */
+int db_send(PGconn *conn, const char *sql, int nparams, const char *const *params, mc_error *err);
+/* Prepares sql as statement name on conn unless conn has it already (a pooled connection
+ * keeps its prepared statements). returns 0 or -1 with err. */
+int db_prepare_once(PGconn *conn, const char *name, const char *sql, int nparams, mc_error *err);
+/* As db_send(), for statement name prepared from sql (named in errors). */
+int db_send_prepared(PGconn *conn, const char *name, const char *sql, int nparams,
+                     const char *const *params, mc_error *err);
+/* returns whether the statement sent last is still running; reads what has arrived, never
+ * waits (a broken connection is not busy: db_wait() then says what failed) */
+bool db_busy(PGconn *conn);
+/* Waits for the answer of the statement sent last with db_send(sql, ...). returns 0 or -1
+ * with err. */
+int db_wait(PGconn *conn, const char *sql, mc_error *err);
 int db_begin(PGconn *conn, mc_error *err);
 int db_commit(PGconn *conn, mc_error *err);
 /* Rolls back the open transaction, if any; errors are logged, not returned. */

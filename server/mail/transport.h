@@ -37,6 +37,23 @@ typedef struct {
 
 typedef struct mail_transport mail_transport;
 
+/* Told of a connection's progress while it is open, so that the sender stores each result as
+ * it comes and knows which message may have reached the peer. Every callback may be NULL; they
+ * run in the sending thread, between two steps of the SMTP dialogue, and must be quick. i is
+ * the message's index in the send call. */
+typedef struct {
+    void *arg;
+    /* the data of message i starts (the relay took its envelope); nothing is handed over yet */
+    void (*starting)(void *arg, size_t i);
+    /* message i is about to be handed over: the end of its data (the peer's acceptance)
+     * follows. returns false to keep it back: the transport then ends the connection without
+     * handing it over, and its result is temporary, not a possible delivery. */
+    bool (*handing_over)(void *arg, size_t i);
+    /* message i has its final result r (borrowed for the call); at most once per message,
+     * before the send call returns, which still fills every result */
+    void (*result)(void *arg, size_t i, const mail_result *r);
+} mail_progress;
+
 typedef struct {
     const char *name; /* "esmtp", "curl", "capture" */
     /* Sends msgs[0..n) over one connection and fills results[0..n) (always, even when the
@@ -49,7 +66,31 @@ typedef struct {
 
 struct mail_transport {
     const mail_transport_ops *ops;
+    const mail_progress *progress; /* borrowed; NULL: nobody listens */
 };
+
+/* Makes t report the progress of its next send calls to progress (borrowed until it is
+ * replaced; NULL stops the reports). */
+static inline void mail_transport_set_progress(mail_transport *t, const mail_progress *progress)
+{
+    t->progress = progress;
+}
+
+/* For transports: report to t's listener, if any. handing_over returns true when nobody
+ * listens. */
+static inline void mail_progress_starting(const mail_transport *t, size_t i)
+{
+    if (t->progress && t->progress->starting) t->progress->starting(t->progress->arg, i);
+}
+static inline bool mail_progress_handing_over(const mail_transport *t, size_t i)
+{
+    return !t->progress || !t->progress->handing_over ||
+           t->progress->handing_over(t->progress->arg, i);
+}
+static inline void mail_progress_result(const mail_transport *t, size_t i, const mail_result *r)
+{
+    if (t->progress && t->progress->result) t->progress->result(t->progress->arg, i, r);
+}
 
 static inline int mail_transport_send(mail_transport *t, const mail_envelope *msgs, size_t n,
                                       mail_result *results, mc_error *err)

@@ -116,8 +116,13 @@ static int capture_send_batch(mail_transport *t, const mail_envelope *msgs, size
         return mc_error_set(err, 500, "outbox_unwritable", ct->dir,
                             "cannot create the outbox folder %s: %s", ct->dir, strerror(errno));
     }
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i < n && mail_progress_handing_over(t, i); i++) {
         capture_one(ct, &msgs[i], &results[i]);
+        mail_progress_result(t, i, &results[i]);
+    }
+    for (; i < n; i++)
+        mail_result_set(&results[i], 0, "", "kept back: its hand-over could not be recorded");
     return 0;
 }
 

@@ -130,6 +130,13 @@ static int curl_send_batch(mail_transport *t, const mail_envelope *msgs, size_t 
     CURLcode first_rc = CURLE_OK;
     char first_error[CURL_ERROR_SIZE] = "";
     for (size_t i = 0; i < n; i++) {
+        /* libcurl sends a message in one call: it is handed over from the start */
+        if (!mail_progress_handing_over(t, i)) {
+            for (; i < n; i++)
+                mail_result_set(&results[i], 0, "",
+                                "kept back: its hand-over could not be recorded");
+            break;
+        }
         char from[300];
         snprintf(from, sizeof from, "<%.*s>", (int)msgs[i].envelope_from.n,
                  msgs[i].envelope_from.p);
@@ -164,6 +171,7 @@ static int curl_send_batch(mail_transport *t, const mail_envelope *msgs, size_t 
         results[i].maybe_delivered = rc != CURLE_OK && rs.left == 0 &&
                                      results[i].outcome == MAIL_TEMPORARY &&
                                      (code == 0 || code == 354);
+        mail_progress_result(t, i, &results[i]);
         if (code) any_reply = true;
         if (i == 0 && rc != CURLE_OK) {
             first_rc = rc;

@@ -61,10 +61,13 @@ static void esmtp_global_init(void)
     auth_client_init();
 }
 
-/* What the message callback knows of one message. */
+/* What the message and event callbacks know of one message. */
 typedef struct {
     const mail_envelope *envelope;
+    const mail_transport *transport; /* whose listener hears of the message's progress */
+    size_t index;                    /* in the send call */
     bool data_ended; /* libesmtp took the last of the content: the final dot follows */
+    bool kept_back;  /* the listener refused the hand-over: the session ended before the dot */
 } message_state;
 
 static const char *message_cb(void **ctx, int *len, void *arg)
@@ -77,11 +80,24 @@ static const char *message_cb(void **ctx, int *len, void *arg)
         return NULL;
     }
     if (*sent) {
-        st->data_ended = true;
         *len = 0;
+        if (!st->data_ended && !st->kept_back &&
+            !mail_progress_handing_over(st->transport, st->index)) {
+            /* libesmtp ends the session without the final dot when the source fails with
+             * errno set: the peer never accepts this message */
+            st->kept_back = true;
+            errno = ECANCELED;
+            return NULL;
+        }
+        st->data_ended = !st->kept_back;
+        /* libesmtp reads errno when the source ends: the listener's database calls may have
+         * left EAGAIN there, which would end a healthy session before the dot */
+        errno = 0;
         return NULL;
     }
     *sent = 1;
+    mail_progress_starting(st->transport, st->index);
+    errno = 0;
     *len = (int)st->envelope->data.n;
     return st->envelope->data.p;
 }
@@ -181,17 +197,65 @@ static const char *split_enhanced(int code, const char *text, char *enhanced, si
     return text;
 }
 
-/* libesmtp asks the application about certificates that did not verify. With tls =
- * opportunistic, TLS protects against passive listeners and any certificate is accepted,
- * as receiving MTAs do; with tls = starttls the certificate must verify and match. */
+static void status_result(mail_result *r, const smtp_status_t *s);
+static void no_reply_result(mail_result *r, const last_reply *last, bool session_level,
+                            const char *why);
+
+/* The result of message m to recipient rcpt from what the peer answered; when it answered
+ * nothing for it, session_level, why and last explain the silence. */
+static void message_result(mail_result *r, smtp_message_t m, smtp_recipient_t rcpt,
+                           const message_state *st, const last_reply *last, bool session_level,
+                           const char *why)
+{
+    const smtp_status_t *rp = smtp_reverse_path_status(m);
+    const smtp_status_t *rs = smtp_recipient_status(rcpt);
+    const smtp_status_t *ms = smtp_message_transfer_status(m);
+    if (rp && rp->code && (rp->code < 200 || rp->code >= 300)) {
+        /* MAIL FROM refused (authentication required or failed, sender policy): the
+         * relay or our configuration is at fault, not the recipient, so never a bounce */
+        status_result(r, rp);
+        r->outcome = MAIL_TEMPORARY;
+    } else if (rs && rs->code && (rs->code < 200 || rs->code >= 300))
+        status_result(r, rs);
+    else if (ms && ms->code)
+        status_result(r, ms);
+    else {
+        no_reply_result(r, last, session_level, why);
+        r->maybe_delivered = st->data_ended;
+    }
+}
+
+/* What the event callback reads. */
+typedef struct {
+    const relay_config *relay;
+    const mail_transport *transport;
+    smtp_recipient_t *recipients; /* per message of the session */
+    mail_result *results;
+    const last_reply *last;
+} session_events;
+
+/* Tells the transport's listener the result of a message once the peer answered its data
+ * (the message callback tells it when the data starts and ends). libesmtp also asks the application
+ * about certificates that did not verify: with tls = opportunistic, TLS protects against passive
+ * listeners and any certificate is accepted, as receiving MTAs do; with tls = starttls the
+ * certificate must verify and match. */
 static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
 {
     (void)session;
-    const relay_config *relay = arg;
+    const session_events *events = arg;
+    const relay_config *relay = events->relay;
     int *ok = NULL;
     va_list ap;
     va_start(ap, arg);
-    if (event_no == SMTP_EV_INVALID_PEER_CERTIFICATE) {
+    if (event_no == SMTP_EV_MESSAGESENT) {
+        smtp_message_t m = va_arg(ap, smtp_message_t);
+        const message_state *st = smtp_message_get_application_data(m);
+        if (st) {
+            mail_result *r = &events->results[st->index];
+            message_result(r, m, events->recipients[st->index], st, events->last, false, "");
+            mail_progress_result(events->transport, st->index, r);
+        }
+    } else if (event_no == SMTP_EV_INVALID_PEER_CERTIFICATE) {
         (void)va_arg(ap, long); /* the verification result */
         ok = va_arg(ap, int *);
     } else if (event_no == SMTP_EV_NO_PEER_CERTIFICATE ||
@@ -312,7 +376,8 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
     smtp_set_timeout(session, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
     smtp_set_timeout(session, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout);
     if (et->tls) smtp_starttls_set_ctx(session, et->tls);
-    smtp_set_eventcb(session, event_cb, (void *)relay);
+    session_events events = {relay, t, NULL, results, NULL};
+    smtp_set_eventcb(session, event_cb, &events);
     smtp_starttls_enable(session, relay->tls == RELAY_TLS_STARTTLS        ? Starttls_REQUIRED
                                   : relay->tls == RELAY_TLS_OPPORTUNISTIC ? Starttls_ENABLED
                                                                           : Starttls_DISABLED);
@@ -326,13 +391,16 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
     }
     last_reply last = {0, "", false, relay->port, false};
     smtp_set_monitorcb(session, monitor_cb, &last, 0);
+    events.last = &last;
 
     smtp_message_t *messages = arena_alloc(&arena, n * sizeof *messages);
     smtp_recipient_t *recipients = arena_alloc(&arena, n * sizeof *recipients);
     message_state *states = arena_alloc(&arena, n * sizeof *states);
+    events.recipients = recipients;
     for (size_t i = 0; i < n; i++) {
-        states[i] = (message_state){&msgs[i], false};
+        states[i] = (message_state){&msgs[i], t, i, false, false};
         messages[i] = smtp_add_message(session);
+        smtp_message_set_application_data_release(messages[i], &states[i], NULL); /* the arena's */
         smtp_set_reverse_path(
             messages[i], arena_strndup(&arena, msgs[i].envelope_from.p, msgs[i].envelope_from.n));
         recipients[i] = smtp_add_recipient(
@@ -358,22 +426,11 @@ static int esmtp_send_batch(mail_transport *t, const mail_envelope *msgs, size_t
                  "authentication refused or impossible");
 
     for (size_t i = 0; i < n; i++) {
-        const smtp_status_t *rp = smtp_reverse_path_status(messages[i]);
-        const smtp_status_t *rs = smtp_recipient_status(recipients[i]);
-        const smtp_status_t *ms = smtp_message_transfer_status(messages[i]);
-        if (rp && rp->code && (rp->code < 200 || rp->code >= 300)) {
-            /* MAIL FROM refused (authentication required or failed, sender policy): the
-             * relay or our configuration is at fault, not the recipient, so never a bounce */
-            status_result(&results[i], rp);
-            results[i].outcome = MAIL_TEMPORARY;
-        } else if (rs && rs->code && (rs->code < 200 || rs->code >= 300))
-            status_result(&results[i], rs);
-        else if (ms && ms->code)
-            status_result(&results[i], ms);
-        else {
-            no_reply_result(&results[i], &last, session_level, why);
-            results[i].maybe_delivered = states[i].data_ended;
-        }
+        if (states[i].kept_back)
+            mail_result_set(&results[i], 0, "", "kept back: its hand-over could not be recorded");
+        else
+            message_result(&results[i], messages[i], recipients[i], &states[i], &last,
+                           session_level, why);
     }
     smtp_destroy_session(session);
     if (auth) auth_destroy_context(auth);

@@ -12,18 +12,25 @@
 
 int send_queue_reclaim(PGconn *conn, mc_error *err)
 {
-    /* a message of a campaign cancelled meanwhile ends here: it would never be claimed again */
+    /* A message of a campaign cancelled meanwhile ends here: it would never be claimed again.
+     * The progress rows of loops that hold nothing go (those of the loops reclaimed from now,
+     * whose rows this statement still sees sending, at the next run). */
     PGresult *res =
         db_query(conn,
-                 "WITH r AS (SELECT m.id, c.state = 'cancelled' AS cancelled FROM messages m"
+                 "WITH r AS (SELECT m.id, c.state = 'cancelled' AS cancelled,"
+                 " COALESCE(m.id <= p.handed_until, false) AS handed FROM messages m"
                  " LEFT JOIN campaigns c ON c.id = m.campaign_id"
+                 " LEFT JOIN send_progress p ON p.owner = m.lease_owner"
                  " WHERE m.state = " MESSAGE_SENDING_SQL
-                 " AND m.lease_expires_at < now() FOR UPDATE OF m SKIP LOCKED)"
+                 " AND m.lease_expires_at < now() FOR UPDATE OF m SKIP LOCKED),"
+                 " idle AS (DELETE FROM send_progress p WHERE NOT EXISTS (SELECT 1 FROM messages m"
+                 " WHERE m.lease_owner = p.owner AND m.state = " MESSAGE_SENDING_SQL "))"
                  " UPDATE messages m SET state = CASE WHEN r.cancelled THEN " MESSAGE_CANCELLED_SQL
                  " ELSE " MESSAGE_DEFERRED_SQL
                  " END, reason = CASE WHEN r.cancelled THEN 'campaign cancelled' ELSE m.reason END,"
                  " run_at = now(), lease_owner = NULL, lease_expires_at = NULL,"
-                 " possible_duplicate = true, updated_at = now() FROM r WHERE m.id = r.id",
+                 " possible_duplicate = m.possible_duplicate OR r.handed,"
+                 " updated_at = now() FROM r WHERE m.id = r.id",
                  0, NULL, err);
     if (!res) return -1;
     int n = atoi(PQcmdTuples(res));
@@ -97,13 +104,6 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign
                     4, params, err);
 }
 
-PGresult *send_queue_lock_campaigns(PGconn *conn, const char *campaign_ids, mc_error *err)
-{
-    const char *params[] = {campaign_ids};
-    return db_query(conn, "SELECT id, state FROM campaigns WHERE id = ANY($1::bigint[]) FOR SHARE",
-                    1, params, err);
-}
-
 int send_queue_give_back(PGconn *conn, const char *ids, const char *owner, mc_error *err)
 {
     const char *params[] = {ids, owner};
@@ -131,8 +131,48 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
                    3, params, err);
 }
 
-int send_queue_record(PGconn *conn, json_t *results, const char *owner, const char *relay,
-                      const config_t *cfg, mc_error *err)
+/* Moves owner $2's progress up to message $3 (none when empty), then records the results of $1
+ * for the rows $2 still leases. */
+static const char *RECORD_SQL =
+    "WITH mark AS (INSERT INTO send_progress (owner, handed_until) SELECT $2, NULLIF($3::text, "
+    "'')::bigint"
+    " WHERE $3::text <> '' ON CONFLICT (owner) DO UPDATE SET handed_until ="
+    " greatest(send_progress.handed_until, excluded.handed_until), updated_at = now()),"
+    " r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, outcome text,"
+    " code integer, enhanced text, text text, maybe_delivered boolean, relay text)),"
+    " u AS (UPDATE messages m SET"
+    " state = CASE WHEN r.outcome = 'sent' THEN " MESSAGE_SENT_SQL
+    " WHEN r.outcome = 'throttled' THEN " MESSAGE_QUEUED_SQL " WHEN r.outcome = 'temporary'"
+    " AND m.attempts + 1 < $4::integer AND m.created_at > now() - $5::integer * interval"
+    " '1 hour' THEN " MESSAGE_DEFERRED_SQL " ELSE " MESSAGE_FAILED_SQL " END,"
+    " attempts = m.attempts + CASE WHEN r.outcome = 'throttled' THEN 0 ELSE 1 END,"
+    " run_at = CASE WHEN r.outcome = 'throttled' THEN now() + interval '1 second'"
+    " WHEN r.outcome = 'temporary' THEN now() + least($6::float8 * power(2,"
+    " m.attempts), $7::float8) * (0.5 + random()) * interval '1 second' ELSE m.run_at END,"
+    " reason = CASE WHEN r.outcome = 'sent' THEN NULL WHEN r.outcome = 'throttled' THEN"
+    " m.reason WHEN r.outcome = 'permanent' THEN"
+    " 'refused by the relay' WHEN r.outcome = 'render' THEN 'the message could not be"
+    " built: ' || r.text WHEN m.attempts + 1 >= $4::integer THEN 'gave up after ' ||"
+    " (m.attempts + 1) || ' attempts' WHEN m.created_at <= now() - $5::integer * interval"
+    " '1 hour' THEN 'gave up: queued too long ago' ELSE 'temporary failure' END,"
+    " relay = NULLIF(r.relay, ''),"
+    /* a throttled message was not offered: it keeps the reply of its last attempt */
+    " smtp_code = CASE WHEN r.outcome = 'throttled' THEN m.smtp_code ELSE NULLIF(r.code, 0)"
+    " END, smtp_enhanced = CASE WHEN r.outcome = 'throttled' THEN m.smtp_enhanced"
+    " ELSE NULLIF(r.enhanced, '') END, smtp_text = CASE WHEN r.outcome = 'throttled'"
+    " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
+    " sent_at = CASE WHEN r.outcome = 'sent' THEN now() END,"
+    /* the peer may have it already: resending it may deliver it twice */
+    " possible_duplicate = m.possible_duplicate OR COALESCE(r.maybe_delivered, false),"
+    " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
+    " FROM r WHERE m.id = r.id AND m.lease_owner = $2 AND m.state = " MESSAGE_SENDING_SQL
+    " RETURNING m.id, m.subscriber_id, m.smtp_code, m.smtp_text, r.outcome)"
+    " INSERT INTO bounces (subscriber_id, message_id, kind, smtp_code, smtp_text)"
+    " SELECT subscriber_id, id, 'hard', smtp_code, smtp_text FROM u"
+    " WHERE outcome = 'permanent' AND subscriber_id IS NOT NULL";
+
+int send_queue_record_send(PGconn *conn, json_t *results, const char *handed_until,
+                           const char *owner, const config_t *cfg, mc_error *err)
 {
     char *json = json_dumps(results, JSON_COMPACT);
     char attempts[16], age[16], base[16], cap[16];
@@ -140,42 +180,19 @@ int send_queue_record(PGconn *conn, json_t *results, const char *owner, const ch
     snprintf(age, sizeof age, "%u", cfg->queue_max_age_hours);
     snprintf(base, sizeof base, "%u", cfg->queue_retry_base_seconds);
     snprintf(cap, sizeof cap, "%u", cfg->queue_retry_max_seconds);
-    const char *params[] = {json, owner, relay, attempts, age, base, cap};
-    int rc = db_exec(
-        conn,
-        "WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, outcome text,"
-        " code integer, enhanced text, text text, maybe_delivered boolean)),"
-        " u AS (UPDATE messages m SET"
-        " state = CASE WHEN r.outcome = 'sent' THEN " MESSAGE_SENT_SQL
-        " WHEN r.outcome = 'throttled' THEN " MESSAGE_QUEUED_SQL " WHEN r.outcome = 'temporary'"
-        " AND m.attempts + 1 < $4::integer AND m.created_at > now() - $5::integer * interval"
-        " '1 hour' THEN " MESSAGE_DEFERRED_SQL " ELSE " MESSAGE_FAILED_SQL " END,"
-        " attempts = m.attempts + CASE WHEN r.outcome = 'throttled' THEN 0 ELSE 1 END,"
-        " run_at = CASE WHEN r.outcome = 'throttled' THEN now() + interval '1 second'"
-        " WHEN r.outcome = 'temporary' THEN now() + least($6::float8 * power(2,"
-        " m.attempts), $7::float8) * (0.5 + random()) * interval '1 second' ELSE m.run_at END,"
-        " reason = CASE WHEN r.outcome = 'sent' THEN NULL WHEN r.outcome = 'throttled' THEN"
-        " m.reason WHEN r.outcome = 'permanent' THEN"
-        " 'refused by the relay' WHEN r.outcome = 'render' THEN 'the message could not be"
-        " built: ' || r.text WHEN m.attempts + 1 >= $4::integer THEN 'gave up after ' ||"
-        " (m.attempts + 1) || ' attempts' WHEN m.created_at <= now() - $5::integer * interval"
-        " '1 hour' THEN 'gave up: queued too long ago' ELSE 'temporary failure' END,"
-        " relay = NULLIF($3, ''),"
-        /* a throttled message was not offered: it keeps the reply of its last attempt */
-        " smtp_code = CASE WHEN r.outcome = 'throttled' THEN m.smtp_code ELSE NULLIF(r.code, 0)"
-        " END, smtp_enhanced = CASE WHEN r.outcome = 'throttled' THEN m.smtp_enhanced"
-        " ELSE NULLIF(r.enhanced, '') END, smtp_text = CASE WHEN r.outcome = 'throttled'"
-        " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
-        " sent_at = CASE WHEN r.outcome = 'sent' THEN now() END,"
-        /* the peer may have it already: resending it may deliver it twice */
-        " possible_duplicate = m.possible_duplicate OR COALESCE(r.maybe_delivered, false),"
-        " lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
-        " FROM r WHERE m.id = r.id AND m.lease_owner = $2 AND m.state = " MESSAGE_SENDING_SQL
-        " RETURNING m.id, m.subscriber_id, m.smtp_code, m.smtp_text, r.outcome)"
-        " INSERT INTO bounces (subscriber_id, message_id, kind, smtp_code, smtp_text)"
-        " SELECT subscriber_id, id, 'hard', smtp_code, smtp_text FROM u"
-        " WHERE outcome = 'permanent' AND subscriber_id IS NOT NULL",
-        7, params, err);
+    const char *params[] = {json, owner, handed_until, attempts, age, base, cap};
+    int rc = db_send_prepared(conn, "mc_record", RECORD_SQL, 7, params, err);
     free(json);
     return rc;
+}
+
+int send_queue_record_prepare(PGconn *conn, mc_error *err)
+{
+    /* a batch sends about one such statement per message, most of them small */
+    return db_prepare_once(conn, "mc_record", RECORD_SQL, 7, err);
+}
+
+int send_queue_record_wait(PGconn *conn, mc_error *err)
+{
+    return db_wait(conn, RECORD_SQL, err);
 }

@@ -1,6 +1,8 @@
-/* One batch, start to end. The hand-off runs in a transaction that holds the batch's
- * campaigns FOR SHARE: a pause or cancel (which locks the campaign FOR UPDATE) waits for the
- * batch on the wire and then nothing more is sent, and the results commit with it. */
+/* One batch, start to end. The batch holds its campaigns while it is on the wire
+ * (campaign_hold_for_sending()): a pause or cancel waits for it and then nothing more is sent.
+ * No transaction stays open across SMTP: the results are recorded as they come on a second
+ * connection, each statement committing at once, and all of them before the campaigns are let
+ * go. */
 #include "sender/send_loop.h"
 
 #include <stdio.h>
@@ -36,7 +38,7 @@ void send_loop_init(send_loop *l, app_t *app)
     l->limiter = rate_shared_new(app->pool);
     char host[64] = "";
     gethostname(host, sizeof host - 1);
-    snprintf(l->owner, sizeof l->owner, "%s:%ld:%p", host, (long)getpid(), (void *)l);
+    snprintf(l->loop_name, sizeof l->loop_name, "%s:%ld:%p", host, (long)getpid(), (void *)l);
 }
 
 static void free_slots(send_loop *l)
@@ -51,6 +53,7 @@ static void free_slots(send_loop *l)
     free(l->ids);
     free(l->envelopes);
     free(l->results);
+    free(l->recorded);
     free(l->order);
 }
 
@@ -78,6 +81,7 @@ static void reserve(send_loop *l, size_t n)
     l->ids = xcalloc(n, sizeof *l->ids);
     l->envelopes = xcalloc(n, sizeof *l->envelopes);
     l->results = xcalloc(n, sizeof *l->results);
+    l->recorded = xcalloc(n, sizeof *l->recorded);
     l->order = xcalloc(n, sizeof *l->order);
 }
 
@@ -268,12 +272,85 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     return 0;
 }
 
-static json_t *result_json(const char *id, const char *outcome, int code, const char *enhanced,
-                           const char *text, bool maybe_delivered)
+static double monotonic_seconds(void)
 {
-    return json_pack("{s:I, s:s, s:i, s:s, s:s, s:b}", "id", (json_int_t)strtoll(id, NULL, 10),
-                     "outcome", outcome, "code", code, "enhanced", enhanced, "text", text,
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* The result of claimed row `row` of res for send_queue_record_send(), sent through relay ("":
+ * none). returns a new reference. */
+static json_t *result_json(PGresult *res, int row, const char *relay, const char *outcome, int code,
+                           const char *enhanced, const char *text, bool maybe_delivered)
+{
+    return json_pack("{s:I, s:s, s:i, s:s, s:s, s:s, s:b}", "id",
+                     (json_int_t)strtoll(PQgetvalue(res, row, CLAIM_ID), NULL, 10), "outcome",
+                     outcome, "code", code, "enhanced", enhanced, "text", text, "relay", relay,
                      "maybe_delivered", maybe_delivered);
+}
+
+/* Records the result of message k of the group sent through l->relay. */
+static void record_result(send_loop *l, size_t k, const mail_result *r)
+{
+    l->recorded[k] = true;
+    send_recorder_add(&l->recorder, result_json(l->claimed, (int)l->order[k], l->relay,
+                                                mail_outcome_name(r->outcome), r->code, r->enhanced,
+                                                r->text, r->maybe_delivered));
+}
+
+/* How far the progress runs ahead of the messages: the messages of MARK_AHEAD_SECONDS on the
+ * wire, from 1 up to SEND_RECORDER_GROUP. On a relay that takes that long or longer per
+ * message (one across the Internet), one: a crash then marks only the message in flight. On a
+ * faster one (a relay on the same network), several: a message's progress is then committed
+ * before its data ends without the dialogue waiting for it, and the database commits a
+ * statement every few milliseconds rather than one per message. */
+#define MARK_AHEAD_SECONDS 0.01
+
+static size_t mark_ahead(const send_loop *l)
+{
+    double each = l->wire_seconds;
+    if (each <= 0 || each >= MARK_AHEAD_SECONDS) return 1;
+    double fit = MARK_AHEAD_SECONDS / each;
+    return fit >= SEND_RECORDER_GROUP ? SEND_RECORDER_GROUP : (size_t)fit;
+}
+
+/* the id of message k of the group */
+static long long message_id(const send_loop *l, size_t k)
+{
+    return strtoll(PQgetvalue(l->claimed, (int)l->order[k], CLAIM_ID), NULL, 10);
+}
+
+/* Progress of the send call in progress, message i of it being message l->first + i of the
+ * group. When a message's data starts and fewer than half of mark_ahead() messages are left
+ * marked, the progress moves mark_ahead() messages on (sent without waiting, with the results
+ * pending); a message is handed over once its progress is committed, which it normally is by
+ * then; results are recorded as they come. */
+static void message_starting(void *arg, size_t i)
+{
+    send_loop *l = arg;
+    size_t k = l->first + i, ahead = mark_ahead(l);
+    if (k + (ahead + 1) / 2 >= l->marked_until) {
+        size_t end = k + ahead < l->end ? k + ahead : l->end;
+        if (end > l->marked_until) {
+            send_recorder_mark(&l->recorder, message_id(l, end - 1));
+            l->marked_until = end;
+        }
+    }
+    send_recorder_poll(&l->recorder);
+}
+
+static bool message_handing_over(void *arg, size_t i)
+{
+    send_loop *l = arg;
+    message_starting(l, i);
+    return send_recorder_wait_marked(&l->recorder, message_id(l, l->first + i)) == 0;
+}
+
+static void message_result(void *arg, size_t i, const mail_result *r)
+{
+    send_loop *l = arg;
+    record_result(l, l->first + i, r);
 }
 
 /* The compiled source of row: its campaign (or the campaign it tests), or its transactional
@@ -325,18 +402,10 @@ static size_t allowance(send_loop *l, const relay_config *relay, const send_camp
     return (size_t)allowed;
 }
 
-static double monotonic_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
 /* Between two connections of a long hand-off: once a third of the lease has passed since it
- * was taken or last renewed, extends the leases of the group's rows (order[0..n)), sent or
- * not (none is recorded yet), so that no other worker takes over messages that are only slow
- * to go out. The rows of groups recorded earlier in the transaction are locked by it: a
- * reclaim waits for its commit and then finds them no longer sending. */
+ * was taken or last renewed, extends the leases of the group's rows (order[0..n)) not recorded
+ * yet (the recorded ones are no longer sending), so that no other worker takes over messages
+ * that are only slow to go out. On the recorder's connection, once it has caught up. */
 static void renew_if_due(send_loop *l, PGresult *res, size_t n)
 {
     unsigned lease = l->app->config.queue_lease_seconds;
@@ -346,13 +415,12 @@ static void renew_if_due(send_loop *l, PGresult *res, size_t n)
     for (size_t i = 0; i < n; i++)
         buf_appendf(&ids, "%s%s", i ? "," : "", PQgetvalue(res, (int)l->order[i], CLAIM_ID));
     buf_putc(&ids, '}');
-    mc_error err;
-    PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, &err);
-    if (conn && send_queue_renew(conn, buf_cstr(&ids), l->owner, lease, &err) == 0)
+    mc_error err = l->recorder.err;
+    if (send_recorder_settle(&l->recorder) == 0 &&
+        send_queue_renew(l->recorder.conn, buf_cstr(&ids), l->owner, lease, &err) == 0)
         l->lease_taken_at = monotonic_seconds();
     else
         log_warn("send: cannot renew leases: %s", err.message);
-    if (conn) db_pool_release(l->app->pool, conn);
     buf_free(&ids);
 }
 
@@ -373,21 +441,25 @@ static bool choose_relay(send_loop *l, bool pinned, const char *relay_group, siz
 }
 
 /* Sends the rows of res whose campaign is campaign_id ("" for the transactional ones)
- * through the campaign's relay (the default one for transactional mail) and appends one
- * result per row to results. A row whose source no longer compiles fails rather than
- * retrying forever. returns 0, or -1 with err on a database error. */
+ * through the campaign's relay (the default one for transactional mail) and records one
+ * result per row, each as soon as it is known. A row whose source no longer compiles fails
+ * rather than retrying forever. returns 0, or -1 with err on a database error. */
 static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *campaign_id,
-                      json_t *results, const char **relay, mc_error *err)
+                      mc_error *err)
 {
     const mail_setup *mail = &l->app->mail;
     size_t index = 0, n = 0;
     bool pinned = false;      /* the campaign names its relay: no other is chosen */
     const char *group = NULL; /* the campaign names a relay group: one of it is chosen */
     const send_campaign *campaign = NULL;
+    json_t *unbuilt = json_array(); /* results of the rows that could not be built */
     for (int row = 0; row < PQntuples(res); row++) {
         if (strcmp(PQgetvalue(res, row, CLAIM_CAMPAIGN), campaign_id)) continue;
         const send_campaign *c = source_of(l, conn, res, row, err);
-        if (!c && err->status == 500) return -1;
+        if (!c && err->status == 500) {
+            json_decref(unbuilt);
+            return -1;
+        }
         if (campaign_id[0]) campaign = c;
         mc_error berr = *err;
         if (c && campaign_id[0] && c->relay[0]) {
@@ -397,37 +469,52 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
             if (!found && relay_set_has_group(&mail->relays, c->relay)) group = c->relay;
         }
         if (!c || build(l, conn, c, res, row, n, &berr) < 0)
-            json_array_append_new(results, result_json(PQgetvalue(res, row, CLAIM_ID), "render", 0,
-                                                       "", berr.message, false));
+            json_array_append_new(unbuilt,
+                                  result_json(res, row, "", "render", 0, "", berr.message, false));
         else
             l->order[n++] = (size_t)row;
     }
-    if (n == 0) {
-        *relay = "";
-        return 0;
+    bool usable = n && choose_relay(l, pinned, group, &index);
+    l->relay = !n ? "" : mail->relays.count ? mail->relays.relays[index].name : "capture";
+    /* the messages that could not be built name the relay of their group */
+    size_t k;
+    json_t *result;
+    json_array_foreach(unbuilt, k, result)
+    {
+        json_object_set_new(result, "relay", json_string(l->relay));
+        send_recorder_add(&l->recorder, json_incref(result));
     }
-    bool usable = choose_relay(l, pinned, group, &index);
-    *relay = mail->relays.count ? mail->relays.relays[index].name : "capture";
+    json_decref(unbuilt);
+    if (n == 0) return 0;
+    memset(l->recorded, 0, n * sizeof *l->recorded);
+    l->claimed = res;
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
     size_t allowed = usable ? allowance(l, rc, campaign, n) : 0;
     /* the rest is put back for a second (send_queue_record()) */
     if (usable) app_metrics_rate_wait(&l->app->metrics, index, n - allowed, 1.0);
     if (allowed > 0) {
         mail_transport *t = mail_setup_transport(mail, index);
+        mail_progress progress = {l, message_starting, message_handing_over, message_result};
+        mail_transport_set_progress(t, &progress);
         size_t per_connection =
             rc && rc->messages_per_connection ? rc->messages_per_connection : allowed;
         for (size_t first = 0; first < allowed; first += per_connection) {
             if (first > 0) renew_if_due(l, res, n);
             size_t count = allowed - first < per_connection ? allowed - first : per_connection;
+            l->first = first;
+            l->end = first + count;
+            l->marked_until = first;
             mc_error serr;
             double began = monotonic_seconds();
             bool connected =
                 mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) == 0;
-            app_metrics_session(&l->app->metrics, index, l->results + first, count,
-                                monotonic_seconds() - began);
+            double took = monotonic_seconds() - began;
+            app_metrics_session(&l->app->metrics, index, l->results + first, count, took);
+            l->wire_seconds =
+                l->wire_seconds <= 0 ? took / count : (l->wire_seconds + took / count) / 2;
             if (mail->pool) relay_pool_report(mail->pool, index, connected, monotonic_seconds());
             if (connected) continue;
-            log_warn("send: relay %s: %s", *relay, serr.message);
+            log_warn("send: relay %s: %s", l->relay, serr.message);
             /* the rest goes to another relay in a second, without counting an attempt */
             if (!pinned && mail->relays.count > 1) {
                 allowed = first + count;
@@ -437,27 +524,24 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
         mail_transport_free(t);
     }
     for (size_t i = allowed; i < n; i++)
-        json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
-                                                   "throttled", 0, "", "", false));
-    for (size_t i = 0; i < allowed; i++) {
-        const mail_result *r = &l->results[i];
-        json_array_append_new(results, result_json(PQgetvalue(res, (int)l->order[i], CLAIM_ID),
-                                                   mail_outcome_name(r->outcome), r->code,
-                                                   r->enhanced, r->text, r->maybe_delivered));
-    }
+        send_recorder_add(&l->recorder, result_json(res, (int)l->order[i], l->relay, "throttled", 0,
+                                                    "", "", false));
+    /* the results the transport did not report as they came */
+    for (size_t i = 0; i < allowed; i++)
+        if (!l->recorded[i]) record_result(l, i, &l->results[i]);
     return 0;
 }
 
-/* Sends group campaign_id and records its results. returns 0 or -1 with err. */
+/* Sends group campaign_id and waits until its results are committed. returns 0 or -1 with
+ * err. */
 static int send_and_record(send_loop *l, PGconn *conn, PGresult *claimed, const char *campaign_id,
                            mc_error *err)
 {
-    json_t *results = json_array();
-    const char *relay = "";
-    int rc = send_group(l, conn, claimed, campaign_id, results, &relay, err);
-    if (rc == 0 && json_array_size(results))
-        rc = send_queue_record(conn, results, l->owner, relay, &l->app->config, err);
-    json_decref(results);
+    int rc = send_group(l, conn, claimed, campaign_id, err);
+    if (send_recorder_settle(&l->recorder) < 0) {
+        *err = l->recorder.err;
+        rc = -1;
+    }
     return rc;
 }
 
@@ -484,37 +568,38 @@ static void array_literal(PGresult *res, int col, bool distinct, buf_t *out)
     buf_putc(out, '}');
 }
 
-/* Locks the campaigns of the claimed rows and gives back the rows of those that stopped.
- * returns the locked campaigns (id, state; caller frees) or NULL with err. */
-static PGresult *lock_campaigns(send_loop *l, PGconn *conn, PGresult *claimed, mc_error *err)
+/* Holds the campaigns of ids (an array literal: those of the claimed rows) for the batch and
+ * gives back the claimed rows of those that stopped. returns the campaigns held (id, state;
+ * caller frees) or NULL with err, with nothing held. */
+static PGresult *hold_campaigns(send_loop *l, PGconn *conn, PGresult *claimed, const char *ids,
+                                mc_error *err)
+{
+    PGresult *held = campaign_hold_for_sending(conn, ids, err);
+    bool stopped = false;
+    for (int i = 0; held && i < PQntuples(held); i++)
+        stopped |= strcmp(PQgetvalue(held, i, 1), "running") != 0;
+    if (stopped) {
+        buf_t rows = BUF_INIT;
+        array_literal(claimed, CLAIM_ID, false, &rows);
+        if (send_queue_give_back(conn, buf_cstr(&rows), l->owner, err) < 0) {
+            PQclear(held);
+            held = NULL;
+            campaign_release_sending(conn, ids);
+        }
+        buf_free(&rows);
+    }
+    return held;
+}
+
+/* The hand-off of the claimed rows: their campaigns are held while the batch is on the wire
+ * and let go once every result is committed, so that a pause or cancel that follows counts
+ * them; running gets the array literal of the campaigns sent from. returns 0 or -1 with err. */
+static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *running, mc_error *err)
 {
     buf_t ids = BUF_INIT;
     array_literal(claimed, CLAIM_CAMPAIGN, true, &ids);
-    PGresult *locked = send_queue_lock_campaigns(conn, buf_cstr(&ids), err);
-    bool stopped = false;
-    for (int i = 0; locked && i < PQntuples(locked); i++)
-        stopped |= strcmp(PQgetvalue(locked, i, 1), "running") != 0;
-    if (stopped) {
-        array_literal(claimed, CLAIM_ID, false, &ids);
-        if (send_queue_give_back(conn, buf_cstr(&ids), l->owner, err) < 0) {
-            PQclear(locked);
-            locked = NULL;
-        }
-    }
-    buf_free(&ids);
-    return locked;
-}
-
-/* The hand-off transaction for the claimed rows in res; running gets the array literal of
- * the campaigns sent from. returns 0 or -1 with err. */
-static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *running, mc_error *err)
-{
-    PGresult *locked = NULL;
-    int rc = db_begin(conn, err);
-    if (rc == 0) {
-        locked = lock_campaigns(l, conn, claimed, err);
-        rc = locked ? 0 : -1;
-    }
+    PGresult *locked = hold_campaigns(l, conn, claimed, buf_cstr(&ids), err);
+    int rc = locked ? 0 : -1;
     /* transactional mail first: it was claimed first, for its priority */
     if (rc == 0 && has_transactional(claimed)) rc = send_and_record(l, conn, claimed, "", err);
     buf_reset(running);
@@ -525,12 +610,14 @@ static int hand_off(send_loop *l, PGconn *conn, PGresult *claimed, buf_t *runnin
         buf_appendf(running, "%s%s", running->n > 1 ? "," : "", PQgetvalue(locked, i, 0));
     }
     buf_putc(running, '}');
-    PQclear(locked);
-    if (rc < 0 || db_commit(conn, err) < 0) {
-        db_rollback(conn);
-        return -1;
+    if (send_recorder_settle(&l->recorder) < 0 && rc == 0) {
+        *err = l->recorder.err;
+        rc = -1;
     }
-    return 0;
+    if (locked) campaign_release_sending(conn, buf_cstr(&ids));
+    PQclear(locked);
+    buf_free(&ids);
+    return rc;
 }
 
 /* How many messages to claim: [queue] batch_size, or fewer when the relay is slow, so that a
@@ -578,40 +665,61 @@ static PGresult *claim(send_loop *l, PGconn *conn, mc_error *err)
     return claimed;
 }
 
+/* Sends the batch claimed on conn; the recorder's connection is recorder_conn. returns 0 or -1
+ * with err. */
+static int send_batch(send_loop *l, PGconn *conn, PGconn *recorder_conn, PGresult *claimed,
+                      mc_error *err)
+{
+    double started = monotonic_seconds();
+    l->lease_taken_at = started;
+    buf_t campaigns = BUF_INIT;
+    reserve(l, (size_t)PQntuples(claimed));
+    send_campaign_cache_next_batch(&l->campaigns);
+    send_recorder_begin(&l->recorder, recorder_conn, l->owner, &l->app->config);
+    int rc = hand_off(l, conn, claimed, &campaigns, err);
+    mc_error rerr;
+    if (send_recorder_finish(&l->recorder, &rerr) < 0 && rc == 0) {
+        *err = rerr;
+        rc = -1;
+    }
+    /* a moving average, so that one slow session does not shrink batches for long */
+    double each = (monotonic_seconds() - started) / PQntuples(claimed);
+    l->seconds_per_message =
+        l->seconds_per_message <= 0 ? each : (l->seconds_per_message + each) / 2;
+    /* after the commit, so that the last worker to finish sees everyone's results */
+    if (rc == 0 && campaigns.n > 2) rc = campaign_finish_sent(conn, buf_cstr(&campaigns), err);
+    buf_free(&campaigns);
+    return rc;
+}
+
 int send_loop_once(send_loop *l, mc_error *err)
 {
     PGconn *conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, err);
     if (!conn) return -1;
-    int rc = 0;
+    /* the recorder's, taken before anything is claimed: a batch never waits for it */
+    PGconn *recorder_conn = db_pool_acquire(l->app->pool, DB_WAIT_MS, err);
+    if (!recorder_conn) {
+        db_pool_release(l->app->pool, conn);
+        return -1;
+    }
+    /* its statement prepared before anything is claimed: a connection that broke while it sat
+     * in the pool (a PostgreSQL restart) fails here, not with a batch leased and unsendable */
+    int rc = send_queue_record_prepare(recorder_conn, err);
     /* expired leases are rare and a second late is soon enough: not a round trip per batch */
-    if (time(NULL) != l->last_reclaim) {
+    if (rc == 0 && time(NULL) != l->last_reclaim) {
         rc = send_queue_reclaim(conn, err);
         if (rc > 0) log_warn("send: %d messages of a stopped worker are queued again", rc);
         l->last_reclaim = time(NULL);
     }
+    /* a new owner for each batch: the rows of a batch that failed (the database went away)
+     * keep their lease and their progress until another worker reclaims them */
+    snprintf(l->owner, sizeof l->owner, "%s#%lu", l->loop_name, ++l->batches);
     PGresult *claimed = rc < 0 ? NULL : claim(l, conn, err);
     rc = claimed ? 0 : -1;
-    if (claimed && PQntuples(claimed) == 0) {
-        PQclear(claimed);
-        db_pool_release(l->app->pool, conn);
-        return 0;
-    }
-    double started = monotonic_seconds();
-    l->lease_taken_at = started;
-    buf_t campaigns = BUF_INIT;
-    if (rc == 0) {
-        reserve(l, (size_t)PQntuples(claimed));
-        send_campaign_cache_next_batch(&l->campaigns);
-        rc = hand_off(l, conn, claimed, &campaigns, err);
-        /* a moving average, so that one slow session does not shrink batches for long */
-        double each = (monotonic_seconds() - started) / PQntuples(claimed);
-        l->seconds_per_message =
-            l->seconds_per_message <= 0 ? each : (l->seconds_per_message + each) / 2;
-    }
-    /* after the commit, so that the last worker to finish sees everyone's results */
-    if (rc == 0 && campaigns.n > 2) rc = campaign_finish_sent(conn, buf_cstr(&campaigns), err);
+    bool any = claimed && PQntuples(claimed) > 0;
+    if (any) rc = send_batch(l, conn, recorder_conn, claimed, err);
     PQclear(claimed);
-    buf_free(&campaigns);
+    db_pool_release(l->app->pool, recorder_conn);
     db_pool_release(l->app->pool, conn);
-    return rc < 0 ? -1 : 1;
+    return rc < 0 ? -1 : any ? 1 : 0;
 }
