@@ -4,6 +4,7 @@
 
 #include "api/internal.h"
 #include "audience/subscribers.h"
+#include "track/bounce_store.h"
 
 /* Reads a query-string id (list=, segment=). returns 0 with *id (0 when absent) or -1. */
 static int query_id(http_request *req, const char *name, long long *id, mc_error *err)
@@ -85,7 +86,13 @@ void api_subscribers_get(http_request *req, void *ctx)
     long long id;
     PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
-    api_respond_object(req, 200, subscriber_get(conn, id, &err), &err);
+    json_t *obj = subscriber_get(conn, id, &err);
+    json_t *bounces = obj ? bounce_summary(conn, id, &err) : NULL;
+    if (bounces)
+        json_object_set_new(obj, "bounces", bounces);
+    else
+        json_decref(obj);
+    api_respond_object(req, 200, bounces ? obj : NULL, &err);
 }
 
 static void update(http_request *req, void *ctx, bool replace)
