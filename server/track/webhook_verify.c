@@ -117,8 +117,8 @@ bool webhook_sns_url_allowed(const char *pattern, const char *url)
             return false;
         }
     }
-    /* the rest is a path: never "..", a query or another host */
-    return !strstr(u, "..") && !strchr(u, '@') && !strchr(u, '?') && !strchr(u, '#');
+    /* the rest is a path and query on the host the pattern fixes (SubscribeURL has a query) */
+    return !strstr(u, "..") && !strchr(u, '@') && !strchr(u, '#') && !strchr(u, '\\');
 }
 
 static bool add_field(json_t *message, const char *key, bool optional, buf_t *out)

@@ -28,7 +28,8 @@ bool webhook_sendgrid_valid(const char *public_key_b64, const char *timestamp, s
 bool webhook_basic_valid(const char *authorization, const char *user, const char *password);
 
 /* true when url starts with pattern, where a "*" of pattern stands for one DNS label (letters,
- * digits, '-'): "https://sns.*.amazonaws.com/" */
+ * digits, '-'): "https://sns.*.amazonaws.com/"; the rest of url may not hold "..", '@', '#' or
+ * a backslash */
 bool webhook_sns_url_allowed(const char *pattern, const char *url);
 /* Appends the text an SNS message's signature covers to out: "Key\nvalue\n" for Message,
  * MessageId, Subject (when present), Timestamp, TopicArn, Type of a Notification, and Message,

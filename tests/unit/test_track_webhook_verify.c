@@ -117,6 +117,9 @@ static void test_sns_certificate_urls_must_match_the_pattern(void **state)
     assert_false(
         webhook_sns_url_allowed(pattern, "https://sns.eu-west-1.amazonaws.com.evil.example/"));
     assert_false(webhook_sns_url_allowed(pattern, "https://sns.x.amazonaws.com/../x?y"));
+    assert_false(webhook_sns_url_allowed(pattern, "https://sns.x.amazonaws.com@evil.example/"));
+    assert_true(webhook_sns_url_allowed(
+        pattern, "https://sns.x.amazonaws.com/?Action=ConfirmSubscription&Token=t"));
 }
 
 /* a self-signed certificate of key */
