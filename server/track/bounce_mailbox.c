@@ -127,8 +127,12 @@ static int process(app_t *app, PGconn *conn, str_t mail, bounce_mailbox_counts *
     buf_t ref = BUF_INIT;
     bounce_mail_header(headers, "Message-ID", &ref);
     str_t id = str_trim(buf_view(&ref));
+    /* printable ASCII only: stored as text, whatever bytes the header held */
     char source_ref[301];
-    snprintf(source_ref, sizeof source_ref, "%.*s", (int)(id.n < 300 ? id.n : 300), id.p);
+    size_t n = 0;
+    for (size_t i = 0; i < id.n && n < sizeof source_ref - 1; i++)
+        if (id.p[i] > ' ' && id.p[i] < 127) source_ref[n++] = id.p[i];
+    source_ref[n] = '\0';
     buf_free(&ref);
     long long recorded =
         bounce_record(conn, &app->config, app->secret, &r, type == BOUNCE_MAIL_ARF ? "arf" : "dsn",
@@ -175,6 +179,13 @@ int bounce_mailbox_poll(app_t *app, PGconn *conn, const bool *stop, bounce_mailb
         buf_appendf(&s.url, "%s/;UID=%llu", buf_cstr(&s.folder_url), uids[i]);
         rc = imap_run(&s, buf_cstr(&s.url), NULL, err);
         if (rc == 0) rc = process(app, conn, buf_view(&s.body), counts, err);
+        /* a message the database refuses (not a failure of the database) would stop every
+         * later poll at it: it is flagged as read without effect */
+        if (rc < 0 && err->status == 400) {
+            log_warn("bounce mailbox: message %llu left alone: %s", uids[i], err->message);
+            counts->other++;
+            rc = 0;
+        }
         if (rc == 0) {
             char store[128];
             snprintf(store, sizeof store,

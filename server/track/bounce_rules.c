@@ -31,6 +31,10 @@ static int apply_one(PGconn *conn, const config_t *cfg, const char *subscriber, 
     snprintf(soft, sizeof soft, "%u", cfg->bounces_soft_limit);
     snprintf(days, sizeof days, "%u", cfg->bounces_soft_window_days);
     const char *params[] = {subscriber, hard, soft, days};
+    /* two bounces of one subscriber applied at once in two transactions: the second waits
+     * here, then counts the first */
+    if (db_exec(conn, "SELECT 1 FROM subscribers WHERE id = $1 FOR UPDATE", 1, params, err) < 0)
+        return -1;
     PGresult *res = db_query(conn, OVER_LIMIT_SQL, 4, params, err);
     if (!res) return -1;
     bool over = PQgetvalue(res, 0, 0)[0] == 't';
