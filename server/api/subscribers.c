@@ -50,6 +50,19 @@ void api_subscribers_list(http_request *req, void *ctx)
     api_respond_object(req, 200, list, &err);
 }
 
+/* Adds the summary of the subscriber's bounces and complaints to obj (GET only: the other
+ * routes answer what they changed). Takes over obj. returns obj, or NULL with err. */
+static json_t *with_bounces(PGconn *conn, json_t *obj, mc_error *err)
+{
+    json_t *bounces = bounce_summary(conn, json_integer_value(json_object_get(obj, "id")), err);
+    if (!bounces) {
+        json_decref(obj);
+        return NULL;
+    }
+    json_object_set_new(obj, "bounces", bounces);
+    return obj;
+}
+
 void api_subscribers_create(http_request *req, void *ctx)
 {
     json_t *body;
@@ -87,12 +100,7 @@ void api_subscribers_get(http_request *req, void *ctx)
     PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
     json_t *obj = subscriber_get(conn, id, &err);
-    json_t *bounces = obj ? bounce_summary(conn, id, &err) : NULL;
-    if (bounces)
-        json_object_set_new(obj, "bounces", bounces);
-    else
-        json_decref(obj);
-    api_respond_object(req, 200, bounces ? obj : NULL, &err);
+    api_respond_object(req, 200, obj ? with_bounces(conn, obj, &err) : NULL, &err);
 }
 
 static void update(http_request *req, void *ctx, bool replace)
