@@ -66,6 +66,7 @@ static const key_schema SCHEMA[] = {
     {"bounces", "poll_seconds", KEY_UINT, FIELD(bounces_poll_seconds), "60", 1, 86400},
     {"bounces", "ses_certificate_url", KEY_STRING, FIELD(bounces_ses_certificate_url),
      "https://sns.*.amazonaws.com/", 0, 0},
+    {"bounces", "ses_topic_arn", KEY_STRING, FIELD(bounces_ses_topic_arn), "", 0, 0},
     {"bounces", "sendgrid_public_key", KEY_STRING, FIELD(bounces_sendgrid_public_key), "", 0, 0},
     {"bounces", "postmark_username", KEY_STRING, FIELD(bounces_postmark_username), "", 0, 0},
     {"bounces", "postmark_password", KEY_STRING, FIELD(bounces_postmark_password), "", 0, 0},

@@ -79,6 +79,7 @@ typedef struct {
     char *bounces_folder;
     unsigned bounces_poll_seconds;
     char *bounces_ses_certificate_url; /* SNS signing certificates must start so ("*": a label) */
+    char *bounces_ses_topic_arn;       /* when set, the only SNS topic accepted */
     char *bounces_sendgrid_public_key; /* base64 of the Signed Event Webhook's P-256 key */
     char *bounces_postmark_username;   /* the webhook's basic-auth credentials */
     char *bounces_postmark_password;

@@ -325,6 +325,10 @@ static int ses(recorder *rec, json_t *body, mc_error *err)
     buf_free(&text);
     buf_free(&pem);
     if (rc < 0) return -1;
+    /* a valid signature proves SNS sent it, not that it is our topic */
+    const char *topic = str_member(body, "TopicArn");
+    if (cfg->bounces_ses_topic_arn[0] && strcmp(topic, cfg->bounces_ses_topic_arn))
+        return refuse(err, 403, "TopicArn", "TopicArn is not [bounces] ses_topic_arn");
     const char *type = str_member(body, "Type");
     if (!strcmp(type, "SubscriptionConfirmation")) {
         /* confirming is a GET of SubscribeURL, which must be Amazon's too */
@@ -335,7 +339,7 @@ static int ses(recorder *rec, json_t *body, mc_error *err)
         buf_t answer = BUF_INIT;
         rc = fetch(subscribe, &answer, err);
         buf_free(&answer);
-        if (rc == 0) log_info("webhooks: SES: subscribed to %s", str_member(body, "TopicArn"));
+        if (rc == 0) log_info("webhooks: SES: subscribed to %s", topic);
         return rc;
     }
     if (!strcmp(type, "Notification"))

@@ -80,6 +80,7 @@ class WebhookTest(BounceCase):
             cls.certs = CertificateServer(f.read())
         cls.base = "http://127.0.0.1:%d/" % cls.certs.server_address[1]
         cls.server_env = {"MAILCAST_BOUNCES_SES_CERTIFICATE_URL": cls.base,
+                          "MAILCAST_BOUNCES_SES_TOPIC_ARN": "arn:aws:sns:eu-west-1:1:rebotes",
                           "MAILCAST_BOUNCES_SENDGRID_PUBLIC_KEY": sendgrid_public,
                           "MAILCAST_BOUNCES_POSTMARK_USERNAME": POSTMARK[0],
                           "MAILCAST_BOUNCES_POSTMARK_PASSWORD": POSTMARK[1],
@@ -250,6 +251,8 @@ class WebhookTest(BounceCase):
             dict(note), key="other.key")).encode()), 403)
         elsewhere = self.sns(dict(note), cert="http://127.0.0.2:1/SimpleNotificationService-x.pem")
         self.assert_refused(self.post("ses", json.dumps(elsewhere).encode()), 403)
+        other_topic = self.sns(dict(note, TopicArn="arn:aws:sns:eu-west-1:1:ajeno"))
+        self.assert_refused(self.post("ses", json.dumps(other_topic).encode()), 403)
         unsigned = {k: v for k, v in note.items() if k != "Signature"}
         self.assert_refused(self.post("ses", json.dumps(unsigned).encode()), 401)
         self.assertEqual(self.count(), before)

@@ -117,6 +117,7 @@ class BounceApiTest(BounceCase):
 
     def test_one_click_unsubscribe_counts_for_the_campaign_and_message(self):
         campaign, sent = self.send_campaign([("baja@example.org", "Baja"),
+                                             ("pagina@example.org", "Página"),
                                              ("vieja@example.org", "Vieja")])
         s = sent["baja@example.org"]
         url, mailto = list_unsubscribe(s["mail"])
@@ -128,6 +129,16 @@ class BounceApiTest(BounceCase):
             "SELECT campaign_id || '/' || message_id FROM consents WHERE subscriber_id = %d AND"
             " list_id IS NULL AND action = 'unsubscribe'" % s["subscriber"]["id"]),
             "%d/%d" % (campaign["id"], s["message_id"]))
+        # the preferences page reached through the link records the same
+        page = sent["pagina@example.org"]
+        path = urllib.parse.urlparse(list_unsubscribe(page["mail"])[0]).path
+        r = self.server.client().request("POST", path, raw=b"action=unsubscribe_all",
+                                         headers=FORM)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.psql(
+            "SELECT source || '/' || campaign_id || '/' || message_id FROM consents WHERE"
+            " subscriber_id = %d AND list_id IS NULL" % page["subscriber"]["id"]),
+            "preferences/%d/%d" % (campaign["id"], page["message_id"]))
         # a link made before messages were named in it still unsubscribes, naming nothing
         old = sent["vieja@example.org"]["subscriber"]
         r = self.server.client().request("POST", "/preferences/" + self.token("p", old["id"]),
