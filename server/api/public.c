@@ -201,11 +201,11 @@ void api_public_preferences(http_request *req, void *ctx)
  * List-Unsubscribe header, without cookies and without following a redirect, and shows nothing
  * of the answer; the subscriber leaves every list as with action=unsubscribe_all. */
 static void one_click_unsubscribe(http_request *req, api_context *ctx, PGconn *conn,
-                                  long long subscriber)
+                                  long long subscriber, long long message)
 {
     static const char done[] = "You are unsubscribed from every list.\n";
     mc_error err;
-    if (public_unsubscribe_all(conn, subscriber, http_remote_addr(req), &err) < 0)
+    if (public_unsubscribe_all(conn, subscriber, http_remote_addr(req), message, &err) < 0)
         message_page(req, ctx, 503, "Please try again", "The service is busy right now.", NULL);
     else
         http_respond(req, 200, "text/plain; charset=utf-8", done, sizeof done - 1);
@@ -221,7 +221,7 @@ void api_public_preferences_save(http_request *req, void *ctx)
     buf_t action = BUF_INIT, lists = BUF_INIT;
     if (form_field(req, "List-Unsubscribe", 0, &action) &&
         str_eq_cstr(buf_view(&action), "One-Click")) {
-        one_click_unsubscribe(req, api, conn, subscriber);
+        one_click_unsubscribe(req, api, conn, subscriber, ref);
         buf_free(&action);
         return;
     }
@@ -231,9 +231,9 @@ void api_public_preferences_save(http_request *req, void *ctx)
     mc_error err;
     if (!ok) {
         preferences_page(req, api, conn, subscriber, "Choose the lists again.");
-    } else if ((all ? public_unsubscribe_all(conn, subscriber, http_remote_addr(req), &err)
+    } else if ((all ? public_unsubscribe_all(conn, subscriber, http_remote_addr(req), ref, &err)
                     : public_preferences_save(conn, subscriber, buf_cstr(&lists),
-                                              http_remote_addr(req), &err)) < 0) {
+                                              http_remote_addr(req), ref, &err)) < 0) {
         message_page(req, api, 503, "Please try again", "The service is busy right now.", NULL);
     } else {
         preferences_page(req, api, conn, subscriber,

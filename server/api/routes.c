@@ -13,6 +13,11 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/confirm/{token}", api_public_confirm, 0);
     http_router_add(r, "GET", "/preferences/{token}", api_public_preferences, 0);
     http_router_add(r, "POST", "/preferences/{token}", api_public_preferences_save, 0);
+    /* bounce and complaint webhooks: each checks its provider's signature or credentials */
+    http_router_add(r, "POST", "/webhooks/ses", api_webhooks_ses, 0);
+    http_router_add(r, "POST", "/webhooks/sendgrid", api_webhooks_sendgrid, 0);
+    http_router_add(r, "POST", "/webhooks/postmark", api_webhooks_postmark, 0);
+    http_router_add(r, "POST", "/webhooks/mailgun", api_webhooks_mailgun, 0);
 
     http_router_add(r, "POST", "/api/v1/auth/login", api_auth_login, ROUTE_API | ROUTE_PUBLIC);
     http_router_add(r, "POST", "/api/v1/auth/logout", api_auth_logout, ROUTE_API);
@@ -63,6 +68,9 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/subscribers/{id}/export", api_subscribers_person_export,
                     ROUTE_API);
     http_router_add(r, "POST", "/api/v1/subscribers/{id}/erase", api_subscribers_erase, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/{id}/bounces", api_subscribers_bounces,
+                    ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/bounces", api_bounces_create, ROUTE_API);
 
     http_router_add(r, "GET", "/api/v1/lists", api_lists_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/lists", api_lists_create, ROUTE_API);

@@ -4,6 +4,7 @@
 
 #include "api/internal.h"
 #include "audience/subscribers.h"
+#include "track/bounce_store.h"
 
 /* Reads a query-string id (list=, segment=). returns 0 with *id (0 when absent) or -1. */
 static int query_id(http_request *req, const char *name, long long *id, mc_error *err)
@@ -49,6 +50,19 @@ void api_subscribers_list(http_request *req, void *ctx)
     api_respond_object(req, 200, list, &err);
 }
 
+/* Adds the summary of the subscriber's bounces and complaints to obj (GET only: the other
+ * routes answer what they changed). Takes over obj. returns obj, or NULL with err. */
+static json_t *with_bounces(PGconn *conn, json_t *obj, mc_error *err)
+{
+    json_t *bounces = bounce_summary(conn, json_integer_value(json_object_get(obj, "id")), err);
+    if (!bounces) {
+        json_decref(obj);
+        return NULL;
+    }
+    json_object_set_new(obj, "bounces", bounces);
+    return obj;
+}
+
 void api_subscribers_create(http_request *req, void *ctx)
 {
     json_t *body;
@@ -85,7 +99,8 @@ void api_subscribers_get(http_request *req, void *ctx)
     long long id;
     PGconn *conn = api_id_and_db(req, ctx, &id);
     if (!conn) return;
-    api_respond_object(req, 200, subscriber_get(conn, id, &err), &err);
+    json_t *obj = subscriber_get(conn, id, &err);
+    api_respond_object(req, 200, obj ? with_bounces(conn, obj, &err) : NULL, &err);
 }
 
 static void update(http_request *req, void *ctx, bool replace)

@@ -269,9 +269,10 @@ json_t *public_preferences(PGconn *conn, long long subscriber_id, mc_error *err)
     return prefs;
 }
 
-/* all: the subscriber also unsubscribes from everything (wanted is then "{}") */
+/* all: the subscriber also unsubscribes from everything (wanted is then "{}"); message_id: the
+ * message whose link was followed (0: unknown), named by the consent rows of what is left */
 static int preferences_save(PGconn *conn, long long subscriber_id, const char *wanted, bool all,
-                            const char *remote_addr, mc_error *err)
+                            const char *remote_addr, long long message_id, mc_error *err)
 {
     char sub[32], ids[40];
     snprintf(sub, sizeof sub, "%lld", subscriber_id);
@@ -296,10 +297,12 @@ static int preferences_save(PGconn *conn, long long subscriber_id, const char *w
          membership_set_subscribed(conn, ids, true, "preferences", remote_addr, err) < 0))
         rc = -1;
     if (rc == 0 && strcmp(leave, "{}") &&
-        membership_set(conn, ids, leave, "unsubscribed", "preferences", remote_addr, err) < 0)
+        membership_set_from(conn, ids, leave, "unsubscribed", "preferences", remote_addr,
+                            message_id, err) < 0)
         rc = -1;
     if (rc == 0 && all &&
-        membership_set_subscribed(conn, ids, false, "preferences", remote_addr, err) < 0)
+        membership_set_subscribed_from(conn, ids, false, "preferences", remote_addr, message_id,
+                                       err) < 0)
         rc = -1;
     free(join);
     free(leave);
@@ -311,15 +314,15 @@ fail:
 }
 
 int public_preferences_save(PGconn *conn, long long subscriber_id, const char *wanted,
-                            const char *remote_addr, mc_error *err)
+                            const char *remote_addr, long long message_id, mc_error *err)
 {
-    return preferences_save(conn, subscriber_id, wanted, false, remote_addr, err);
+    return preferences_save(conn, subscriber_id, wanted, false, remote_addr, message_id, err);
 }
 
 int public_unsubscribe_all(PGconn *conn, long long subscriber_id, const char *remote_addr,
-                           mc_error *err)
+                           long long message_id, mc_error *err)
 {
-    return preferences_save(conn, subscriber_id, "{}", true, remote_addr, err);
+    return preferences_save(conn, subscriber_id, "{}", true, remote_addr, message_id, err);
 }
 
 int public_flows_prune(PGconn *conn, mc_error *err)

@@ -47,15 +47,17 @@ json_t *public_confirm(PGconn *conn, long long subscriber_id, long long ref,
 json_t *public_preferences(PGconn *conn, long long subscriber_id, mc_error *err);
 /* Sets the subscriber's memberships among the lists public_preferences shows to exactly
  * wanted (a PostgreSQL array literal; "{}" leaves every list); joining a list makes a
- * subscriber who had unsubscribed from everything active again. returns 0 or -1 with err. */
+ * subscriber who had unsubscribed from everything active again. message_id is the message
+ * whose link was followed (the token's reference; 0 for none): the consent rows of the lists
+ * left name it and its campaign. returns 0 or -1 with err. */
 int public_preferences_save(PGconn *conn, long long subscriber_id, const char *wanted,
-                            const char *remote_addr, mc_error *err);
+                            const char *remote_addr, long long message_id, mc_error *err);
 /* Unsubscribes from everything (the one-click unsubscribe and the preferences page's
  * unsubscribe_all): leaves every list and sets the subscriber's status to "unsubscribed", so
- * that no campaign reaches them whatever lists or segments it targets. returns 0 or -1 with
- * err. */
+ * that no campaign reaches them whatever lists or segments it targets; the consent rows name
+ * message_id (0: none) and its campaign. returns 0 or -1 with err. */
 int public_unsubscribe_all(PGconn *conn, long long subscriber_id, const char *remote_addr,
-                           mc_error *err);
+                           long long message_id, mc_error *err);
 
 /* Forgets form attempts older than the rate limit's hour. returns 0 or -1 with err. */
 int public_flows_prune(PGconn *conn, mc_error *err);

@@ -90,8 +90,12 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
                             " list_subscribers x WHERE x.subscriber_id = s.id AND x.list_id ="
                             " ANY(");
         sql_builder_param(&b, PQgetvalue(audience, 0, 2));
-        sql_builder_add(&b, "::bigint[]) AND x.status <> 'unsubscribed') AND NOT EXISTS (SELECT 1"
-                            " FROM bounces h WHERE h.subscriber_id = s.id AND h.kind = 'hard')"
+        sql_builder_add(&b, "::bigint[]) AND x.status <> 'unsubscribed')"
+                            /* bounces count through the subscriber's status, which the bounce
+                             * rules set (track/bounce_rules.h); a hard bounce they have not
+                             * judged yet holds the address back meanwhile */
+                            " AND NOT EXISTS (SELECT 1 FROM bounces h WHERE h.subscriber_id ="
+                            " s.id AND h.kind = 'hard' AND h.applied_at IS NULL)"
                             /* hashing every address only when something is suppressed */
                             " AND (NOT EXISTS (SELECT 1 FROM suppressions) OR NOT EXISTS (SELECT"
                             " 1 FROM suppressions x WHERE x.email_hash = sha256(");

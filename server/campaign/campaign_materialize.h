@@ -10,10 +10,11 @@
 /* Queues one message per recipient of campaign id: the subscribers of its lists (confirmed, or
  * unconfirmed on single opt-in lists) and of its segments (unless unsubscribed from one of its
  * lists), each once, minus blocklisted subscribers and those who unsubscribed from everything
- * (status "unsubscribed"), suppressed addresses, hard-bounced subscribers, members of the excluded
- * lists (unless unsubscribed there) and matches of the excluded segments. Runs in the caller's
- * transaction. secret (32 bytes) keys the suppression hashes. *count gets the rows queued.
- * returns 0 or -1 with err. */
+ * (status "unsubscribed"; bounces blocklist through track/bounce_rules.h, and a hard bounce
+ * not yet judged by those rules holds the address back), suppressed
+ * addresses, members of the excluded lists (unless unsubscribed there) and matches of the
+ * excluded segments. Runs in the caller's transaction. secret (32 bytes) keys the suppression
+ * hashes. *count gets the rows queued. returns 0 or -1 with err. */
 int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret, long long *count,
                          mc_error *err);
 

@@ -20,7 +20,8 @@ int cli_token(int argc, char **argv);
 int cli_render(int argc, char **argv);
 int cli_send_sample(int argc, char **argv);
 
-/* Adds every folder's periodic jobs for the worker loop, in the order it runs them. */
-void cli_worker_jobs(app_jobs *jobs);
+/* Adds every folder's periodic jobs for the worker loop, in the order it runs them; cfg gives
+ * the intervals that are configurable. */
+void cli_worker_jobs(app_jobs *jobs, const config_t *cfg);
 
 #endif

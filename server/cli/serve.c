@@ -76,7 +76,7 @@ int cli_serve(int argc, char **argv)
     http_metrics metrics;
     http_metrics_init(&metrics, router.count);
     worker_t worker = {0};
-    cli_worker_jobs(&worker.jobs);
+    cli_worker_jobs(&worker.jobs, &app.config);
     api_context ctx = {&app, &router, &metrics, NULL, NULL};
     if (!no_worker) {
         ctx.job_queued = wake_worker;

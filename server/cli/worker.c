@@ -10,11 +10,14 @@
 #include "cli/signals.h"
 #include "core/log.h"
 #include "sender/worker.h"
+#include "track/bounce_rules.h"
 
-void cli_worker_jobs(app_jobs *jobs)
+void cli_worker_jobs(app_jobs *jobs, const config_t *cfg)
 {
     auth_register_jobs(jobs);
     audience_register_jobs(jobs);
+    /* before the campaigns: a campaign started in a round finds that round's bounces applied */
+    track_register_jobs(jobs, cfg);
     campaign_register_jobs(jobs);
 }
 
@@ -36,7 +39,7 @@ int cli_worker(int argc, char **argv)
     if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
     mail_setup_warn(&app.config);
     worker_t worker = {0};
-    cli_worker_jobs(&worker.jobs);
+    cli_worker_jobs(&worker.jobs, &app.config);
     if (worker_start(&worker, &app, &err) < 0) {
         app_close(&app);
         return app_report_error(&err);

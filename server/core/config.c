@@ -56,6 +56,21 @@ static const key_schema SCHEMA[] = {
     {"queue", "retry_max_seconds", KEY_UINT, FIELD(queue_retry_max_seconds), "3600", 1, 86400},
     {"queue", "retention_days", KEY_UINT, FIELD(queue_retention_days), "0", 0, 36500},
     {"queue", "poll_interval_ms", KEY_UINT, FIELD(queue_poll_interval_ms), "1000", 10, 3600000},
+    {"bounces", "hard_limit", KEY_UINT, FIELD(bounces_hard_limit), "1", 1, 1000},
+    {"bounces", "soft_limit", KEY_UINT, FIELD(bounces_soft_limit), "3", 1, 1000},
+    {"bounces", "soft_window_days", KEY_UINT, FIELD(bounces_soft_window_days), "7", 1, 3650},
+    {"bounces", "imap_url", KEY_STRING, FIELD(bounces_imap_url), "", 0, 0},
+    {"bounces", "username", KEY_STRING, FIELD(bounces_username), "", 0, 0},
+    {"bounces", "password", KEY_STRING, FIELD(bounces_password), "", 0, 0},
+    {"bounces", "folder", KEY_STRING, FIELD(bounces_folder), "INBOX", 0, 0},
+    {"bounces", "poll_seconds", KEY_UINT, FIELD(bounces_poll_seconds), "60", 1, 86400},
+    {"bounces", "ses_certificate_url", KEY_STRING, FIELD(bounces_ses_certificate_url),
+     "https://sns.*.amazonaws.com/", 0, 0},
+    {"bounces", "ses_topic_arn", KEY_STRING, FIELD(bounces_ses_topic_arn), "", 0, 0},
+    {"bounces", "sendgrid_public_key", KEY_STRING, FIELD(bounces_sendgrid_public_key), "", 0, 0},
+    {"bounces", "postmark_username", KEY_STRING, FIELD(bounces_postmark_username), "", 0, 0},
+    {"bounces", "postmark_password", KEY_STRING, FIELD(bounces_postmark_password), "", 0, 0},
+    {"bounces", "mailgun_signing_key", KEY_STRING, FIELD(bounces_mailgun_signing_key), "", 0, 0},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 

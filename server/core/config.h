@@ -69,6 +69,22 @@ typedef struct {
     unsigned queue_retention_days;     /* finished messages are deleted after this; 0 = never */
     unsigned queue_poll_interval_ms;   /* workers look for work this often without a NOTIFY */
 
+    /* [bounces] (docs/bounces.md) */
+    unsigned bounces_hard_limit; /* hard bounces that blocklist an address */
+    unsigned bounces_soft_limit; /* soft bounces within the window that blocklist it */
+    unsigned bounces_soft_window_days;
+    char *bounces_imap_url; /* the bounce mailbox, e.g. imaps://mail.example.com; empty: none */
+    char *bounces_username;
+    char *bounces_password;
+    char *bounces_folder;
+    unsigned bounces_poll_seconds;
+    char *bounces_ses_certificate_url; /* SNS signing certificates must start so ("*": a label) */
+    char *bounces_ses_topic_arn;       /* when set, the only SNS topic accepted */
+    char *bounces_sendgrid_public_key; /* base64 of the Signed Event Webhook's P-256 key */
+    char *bounces_postmark_username;   /* the webhook's basic-auth credentials */
+    char *bounces_postmark_password;
+    char *bounces_mailgun_signing_key; /* HTTP webhook signing key */
+
     config_named_section *named;
     size_t named_count;
 } config_t;

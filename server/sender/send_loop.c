@@ -28,6 +28,7 @@
 #include "mail/verp.h"
 #include "queue/rate_shared.h"
 #include "queue/send_queue.h"
+#include "track/unsubscribe_address.h"
 
 #define DB_WAIT_MS 5000
 
@@ -214,14 +215,23 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     bool bulk = campaign[0] || test_of[0];
     json_t *context = message_context(cfg, c, res, row);
     buf_reset(&l->url);
+    /* the links and the mailto address name the message, so that campaigns count their
+     * unsubscribes */
+    long long message_row = strtoll(PQgetvalue(res, row, CLAIM_ID), NULL, 10);
+    buf_t mailto = BUF_INIT;
     if (bulk && subscriber[0]) {
         char token[PUBLIC_TOKEN_MAX];
-        public_token_make(l->app->secret, TOKEN_PREFERENCES, strtoll(subscriber, NULL, 10), 0, 0,
-                          token);
+        public_token_make(l->app->secret, TOKEN_PREFERENCES, strtoll(subscriber, NULL, 10),
+                          message_row, 0, token);
+        unsubscribe_address_make(l->app->secret, strtoll(subscriber, NULL, 10), message_row,
+                                 str_from_cstr(cfg->bounce_address), &mailto);
         buf_appendf(&l->url, "%s/preferences/%s", cfg->public_url, token);
         json_object_set_new(context, "unsubscribe_url", json_string(buf_cstr(&l->url)));
     }
-    if (render_all(l, conn, c, res, row, context, err) < 0) return -1;
+    if (render_all(l, conn, c, res, row, context, err) < 0) {
+        buf_free(&mailto);
+        return -1;
+    }
 
     buf_reset(&l->ids[k]);
     buf_reset(&l->data[k]);
@@ -232,8 +242,10 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
                         campaign[0] ? STR_LIT("campaign") : STR_LIT("transactional"),
                         str_from_cstr(campaign[0] ? campaign : PQgetvalue(res, row, CLAIM_ID)),
                         str_from_cstr(subscriber[0] ? subscriber : email),
-                        mail_address_domain(from), err) < 0)
+                        mail_address_domain(from), err) < 0) {
+        buf_free(&mailto);
         return -1;
+    }
     /* campaign:list:kind:sender, for the feedback loops' complaint reports */
     char feedback[160];
     str_t list = STR_NULL, list_name = STR_NULL;
@@ -258,11 +270,14 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
         .list_id = list,
         .list_name = list_name,
         .unsubscribe_url = buf_view(&l->url),
+        .unsubscribe_mailto = buf_view(&mailto),
         .feedback_id = str_from_cstr(feedback),
         .headers = c->header_list,
         .header_count = c->header_count,
     };
-    if (mail_compose(&m, l->app->mail.signer, &l->scratch, &l->data[k], err) < 0) return -1;
+    int composed = mail_compose(&m, l->app->mail.signer, &l->scratch, &l->data[k], err);
+    buf_free(&mailto);
+    if (composed < 0) return -1;
     /* the VERP token: the Message-ID's hex part */
     if (verp_envelope_sender(str_from_cstr(cfg->bounce_address), str_make(l->ids[k].p + 1, 32),
                              from, &l->senders[k], err) < 0)
