@@ -68,6 +68,7 @@ void send_loop_free(send_loop *l)
     buf_free(&l->scratch);
     buf_free(&l->url);
     buf_free(&l->list_id);
+    buf_free(&l->mailto);
     rate_limiter_free(l->limiter);
     memset(l, 0, sizeof *l);
 }
@@ -218,20 +219,17 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     /* the links and the mailto address name the message, so that campaigns count their
      * unsubscribes */
     long long message_row = strtoll(PQgetvalue(res, row, CLAIM_ID), NULL, 10);
-    buf_t mailto = BUF_INIT;
+    buf_reset(&l->mailto);
     if (bulk && subscriber[0]) {
         char token[PUBLIC_TOKEN_MAX];
         public_token_make(l->app->secret, TOKEN_PREFERENCES, strtoll(subscriber, NULL, 10),
                           message_row, 0, token);
         unsubscribe_address_make(l->app->secret, strtoll(subscriber, NULL, 10), message_row,
-                                 str_from_cstr(cfg->bounce_address), &mailto);
+                                 str_from_cstr(cfg->bounce_address), &l->mailto);
         buf_appendf(&l->url, "%s/preferences/%s", cfg->public_url, token);
         json_object_set_new(context, "unsubscribe_url", json_string(buf_cstr(&l->url)));
     }
-    if (render_all(l, conn, c, res, row, context, err) < 0) {
-        buf_free(&mailto);
-        return -1;
-    }
+    if (render_all(l, conn, c, res, row, context, err) < 0) return -1;
 
     buf_reset(&l->ids[k]);
     buf_reset(&l->data[k]);
@@ -242,10 +240,8 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
                         campaign[0] ? STR_LIT("campaign") : STR_LIT("transactional"),
                         str_from_cstr(campaign[0] ? campaign : PQgetvalue(res, row, CLAIM_ID)),
                         str_from_cstr(subscriber[0] ? subscriber : email),
-                        mail_address_domain(from), err) < 0) {
-        buf_free(&mailto);
+                        mail_address_domain(from), err) < 0)
         return -1;
-    }
     /* campaign:list:kind:sender, for the feedback loops' complaint reports */
     char feedback[160];
     str_t list = STR_NULL, list_name = STR_NULL;
@@ -270,14 +266,12 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
         .list_id = list,
         .list_name = list_name,
         .unsubscribe_url = buf_view(&l->url),
-        .unsubscribe_mailto = buf_view(&mailto),
+        .unsubscribe_mailto = buf_view(&l->mailto),
         .feedback_id = str_from_cstr(feedback),
         .headers = c->header_list,
         .header_count = c->header_count,
     };
-    int composed = mail_compose(&m, l->app->mail.signer, &l->scratch, &l->data[k], err);
-    buf_free(&mailto);
-    if (composed < 0) return -1;
+    if (mail_compose(&m, l->app->mail.signer, &l->scratch, &l->data[k], err) < 0) return -1;
     /* the VERP token: the Message-ID's hex part */
     if (verp_envelope_sender(str_from_cstr(cfg->bounce_address), str_make(l->ids[k].p + 1, 32),
                              from, &l->senders[k], err) < 0)

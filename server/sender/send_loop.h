@@ -43,7 +43,7 @@ typedef struct {
     size_t marked_until; /* the progress covers the messages before it */
     PGresult *claimed;
     const char *relay;
-    buf_t subject, html, text, scratch, url, list_id;
+    buf_t subject, html, text, scratch, url, list_id, mailto;
 } send_loop;
 
 /* Prepares l for app (borrowed; must outlive l). Release with send_loop_free(). */
