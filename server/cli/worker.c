@@ -10,12 +10,14 @@
 #include "cli/signals.h"
 #include "core/log.h"
 #include "sender/worker.h"
+#include "track/jobs.h"
 
 void cli_worker_jobs(app_jobs *jobs)
 {
     auth_register_jobs(jobs);
     audience_register_jobs(jobs);
     campaign_register_jobs(jobs);
+    track_register_jobs(jobs);
 }
 
 int cli_worker(int argc, char **argv)

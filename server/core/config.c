@@ -56,6 +56,8 @@ static const key_schema SCHEMA[] = {
     {"queue", "retry_max_seconds", KEY_UINT, FIELD(queue_retry_max_seconds), "3600", 1, 86400},
     {"queue", "retention_days", KEY_UINT, FIELD(queue_retention_days), "0", 0, 36500},
     {"queue", "poll_interval_ms", KEY_UINT, FIELD(queue_poll_interval_ms), "1000", 10, 3600000},
+    {"tracking", "event_retention_days", KEY_UINT, FIELD(tracking_event_retention_days), "0", 0,
+     36500},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 

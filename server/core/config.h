@@ -69,6 +69,9 @@ typedef struct {
     unsigned queue_retention_days;     /* finished messages are deleted after this; 0 = never */
     unsigned queue_poll_interval_ms;   /* workers look for work this often without a NOTIFY */
 
+    /* [tracking] */
+    unsigned tracking_event_retention_days; /* opens and clicks are deleted after this; 0 = never */
+
     config_named_section *named;
     size_t named_count;
 } config_t;
