@@ -147,20 +147,28 @@ static const char ACTIVITY_SQL[] =
     " 'properties', ev.properties) FROM events ev WHERE ev.subscriber_id = $3"
     ") a WHERE $1::bigint = 0 OR key < $1::bigint ORDER BY key DESC LIMIT $2";
 
+/* Runs sql ("SELECT 1 FROM <table> WHERE id = $1") for id_text. returns 0 when a row came
+ * back, else -1 with err: a 404 saying "no <what> has the id <id>". */
+static int must_exist(PGconn *conn, const char *sql, const char *id_text, const char *what,
+                      mc_error *err)
+{
+    const char *params[] = {id_text};
+    PGresult *res = db_query(conn, sql, 1, params, err);
+    if (!res) return -1;
+    int found = PQntuples(res);
+    PQclear(res);
+    if (found) return 0;
+    return mc_error_set(err, 404, "not_found", "id", "no %s has the id %s", what, id_text);
+}
+
 json_t *track_subscriber_activity(PGconn *conn, long long subscriber_id, long long after, int limit,
                                   mc_error *err)
 {
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", subscriber_id);
-    const char *params[] = {id_text};
-    PGresult *res = db_query(conn, "SELECT 1 FROM subscribers WHERE id = $1", 1, params, err);
-    if (!res) return NULL;
-    int found = PQntuples(res);
-    PQclear(res);
-    if (!found) {
-        mc_error_set(err, 404, "not_found", "id", "no subscriber has the id %lld", subscriber_id);
+    if (must_exist(conn, "SELECT 1 FROM subscribers WHERE id = $1", id_text, "subscriber", err) < 0)
         return NULL;
-    }
+    const char *params[] = {id_text};
     return db_keyset_page(conn, ACTIVITY_SQL, NULL, 1, params, after, limit, false, err);
 }
 
@@ -265,17 +273,10 @@ json_t *track_list_growth(PGconn *conn, long long list_id, const track_growth_qu
     snprintf(id_text, sizeof id_text, "%lld", list_id);
     snprintf(from, sizeof from, "%04d-%02d-%02d", q->from[0], q->from[1], q->from[2]);
     snprintf(to, sizeof to, "%04d-%02d-%02d", q->to[0], q->to[1], q->to[2]);
-    const char *check[] = {id_text};
-    PGresult *res = db_query(conn, "SELECT 1 FROM lists WHERE id = $1", 1, check, err);
-    if (!res) return NULL;
-    int found = PQntuples(res);
-    PQclear(res);
-    if (!found) {
-        mc_error_set(err, 404, "not_found", "id", "no list has the id %lld", list_id);
+    if (must_exist(conn, "SELECT 1 FROM lists WHERE id = $1", id_text, "list", err) < 0)
         return NULL;
-    }
     const char *params[] = {id_text, INTERVALS[q->interval], from, to};
-    res = db_query(conn, GROWTH_SQL, 4, params, err);
+    PGresult *res = db_query(conn, GROWTH_SQL, 4, params, err);
     if (!res) return NULL;
     return db_json_one(res, "list", list_id, err);
 }
