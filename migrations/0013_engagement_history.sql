@@ -109,8 +109,27 @@ CREATE TABLE engagement_link_firsts (
     PRIMARY KEY (message_id, link_id)
 );
 
+-- A list's growth per day (UTC): memberships created, memberships ended, members whose address
+-- bounced hard (once each). The worker adds each day once it is over (as the memberships stood
+-- then); done_through is the last day added (NULL: none yet, the first run adds every day
+-- before today). A growth answer reads these days and counts the days after done_through from
+-- the memberships themselves.
+CREATE TABLE list_growth_days (
+    list_id      bigint NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+    day          date NOT NULL,
+    subscribed   bigint NOT NULL DEFAULT 0,
+    unsubscribed bigint NOT NULL DEFAULT 0,
+    bounced      bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (list_id, day)
+);
+CREATE TABLE list_growth_progress (
+    only_row     boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    done_through date
+);
+INSERT INTO list_growth_progress (done_through) VALUES (NULL);
+
 -- The subscriber's activity timeline reads every bounce of a subscriber by time, and a list's
--- growth the memberships, unsubscribes and bounces of a period.
+-- growth the memberships, unsubscribes and bounces of the days not yet added.
 CREATE INDEX bounces_subscriber_time_idx ON bounces (subscriber_id, created_at);
 CREATE INDEX bounces_created_idx ON bounces (created_at);
 CREATE INDEX list_subscribers_created_idx ON list_subscribers (list_id, created_at);

@@ -242,29 +242,38 @@ int track_growth_parse(const char *from, const char *to, const char *interval,
 }
 
 /* $1 list, $2 interval, $3 from, $4 to. Periods start at midnight UTC (weeks on Monday); the
- * counts cover whole periods, the first one starting on or before from. subscribed: memberships
- * created; unsubscribed: memberships that ended (as they stand now); bounced: members whose
- * address bounced hard, once per period. */
+ * counts cover whole periods, the first one starting on or before from. Days up to the
+ * rollup's done_through come from list_growth_days (track/list_growth.c), the later ones
+ * (today, or more when the worker is behind) from the memberships and bounces themselves, the
+ * same way: memberships created, memberships ended, members whose address bounced hard once a
+ * day. All times here are UTC wall clock (timestamp without time zone). */
 static const char GROWTH_SQL[] =
     "WITH p AS (SELECT g AS start FROM generate_series(date_trunc($2, $3::date::timestamp),"
     " $4::date::timestamp, ('1 ' || $2)::interval) g),"
-    " r AS (SELECT min(start) AT TIME ZONE 'UTC' AS lo, (max(start) + ('1 ' || $2)::interval)"
-    " AT TIME ZONE 'UTC' AS hi FROM p),"
-    " s AS (SELECT date_trunc($2, m.created_at AT TIME ZONE 'UTC') AS start, count(*) AS n"
-    " FROM list_subscribers m, r WHERE m.list_id = $1 AND m.created_at >= r.lo"
-    " AND m.created_at < r.hi GROUP BY 1),"
-    " u AS (SELECT date_trunc($2, m.unsubscribed_at AT TIME ZONE 'UTC') AS start, count(*) AS n"
-    " FROM list_subscribers m, r WHERE m.list_id = $1 AND m.unsubscribed_at >= r.lo"
-    " AND m.unsubscribed_at < r.hi GROUP BY 1),"
-    " b AS (SELECT date_trunc($2, x.created_at AT TIME ZONE 'UTC') AS start,"
-    " count(DISTINCT x.subscriber_id) AS n FROM bounces x JOIN list_subscribers m"
+    " r AS (SELECT min(start) AS lo, max(start) + ('1 ' || $2)::interval AS hi,"
+    " greatest(min(start), COALESCE((SELECT done_through FROM list_growth_progress) + 1,"
+    " min(start))::timestamp) AS live FROM p),"
+    " d AS (SELECT g.day::timestamp AS day, g.subscribed AS s, g.unsubscribed AS u,"
+    " g.bounced AS b FROM list_growth_days g, r WHERE g.list_id = $1 AND g.day >= r.lo"
+    " AND g.day < least(r.live, r.hi)"
+    " UNION ALL SELECT date_trunc('day', m.created_at AT TIME ZONE 'UTC'), count(*), 0, 0"
+    " FROM list_subscribers m, r WHERE m.list_id = $1 AND m.created_at >= r.live AT TIME ZONE"
+    " 'UTC' AND m.created_at < r.hi AT TIME ZONE 'UTC' GROUP BY 1"
+    " UNION ALL SELECT date_trunc('day', m.unsubscribed_at AT TIME ZONE 'UTC'), 0, count(*), 0"
+    " FROM list_subscribers m, r WHERE m.list_id = $1 AND m.unsubscribed_at >= r.live AT TIME"
+    " ZONE 'UTC' AND m.unsubscribed_at < r.hi AT TIME ZONE 'UTC' GROUP BY 1"
+    " UNION ALL SELECT date_trunc('day', x.created_at AT TIME ZONE 'UTC'), 0, 0,"
+    " count(DISTINCT x.subscriber_id) FROM bounces x JOIN list_subscribers m"
     " ON m.subscriber_id = x.subscriber_id AND m.list_id = $1, r WHERE x.kind = 'hard'"
-    " AND x.created_at >= r.lo AND x.created_at < r.hi GROUP BY 1)"
+    " AND x.created_at >= r.live AT TIME ZONE 'UTC' AND x.created_at < r.hi AT TIME ZONE 'UTC'"
+    " GROUP BY 1),"
+    " t AS (SELECT date_trunc($2, day) AS start, sum(s) AS s, sum(u) AS u, sum(b) AS b FROM d"
+    " GROUP BY 1)"
     " SELECT json_build_object('list_id', $1::bigint, 'interval', $2::text, 'from', $3::text,"
     " 'to', $4::text, 'series', COALESCE(json_agg(json_build_object('start',"
-    " to_char(p.start, 'YYYY-MM-DD'), 'subscribed', COALESCE(s.n, 0), 'unsubscribed',"
-    " COALESCE(u.n, 0), 'bounced', COALESCE(b.n, 0)) ORDER BY p.start), '[]'))::text"
-    " FROM p LEFT JOIN s USING (start) LEFT JOIN u USING (start) LEFT JOIN b USING (start)";
+    " to_char(p.start, 'YYYY-MM-DD'), 'subscribed', COALESCE(t.s, 0), 'unsubscribed',"
+    " COALESCE(t.u, 0), 'bounced', COALESCE(t.b, 0)) ORDER BY p.start), '[]'))::text"
+    " FROM p LEFT JOIN t USING (start)";
 
 json_t *track_list_growth(PGconn *conn, long long list_id, const track_growth_query *q,
                           mc_error *err)

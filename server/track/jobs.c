@@ -4,12 +4,15 @@
 #include "core/log.h"
 #include "track/engagement_history.h"
 #include "track/engagement_move.h"
+#include "track/list_growth.h"
 
 #define INBOX_SECONDS 1
 #define INBOX_BATCH   2000
 /* a backlog is moved over several rounds so the loop's other jobs are not held up */
 #define INBOX_BUDGET_MS 2000
 #define HISTORY_SECONDS 3600
+/* a day is added within ten minutes of its end */
+#define GROWTH_SECONDS 600
 
 static double now_ms(void)
 {
@@ -54,8 +57,18 @@ static int keep_history(app_t *app, PGconn *conn, const bool *stop, long long *w
     return 0;
 }
 
+static int roll_up_growth(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms,
+                          mc_error *err)
+{
+    (void)app;
+    (void)stop;
+    (void)wake_ms;
+    return track_list_growth_rollup(conn, err) < 0 ? -1 : 0;
+}
+
 void track_register_jobs(app_jobs *jobs)
 {
     app_jobs_add(jobs, "engagement history", HISTORY_SECONDS, 0, keep_history);
     app_jobs_add(jobs, "engagement inbox", INBOX_SECONDS, 0, move_inbox);
+    app_jobs_add(jobs, "list growth", GROWTH_SECONDS, 0, roll_up_growth);
 }

@@ -1,5 +1,6 @@
 /* track's work in the worker loop: moving opens and clicks from the inbox into the history and
- * its counts, and keeping the history's monthly partitions (ahead of time, and retention). */
+ * its counts, keeping the history's monthly partitions (ahead of time, and retention), and adding
+ * each day that ended to the lists' growth rollup. */
 #ifndef MC_TRACK_JOBS_H
 #define MC_TRACK_JOBS_H
 

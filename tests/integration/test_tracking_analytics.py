@@ -338,7 +338,23 @@ class RetentionTest(TrackingCase):
         self.assertEqual(self.psql("SELECT count(*) FROM %s" % name), "3")  # and Oleg's implied open
         self.assertEqual(self.psql("SELECT count(*) FROM message_engagements_default"), "3")
 
-        # the server again, now keeping 30 days of history: its first round applies it
+        # the list grew three and two days ago, and the worker has not added those days to
+        # the growth rollup yet (it was stopped): they are counted from the memberships
+        ana_id, oleg_id = messages["ana@example.org"][0], messages["oleg@example.org"][0]
+        self.psql("UPDATE list_subscribers SET created_at = now() - interval '3 days' WHERE"
+                  " list_id = %d; UPDATE list_subscribers SET unsubscribed_at = now() - interval"
+                  " '2 days', status = 'unsubscribed' WHERE subscriber_id = %d;"
+                  " INSERT INTO bounces (subscriber_id, kind, source, created_at) VALUES"
+                  " (%d, 'hard', 'dsn', now() - interval '2 days');"
+                  " UPDATE list_growth_progress SET done_through = (now() AT TIME ZONE 'UTC')::date - 10"
+                  % (lst["id"], oleg_id, ana_id))
+        growth_path = "/api/v1/lists/%d/growth?interval=week" % lst["id"]
+        growth = self.api.request("GET", growth_path).json()
+        self.assertEqual([sum(p[k] for p in growth["series"]) for k in ("subscribed", "unsubscribed", "bounced")],
+                         [2, 1, 1])
+
+        # the server again, now keeping 30 days of history: its first round applies it, and adds
+        # the days that ended to the growth rollup
         data_dir = self.server.data_dir
         type(self).server.stop()
         type(self).server = Server(dsn=self.dsn, data_dir=data_dir, args=("--config", self.config),
@@ -350,9 +366,13 @@ class RetentionTest(TrackingCase):
         self.assertEqual(self.psql("SELECT count(*) FROM message_engagements"), "0")
         self.assertEqual(self.psql("SELECT to_regclass(%s) IS NULL" % q(name)), "t")  # dropped whole
         self.assertEqual(self.stats(campaign), before)
+        self.assertEqual(self.psql("SELECT sum(subscribed) || ',' || sum(unsubscribed) || ',' ||"
+                                   " sum(bounced) FROM list_growth_days WHERE list_id = %d" % lst["id"]),
+                         "2,1,1")
+        self.assertEqual(self.api.request("GET", growth_path).json(), growth)
         activity = self.api.request("GET", "/api/v1/subscribers/%d/activity"
                                     % messages["ana@example.org"][0]).json()["items"]
-        self.assertEqual([i["type"] for i in activity], ["sent"])
+        self.assertEqual([i["type"] for i in activity], ["bounced", "sent"])  # no open or click left
 
         # a later click on an old message is one more click, not one more clicker
         self.inbox(campaign, messages, [("ana@example.org", "click", a, 130 * day, CHROME, "GET", None)])
