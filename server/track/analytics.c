@@ -53,6 +53,21 @@ static const char STATS_SQL[] =
     " AND source <> 'smtp') AS bounced_after FROM bounces WHERE campaign_id = c.id) b"
     " ORDER BY x.ord";
 
+/* Runs a read-only statement with JIT off: the plans here are priced for the subplans they
+ * skip (the counts of a running campaign's messages, the whole membership of a list) and run
+ * in milliseconds, while compiling them took 190 ms at 1,000,000 recipients. returns the
+ * result (caller frees with PQclear()), or NULL with err. */
+static PGresult *read_without_jit(PGconn *conn, const char *sql, int nparams,
+                                  const char *const *params, mc_error *err)
+{
+    if (db_begin_without_jit(conn, err) < 0) return NULL;
+    PGresult *res = db_query(conn, sql, nparams, params, err);
+    if (res && db_commit(conn, err) == 0) return res;
+    PQclear(res);
+    db_rollback(conn);
+    return NULL;
+}
+
 int track_parse_ids(const char *text, long long *ids, const char *field, mc_error *err)
 {
     int n = 0;
@@ -86,7 +101,7 @@ json_t *track_campaign_stats(PGconn *conn, const long long *ids, int n, const ch
         buf_appendf(&array, "%s%lld", i ? "," : "", ids[i]);
     buf_putc(&array, '}');
     const char *params[] = {buf_cstr(&array)};
-    PGresult *res = db_query(conn, STATS_SQL, 1, params, err);
+    PGresult *res = read_without_jit(conn, STATS_SQL, 1, params, err);
     buf_free(&array);
     if (!res) return NULL;
     json_t *out = json_array();
@@ -169,7 +184,12 @@ json_t *track_subscriber_activity(PGconn *conn, long long subscriber_id, long lo
     if (must_exist(conn, "SELECT 1 FROM subscribers WHERE id = $1", id_text, "subscriber", err) < 0)
         return NULL;
     const char *params[] = {id_text};
-    return db_keyset_page(conn, ACTIVITY_SQL, NULL, 1, params, after, limit, false, err);
+    if (db_begin_without_jit(conn, err) < 0) return NULL;
+    json_t *page = db_keyset_page(conn, ACTIVITY_SQL, NULL, 1, params, after, limit, false, err);
+    if (page && db_commit(conn, err) == 0) return page;
+    json_decref(page);
+    db_rollback(conn);
+    return NULL;
 }
 
 static const char *const INTERVALS[] = {"day", "week", "month"};
@@ -285,7 +305,7 @@ json_t *track_list_growth(PGconn *conn, long long list_id, const track_growth_qu
     if (must_exist(conn, "SELECT 1 FROM lists WHERE id = $1", id_text, "list", err) < 0)
         return NULL;
     const char *params[] = {id_text, INTERVALS[q->interval], from, to};
-    PGresult *res = db_query(conn, GROWTH_SQL, 4, params, err);
+    PGresult *res = read_without_jit(conn, GROWTH_SQL, 4, params, err);
     if (!res) return NULL;
     return db_json_one(res, "list", list_id, err);
 }
