@@ -36,6 +36,7 @@ void api_routes_register(http_router *r)
 
     http_router_add(r, "GET", "/api/v1/campaigns", api_campaigns_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/campaigns", api_campaigns_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/campaigns/stats", api_campaigns_stats_compare, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/campaigns/{id}", api_campaigns_get, ROUTE_API);
     http_router_add(r, "PUT", "/api/v1/campaigns/{id}", api_campaigns_put, ROUTE_API);
     http_router_add(r, "PATCH", "/api/v1/campaigns/{id}", api_campaigns_patch, ROUTE_API);
@@ -50,6 +51,7 @@ void api_routes_register(http_router *r)
     http_router_add(r, "POST", "/api/v1/campaigns/{id}/cancel", api_campaigns_cancel, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/campaigns/{id}/progress", api_campaigns_progress, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/campaigns/{id}/test", api_campaigns_test, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/campaigns/{id}/stats", api_campaigns_stats, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/messages/{id}", api_messages_get, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/tx", api_tx_create, ROUTE_API);
 
@@ -71,6 +73,8 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/subscribers/{id}/bounces", api_subscribers_bounces,
                     ROUTE_API);
     http_router_add(r, "POST", "/api/v1/bounces", api_bounces_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/{id}/activity", api_subscribers_activity,
+                    ROUTE_API);
 
     http_router_add(r, "GET", "/api/v1/lists", api_lists_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/lists", api_lists_create, ROUTE_API);
@@ -81,6 +85,7 @@ void api_routes_register(http_router *r)
     http_router_add(r, "PUT", "/api/v1/lists/{id}/subscribers", api_lists_members_put, ROUTE_API);
     http_router_add(r, "DELETE", "/api/v1/lists/{id}/subscribers", api_lists_members_delete,
                     ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/lists/{id}/growth", api_lists_growth, ROUTE_API);
 
     http_router_add(r, "GET", "/api/v1/segments", api_segments_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/segments", api_segments_create, ROUTE_API);

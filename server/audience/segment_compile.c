@@ -488,7 +488,8 @@ static void within_days(compiler *c, const char *column, long long days)
 
 static int compile_engagement(compiler *c, json_t *node)
 {
-    static const char *const members[] = {"engagement", "campaign", "within_days", NULL};
+    static const char *const members[] = {"engagement", "campaign", "within_days",
+                                          "include_machine", NULL};
     static const char *const kinds[] = {"opened", "clicked", "not_opened", "not_clicked"};
     if (check_members(c, node, members) < 0) return -1;
     json_t *kind = json_object_get(node, "engagement");
@@ -502,6 +503,9 @@ static int compile_engagement(compiler *c, json_t *node)
     if (integer_member(c, node, "campaign", false, 1LL << 62, &campaign) < 0 ||
         integer_member(c, node, "within_days", false, 36500, &days) < 0)
         return -1;
+    json_t *include_machine = json_object_get(node, "include_machine");
+    if (include_machine && !json_is_boolean(include_machine))
+        return fail(c, "include_machine", "include_machine is true or false%s", NULL);
     sql_builder_add(c->b, k >= 2 ? "NOT EXISTS" : "EXISTS");
     sql_builder_add(c->b, " (SELECT 1 FROM message_engagements e WHERE e.subscriber_id = s.id"
                           " AND e.kind = ");
@@ -510,6 +514,8 @@ static int compile_engagement(compiler *c, json_t *node)
         sql_builder_add(c->b, " AND e.campaign_id = ");
         sql_builder_param_int(c->b, campaign);
     }
+    /* image proxies and link scanners are not people: they count only when asked */
+    if (!json_is_true(include_machine)) sql_builder_add(c->b, " AND NOT e.machine");
     within_days(c, "e.occurred_at", days);
     sql_builder_add(c->b, ")");
     return 0;

@@ -10,7 +10,7 @@
 #include "cli/signals.h"
 #include "core/log.h"
 #include "sender/worker.h"
-#include "track/bounce_rules.h"
+#include "track/jobs.h"
 
 void cli_worker_jobs(app_jobs *jobs, const config_t *cfg)
 {

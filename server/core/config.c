@@ -71,6 +71,8 @@ static const key_schema SCHEMA[] = {
     {"bounces", "postmark_username", KEY_STRING, FIELD(bounces_postmark_username), "", 0, 0},
     {"bounces", "postmark_password", KEY_STRING, FIELD(bounces_postmark_password), "", 0, 0},
     {"bounces", "mailgun_signing_key", KEY_STRING, FIELD(bounces_mailgun_signing_key), "", 0, 0},
+    {"tracking", "event_retention_days", KEY_UINT, FIELD(tracking_event_retention_days), "0", 0,
+     36500},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 

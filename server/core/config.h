@@ -85,6 +85,9 @@ typedef struct {
     char *bounces_postmark_password;
     char *bounces_mailgun_signing_key; /* HTTP webhook signing key */
 
+    /* [tracking] */
+    unsigned tracking_event_retention_days; /* opens and clicks are deleted after this; 0 = never */
+
     config_named_section *named;
     size_t named_count;
 } config_t;

@@ -94,6 +94,14 @@ int db_begin(PGconn *conn, mc_error *err)
     return db_exec(conn, "BEGIN", 0, NULL, err);
 }
 
+int db_begin_without_jit(PGconn *conn, mc_error *err)
+{
+    if (db_begin(conn, err) < 0) return -1;
+    if (db_exec(conn, "SET LOCAL jit = off", 0, NULL, err) == 0) return 0;
+    db_rollback(conn);
+    return -1;
+}
+
 int db_commit(PGconn *conn, mc_error *err)
 {
     return db_exec(conn, "COMMIT", 0, NULL, err);

@@ -32,6 +32,10 @@ bool db_busy(PGconn *conn);
  * with err. */
 int db_wait(PGconn *conn, const char *sql, mc_error *err);
 int db_begin(PGconn *conn, mc_error *err);
+/* Starts a transaction with JIT compilation off, for statements the planner prices high (for
+ * plans they never run, or rows an index skips) that run in milliseconds: compiling them would
+ * take longer than running them. returns 0, or -1 with err and no transaction open. */
+int db_begin_without_jit(PGconn *conn, mc_error *err);
 int db_commit(PGconn *conn, mc_error *err);
 /* Rolls back the open transaction, if any; errors are logged, not returned. */
 void db_rollback(PGconn *conn);

@@ -9,7 +9,6 @@
 
 #include <libpq-fe.h>
 
-#include "app/jobs.h"
 #include "core/config.h"
 #include "core/error.h"
 
@@ -17,9 +16,5 @@
  * caller's transaction; rows another transaction holds are skipped. returns the number of rows
  * applied, or -1 with err. */
 long long bounce_rules_apply(PGconn *conn, const config_t *cfg, int max_rows, mc_error *err);
-
-/* Adds the worker's jobs of this folder: the bounce rules for bounces recorded elsewhere, and
- * the bounce mailbox's poll every [bounces] poll_seconds when imap_url is set. */
-void track_register_jobs(app_jobs *jobs, const config_t *cfg);
 
 #endif

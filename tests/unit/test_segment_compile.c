@@ -119,11 +119,24 @@ static void test_engagement_never_opened_within_days(void **state)
     (void)state;
     assert_sql("{\"engagement\": \"not_opened\", \"campaign\": 7, \"within_days\": 30}",
                "NOT EXISTS (SELECT 1 FROM message_engagements e WHERE e.subscriber_id = s.id AND "
-               "e.kind = $1 AND e.campaign_id = $2 AND e.occurred_at >= now() - "
+               "e.kind = $1 AND e.campaign_id = $2 AND NOT e.machine AND e.occurred_at >= now() - "
                "make_interval(days => $3::int))");
     const char *params[] = {"open", "7", "30"};
     assert_params("{\"engagement\": \"not_opened\", \"campaign\": 7, \"within_days\": 30}", 3,
                   params);
+}
+
+static void test_engagement_counts_machines_only_when_asked(void **state)
+{
+    (void)state;
+    assert_sql("{\"engagement\": \"clicked\", \"include_machine\": true}",
+               "EXISTS (SELECT 1 FROM message_engagements e WHERE e.subscriber_id = s.id AND "
+               "e.kind = $1)");
+    assert_sql("{\"engagement\": \"clicked\", \"include_machine\": false}",
+               "EXISTS (SELECT 1 FROM message_engagements e WHERE e.subscriber_id = s.id AND "
+               "e.kind = $1 AND NOT e.machine)");
+    assert_refused_at("{\"engagement\": \"opened\", \"include_machine\": \"yes\"}",
+                      "include_machine");
 }
 
 static void test_event_counts_up_to_min_count_with_property_conditions(void **state)
@@ -240,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_groups_nest_with_and_or_not),
         cmocka_unit_test(test_empty_all_is_everyone_and_empty_any_no_one),
         cmocka_unit_test(test_engagement_never_opened_within_days),
+        cmocka_unit_test(test_engagement_counts_machines_only_when_asked),
         cmocka_unit_test(test_event_counts_up_to_min_count_with_property_conditions),
         cmocka_unit_test(test_injection_attempts_stay_parameters),
         cmocka_unit_test(test_unknown_operator_is_refused_with_its_path),
