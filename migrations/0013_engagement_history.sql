@@ -128,9 +128,9 @@ CREATE TABLE list_growth_progress (
 );
 INSERT INTO list_growth_progress (done_through) VALUES (NULL);
 
--- The subscriber's activity timeline reads every bounce of a subscriber by time, and a list's
--- growth the memberships, unsubscribes and bounces of the days not yet added.
-CREATE INDEX bounces_subscriber_time_idx ON bounces (subscriber_id, created_at);
+-- The subscriber's activity timeline reads every bounce of a subscriber by time (through
+-- bounces_subscriber_time_idx, made with the bounce rules), and a list's growth the
+-- memberships, unsubscribes and bounces of the days not yet added.
 CREATE INDEX bounces_created_idx ON bounces (created_at);
 CREATE INDEX list_subscribers_created_idx ON list_subscribers (list_id, created_at);
 CREATE INDEX list_subscribers_unsubscribed_idx ON list_subscribers (list_id, unsubscribed_at)
