@@ -103,6 +103,10 @@ class Dovecot:
             if not item:
                 continue
             text = item.decode() if isinstance(item, bytes) else item[0].decode()
+            # another session storing flags meanwhile makes the server add untagged FETCH
+            # answers of its own, without the UID: the answer to this FETCH comes again
+            if "UID " not in text or "FLAGS (" not in text:
+                continue
             uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
             out.append((uid, text.split("FLAGS (")[1].split(")")[0]))
         return sorted(out)
