@@ -4,6 +4,7 @@
 #ifndef MC_CORE_CONFIG_H
 #define MC_CORE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -68,6 +69,10 @@ typedef struct {
     unsigned queue_retry_max_seconds;  /* back-off cap */
     unsigned queue_retention_days;     /* finished messages are deleted after this; 0 = never */
     unsigned queue_poll_interval_ms;   /* workers look for work this often without a NOTIFY */
+
+    /* [tracking] */
+    bool tracking_store_ip;          /* keep the client's truncated address with events */
+    unsigned tracking_buffer_events; /* opens and clicks held in memory at most */
 
     config_named_section *named;
     size_t named_count;

@@ -104,7 +104,9 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
 
 /* The audience the List-Id names (columns 11 and 12): the campaign's first list, else its
  * first segment, else the campaign itself; then the names of all its lists (column 13). Read
- * with every batch, so that a renamed list shows in the messages that follow. */
+ * with every batch, so that a renamed list shows in the messages that follow. Then whether
+ * opens and clicks are tracked (14, 15): as the campaign says; always for transactional
+ * templates, never for system messages (their links are the reader's own confirmations). */
 static const char LOAD_SQL[] =
     "SELECT c.updated_at::text || '/' || COALESCE(t.updated_at::text, ''), c.subject,"
     " COALESCE(c.body, t.body), COALESCE(t.text_body, ''), c.from_email, c.from_name,"
@@ -114,12 +116,13 @@ static const char LOAD_SQL[] =
     " COALESCE((SELECT l.name FROM lists l WHERE l.id = c.lists[1]),"
     " (SELECT s.name FROM segments s WHERE s.id = c.segments[1]), c.name),"
     " COALESCE((SELECT string_agg(l.name, ', ' ORDER BY array_position(c.lists, l.id))"
-    " FROM lists l WHERE l.id = ANY(c.lists)), '') FROM campaigns c"
+    " FROM lists l WHERE l.id = ANY(c.lists)), ''), c.track_opens, c.track_clicks FROM campaigns c"
     " LEFT JOIN templates t ON t.id = c.template_id WHERE c.id = $1";
 
 static const char TEMPLATE_SQL[] =
     "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0, '{}',"
-    " '', '', '' FROM templates t WHERE t.id = $1";
+    " '', '', '', t.name NOT LIKE 'system/%', t.name NOT LIKE 'system/%' FROM templates t"
+    " WHERE t.id = $1";
 
 /* the audience's names, from row 0 of res (columns as in LOAD_SQL) */
 static void load_list(send_campaign *c, PGresult *res)
@@ -130,6 +133,8 @@ static void load_list(send_campaign *c, PGresult *res)
     c->list_key = xstrdup(PQgetvalue(res, 0, 11));
     c->list_name = xstrdup(PQgetvalue(res, 0, 12));
     c->list_names = xstrdup(PQgetvalue(res, 0, 13));
+    c->track_opens = PQgetvalue(res, 0, 14)[0] == 't';
+    c->track_clicks = PQgetvalue(res, 0, 15)[0] == 't';
 }
 
 /* Loads through sql (columns as in LOAD_SQL) and compiles when the version changed. */

@@ -28,9 +28,10 @@ typedef struct {
      * without lists, "campaign-12" without either) and that audience's name; the names of all
      * its lists, joined by ", " ("" without lists); all "" for transactional templates */
     char *list_key, *list_name, *list_names;
-    double rate_per_s;        /* the campaign's own limit, 0 = none */
-    json_t *headers;          /* the custom headers object; owned */
-    mail_header *header_list; /* views into headers */
+    bool track_opens, track_clicks; /* add the open pixel; rewrite links to click URLs */
+    double rate_per_s;              /* the campaign's own limit, 0 = none */
+    json_t *headers;                /* the custom headers object; owned */
+    mail_header *header_list;       /* views into headers */
     size_t header_count;
     unsigned long last_used;
     unsigned long checked; /* the cache's batch in which the version was last compared */

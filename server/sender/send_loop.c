@@ -26,6 +26,7 @@
 #include "mail/verp.h"
 #include "queue/rate_shared.h"
 #include "queue/send_queue.h"
+#include "track/tracker.h"
 
 #define DB_WAIT_MS 5000
 
@@ -218,6 +219,17 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
         json_object_set_new(context, "unsubscribe_url", json_string(buf_cstr(&l->url)));
     }
     if (render_all(l, conn, c, res, row, context, err) < 0) return -1;
+    /* links and pixel after rendering: personalized URLs get rows of their own */
+    tracker_message tracked = {.message_id = strtoll(PQgetvalue(res, row, CLAIM_ID), NULL, 10),
+                               .campaign_id = strtoll(campaign[0] ? campaign : test_of, NULL, 10),
+                               .template_id = c->is_template ? c->id : 0,
+                               .subscriber_id = strtoll(subscriber, NULL, 10),
+                               .opens = c->track_opens,
+                               .clicks = c->track_clicks,
+                               .unsubscribe_url = buf_cstr(&l->url)};
+    if (l->app->tracker && tracker_rewrite_message(l->app->tracker, &tracked, &l->html, &l->text,
+                                                   !c->text && !c->derived_text, err) < 0)
+        return -1;
 
     buf_reset(&l->ids[k]);
     buf_reset(&l->data[k]);

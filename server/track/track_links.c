@@ -1,0 +1,251 @@
+/* An open-addressing table of links under one mutex, indexed both by (campaign or template,
+ * url) and by id. The statements that fill it run outside the mutex. */
+#include "track/track_links.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "db/query.h"
+
+#define DB_WAIT_MS 5000
+
+typedef struct {
+    long long id, campaign_id, template_id; /* one of campaign_id and template_id is 0 */
+    char *url;
+    size_t url_len;
+    uint64_t hash; /* of (campaign, template, url) */
+} link_entry;
+
+struct track_links {
+    pthread_mutex_t lock;
+    size_t max_entries;
+    link_entry *entries;
+    size_t count;
+    /* slot -> entry index + 1 (0: empty); capacity a power of two, twice max_entries */
+    uint32_t *by_key, *by_id;
+    size_t slots;
+};
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static uint64_t key_hash(long long campaign_id, long long template_id, str_t url)
+{
+    uint64_t h = 14695981039346656037ULL;
+    h = fnv(h, &campaign_id, sizeof campaign_id);
+    h = fnv(h, &template_id, sizeof template_id);
+    return fnv(h, url.p, url.n);
+}
+
+static uint64_t id_hash(long long id)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+track_links *track_links_new(size_t max_entries)
+{
+    track_links *links = xcalloc(1, sizeof *links);
+    pthread_mutex_init(&links->lock, NULL);
+    links->max_entries = max_entries ? max_entries : 1;
+    links->slots = 16;
+    while (links->slots < 2 * links->max_entries)
+        links->slots *= 2;
+    links->entries = xcalloc(links->max_entries, sizeof *links->entries);
+    links->by_key = xcalloc(links->slots, sizeof *links->by_key);
+    links->by_id = xcalloc(links->slots, sizeof *links->by_id);
+    return links;
+}
+
+static void forget_all(track_links *links)
+{
+    for (size_t i = 0; i < links->count; i++)
+        free(links->entries[i].url);
+    links->count = 0;
+    memset(links->by_key, 0, links->slots * sizeof *links->by_key);
+    memset(links->by_id, 0, links->slots * sizeof *links->by_id);
+}
+
+void track_links_free(track_links *links)
+{
+    if (!links) return;
+    forget_all(links);
+    free(links->entries);
+    free(links->by_key);
+    free(links->by_id);
+    pthread_mutex_destroy(&links->lock);
+    free(links);
+}
+
+/* under the lock */
+static const link_entry *find_key(track_links *links, long long campaign_id, long long template_id,
+                                  str_t url, uint64_t h)
+{
+    for (size_t s = h & (links->slots - 1);; s = (s + 1) & (links->slots - 1)) {
+        uint32_t k = links->by_key[s];
+        if (!k) return NULL;
+        const link_entry *e = &links->entries[k - 1];
+        if (e->hash == h && e->campaign_id == campaign_id && e->template_id == template_id &&
+            e->url_len == url.n && !memcmp(e->url, url.p, url.n))
+            return e;
+    }
+}
+
+/* under the lock */
+static const link_entry *find_id(track_links *links, long long id)
+{
+    for (size_t s = id_hash(id) & (links->slots - 1);; s = (s + 1) & (links->slots - 1)) {
+        uint32_t k = links->by_id[s];
+        if (!k) return NULL;
+        if (links->entries[k - 1].id == id) return &links->entries[k - 1];
+    }
+}
+
+/* under the lock */
+static void remember(track_links *links, long long id, long long campaign_id, long long template_id,
+                     str_t url)
+{
+    uint64_t h = key_hash(campaign_id, template_id, url);
+    if (find_id(links, id)) return;
+    if (links->count == links->max_entries) forget_all(links);
+    link_entry *e = &links->entries[links->count++];
+    *e = (link_entry){id, campaign_id, template_id, xmalloc(url.n + 1), url.n, h};
+    memcpy(e->url, url.p, url.n);
+    e->url[url.n] = '\0';
+    uint32_t k = (uint32_t)links->count;
+    size_t s = h & (links->slots - 1);
+    while (links->by_key[s])
+        s = (s + 1) & (links->slots - 1);
+    links->by_key[s] = k;
+    s = id_hash(id) & (links->slots - 1);
+    while (links->by_id[s])
+        s = (s + 1) & (links->slots - 1);
+    links->by_id[s] = k;
+}
+
+/* DO NOTHING returns no row when the link exists; a row committed by another worker since
+ * this statement's snapshot is then found by the next one. */
+static const char UPSERT_SQL[] =
+    "WITH made AS (INSERT INTO tracked_links (campaign_id, template_id, url)"
+    " VALUES ($1::bigint, $2::bigint, $3) ON CONFLICT DO NOTHING RETURNING id)"
+    " SELECT id FROM made UNION ALL SELECT id FROM tracked_links"
+    " WHERE url = $3 AND (campaign_id = $1::bigint OR template_id = $2::bigint) LIMIT 1";
+
+int track_links_id(track_links *links, db_pool *pool, long long campaign_id, long long template_id,
+                   str_t url, long long *id, mc_error *err)
+{
+    if (campaign_id) template_id = 0;
+    uint64_t h = key_hash(campaign_id, template_id, url);
+    pthread_mutex_lock(&links->lock);
+    const link_entry *e = find_key(links, campaign_id, template_id, url, h);
+    if (e) *id = e->id;
+    pthread_mutex_unlock(&links->lock);
+    if (e) return 0;
+
+    char campaign[32], template[32];
+    snprintf(campaign, sizeof campaign, "%lld", campaign_id);
+    snprintf(template, sizeof template, "%lld", template_id);
+    char *text = xmalloc(url.n + 1);
+    memcpy(text, url.p, url.n);
+    text[url.n] = '\0';
+    const char *params[] = {campaign_id ? campaign : NULL, campaign_id ? NULL : template, text};
+    PGconn *conn = db_pool_acquire(pool, DB_WAIT_MS, err);
+    int rc = conn ? 0 : -1;
+    for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
+        PGresult *res = db_query(conn, UPSERT_SQL, 3, params, err);
+        if (!res) {
+            rc = -1;
+            break;
+        }
+        bool found = PQntuples(res) == 1;
+        if (found) *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        if (found) break;
+        if (attempt == 1)
+            rc = mc_error_set(err, 500, "internal_error", "", "the link %s has no row", text);
+    }
+    if (conn) db_pool_release(pool, conn);
+    free(text);
+    if (rc < 0) return -1;
+    pthread_mutex_lock(&links->lock);
+    remember(links, *id, campaign_id, template_id, url);
+    pthread_mutex_unlock(&links->lock);
+    return 0;
+}
+
+/* A transactional message's link must be of the message's template; a message pruned by
+ * retention no longer says which, and its signed token is then enough. */
+static const char TEMPLATE_OF_SQL[] =
+    "SELECT (SELECT template_id FROM messages WHERE id = $1::bigint)";
+static const char LINK_SQL[] =
+    "SELECT COALESCE(campaign_id, 0), COALESCE(template_id, 0), url FROM tracked_links"
+    " WHERE id = $1::bigint";
+
+/* whether entry e may be the link of a click on message_id of campaign_id */
+static int belongs(const link_entry *e, db_pool *pool, long long campaign_id, long long message_id,
+                   mc_error *err)
+{
+    if (campaign_id) return e->campaign_id == campaign_id;
+    if (e->campaign_id || !e->template_id) return 0;
+    char message[32];
+    snprintf(message, sizeof message, "%lld", message_id);
+    const char *params[] = {message};
+    PGconn *conn = db_pool_acquire(pool, DB_WAIT_MS, err);
+    if (!conn) return -1;
+    PGresult *res = db_query(conn, TEMPLATE_OF_SQL, 1, params, err);
+    db_pool_release(pool, conn);
+    if (!res) return -1;
+    int ok = PQgetisnull(res, 0, 0) || strtoll(PQgetvalue(res, 0, 0), NULL, 10) == e->template_id;
+    PQclear(res);
+    return ok;
+}
+
+int track_links_url(track_links *links, db_pool *pool, long long id, long long campaign_id,
+                    long long message_id, buf_t *url, mc_error *err)
+{
+    link_entry found = {0};
+    buf_reset(url);
+    pthread_mutex_lock(&links->lock);
+    const link_entry *e = find_id(links, id);
+    if (e) {
+        found = *e;
+        buf_append(url, e->url, e->url_len);
+    }
+    pthread_mutex_unlock(&links->lock);
+    if (!e) {
+        char id_text[32];
+        snprintf(id_text, sizeof id_text, "%lld", id);
+        const char *params[] = {id_text};
+        PGconn *conn = db_pool_acquire(pool, DB_WAIT_MS, err);
+        if (!conn) return -1;
+        PGresult *res = db_query(conn, LINK_SQL, 1, params, err);
+        db_pool_release(pool, conn);
+        if (!res) return -1;
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            return 0;
+        }
+        found.id = id;
+        found.campaign_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        found.template_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        buf_append(url, PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
+        PQclear(res);
+        pthread_mutex_lock(&links->lock);
+        remember(links, id, found.campaign_id, found.template_id, buf_view(url));
+        pthread_mutex_unlock(&links->lock);
+    }
+    int rc = belongs(&found, pool, campaign_id, message_id, err);
+    if (rc <= 0) buf_reset(url);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/* Rewriting a rendered message for tracking: every http(s) href of the HTML part becomes a
+ * signed click URL (<public_url>/t/c/<token>) and an open pixel goes before </body>. The HTML
+ * is parsed with gumbo and only the href values are spliced in: every other byte stays as
+ * rendered. The text part then shows the same tracked URLs. No I/O here: the link ids come
+ * from a callback (track_links.h in the sender). */
+#ifndef MC_TRACK_TRACK_REWRITE_H
+#define MC_TRACK_TRACK_REWRITE_H
+
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "track/track_token.h"
+
+/* The longest URL tracked_links stores; longer links are left as they are. */
+#define TRACK_URL_MAX 8192
+
+typedef struct {
+    const unsigned char *secret; /* 32 bytes */
+    str_t public_url;            /* without a trailing slash */
+    bool clicks, opens;          /* rewrite links; add the pixel */
+    /* the message the tokens name; kind and link_id are filled here */
+    track_token message;
+    /* links that stay as they are besides mailto:, tel:, anchors and data-notrack: URLs that
+     * start with one of these (the unsubscribe and preferences pages) */
+    const str_t *keep_prefixes;
+    size_t keep_count;
+    /* returns 0 with the tracked_links id of url (as the href means it, entities decoded), or
+     * -1 with err */
+    int (*link_id)(void *arg, str_t url, long long *id, mc_error *err);
+    void *link_arg;
+} track_rewrite_options;
+
+/* The links replaced in one message: each original URL (decoded) and its click URL. */
+typedef struct {
+    buf_t text;   /* the URLs, one after the other */
+    size_t *offs; /* per pair: original [offs[2i], offs[2i+1]) then click URL up to offs[2i+2] */
+    size_t count, cap;
+} track_url_map;
+
+void track_url_map_free(track_url_map *map);
+
+/* Writes html, rewritten as o says, into out (reset first) and records the replaced links in
+ * map (reset first). returns 0, or -1 with err from o->link_id. */
+int track_rewrite_html(const track_rewrite_options *o, str_t html, buf_t *out, track_url_map *map,
+                       mc_error *err);
+
+/* Writes text into out (reset first) with every URL of map replaced by its click URL. A URL
+ * matches when it is written whole (not the start of a longer URL), as it is in the HTML or,
+ * for a text part written by hand that the UTM tagging of the HTML does not reach, without
+ * its utm_ parameters. The longest match wins. */
+void track_rewrite_text(const track_url_map *map, str_t text, buf_t *out);
+
+/* Appends url to out with every byte that may not stand in a Location header as it is
+ * (non-ASCII, controls, space and the characters URIs exclude) percent-encoded, so that an
+ * IRI redirects to its URI form. */
+void track_uri_from_iri(str_t url, buf_t *out);
+
+#endif

@@ -1,0 +1,35 @@
+/* Signed tokens of tracked mail: a click token names its message and link, an open token its
+ * message. The fields (kind, message, campaign, subscriber, link) are packed as LEB128 numbers
+ * after a kind byte, followed by the first 12 bytes of HMAC-SHA256(secret,
+ * "mailcast-track-v1" || packed), and the whole is written in unpadded base64url: about 30
+ * characters, safe in a path. Nothing in a token can be changed without the secret. */
+#ifndef MC_TRACK_TRACK_TOKEN_H
+#define MC_TRACK_TRACK_TOKEN_H
+
+#include <stdbool.h>
+
+#include "core/str.h"
+
+/* 1 kind byte, 4 numbers of at most 10 bytes, 12 bytes of MAC, in base64url, plus the NUL */
+#define TRACK_TOKEN_MAX 96
+
+typedef enum { TRACK_OPEN = 'o', TRACK_CLICK = 'c' } track_kind;
+
+typedef struct {
+    track_kind kind;
+    long long message_id;    /* messages.id */
+    long long campaign_id;   /* 0 for a transactional message */
+    long long subscriber_id; /* 0 for mail to an address */
+    long long link_id;       /* tracked_links.id of a click; 0 in an open token */
+} track_token;
+
+/* Writes the token of t (ids >= 0) into out. returns its length. */
+size_t track_token_make(const unsigned char secret[32], const track_token *t,
+                        char out[TRACK_TOKEN_MAX]);
+
+/* Checks text as a token of kind. returns true and fills *t when its signature holds, it is
+ * of kind and every field reads back; false for anything else (malformed, altered, forged or
+ * of the other kind). */
+bool track_token_check(const unsigned char secret[32], str_t text, track_kind kind, track_token *t);
+
+#endif

@@ -1,0 +1,340 @@
+"""Tracked mail end to end: a campaign's message captured at a real SMTP peer carries only
+signed click links (besides mailto:, tel:, anchors, data-notrack and the unsubscribe page) and
+an open pixel; following a link redirects to exactly its original URL (UTM kept, IRIs as
+URIs) and records a click; an altered token gets a 404 and no Location; the pixel records an
+open; campaigns with tracking off are left alone; transactional mail is tracked per template;
+[tracking] store_ip = false stores no client hint; a SIGTERM right after N pixel requests
+leaves exactly N opens in engagement_inbox."""
+
+import concurrent.futures
+import html.parser
+import http.client
+import re
+import time
+import urllib.parse
+
+from audience_fixtures import AudienceCase
+from campaign_fixtures import SendingCase
+from harness import PgCluster, Server
+
+PUBLIC = "https://news.example.org"
+UA = "Mozilla/5.0 (X11; Linux) Почта/1.0 Año"
+UA_WIRE = UA.encode("utf-8").decode("latin-1")  # http.client sends header values as Latin-1
+
+BODY = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Otoño</title></head>
+<body>
+<p>Hola {{first_name}}: <a href="https://shop.example.com/ofertas?cat=1" class="btn">Ver las ofertas de otoño</a></p>
+<p><a href='https://shop.example.ru/скидки?сезон=зима'>Скидки для вас</a>
+ · <a href="https://example.org/%D0%BA%D0%B0%D1%82%D0%B0%D0%BB%D0%BE%D0%B3">Каталог</a></p>
+<p><a href="https://shop.example.com/u/{{subscriber.id}}">Tu página</a></p>
+<p><a href="mailto:ayuda@example.com">Ayuda</a> <a href="tel:+34911234567">Llámanos</a>
+ <a href="#arriba">Arriba</a> <a data-notrack href="https://private.example.com/cuenta">Cuenta</a></p>
+<p><a href="{{unsubscribe_url}}">Darse de baja</a></p>
+</body>
+</html>
+"""
+
+UTM = {"source": "boletín", "medium": "email", "campaign": "otoño"}
+
+
+def setUpModule():
+    AudienceCase.cluster = PgCluster()
+
+
+def tearDownModule():
+    AudienceCase.cluster.destroy()
+
+
+class Hrefs(html.parser.HTMLParser):
+    """every href and img src of a page, with the link's text"""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.images, self._open = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and "href" in attrs:
+            self._open = [attrs["href"], "", "data-notrack" in attrs]
+            self.links.append(self._open)
+        if tag == "img":
+            self.images.append(attrs.get("src"))
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self._open = None
+
+    def handle_data(self, data):
+        if self._open is not None:
+            self._open[1] += data
+
+
+def parse(page):
+    p = Hrefs()
+    p.feed(page)
+    return p
+
+
+def tagged(url):
+    """url with the campaign's UTM parameters, as the campaign's tagging writes them"""
+    query = urllib.parse.urlencode([("utm_source", UTM["source"]), ("utm_medium", UTM["medium"]),
+                                    ("utm_campaign", UTM["campaign"])])
+    return url + ("&" if "?" in url else "?") + query
+
+
+def iri_to_uri(url):
+    return urllib.parse.quote(url, safe="%/:=&?~#+!$,;'@()*[]")
+
+
+class TrackingTest(SendingCase):
+    server_env = {"MAILCAST_SERVER_PUBLIC_URL": PUBLIC}
+
+    def campaign(self, **fields):
+        body = {"name": "Otoño", "subject": "Hola {{first_name}}", "from_email": "news@example.com",
+                "from_name": "Noticias", "body": BODY, "utm": UTM}
+        body.update(fields)
+        r = self.api.request("POST", "/api/v1/campaigns", body)
+        self.assertEqual(r.status, 201, r)
+        return r.json()
+
+    def sent_to(self, address, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.received().get(address)
+            if got:
+                return got[-1]
+            time.sleep(0.1)
+        self.fail("nothing reached %s" % address)
+
+    def rows(self, sql, expected, timeout=15):
+        """waits for sql to answer expected (the batch is written within 200 ms)"""
+        deadline = time.monotonic() + timeout
+        got = None
+        while time.monotonic() < deadline:
+            got = self.psql(sql)
+            if got == expected:
+                return got
+            time.sleep(0.1)
+        self.assertEqual(got, expected, sql)
+
+    def get(self, url, method="GET", headers=None):
+        self.assertTrue(url.startswith(PUBLIC + "/"), url)
+        return self.server.client().request(method, url[len(PUBLIC):], headers=headers)
+
+    def test_a_campaign_mail_has_only_signed_links_that_redirect_to_the_original_urls(self):
+        lst = self.create_list("Boletín de otoño")
+        ana = self.create_subscriber("ana.track@example.org", name="Ana Ruiz", lists=[lst["id"]])
+        self.create_subscriber("oleg.track@example.org", name="Олег Петров", lists=[lst["id"]])
+        c = self.campaign(lists=[lst["id"]])
+        self.assertTrue(c["track_opens"] and c["track_clicks"])  # on unless switched off
+        self.send(c)
+        self.wait_state(c, "finished")
+        msg = self.sent_to("ana.track@example.org")
+        page = msg.get_body(("html",)).get_content()
+        text = msg.get_body(("plain",)).get_content()
+        message_id = int(self.psql("SELECT id FROM messages WHERE campaign_id = %d AND "
+                                   "subscriber_id = %d" % (c["id"], ana["id"])))
+        found = parse(page)
+        expected = {
+            "Ver las ofertas de otoño": tagged("https://shop.example.com/ofertas?cat=1"),
+            "Скидки для вас": iri_to_uri(tagged("https://shop.example.ru/скидки?сезон=зима")),
+            "Каталог": tagged("https://example.org/%D0%BA%D0%B0%D1%82%D0%B0%D0%BB%D0%BE%D0%B3"),
+            "Tu página": tagged("https://shop.example.com/u/%d" % ana["id"]),
+        }
+        kept = {"Ayuda": "mailto:ayuda@example.com", "Llámanos": "tel:+34911234567",
+                "Arriba": "#arriba",
+                # tagged for analytics, not tracked
+                "Cuenta": tagged("https://private.example.com/cuenta")}
+        tracked = {}
+        for href, label, _ in found.links:
+            label = " ".join(label.split())
+            if label in kept:
+                self.assertEqual(href, kept[label])
+            elif label == "Darse de baja":
+                self.assertTrue(href.startswith(PUBLIC + "/preferences/"), href)
+            else:
+                self.assertRegex(href, r"^%s/t/c/[A-Za-z0-9_-]{20,60}$" % re.escape(PUBLIC), label)
+                tracked[label] = href
+        self.assertEqual(sorted(tracked), sorted(expected))
+        # the rest of the HTML is as rendered: the link texts and attributes are untouched
+        self.assertIn('class="btn">Ver las ofertas de otoño</a>', page)
+        self.assertIn("<a data-notrack href=\"https://private.example.com/cuenta?utm_", page)
+        # the pixel, before </body>
+        [pixel] = found.images
+        self.assertRegex(pixel, r"^%s/t/o/[A-Za-z0-9_-]{20,60}\.gif$" % re.escape(PUBLIC))
+        self.assertLess(page.index(pixel), page.index("</body>"))
+        self.assertGreater(page.index(pixel), page.index("Darse de baja"))
+        # the text part shows the same tracked URLs and no other web address but those left alone
+        for url in re.findall(r"https?://[^\s)]+", text):
+            self.assertTrue(url in tracked.values() or url == kept["Cuenta"]
+                            or url.startswith(PUBLIC + "/preferences/"), url)
+        for label, url in tracked.items():
+            self.assertIn(url, text, label)
+
+        # each link redirects to exactly its original URL, and the click is recorded
+        for label, url in tracked.items():
+            r = self.get(url, headers={"User-Agent": UA_WIRE})
+            self.assertEqual(r.status, 302, (label, r))
+            self.assertEqual(r.header("Location"), expected[label], label)
+        self.rows("SELECT count(*) FROM engagement_inbox WHERE kind = 'click' AND message_id = %d"
+                  % message_id, str(len(tracked)))
+        self.assertEqual(
+            self.psql("SELECT DISTINCT campaign_id || ' ' || subscriber_id || ' ' || method || ' '"
+                      " || user_agent || ' ' || client_hint FROM engagement_inbox"
+                      " WHERE message_id = %d" % message_id),
+            "%d %d GET %s 127.0.0.0/24" % (c["id"], ana["id"], UA))
+        # each click names the link of its campaign whose URL it went to
+        got = self.psql("SELECT l.url FROM engagement_inbox e JOIN tracked_links l ON"
+                        " l.id = e.link_id AND l.campaign_id = %d WHERE e.message_id = %d"
+                        " ORDER BY l.url" % (c["id"], message_id)).split("\n")
+        self.assertEqual(sorted(urllib.parse.unquote(iri_to_uri(u)) for u in got),
+                         sorted(urllib.parse.unquote(u) for u in expected.values()))
+        # a scanner's HEAD redirects too and is recorded as such
+        r = self.get(tracked["Каталог"], method="HEAD")
+        self.assertEqual((r.status, r.header("Location")), (302, expected["Каталог"]))
+        self.rows("SELECT count(*) FROM engagement_inbox WHERE method = 'HEAD' AND message_id = %d"
+                  % message_id, "1")
+
+        # the pixel answers a GIF nobody may cache, and records an open
+        r = self.get(pixel, headers={"User-Agent": UA_WIRE})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Type"), "image/gif")
+        self.assertIn("no-store", r.header("Cache-Control"))
+        self.assertTrue(r.body.startswith("GIF89a"))
+        self.rows("SELECT count(*) FROM engagement_inbox WHERE kind = 'open' AND message_id = %d"
+                  " AND campaign_id = %d AND subscriber_id = %d AND link_id IS NULL"
+                  % (message_id, c["id"], ana["id"]), "1")
+
+        # the other subscriber's personalized link has a row of its own
+        self.assertEqual(self.psql("SELECT count(*) FROM tracked_links WHERE campaign_id = %d"
+                                   % c["id"]), str(len(tracked) + 1))
+
+    def test_altered_or_forged_tokens_redirect_nowhere_and_record_nothing(self):
+        lst = self.create_list("Alterados")
+        self.create_subscriber("alterado@example.org", lists=[lst["id"]])
+        c = self.campaign(lists=[lst["id"]], name="Alterada")
+        self.send(c)
+        self.wait_state(c, "finished")
+        msg = self.sent_to("alterado@example.org")
+        found = parse(msg.get_body(("html",)).get_content())
+        link = next(h for h, label, _ in found.links if "/t/c/" in h)
+        [pixel] = found.images
+        before = self.psql("SELECT count(*) FROM engagement_inbox")
+        token = link.rsplit("/", 1)[1]
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        for i in range(len(token)):
+            other = alphabet[(alphabet.index(token[i]) + 17) % 64]
+            altered = link[:-len(token)] + token[:i] + other + token[i + 1:]
+            r = self.get(altered)
+            self.assertEqual(r.status, 404, altered)
+            self.assertIsNone(r.header("Location"))
+            self.assertIn("text/html", r.header("Content-Type"))
+        # an open token is no click token, and a made-up one is nothing
+        open_token = pixel.rsplit("/", 1)[1][:-4]
+        for bogus in (open_token, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x" * 500):
+            r = self.get(PUBLIC + "/t/c/" + bogus)
+            self.assertEqual((r.status, r.header("Location")), (404, None), bogus)
+        # a forged pixel still gets the image and records nothing
+        r = self.get(pixel[:-6] + ("A" if pixel[-5] != "A" else "B") + ".gif")
+        self.assertEqual((r.status, r.header("Content-Type")), (200, "image/gif"))
+        time.sleep(0.6)  # three flushes
+        self.assertEqual(self.psql("SELECT count(*) FROM engagement_inbox"), before)
+
+    def test_switching_tracking_off_leaves_the_mail_as_rendered(self):
+        lst = self.create_list("Sin seguimiento")
+        self.create_subscriber("privado@example.org", lists=[lst["id"]])
+        c = self.campaign(lists=[lst["id"]], name="Privada", track_opens=False, track_clicks=False)
+        self.assertFalse(c["track_opens"] or c["track_clicks"])
+        self.send(c)
+        self.wait_state(c, "finished")
+        page = self.sent_to("privado@example.org").get_body(("html",)).get_content()
+        found = parse(page)
+        self.assertEqual(found.images, [])
+        self.assertNotIn("/t/", page)
+        self.assertIn(tagged("https://shop.example.com/ofertas?cat=1").replace("&", "&amp;"), page)
+        self.assertEqual(self.psql("SELECT count(*) FROM tracked_links WHERE campaign_id = %d"
+                                   % c["id"]), "0")
+        # opens alone: the pixel without rewritten links
+        c = self.campaign(lists=[lst["id"]], name="Solo aperturas", track_clicks=False)
+        self.send(c)
+        self.wait_state(c, "finished")
+        page = self.received()["privado@example.org"][-1].get_body(("html",)).get_content()
+        self.assertEqual(len(parse(page).images), 1)
+        self.assertNotIn("/t/c/", page)
+
+    def tx_message(self, address):
+        """sends a transactional message with a link; returns (message id, click URL, pixel)"""
+        r = self.api.request("POST", "/api/v1/templates", {
+            "name": "Pedido " + address, "kind": "transactional", "subject": "Tu pedido",
+            "body": "<p>Tu pedido: <a href=\"https://shop.example.com/pedido/{{n}}\">ver</a></p>"})
+        self.assertEqual(r.status, 201, r)
+        r = self.api.request("POST", "/api/v1/tx", {"to": address, "template_id": r.json()["id"],
+                                                    "data": {"n": 77}})
+        self.assertEqual(r.status, 202, r)
+        msg = self.sent_to(address)
+        found = parse(msg.get_body(("html",)).get_content())
+        [(link, _, _)] = found.links
+        [pixel] = found.images
+        self.assertIn(link, msg.get_body(("plain",)).get_content())
+        return r.json()["message_id"], link, pixel
+
+    def test_transactional_mail_is_tracked_per_template(self):
+        message_id, link, pixel = self.tx_message("cliente@example.org")
+        r = self.get(link)
+        self.assertEqual((r.status, r.header("Location")), (302, "https://shop.example.com/pedido/77"))
+        self.assertEqual(self.get(pixel).status, 200)
+        self.rows("SELECT string_agg(kind || ' ' || COALESCE(campaign_id::text, '-') || ' '"
+                  " || COALESCE(subscriber_id::text, '-'), ',' ORDER BY kind) FROM engagement_inbox"
+                  " WHERE message_id = %d" % message_id, "click - -,open - -")
+        self.assertEqual(self.psql("SELECT count(*) FROM tracked_links l JOIN messages m ON"
+                                   " m.template_id = l.template_id WHERE m.id = %d" % message_id),
+                         "1")
+
+    def test_sigterm_right_after_n_pixel_requests_leaves_n_opens_and_no_address(self):
+        message_id, _, pixel = self.tx_message("apagado@example.org")
+        # a second server on the same database and secret, storing no addresses
+        other = Server(dsn=self.dsn, data_dir=self.server.data_dir,
+                       args=("--config", self.config, "--no-worker"),
+                       extra_env={"MAILCAST_SERVER_PUBLIC_URL": PUBLIC,
+                                  "MAILCAST_TRACKING_STORE_IP": "false"})
+        path = pixel[len(PUBLIC):]
+        n_each, workers = 150, 4
+
+        def hammer(_):
+            conn = http.client.HTTPConnection("127.0.0.1", other.port, timeout=30)
+            answered = 0
+            for _ in range(n_each):
+                conn.request("GET", path, headers={"User-Agent": UA_WIRE})
+                r = conn.getresponse()
+                r.read()
+                answered += r.status == 200
+            conn.close()
+            return answered
+
+        try:
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                answered = sum(pool.map(hammer, range(workers)))
+        finally:
+            self.assertEqual(other.stop(), 0)
+        self.assertEqual(answered, n_each * workers)
+        self.assertEqual(self.psql("SELECT count(*), count(client_hint) FROM engagement_inbox"
+                                   " WHERE message_id = %d AND kind = 'open'" % message_id),
+                         "%d|0" % answered)
+
+    def test_metrics_count_recorded_and_written_events(self):
+        _, _, pixel = self.tx_message("metricas@example.org")
+        self.assertEqual(self.get(pixel).status, 200)
+        deadline = time.monotonic() + 15
+        while True:
+            body = self.api.request("GET", "/metrics").body
+            written = int(re.search(r"^mailcast_tracking_events_written_total (\d+)$", body,
+                                    re.M).group(1))
+            recorded = int(re.search(r"^mailcast_tracking_events_recorded_total (\d+)$", body,
+                                     re.M).group(1))
+            if written == recorded or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertGreaterEqual(recorded, 1)
+        self.assertEqual(written, recorded)
+        self.assertRegex(body, r"(?m)^mailcast_tracking_events_dropped_total 0$")
