@@ -30,6 +30,9 @@ def main():
     threads = int(os.environ.get("BENCH_THREADS", "2"))
     connections = int(os.environ.get("BENCH_CONNECTIONS", "64"))
     server_threads = os.environ.get("BENCH_SERVER_THREADS", "2")
+    # the database gets a small share of 2 cores next to wrk and the server: the batch holds
+    # what it cannot write at once, and writes it when wrk stops
+    buffer_events = os.environ.get("BENCH_BUFFER_EVENTS", "1000000")
     binary = os.path.abspath(os.environ.get("MAILCAST_BIN", "build/mailcast"))
     harness.MAILCAST_BIN = binary
     cluster = harness.PgCluster()
@@ -38,7 +41,8 @@ def main():
         dsn = cluster.new_database()
         server = harness.Server(dsn=dsn, extra_env={
             "MAILCAST_SERVER_PUBLIC_URL": PUBLIC, "MAILCAST_SERVER_THREADS": server_threads,
-            "MAILCAST_MAIL_FROM_EMAIL": "news@example.com"})
+            "MAILCAST_MAIL_FROM_EMAIL": "news@example.com",
+            "MAILCAST_TRACKING_BUFFER_EVENTS": buffer_events})
         api = server.client()
         assert api.login("admin@localhost", server.admin_password).status == 200
         r = api.request("POST", "/api/v1/templates", {
@@ -77,13 +81,18 @@ def main():
         tail_404 = total - ok
         metrics = api.request("GET", "/metrics").body
         dropped = int(re.search(r"^mailcast_tracking_events_dropped_total (\d+)$", metrics, re.M).group(1))
+        waiting = int(re.search(r"^mailcast_tracking_events_waiting (\d+)$", metrics, re.M).group(1))
+        with open("/proc/%d/status" % server.process.pid) as f:
+            peak_rss = int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)) // 1024
+        stopped_at = time.monotonic()
         code = server.stop()
         server = None
+        stop_seconds = time.monotonic() - stopped_at
         rows = int(cluster.psql(dsn.split("dbname=")[1].split()[0],
                                 "SELECT count(*) FROM engagement_inbox WHERE kind = 'open'"))
         pixel_rate = ok / float(seconds - tail)
-        print("| run | wrk -t%d -c%d, %d s, [server] threads %s, load %s |" % (
-            threads, connections, seconds, server_threads, load))
+        print("| run | wrk -t%d -c%d, %d s, [server] threads %s, buffer_events %s, load %s |" % (
+            threads, connections, seconds, server_threads, buffer_events, load))
         print("|---|---:|")
         print("| requests/s (wrk, whole run) | %.0f |" % rate)
         print("| pixel requests/s (200s over the %d s before the tail) | %.0f |" % (seconds - tail, pixel_rate))
@@ -92,6 +101,9 @@ def main():
         print("| socket errors | %d |" % socket_errors)
         print("| non-2xx other than the tail | %d |" % (status_errors - tail_404))
         print("| events dropped (metrics) | %d |" % dropped)
+        print("| events waiting when wrk stopped | %d |" % waiting)
+        print("| server peak RSS | %d MiB |" % peak_rss)
+        print("| SIGTERM to exit (writing what waited) | %.1f s |" % stop_seconds)
         print("| open rows after SIGTERM (exit %d) | %d |" % (code, rows))
         print("| rows == pixel answers | %s |" % ("yes" if rows == ok else "NO"))
         return 0 if rows == ok and socket_errors == 0 and status_errors == tail_404 else 1

@@ -24,9 +24,29 @@
 /* rows per COPY at most, and the count that wakes the flusher before its 200 ms */
 #define FLUSH_ROWS_MAX 20000
 
+/* An event as the batch holds it: its texts in the array's pool, where a user agent or client
+ * hint seen lately is stored once (a mail proxy sends the same ones all day), so that a full
+ * batch of 100,000 events takes a few megabytes. */
 typedef struct {
-    track_event *items;
+    int64_t at_us;
+    long long message_id, campaign_id, subscriber_id, link_id;
+    uint32_t user_agent_at, client_hint_at; /* offsets into the pool */
+    uint16_t user_agent_len;
+    unsigned char client_hint_len;
+    char kind;
+    bool head;
+} stored_event;
+
+#define INTERN_SLOTS 64
+
+typedef struct {
+    stored_event *items;
     size_t n, cap;
+    buf_t pool;
+    struct {
+        uint64_t hash;
+        uint32_t at, len;
+    } intern[INTERN_SLOTS]; /* len 0: empty */
 } event_array;
 
 struct track_events {
@@ -59,6 +79,32 @@ track_events *track_events_new(const char *dsn, size_t capacity)
     return ev;
 }
 
+/* returns the offset of s in a's pool, stored there unless it was lately */
+static uint32_t intern(event_array *a, const char *s, size_t n)
+{
+    if (n == 0) return 0;
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    size_t slot = h % INTERN_SLOTS;
+    if (a->intern[slot].len == n && a->intern[slot].hash == h &&
+        !memcmp(a->pool.p + a->intern[slot].at, s, n))
+        return a->intern[slot].at;
+    uint32_t at = (uint32_t)a->pool.n;
+    buf_append(&a->pool, s, n);
+    a->intern[slot].hash = h;
+    a->intern[slot].at = at;
+    a->intern[slot].len = (uint32_t)n;
+    return at;
+}
+
+static void array_clear(event_array *a)
+{
+    a->n = 0;
+    buf_reset(&a->pool);
+    memset(a->intern, 0, sizeof a->intern);
+}
+
 bool track_events_put(track_events *ev, const track_event *e)
 {
     pthread_mutex_lock(&ev->lock);
@@ -71,7 +117,20 @@ bool track_events_put(track_events *ev, const track_event *e)
             a->items = xrealloc(a->items, cap * sizeof *a->items);
             a->cap = cap;
         }
-        a->items[a->n++] = *e;
+        size_t hint_len = strlen(e->client_hint);
+        a->items[a->n++] = (stored_event){
+            .at_us = e->at_us,
+            .message_id = e->message_id,
+            .campaign_id = e->campaign_id,
+            .subscriber_id = e->subscriber_id,
+            .link_id = e->link_id,
+            .user_agent_at = intern(a, e->user_agent, e->user_agent_len),
+            .client_hint_at = intern(a, e->client_hint, hint_len),
+            .user_agent_len = e->user_agent_len,
+            .client_hint_len = (unsigned char)hint_len,
+            .kind = e->kind,
+            .head = e->head,
+        };
         ev->recorded++;
         if (a->n == ev->flush_rows) pthread_cond_signal(&ev->wake);
     } else {
@@ -141,8 +200,9 @@ static void copy_id(buf_t *out, long long id)
         buf_append(out, "\\N\t", 3);
 }
 
-void track_event_copy_line(const track_event *e, buf_t *out)
+static void copy_line(const stored_event *e, const char *pool, buf_t *out)
 {
+    if (!pool) pool = ""; /* nothing was stored: every text is empty */
     time_t seconds = (time_t)(e->at_us / 1000000);
     struct tm tm;
     gmtime_r(&seconds, &tm);
@@ -154,23 +214,45 @@ void track_event_copy_line(const track_event *e, buf_t *out)
     copy_id(out, e->subscriber_id);
     copy_id(out, e->link_id);
     buf_append_cstr(out, e->head ? "HEAD\t" : "GET\t");
+    const char *ua = pool + e->user_agent_at;
     for (size_t i = 0; i < e->user_agent_len; i++) {
-        char c = e->user_agent[i];
+        char c = ua[i];
         if (c == '\\' || c == '\t' || c == '\n' || c == '\r') buf_putc(out, '\\');
         buf_putc(out, c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c);
     }
     buf_putc(out, '\t');
-    if (e->client_hint[0])
-        buf_append_cstr(out, e->client_hint);
+    if (e->client_hint_len)
+        buf_append(out, pool + e->client_hint_at, e->client_hint_len);
     else
         buf_append(out, "\\N", 2);
     buf_putc(out, '\n');
 }
 
+void track_event_copy_line(const track_event *e, buf_t *out)
+{
+    event_array a = {0};
+    size_t hint_len = strlen(e->client_hint);
+    stored_event stored = {
+        .at_us = e->at_us,
+        .message_id = e->message_id,
+        .campaign_id = e->campaign_id,
+        .subscriber_id = e->subscriber_id,
+        .link_id = e->link_id,
+        .user_agent_at = intern(&a, e->user_agent, e->user_agent_len),
+        .client_hint_at = intern(&a, e->client_hint, hint_len),
+        .user_agent_len = e->user_agent_len,
+        .client_hint_len = (unsigned char)hint_len,
+        .kind = e->kind,
+        .head = e->head,
+    };
+    copy_line(&stored, a.pool.p, out);
+    buf_free(&a.pool);
+}
+
 /* Writes rows with one COPY on the flusher's connection (made again when it broke).
  * returns 0, or -1 with err and nothing written: the COPY is one statement. */
-static int copy_rows(track_events *ev, const track_event *rows, size_t n, buf_t *text,
-                     mc_error *err)
+static int copy_rows(track_events *ev, const stored_event *rows, size_t n, const char *pool,
+                     buf_t *text, mc_error *err)
 {
     if (ev->conn && PQstatus(ev->conn) != CONNECTION_OK) {
         PQfinish(ev->conn);
@@ -180,7 +262,7 @@ static int copy_rows(track_events *ev, const track_event *rows, size_t n, buf_t 
     if (!ev->conn) return -1;
     buf_reset(text);
     for (size_t i = 0; i < n; i++)
-        track_event_copy_line(&rows[i], text);
+        copy_line(&rows[i], pool, text);
     PGresult *res = PQexec(ev->conn, COPY_SQL);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         mc_error_set(err, 503, "db_unavailable", "", "COPY: %s", PQerrorMessage(ev->conn));
@@ -212,7 +294,7 @@ static void take_filling(track_events *ev)
     event_array spare = ev->writing;
     ev->writing = ev->filling;
     ev->filling = spare;
-    ev->filling.n = 0;
+    array_clear(&ev->filling);
     ev->writing_n = ev->writing.n;
 }
 
@@ -226,7 +308,7 @@ static bool write_taken(track_events *ev, buf_t *text)
         size_t n = ev->writing.n - done;
         if (n > FLUSH_ROWS_MAX) n = FLUSH_ROWS_MAX;
         mc_error err;
-        if (copy_rows(ev, ev->writing.items + done, n, text, &err) < 0) {
+        if (copy_rows(ev, ev->writing.items + done, n, ev->writing.pool.p, text, &err) < 0) {
             log_warn("tracking: writing %zu events failed, trying again: %s", n, err.message);
             ok = false;
             break;
@@ -319,6 +401,8 @@ void track_events_free(track_events *ev, int grace_ms)
     if (ev->conn) PQfinish(ev->conn);
     free(ev->filling.items);
     free(ev->writing.items);
+    buf_free(&ev->filling.pool);
+    buf_free(&ev->writing.pool);
     pthread_cond_destroy(&ev->wake);
     pthread_mutex_destroy(&ev->lock);
     free(ev->dsn);

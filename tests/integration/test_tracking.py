@@ -322,6 +322,43 @@ class TrackingTest(SendingCase):
                                    " WHERE message_id = %d AND kind = 'open'" % message_id),
                          "%d|0" % answered)
 
+    def test_a_failed_write_is_retried_and_a_full_batch_drops_and_counts(self):
+        message_id, _, pixel = self.tx_message("reintento@example.org")
+        other = Server(dsn=self.dsn, data_dir=self.server.data_dir,
+                       args=("--config", self.config, "--no-worker"),
+                       extra_env={"MAILCAST_SERVER_PUBLIC_URL": PUBLIC,
+                                  "MAILCAST_TRACKING_BUFFER_EVENTS": "100"})
+        client = other.client()
+
+        def metric(name):
+            body = client.request("GET", "/metrics").body
+            return int(re.search(r"(?m)^%s (\d+)$" % re.escape(name), body).group(1))
+
+        try:
+            # the table is away: every write fails and the batch keeps its rows
+            self.psql("ALTER TABLE engagement_inbox RENAME TO engagement_inbox_away")
+            try:
+                for _ in range(150):
+                    r = client.request("GET", pixel[len(PUBLIC):])
+                    self.assertEqual((r.status, r.header("Content-Type")), (200, "image/gif"))
+                deadline = time.monotonic() + 15
+                while metric('mailcast_tracking_flushes_total{result="failed"}') == 0:
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.1)
+                self.assertEqual(metric("mailcast_tracking_events_recorded_total"), 100)
+                self.assertEqual(metric("mailcast_tracking_events_dropped_total"), 50)
+                self.assertEqual(metric("mailcast_tracking_events_waiting"), 100)
+            finally:
+                self.psql("ALTER TABLE engagement_inbox_away RENAME TO engagement_inbox")
+            # back: the same rows go in, once
+            self.rows("SELECT count(*) FROM engagement_inbox WHERE message_id = %d" % message_id,
+                      "100")
+            self.assertEqual(metric("mailcast_tracking_events_written_total"), 100)
+        finally:
+            self.assertEqual(other.stop(), 0)
+        self.assertEqual(self.psql("SELECT count(*) FROM engagement_inbox WHERE message_id = %d"
+                                   % message_id), "100")
+
     def test_metrics_count_recorded_and_written_events(self):
         _, _, pixel = self.tx_message("metricas@example.org")
         self.assertEqual(self.get(pixel).status, 200)
