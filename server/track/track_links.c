@@ -11,7 +11,8 @@
 #include "core/alloc.h"
 #include "db/query.h"
 
-#define DB_WAIT_MS 5000
+#define DB_WAIT_MS        5000
+#define TEMPLATE_OF_SLOTS 4096
 
 typedef struct {
     long long id, campaign_id, template_id; /* one of campaign_id and template_id is 0 */
@@ -28,6 +29,11 @@ struct track_links {
     /* slot -> entry index + 1 (0: empty); capacity a power of two, twice max_entries */
     uint32_t *by_key, *by_id;
     size_t slots;
+    /* the template of recently clicked transactional messages, by message id modulo the size
+     * (template -1: the message is gone) */
+    struct {
+        long long message_id, template_id;
+    } template_of[TEMPLATE_OF_SLOTS];
 };
 
 static uint64_t fnv(uint64_t h, const void *data, size_t n)
@@ -193,11 +199,18 @@ static const char LINK_SQL[] =
     " WHERE id = $1::bigint";
 
 /* whether entry e may be the link of a click on message_id of campaign_id */
-static int belongs(const link_entry *e, db_pool *pool, long long campaign_id, long long message_id,
-                   mc_error *err)
+static int belongs(track_links *links, const link_entry *e, db_pool *pool, long long campaign_id,
+                   long long message_id, mc_error *err)
 {
     if (campaign_id) return e->campaign_id == campaign_id;
     if (e->campaign_id || !e->template_id) return 0;
+    size_t slot = (size_t)((unsigned long long)message_id % TEMPLATE_OF_SLOTS);
+    pthread_mutex_lock(&links->lock);
+    long long known = links->template_of[slot].message_id == message_id
+                          ? links->template_of[slot].template_id
+                          : 0;
+    pthread_mutex_unlock(&links->lock);
+    if (known) return known == -1 || known == e->template_id;
     char message[32];
     snprintf(message, sizeof message, "%lld", message_id);
     const char *params[] = {message};
@@ -206,9 +219,13 @@ static int belongs(const link_entry *e, db_pool *pool, long long campaign_id, lo
     PGresult *res = db_query(conn, TEMPLATE_OF_SQL, 1, params, err);
     db_pool_release(pool, conn);
     if (!res) return -1;
-    int ok = PQgetisnull(res, 0, 0) || strtoll(PQgetvalue(res, 0, 0), NULL, 10) == e->template_id;
+    known = PQgetisnull(res, 0, 0) ? -1 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    return ok;
+    pthread_mutex_lock(&links->lock);
+    links->template_of[slot].message_id = message_id;
+    links->template_of[slot].template_id = known;
+    pthread_mutex_unlock(&links->lock);
+    return known == -1 || known == e->template_id;
 }
 
 int track_links_url(track_links *links, db_pool *pool, long long id, long long campaign_id,
@@ -245,7 +262,7 @@ int track_links_url(track_links *links, db_pool *pool, long long id, long long c
         remember(links, id, found.campaign_id, found.template_id, buf_view(url));
         pthread_mutex_unlock(&links->lock);
     }
-    int rc = belongs(&found, pool, campaign_id, message_id, err);
+    int rc = belongs(links, &found, pool, campaign_id, message_id, err);
     if (rc <= 0) buf_reset(url);
     return rc;
 }

@@ -135,6 +135,10 @@ static void visit_link(walk_state *st, const GumboElement *e)
     if (gumbo_get_attribute(&e->attributes, "data-notrack")) return;
     const GumboAttribute *href = gumbo_get_attribute(&e->attributes, "href");
     if (!href || !href->original_value.length) return;
+    /* only a value as written in this HTML can be replaced in it */
+    if (href->original_value.data < st->html.p ||
+        href->original_value.data + href->original_value.length > st->html.p + st->html.n)
+        return;
     str_t url = trim_spaces(str_from_cstr(href->value));
     if (kept(st->o, url)) return;
     long long id;

@@ -6,9 +6,13 @@ open; campaigns with tracking off are left alone; transactional mail is tracked 
 [tracking] store_ip = false stores no client hint; a SIGTERM right after N pixel requests
 leaves exactly N opens in engagement_inbox."""
 
+import base64
 import concurrent.futures
+import hashlib
+import hmac
 import html.parser
 import http.client
+import os
 import re
 import time
 import urllib.parse
@@ -118,6 +122,21 @@ class TrackingTest(SendingCase):
             time.sleep(0.1)
         self.assertEqual(got, expected, sql)
 
+    def click_token(self, message_id, campaign_id, subscriber_id, link_id):
+        """a click token signed as the server signs them (docs/tracking.md, "Tokens")"""
+        def leb128(v):
+            out = bytearray()
+            while True:
+                byte, v = v & 0x7F, v >> 7
+                out.append(byte | (0x80 if v else 0))
+                if not v:
+                    return bytes(out)
+        with open(os.path.join(self.server.data_dir, "secret")) as f:
+            key = bytes.fromhex(f.read().strip())
+        payload = b"c" + b"".join(leb128(v) for v in (message_id, campaign_id, subscriber_id, link_id))
+        mac = hmac.new(key, b"mailcast-track-v1" + payload, hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
+
     def get(self, url, method="GET", headers=None):
         self.assertTrue(url.startswith(PUBLIC + "/"), url)
         return self.server.client().request(method, url[len(PUBLIC):], headers=headers)
@@ -220,7 +239,7 @@ class TrackingTest(SendingCase):
         found = parse(msg.get_body(("html",)).get_content())
         link = next(h for h, label, _ in found.links if "/t/c/" in h)
         [pixel] = found.images
-        before = self.psql("SELECT count(*) FROM engagement_inbox")
+        message = int(self.psql("SELECT id FROM messages WHERE campaign_id = %d" % c["id"]))
         token = link.rsplit("/", 1)[1]
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
         for i in range(len(token)):
@@ -239,7 +258,35 @@ class TrackingTest(SendingCase):
         r = self.get(pixel[:-6] + ("A" if pixel[-5] != "A" else "B") + ".gif")
         self.assertEqual((r.status, r.header("Content-Type")), (200, "image/gif"))
         time.sleep(0.6)  # three flushes
-        self.assertEqual(self.psql("SELECT count(*) FROM engagement_inbox"), before)
+        self.assertEqual(self.psql("SELECT count(*) FROM engagement_inbox WHERE message_id = %d"
+                                   % message), "0")
+
+    def test_a_signed_token_redirects_only_to_a_link_of_its_own_campaign(self):
+        lst = self.create_list("Dos campañas")
+        sub = self.create_subscriber("dos@example.org", lists=[lst["id"]])
+        first = self.campaign(lists=[lst["id"]], name="Primera")
+        self.send(first)
+        self.wait_state(first, "finished")
+        second = self.campaign(lists=[lst["id"]], name="Segunda",
+                               body="<p><a href=\"https://otra.example.net/\">otra</a></p>")
+        self.send(second)
+        self.wait_state(second, "finished")
+        message = int(self.psql("SELECT id FROM messages WHERE campaign_id = %d" % first["id"]))
+        own = int(self.psql("SELECT min(id) FROM tracked_links WHERE campaign_id = %d" % first["id"]))
+        other = int(self.psql("SELECT id FROM tracked_links WHERE campaign_id = %d" % second["id"]))
+        # the test's own signing is the server's: a link of the campaign redirects
+        r = self.get(PUBLIC + "/t/c/" + self.click_token(message, first["id"], sub["id"], own))
+        self.assertEqual(r.status, 302, r)
+        recorded = "SELECT count(*) FROM engagement_inbox WHERE message_id = %d" % message
+        self.rows(recorded, "1")
+        # the other campaign's link, a link that does not exist, a transactional message's
+        for token in (self.click_token(message, first["id"], sub["id"], other),
+                      self.click_token(message, first["id"], sub["id"], other + 1000),
+                      self.click_token(message, 0, 0, own)):
+            r = self.get(PUBLIC + "/t/c/" + token)
+            self.assertEqual((r.status, r.header("Location")), (404, None), token)
+        time.sleep(0.6)  # three flushes
+        self.assertEqual(self.psql(recorded), "1")
 
     def test_switching_tracking_off_leaves_the_mail_as_rendered(self):
         lst = self.create_list("Sin seguimiento")
