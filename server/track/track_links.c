@@ -198,6 +198,20 @@ static const char LINK_SQL[] =
     "SELECT COALESCE(campaign_id, 0), COALESCE(template_id, 0), url FROM tracked_links"
     " WHERE id = $1::bigint";
 
+/* Runs sql with the one id parameter on a connection of pool, taken for this statement
+ * alone. returns the rows (caller frees with PQclear()) or NULL with err. */
+static PGresult *query_by_id(db_pool *pool, const char *sql, long long id, mc_error *err)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%lld", id);
+    const char *params[] = {text};
+    PGconn *conn = db_pool_acquire(pool, DB_WAIT_MS, err);
+    if (!conn) return NULL;
+    PGresult *res = db_query(conn, sql, 1, params, err);
+    db_pool_release(pool, conn);
+    return res;
+}
+
 /* whether entry e may be the link of a click on message_id of campaign_id */
 static int belongs(track_links *links, const link_entry *e, db_pool *pool, long long campaign_id,
                    long long message_id, mc_error *err)
@@ -211,13 +225,7 @@ static int belongs(track_links *links, const link_entry *e, db_pool *pool, long 
                           : 0;
     pthread_mutex_unlock(&links->lock);
     if (known) return known == -1 || known == e->template_id;
-    char message[32];
-    snprintf(message, sizeof message, "%lld", message_id);
-    const char *params[] = {message};
-    PGconn *conn = db_pool_acquire(pool, DB_WAIT_MS, err);
-    if (!conn) return -1;
-    PGresult *res = db_query(conn, TEMPLATE_OF_SQL, 1, params, err);
-    db_pool_release(pool, conn);
+    PGresult *res = query_by_id(pool, TEMPLATE_OF_SQL, message_id, err);
     if (!res) return -1;
     known = PQgetisnull(res, 0, 0) ? -1 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
@@ -241,13 +249,7 @@ int track_links_url(track_links *links, db_pool *pool, long long id, long long c
     }
     pthread_mutex_unlock(&links->lock);
     if (!e) {
-        char id_text[32];
-        snprintf(id_text, sizeof id_text, "%lld", id);
-        const char *params[] = {id_text};
-        PGconn *conn = db_pool_acquire(pool, DB_WAIT_MS, err);
-        if (!conn) return -1;
-        PGresult *res = db_query(conn, LINK_SQL, 1, params, err);
-        db_pool_release(pool, conn);
+        PGresult *res = query_by_id(pool, LINK_SQL, id, err);
         if (!res) return -1;
         if (PQntuples(res) != 1) {
             PQclear(res);

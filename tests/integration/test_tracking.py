@@ -338,13 +338,15 @@ class TrackingTest(SendingCase):
                                    " m.template_id = l.template_id WHERE m.id = %d" % message_id),
                          "1")
 
+    def second_server(self, **env):
+        """`mailcast serve --no-worker` on the same database and secret, with env added"""
+        return Server(dsn=self.dsn, data_dir=self.server.data_dir,
+                      args=("--config", self.config, "--no-worker"),
+                      extra_env=dict(env, MAILCAST_SERVER_PUBLIC_URL=PUBLIC))
+
     def test_sigterm_right_after_n_pixel_requests_leaves_n_opens_and_no_address(self):
         message_id, _, pixel = self.tx_message("apagado@example.org")
-        # a second server on the same database and secret, storing no addresses
-        other = Server(dsn=self.dsn, data_dir=self.server.data_dir,
-                       args=("--config", self.config, "--no-worker"),
-                       extra_env={"MAILCAST_SERVER_PUBLIC_URL": PUBLIC,
-                                  "MAILCAST_TRACKING_STORE_IP": "false"})
+        other = self.second_server(MAILCAST_TRACKING_STORE_IP="false")
         path = pixel[len(PUBLIC):]
         n_each, workers = 150, 4
 
@@ -371,10 +373,7 @@ class TrackingTest(SendingCase):
 
     def test_a_failed_write_is_retried_and_a_full_batch_drops_and_counts(self):
         message_id, _, pixel = self.tx_message("reintento@example.org")
-        other = Server(dsn=self.dsn, data_dir=self.server.data_dir,
-                       args=("--config", self.config, "--no-worker"),
-                       extra_env={"MAILCAST_SERVER_PUBLIC_URL": PUBLIC,
-                                  "MAILCAST_TRACKING_BUFFER_EVENTS": "100"})
+        other = self.second_server(MAILCAST_TRACKING_BUFFER_EVENTS="100")
         client = other.client()
 
         def metric(name):
