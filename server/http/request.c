@@ -24,26 +24,24 @@ const char *http_cookie(http_request *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);
 }
 
-const char *http_remote_addr(http_request *req)
-{
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char *text = arena_alloc(&req->arena, INET6_ADDRSTRLEN);
-    text[0] = '\0';
-    if (!info || !info->client_addr) return text;
-    const struct sockaddr *sa = info->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, INET6_ADDRSTRLEN);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text, INET6_ADDRSTRLEN);
-    return text;
-}
-
 const struct sockaddr *http_remote_sockaddr(http_request *req)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     return info ? info->client_addr : NULL;
+}
+
+const char *http_remote_addr(http_request *req)
+{
+    char *text = arena_alloc(&req->arena, INET6_ADDRSTRLEN);
+    text[0] = '\0';
+    const struct sockaddr *sa = http_remote_sockaddr(req);
+    if (!sa) return text;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, INET6_ADDRSTRLEN);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text, INET6_ADDRSTRLEN);
+    return text;
 }
 
 struct http_shared_response {
