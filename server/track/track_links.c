@@ -140,54 +140,104 @@ static void remember(track_links *links, long long id, long long campaign_id, lo
     links->by_id[s] = k;
 }
 
-/* DO NOTHING returns no row when the link exists; a row committed by another worker since
- * this statement's snapshot is then found by the next one. */
-static const char UPSERT_SQL[] =
-    "WITH made AS (INSERT INTO tracked_links (campaign_id, template_id, url)"
-    " VALUES ($1::bigint, $2::bigint, $3) ON CONFLICT DO NOTHING RETURNING id)"
-    " SELECT id FROM made UNION ALL SELECT id FROM tracked_links"
-    " WHERE url = $3 AND (campaign_id = $1::bigint OR template_id = $2::bigint) LIMIT 1";
+/* One statement for all the new links of a message. DO NOTHING inserts nothing for a link
+ * that exists; the join finds it then, unless another worker committed it after this
+ * statement began (its id is NULL here, and the next statement finds it). */
+#define UPSERT_SQL(owner)                                                                          \
+    "WITH input AS (SELECT u.url, u.n FROM unnest($2::text[]) WITH ORDINALITY AS u(url, n)),"      \
+    " made AS (INSERT INTO tracked_links (" owner ", url) SELECT $1::bigint, url FROM input"       \
+    " ON CONFLICT DO NOTHING RETURNING id, url)"                                                   \
+    " SELECT COALESCE(m.id, l.id) FROM input i LEFT JOIN made m ON m.url = i.url"                  \
+    " LEFT JOIN tracked_links l ON l." owner " = $1::bigint AND l.url = i.url ORDER BY i.n"
+static const char CAMPAIGN_UPSERT_SQL[] = UPSERT_SQL("campaign_id");
+static const char TEMPLATE_UPSERT_SQL[] = UPSERT_SQL("template_id");
 
-int track_links_id(track_links *links, db_pool *pool, long long campaign_id, long long template_id,
-                   str_t url, long long *id, mc_error *err)
+/* Appends the PostgreSQL array literal of urls[0..n) to out. */
+static void text_array(const str_t *urls, size_t n, buf_t *out)
 {
-    if (campaign_id) template_id = 0;
-    uint64_t h = key_hash(campaign_id, template_id, url);
-    pthread_mutex_lock(&links->lock);
-    const link_entry *e = find_key(links, campaign_id, template_id, url, h);
-    if (e) *id = e->id;
-    pthread_mutex_unlock(&links->lock);
-    if (e) return 0;
+    buf_putc(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        buf_append_cstr(out, i ? ",\"" : "\"");
+        for (size_t j = 0; j < urls[i].n; j++) {
+            if (urls[i].p[j] == '"' || urls[i].p[j] == '\\') buf_putc(out, '\\');
+            buf_putc(out, urls[i].p[j]);
+        }
+        buf_putc(out, '"');
+    }
+    buf_putc(out, '}');
+}
 
-    char campaign[32], template[32];
-    snprintf(campaign, sizeof campaign, "%lld", campaign_id);
-    snprintf(template, sizeof template, "%lld", template_id);
-    char *text = xmalloc(url.n + 1);
-    memcpy(text, url.p, url.n);
-    text[url.n] = '\0';
-    const char *params[] = {campaign_id ? campaign : NULL, campaign_id ? NULL : template, text};
+/* Inserts or reads the rows of urls[0..n) for owner on a connection of pool, committed at
+ * once; ids of rows another worker is committing meanwhile are read by a second statement.
+ * returns 0 with ids, or -1 with err. */
+static int upsert(db_pool *pool, long long campaign_id, long long template_id, const str_t *urls,
+                  size_t n, long long *ids, mc_error *err)
+{
+    char owner[32];
+    snprintf(owner, sizeof owner, "%lld", campaign_id ? campaign_id : template_id);
+    buf_t array = BUF_INIT;
+    text_array(urls, n, &array);
+    const char *params[] = {owner, buf_cstr(&array)};
     PGconn *conn = db_pool_acquire(pool, DB_WAIT_MS, err);
     int rc = conn ? 0 : -1;
-    for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
-        PGresult *res = db_query(conn, UPSERT_SQL, 3, params, err);
+    bool missing = true;
+    for (int attempt = 0; rc == 0 && missing && attempt < 2; attempt++) {
+        PGresult *res =
+            db_query(conn, campaign_id ? CAMPAIGN_UPSERT_SQL : TEMPLATE_UPSERT_SQL, 2, params, err);
         if (!res) {
             rc = -1;
             break;
         }
-        bool found = PQntuples(res) == 1;
-        if (found) *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        missing = false;
+        for (int i = 0; i < PQntuples(res) && (size_t)i < n; i++) {
+            if (PQgetisnull(res, i, 0))
+                missing = true;
+            else
+                ids[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        }
         PQclear(res);
-        if (found) break;
-        if (attempt == 1)
-            rc = mc_error_set(err, 500, "internal_error", "", "the link %s has no row", text);
     }
+    if (rc == 0 && missing)
+        rc = mc_error_set(err, 500, "internal_error", "", "a tracked link has no row");
     if (conn) db_pool_release(pool, conn);
-    free(text);
-    if (rc < 0) return -1;
+    buf_free(&array);
+    return rc;
+}
+
+int track_links_ids(track_links *links, db_pool *pool, long long campaign_id, long long template_id,
+                    const str_t *urls, size_t n, long long *ids, mc_error *err)
+{
+    if (campaign_id) template_id = 0;
+    /* the links the cache does not know, in their order */
+    str_t *unknown = xcalloc(n ? n : 1, sizeof *unknown);
+    size_t *where = xcalloc(n ? n : 1, sizeof *where);
+    long long *found = xcalloc(n ? n : 1, sizeof *found);
+    size_t misses = 0;
     pthread_mutex_lock(&links->lock);
-    remember(links, *id, campaign_id, template_id, url);
+    for (size_t i = 0; i < n; i++) {
+        const link_entry *e = find_key(links, campaign_id, template_id, urls[i],
+                                       key_hash(campaign_id, template_id, urls[i]));
+        if (e) {
+            ids[i] = e->id;
+        } else {
+            unknown[misses] = urls[i];
+            where[misses++] = i;
+        }
+    }
     pthread_mutex_unlock(&links->lock);
-    return 0;
+    int rc = misses ? upsert(pool, campaign_id, template_id, unknown, misses, found, err) : 0;
+    if (rc == 0 && misses) {
+        pthread_mutex_lock(&links->lock);
+        for (size_t k = 0; k < misses; k++) {
+            ids[where[k]] = found[k];
+            remember(links, found[k], campaign_id, template_id, unknown[k]);
+        }
+        pthread_mutex_unlock(&links->lock);
+    }
+    free(unknown);
+    free(where);
+    free(found);
+    return rc;
 }
 
 /* A transactional message's link must be of the message's template; a message pruned by

@@ -19,12 +19,13 @@ typedef struct track_links track_links;
 track_links *track_links_new(size_t max_entries);
 void track_links_free(track_links *links);
 
-/* Gets the id of url for campaign_id, or for template_id when campaign_id is 0: from the
- * cache, else by inserting the row (or reading it when it exists) on a connection of pool,
- * committed at once, so that a send that rolls back leaves no id the cache knows and the
- * database does not. returns 0 with *id, or -1 with err. */
-int track_links_id(track_links *links, db_pool *pool, long long campaign_id, long long template_id,
-                   str_t url, long long *id, mc_error *err);
+/* Gets the ids of urls[0..n) (distinct) for campaign_id, or for template_id when
+ * campaign_id is 0, into ids: from the cache, else by inserting the rows (or reading those that
+ * exist) with one statement on a connection of pool, committed at once, so that a send that
+ * rolls back leaves no id the cache knows and the database does not. returns 0, or -1 with
+ * err. */
+int track_links_ids(track_links *links, db_pool *pool, long long campaign_id, long long template_id,
+                    const str_t *urls, size_t n, long long *ids, mc_error *err);
 
 /* Finds link id for a click token of campaign_id (0: a transactional message, message_id):
  * only a link of that campaign, or of that message's template, counts. Writes its URL into

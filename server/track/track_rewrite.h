@@ -26,9 +26,9 @@ typedef struct {
      * start with one of these (the unsubscribe and preferences pages) */
     const str_t *keep_prefixes;
     size_t keep_count;
-    /* returns 0 with the tracked_links id of url (as the href means it, entities decoded), or
-     * -1 with err */
-    int (*link_id)(void *arg, str_t url, long long *id, mc_error *err);
+    /* fills ids[i] with the tracked_links id of urls[i] (as the href means it, entities
+     * decoded; the n URLs of one message, each once). returns 0, or -1 with err */
+    int (*link_ids)(void *arg, const str_t *urls, size_t n, long long *ids, mc_error *err);
     void *link_arg;
 } track_rewrite_options;
 
@@ -42,7 +42,8 @@ typedef struct {
 void track_url_map_free(track_url_map *map);
 
 /* Writes html, rewritten as o says, into out (reset first) and records the replaced links in
- * map (reset first). returns 0, or -1 with err from o->link_id. */
+ * map (reset first). The link ids are asked for once, all together. returns 0, or -1 with err
+ * from o->link_ids. */
 int track_rewrite_html(const track_rewrite_options *o, str_t html, buf_t *out, track_url_map *map,
                        mc_error *err);
 

@@ -47,11 +47,11 @@ typedef struct {
     const tracker_message *m;
 } link_source;
 
-static int link_id(void *arg, str_t url, long long *id, mc_error *err)
+static int link_ids(void *arg, const str_t *urls, size_t n, long long *ids, mc_error *err)
 {
     link_source *src = arg;
-    return track_links_id(src->t->links, src->t->app->pool, src->m->campaign_id,
-                          src->m->template_id, url, id, err);
+    return track_links_ids(src->t->links, src->t->app->pool, src->m->campaign_id,
+                           src->m->template_id, urls, n, ids, err);
 }
 
 int tracker_rewrite_message(tracker *t, const tracker_message *m, buf_t *html, buf_t *text,
@@ -75,7 +75,7 @@ int tracker_rewrite_message(tracker *t, const tracker_message *m, buf_t *html, b
                     .subscriber_id = m->subscriber_id},
         .keep_prefixes = keep,
         .keep_count = 2,
-        .link_id = link_id,
+        .link_ids = link_ids,
         .link_arg = &src,
     };
     buf_t out = BUF_INIT;

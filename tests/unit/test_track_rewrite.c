@@ -20,19 +20,28 @@ static const unsigned char SECRET[32] = "0123456789abcdef0123456789abcde";
 typedef struct {
     char urls[16][512];
     int count;
+    int calls;
 } seen_links;
 
-static int link_id(void *arg, str_t url, long long *id, mc_error *err)
+static long long link_id(seen_links *seen, str_t url)
+{
+    for (int i = 0; i < seen->count; i++)
+        if (strlen(seen->urls[i]) == url.n && !memcmp(seen->urls[i], url.p, url.n)) return i + 1;
+    snprintf(seen->urls[seen->count], sizeof seen->urls[0], "%.*s", (int)url.n, url.p);
+    return ++seen->count;
+}
+
+/* the callback: every URL of a message at once, each once */
+static int link_ids(void *arg, const str_t *urls, size_t n, long long *ids, mc_error *err)
 {
     (void)err;
     seen_links *seen = arg;
-    for (int i = 0; i < seen->count; i++)
-        if (strlen(seen->urls[i]) == url.n && !memcmp(seen->urls[i], url.p, url.n)) {
-            *id = i + 1;
-            return 0;
-        }
-    snprintf(seen->urls[seen->count], sizeof seen->urls[0], "%.*s", (int)url.n, url.p);
-    *id = ++seen->count;
+    seen->calls++;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            assert_false(str_eq(urls[i], urls[j]));
+        ids[i] = link_id(seen, urls[i]);
+    }
     return 0;
 }
 
@@ -48,7 +57,7 @@ static track_rewrite_options options(seen_links *seen, bool clicks, bool opens)
         .message = {.message_id = 501, .campaign_id = 7, .subscriber_id = 33},
         .keep_prefixes = KEEP,
         .keep_count = 1,
-        .link_id = link_id,
+        .link_ids = link_ids,
         .link_arg = seen};
 }
 
@@ -81,6 +90,7 @@ static void test_only_http_links_change_and_every_other_byte_stays(void **state)
     track_url_map map = {0};
     mc_error err;
     assert_int_equal(track_rewrite_html(&o, str_from_cstr(html), &out, &map, &err), 0);
+    assert_int_equal(seen.calls, 1);
     assert_int_equal(seen.count, 2);
     assert_string_equal(seen.urls[0], "https://shop.example.com/a?x=1&y=2");
     assert_string_equal(seen.urls[1], "https://Пример.example/путь");
