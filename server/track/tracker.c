@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "mail/html_to_text.h"
 #include "track/track_rewrite.h"
 
@@ -81,6 +82,14 @@ int tracker_rewrite_message(tracker *t, const tracker_message *m, buf_t *html, b
     buf_t out = BUF_INIT;
     track_url_map map = {0};
     int rc = track_rewrite_html(&o, buf_view(html), &out, &map, err);
+    if (rc < 0) {
+        /* the links' rows cannot be had now (the database is busy or away): the message goes
+         * with its links as written rather than failing for good; the pixel needs no row */
+        log_warn("tracking: message %lld goes without click tracking: %s", m->message_id,
+                 err->message);
+        o.clicks = false;
+        rc = track_rewrite_html(&o, buf_view(html), &out, &map, err);
+    }
     if (rc == 0) {
         buf_t *swap = html;
         buf_reset(swap);

@@ -40,8 +40,9 @@ typedef struct {
 
 /* Rewrites the rendered parts of m in place: html's links and pixel (track_rewrite.h), text's
  * URLs, or, with text_from_html, text converted again from the rewritten HTML (as the send
- * loop converts messages whose template has no text part it can derive). returns 0, or -1
- * with err when a link's row cannot be had (the message then fails to render). */
+ * loop converts messages whose template has no text part it can derive). When the links' rows
+ * cannot be had (the database is away), the message keeps its links as written (a warning is
+ * logged) rather than failing. returns 0 (-1 with err is kept for callers to check). */
 int tracker_rewrite_message(tracker *t, const tracker_message *m, buf_t *html, buf_t *text,
                             bool text_from_html, mc_error *err);
 

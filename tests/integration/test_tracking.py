@@ -310,6 +310,23 @@ class TrackingTest(SendingCase):
         self.assertEqual(len(parse(page).images), 1)
         self.assertNotIn("/t/c/", page)
 
+    def test_a_message_whose_links_cannot_be_recorded_goes_with_its_links_as_written(self):
+        lst = self.create_list("Sin tabla")
+        self.create_subscriber("sintabla@example.org", lists=[lst["id"]])
+        c = self.campaign(lists=[lst["id"]], name="Sin tabla", utm={},
+                          body="<p><a href=\"https://nueva.example.net/oferta\">oferta</a></p>")
+        self.psql("ALTER TABLE tracked_links RENAME TO tracked_links_away")
+        try:
+            self.send(c)
+            self.wait_state(c, "finished")
+        finally:
+            self.psql("ALTER TABLE tracked_links_away RENAME TO tracked_links")
+        found = parse(self.sent_to("sintabla@example.org").get_body(("html",)).get_content())
+        self.assertEqual([h for h, _, _ in found.links], ["https://nueva.example.net/oferta"])
+        self.assertEqual(len(found.images), 1)  # the pixel needs no row
+        self.assertTrue(any("goes without click tracking" in line
+                            for line in self.server.stderr_lines))
+
     def tx_message(self, address):
         """sends a transactional message with a link; returns (message id, click URL, pixel)"""
         r = self.api.request("POST", "/api/v1/templates", {
