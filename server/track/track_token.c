@@ -6,26 +6,34 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/alloc.h"
 
 #define MAC_BYTES     12
 #define PAYLOAD_MAX   (1 + 4 * 10)
 #define RAW_MAX       (PAYLOAD_MAX + MAC_BYTES)
 #define MAC_CONTEXT   "mailcast-track-v1"
 #define CONTEXT_BYTES (sizeof MAC_CONTEXT - 1)
+/* the kind byte of a click token that carries its URL after the numbers */
+#define CLICK_WITH_URL 'u'
 
 static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static void mac(const unsigned char secret[32], const unsigned char *payload, size_t n,
                 unsigned char out[MAC_BYTES])
 {
-    unsigned char message[CONTEXT_BYTES + PAYLOAD_MAX];
+    unsigned char stack[CONTEXT_BYTES + PAYLOAD_MAX];
+    /* a token with a URL has a longer payload */
+    unsigned char *message = n <= PAYLOAD_MAX ? stack : xmalloc(CONTEXT_BYTES + n);
     memcpy(message, MAC_CONTEXT, CONTEXT_BYTES);
     memcpy(message + CONTEXT_BYTES, payload, n);
     unsigned char full[32];
     unsigned int full_len = sizeof full;
     HMAC(EVP_sha256(), secret, 32, message, CONTEXT_BYTES + n, full, &full_len);
     memcpy(out, full, MAC_BYTES);
+    if (message != stack) free(message);
 }
 
 static size_t put_number(unsigned char *p, unsigned long long v)
@@ -114,37 +122,89 @@ static long decode(str_t s, unsigned char *out, size_t cap)
     return (long)o;
 }
 
-size_t track_token_make(const unsigned char secret[32], const track_token *t,
-                        char out[TRACK_TOKEN_MAX])
+/* Packs t into raw (room for RAW_MAX bytes plus t->url for a click with a URL) and signs it.
+ * returns the length. */
+static size_t pack(const unsigned char secret[32], const track_token *t, unsigned char *raw)
 {
-    unsigned char raw[RAW_MAX];
+    bool with_url = t->kind == TRACK_CLICK && t->url.n;
     size_t n = 0;
-    raw[n++] = (unsigned char)t->kind;
+    raw[n++] = with_url ? CLICK_WITH_URL : (unsigned char)t->kind;
     n += put_number(raw + n, (unsigned long long)t->message_id);
     n += put_number(raw + n, (unsigned long long)t->campaign_id);
     n += put_number(raw + n, (unsigned long long)t->subscriber_id);
     if (t->kind == TRACK_CLICK) n += put_number(raw + n, (unsigned long long)t->link_id);
+    if (with_url) {
+        memcpy(raw + n, t->url.p, t->url.n);
+        n += t->url.n;
+    }
     mac(secret, raw, n, raw + n);
-    return encode(raw, n + MAC_BYTES, out);
+    return n + MAC_BYTES;
+}
+
+size_t track_token_make(const unsigned char secret[32], const track_token *t,
+                        char out[TRACK_TOKEN_MAX])
+{
+    unsigned char raw[RAW_MAX];
+    track_token fixed = *t;
+    fixed.url = STR_NULL; /* no room for one here */
+    return encode(raw, pack(secret, &fixed, raw), out);
+}
+
+void track_token_append(const unsigned char secret[32], const track_token *t, buf_t *out)
+{
+    size_t room = RAW_MAX + (t->kind == TRACK_CLICK ? t->url.n : 0);
+    unsigned char stack[RAW_MAX];
+    unsigned char *raw = room <= RAW_MAX ? stack : xmalloc(room);
+    size_t n = pack(secret, t, raw);
+    buf_reserve(out, n / 3 * 4 + 4);
+    out->n += encode(raw, n, out->p + out->n);
+    if (raw != stack) free(raw);
+}
+
+/* Checks text as a token of kind (with_url: a click token with or without a URL); the URL
+ * goes into url. */
+static bool check(const unsigned char secret[32], str_t text, track_kind kind, bool with_url,
+                  track_token *t, buf_t *url)
+{
+    unsigned char stack[RAW_MAX + 3];
+    size_t cap = with_url ? text.n / 4 * 3 + 3 : sizeof stack;
+    unsigned char *raw = cap <= sizeof stack ? stack : xmalloc(cap);
+    bool ok = false;
+    long len = decode(text, raw, cap);
+    if (len >= 1 + 3 + MAC_BYTES) {
+        size_t n = (size_t)len - MAC_BYTES;
+        unsigned char expected[MAC_BYTES];
+        mac(secret, raw, n, expected);
+        ok = CRYPTO_memcmp(expected, raw + n, MAC_BYTES) == 0;
+        bool has_url = with_url && raw[0] == CLICK_WITH_URL;
+        ok = ok && (raw[0] == (unsigned char)kind || has_url);
+        track_token got = {.kind = kind};
+        size_t at = 1;
+        ok = ok && get_number(raw, n, &at, &got.message_id) &&
+             get_number(raw, n, &at, &got.campaign_id) &&
+             get_number(raw, n, &at, &got.subscriber_id);
+        if (ok && kind == TRACK_CLICK) ok = get_number(raw, n, &at, &got.link_id);
+        if (ok && has_url) {
+            /* the URL is the rest; a token with an empty one is never made */
+            ok = at < n;
+            buf_append(url, raw + at, n - at);
+            got.url = buf_view(url);
+            at = n;
+        }
+        ok = ok && at == n && got.message_id > 0;
+        if (ok) *t = got;
+    }
+    if (raw != stack) free(raw);
+    return ok;
 }
 
 bool track_token_check(const unsigned char secret[32], str_t text, track_kind kind, track_token *t)
 {
-    unsigned char raw[RAW_MAX + 3];
-    long len = decode(text, raw, sizeof raw);
-    if (len < 1 + 3 + MAC_BYTES) return false;
-    size_t n = (size_t)len - MAC_BYTES;
-    unsigned char expected[MAC_BYTES];
-    mac(secret, raw, n, expected);
-    if (CRYPTO_memcmp(expected, raw + n, MAC_BYTES) != 0) return false;
-    if (raw[0] != (unsigned char)kind) return false;
-    track_token got = {.kind = kind};
-    size_t at = 1;
-    if (!get_number(raw, n, &at, &got.message_id) || !get_number(raw, n, &at, &got.campaign_id) ||
-        !get_number(raw, n, &at, &got.subscriber_id))
-        return false;
-    if (kind == TRACK_CLICK && !get_number(raw, n, &at, &got.link_id)) return false;
-    if (at != n || got.message_id <= 0) return false;
-    *t = got;
-    return true;
+    return check(secret, text, kind, false, t, NULL);
+}
+
+bool track_token_check_click(const unsigned char secret[32], str_t text, track_token *t, buf_t *url)
+{
+    buf_reset(url);
+    return check(secret, text, TRACK_CLICK, true, t, url);
 }
