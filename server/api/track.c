@@ -48,10 +48,12 @@ void api_track_click(http_request *req, void *ctx)
     api_context *api = ctx;
     tracker *t = api->app->tracker;
     track_token token;
+    buf_t token_url = BUF_INIT; /* a personalized link's, which token.url views */
     no_store(req);
-    if (!t || !track_token_check(api->app->secret, req->params[0], TRACK_CLICK, &token)) {
+    if (!t || !track_token_check_click(api->app->secret, req->params[0], &token, &token_url)) {
         http_respond(req, 404, "text/html; charset=utf-8", NOT_FOUND_PAGE,
                      sizeof NOT_FOUND_PAGE - 1);
+        buf_free(&token_url);
         return;
     }
     buf_t url = BUF_INIT;
@@ -72,6 +74,7 @@ void api_track_click(http_request *req, void *ctx)
         buf_free(&location);
     }
     buf_free(&url);
+    buf_free(&token_url);
 }
 
 void api_track_open(http_request *req, void *ctx)

@@ -16,6 +16,8 @@ static void slot_free(send_campaign *c)
 {
     template_free(c->subject);
     template_free(c->html);
+    template_free(c->marked_html);
+    track_template_free(c->links);
     template_free(c->text);
     template_free(c->derived_text);
     free(c->version);
@@ -68,6 +70,32 @@ static void load_headers(send_campaign *c, const char *json)
     }
 }
 
+/* Compiles html (the body after UTM tagging) once more with every source's trackable links
+ * marked, into c->marked_html and c->links; leaves both NULL, and says why, when the links
+ * can only be found in each rendered message. */
+static void compile_marked(send_campaign *c, const template_loader *loader, str_t html,
+                           long long id, bool is_template)
+{
+    track_template *links = track_template_new();
+    template_loader marking = track_template_loader(links, loader);
+    buf_t marked = BUF_INIT;
+    track_template_mark(links, html, &marked);
+    mc_error why = {0};
+    template_t *t = NULL;
+    if (template_compile_strict(buf_view(&marked), &marking, &t, &why) == 0 &&
+        track_template_usable(links)) {
+        c->marked_html = t;
+        c->links = links;
+    } else {
+        log_info("send: %s %lld: tracking finds the links of each message: %s",
+                 is_template ? "template" : "campaign", id,
+                 track_template_usable(links) ? why.message : track_template_why(links));
+        template_free(t);
+        track_template_free(links);
+    }
+    buf_free(&marked);
+}
+
 /* Fills c (campaign or template id) from row 0 of res (columns as in LOAD_SQL). returns 0 or -1
  * with err. */
 static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_dir, PGresult *res,
@@ -88,6 +116,8 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
     }
     /* once here rather than an HTML-to-text conversion for every message */
     template_loader loader = template_source_loader(&src);
+    if (PQgetvalue(res, 0, 14)[0] == 't' || PQgetvalue(res, 0, 15)[0] == 't')
+        compile_marked(c, &loader, buf_view(&html), id, is_template);
     mc_error why;
     if (!text[0] && text_template_derive(buf_view(&html), &loader, &c->derived_text, &why) < 0)
         log_info("send: %s %lld: the text part is converted from each message's HTML: %s",

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "mail/mime.h"
 #include "template/template.h"
+#include "track/track_template.h"
 
 #define SEND_CAMPAIGN_CACHE 8
 
@@ -20,6 +21,11 @@ typedef struct {
     char *version;       /* updated_at of the campaign and of its template */
     template_t *subject; /* compiled; owned */
     template_t *html;
+    /* for tracked mail: the HTML with its links marked (track_template.h), found once here
+     * rather than in every message, and those links; NULL when not tracked, or when the
+     * links can only be found in each message (unescaped values) */
+    template_t *marked_html;
+    track_template *links;
     template_t *text;         /* the template's own text body, or NULL */
     template_t *derived_text; /* without one: derived from the HTML (text_template.h), or
                                  NULL when each message's HTML is converted */

@@ -3,13 +3,16 @@
  * of the message is copied as it is. */
 #include "track/track_rewrite.h"
 
+#include <ctype.h>
 #include <gumbo.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/alloc.h"
 #include "core/arena.h"
+#include "track/track_template.h"
 
 #define MAX_DEPTH 400
 
@@ -124,17 +127,36 @@ static bool kept(const track_rewrite_options *o, str_t url)
     return false;
 }
 
-static void click_url(const track_rewrite_options *o, long long link_id, buf_t *out)
+/* The click URL of link_id into out (reset first); url: the rendered URL a personalized link's
+ * token carries, or STR_NULL. */
+static void click_url(const track_rewrite_options *o, long long link_id, str_t url, buf_t *out)
 {
     track_token t = o->message;
     t.kind = TRACK_CLICK;
     t.link_id = link_id;
-    char token[TRACK_TOKEN_MAX];
-    track_token_make(o->secret, &t, token);
+    t.url = url;
     buf_reset(out);
     buf_append_str(out, o->public_url);
     buf_append_cstr(out, "/t/c/");
-    buf_append_cstr(out, token);
+    track_token_append(o->secret, &t, out);
+}
+
+/* the open pixel's tag into out (reset first) */
+static void pixel_tag(const track_rewrite_options *o, buf_t *out)
+{
+    track_token t = o->message;
+    t.kind = TRACK_OPEN;
+    t.link_id = 0;
+    t.url = STR_NULL;
+    char token[TRACK_TOKEN_MAX];
+    track_token_make(o->secret, &t, token);
+    buf_reset(out);
+    buf_append_cstr(out, "<img src=\"");
+    buf_append_str(out, o->public_url);
+    buf_appendf(out,
+                "/t/o/%s.gif\" width=\"1\" height=\"1\" alt=\"\" "
+                "style=\"display:block;width:1px;height:1px;border:0\">",
+                token);
 }
 
 static str_t url_at(const walk_state *st, size_t i)
@@ -195,7 +217,7 @@ static int replace_links(walk_state *st, edits *out, track_url_map *map, mc_erro
     int rc = st->o->link_ids(st->o->link_arg, urls, st->url_count, ids, err);
     buf_t click = BUF_INIT, quoted = BUF_INIT;
     for (size_t i = 0; rc == 0 && i < st->url_count; i++) {
-        click_url(st->o, ids[i], &click);
+        click_url(st->o, ids[i], STR_NULL, &click);
         map_add(map, urls[i], buf_view(&click));
     }
     for (size_t i = 0; rc == 0 && i < st->link_count; i++) {
@@ -211,33 +233,6 @@ static int replace_links(walk_state *st, edits *out, track_url_map *map, mc_erro
     free(urls);
     free(ids);
     return rc;
-}
-
-/* returns where the pixel goes: before the closing tag of body as written, else the end */
-static size_t pixel_offset(const GumboOutput *doc, str_t html)
-{
-    const GumboElement *root = &doc->root->v.element;
-    for (unsigned i = 0; i < root->children.length; i++) {
-        const GumboNode *child = root->children.data[i];
-        if (child->type != GUMBO_NODE_ELEMENT || child->v.element.tag != GUMBO_TAG_BODY) continue;
-        const GumboStringPiece *end = &child->v.element.original_end_tag;
-        if (end->length && end->data >= html.p && end->data <= html.p + html.n)
-            return (size_t)(end->data - html.p);
-    }
-    return html.n;
-}
-
-/* gumbo allocates every node and string on its own: from an arena, freed at once, it parses
- * a newsletter in a fraction of the time malloc takes */
-static void *arena_allocate(void *arena, size_t n)
-{
-    return arena_alloc(arena, n);
-}
-
-static void arena_deallocate(void *arena, void *p)
-{
-    (void)arena;
-    (void)p;
 }
 
 static int by_offset(const void *a, const void *b)
@@ -256,30 +251,15 @@ int track_rewrite_html(const track_rewrite_options *o, str_t html, buf_t *out, t
         return 0;
     }
     arena_t arena = {NULL, 65536};
-    GumboOptions options = kGumboDefaultOptions;
-    options.allocator = arena_allocate;
-    options.deallocator = arena_deallocate;
-    options.userdata = &arena;
-    options.max_errors = 0; /* a mail's HTML has many; none is needed here */
-    GumboOutput *doc = gumbo_parse_with_options(&options, html.p, html.n);
+    const GumboOutput *doc = track_html_parse(html, &arena);
     walk_state st = {.o = o, .html = html};
     walk(&st, doc->root, 0);
     edits changes = {0};
     int rc = replace_links(&st, &changes, map, err);
     if (rc == 0 && o->opens) {
-        track_token t = o->message;
-        t.kind = TRACK_OPEN;
-        t.link_id = 0;
-        char token[TRACK_TOKEN_MAX];
-        track_token_make(o->secret, &t, token);
         buf_t pixel = BUF_INIT;
-        buf_append_cstr(&pixel, "<img src=\"");
-        buf_append_str(&pixel, o->public_url);
-        buf_appendf(&pixel,
-                    "/t/o/%s.gif\" width=\"1\" height=\"1\" alt=\"\" "
-                    "style=\"display:block;width:1px;height:1px;border:0\">",
-                    token);
-        add_edit(&changes, pixel_offset(doc, html), 0, buf_view(&pixel));
+        pixel_tag(o, &pixel);
+        add_edit(&changes, track_html_body_end(doc, html), 0, buf_view(&pixel));
         buf_free(&pixel);
     }
     arena_free(&arena); /* the whole tree, without walking it */
@@ -303,6 +283,204 @@ int track_rewrite_html(const track_rewrite_options *o, str_t html, buf_t *out, t
     free(st.links);
     free(st.url_ends);
     buf_free(&st.urls);
+    return rc;
+}
+
+/* The named character references HTML decodes without a semicolon (the legacy ones). */
+static const char *const LEGACY_ENTITIES[] = {
+    "AElig",  "AMP",    "Aacute", "Acirc",  "Agrave", "Aring",  "Atilde", "Auml",   "COPY",
+    "Ccedil", "ETH",    "Eacute", "Ecirc",  "Egrave", "Euml",   "GT",     "Iacute", "Icirc",
+    "Igrave", "Iuml",   "LT",     "Ntilde", "Oacute", "Ocirc",  "Ograve", "Oslash", "Otilde",
+    "Ouml",   "QUOT",   "REG",    "THORN",  "Uacute", "Ucirc",  "Ugrave", "Uuml",   "Yacute",
+    "aacute", "acirc",  "acute",  "aelig",  "agrave", "amp",    "aring",  "atilde", "auml",
+    "brvbar", "ccedil", "cedil",  "cent",   "copy",   "curren", "deg",    "divide", "eacute",
+    "ecirc",  "egrave", "eth",    "euml",   "frac12", "frac14", "frac34", "gt",     "iacute",
+    "icirc",  "iexcl",  "igrave", "iquest", "iuml",   "laquo",  "lt",     "macr",   "micro",
+    "middot", "nbsp",   "not",    "ntilde", "oacute", "ocirc",  "ograve", "ordf",   "ordm",
+    "oslash", "otilde", "ouml",   "para",   "plusmn", "pound",  "quot",   "raquo",  "reg",
+    "sect",   "shy",    "sup1",   "sup2",   "sup3",   "szlig",  "thorn",  "times",  "uacute",
+    "ucirc",  "ugrave", "uml",    "uuml",   "yacute", "yen",    "yuml"};
+
+static bool legacy_entity(str_t name)
+{
+    for (size_t i = 0; i < sizeof LEGACY_ENTITIES / sizeof *LEGACY_ENTITIES; i++)
+        if (str_eq_cstr(name, LEGACY_ENTITIES[i])) return true;
+    return false;
+}
+
+/* the character of the references escaped values and links use, with their semicolon */
+static const char *simple_entity(str_t name)
+{
+    static const char *const names[][2] = {
+        {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"}};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (str_eq_cstr(name, names[i][0])) return names[i][1];
+    return NULL;
+}
+
+/* Appends attribute value v to out with its character references decoded as HTML decodes an
+ * attribute's, for the references escaped values and hand-written links use (&amp; &lt; &gt;
+ * &quot; &apos; and numeric ones of printable ASCII) and text that is no reference ("&u=1").
+ * returns false for anything else (another reference, a carriage return, a NUL): gumbo then
+ * decides. */
+static bool decode_value(str_t v, buf_t *out)
+{
+    for (size_t i = 0; i < v.n;) {
+        char c = v.p[i];
+        if (c == '\0' || c == '\r') return false;
+        if (c != '&') {
+            buf_putc(out, c);
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        if (j < v.n && v.p[j] == '#') {
+            j++;
+            bool hex = j < v.n && (v.p[j] == 'x' || v.p[j] == 'X');
+            if (hex) j++;
+            unsigned long code = 0;
+            size_t digits = 0;
+            for (; j < v.n && digits < 8; j++, digits++) {
+                unsigned char d = (unsigned char)v.p[j];
+                if (hex ? !isxdigit(d) : !isdigit(d)) break;
+                code = code * (hex ? 16 : 10) +
+                       (unsigned long)(isdigit(d) ? d - '0' : (tolower(d) - 'a' + 10));
+            }
+            if (!digits) { /* "&#" with no number stays as written */
+                buf_putc(out, '&');
+                i++;
+                continue;
+            }
+            if (j >= v.n || v.p[j] != ';' || code < 0x20 || code > 0x7e) return false;
+            buf_putc(out, (char)code);
+            i = j + 1;
+            continue;
+        }
+        size_t k = j;
+        while (k < v.n && isalnum((unsigned char)v.p[k]))
+            k++;
+        str_t name = str_make(v.p + j, k - j);
+        if (name.n && k < v.n && v.p[k] == ';') {
+            const char *decoded = simple_entity(name);
+            if (!decoded) return false;
+            buf_append_cstr(out, decoded);
+            i = k + 1;
+            continue;
+        }
+        /* without a semicolon an attribute decodes only a legacy name not followed by "=" */
+        if (name.n && legacy_entity(name) && !(k < v.n && v.p[k] == '=')) return false;
+        buf_putc(out, '&');
+        i++;
+    }
+    return true;
+}
+
+static size_t map_find(const track_url_map *map, str_t url)
+{
+    for (size_t i = 0; i < map->count; i++)
+        if (str_eq(map_original(map, i), url)) return i;
+    return SIZE_MAX;
+}
+
+typedef struct {
+    const track_rewrite_options *o;
+    const track_template *tt;
+    const long long *ids;
+    track_url_map *map;
+    buf_t value, click;
+} marked_state;
+
+/* Appends the href value region (as rendered, quotes included) of link to out: its click URL
+ * in double quotes, or the region as it is. returns 0, or 1 when gumbo must decide. */
+static int rewrite_link(marked_state *st, size_t link, str_t region, buf_t *out)
+{
+    const track_rewrite_options *o = st->o;
+    if (!o->clicks) {
+        buf_append_str(out, region);
+        return 0;
+    }
+    str_t raw = region;
+    if (region.n && (region.p[0] == '"' || region.p[0] == '\'')) {
+        char quote = region.p[0];
+        if (region.n < 2 || region.p[region.n - 1] != quote ||
+            memchr(region.p + 1, quote, region.n - 2))
+            return 1;
+        raw = str_make(region.p + 1, region.n - 2);
+    }
+    buf_reset(&st->value);
+    if (!decode_value(raw, &st->value)) return 1;
+    str_t url = trim_spaces(buf_view(&st->value));
+    if (kept(o, url)) {
+        buf_append_str(out, region);
+        return 0;
+    }
+    str_t href = track_template_link(st->tt, link);
+    bool personalized = track_template_link_has_tags(st->tt, link);
+    if (personalized ? !track_link_pattern_matches(href, url) : !str_eq(href, url)) return 1;
+    /* the same URL again in this message gets the same click URL, as in track_rewrite_html() */
+    size_t known = map_find(st->map, url);
+    if (known == SIZE_MAX) {
+        click_url(o, st->ids[link], personalized ? url : STR_NULL, &st->click);
+        map_add(st->map, url, buf_view(&st->click));
+        known = st->map->count - 1;
+    }
+    buf_putc(out, '"');
+    buf_append_str(out, map_click(st->map, known));
+    buf_putc(out, '"');
+    return 0;
+}
+
+int track_rewrite_marked(const track_rewrite_options *o, const track_template *tt, str_t html,
+                         buf_t *out, track_url_map *map, mc_error *err)
+{
+    map_reset(map);
+    buf_reset(out);
+    size_t count = track_template_link_count(tt);
+    long long *ids = xcalloc(count ? count : 1, sizeof *ids);
+    if (o->clicks && count) {
+        str_t *links = xcalloc(count, sizeof *links);
+        for (size_t i = 0; i < count; i++)
+            links[i] = track_template_link(tt, i);
+        int rc = o->link_ids(o->link_arg, links, count, ids, err);
+        free(links);
+        if (rc < 0) {
+            free(ids);
+            return -1;
+        }
+    }
+    marked_state st = {.o = o, .tt = tt, .ids = ids, .map = map};
+    buf_t pixel = BUF_INIT;
+    if (o->opens) pixel_tag(o, &pixel);
+    bool pixel_placed = !o->opens;
+    int rc = 0;
+    size_t copied = 0;
+    track_mark m, close;
+    while (rc == 0 && track_mark_next(html, copied, &m)) {
+        buf_append(out, html.p + copied, m.at - copied);
+        copied = m.at + m.len;
+        if (m.kind == TRACK_MARK_BODY) {
+            /* the first closing body tag, as gumbo takes it */
+            if (!pixel_placed) buf_append_str(out, buf_view(&pixel));
+            pixel_placed = true;
+            continue;
+        }
+        if (m.kind != TRACK_MARK_OPEN || m.link >= count ||
+            !track_mark_next(html, copied, &close) || close.kind != TRACK_MARK_CLOSE) {
+            rc = 1; /* a section cut a marked value: the markers no longer pair up */
+            break;
+        }
+        str_t region = str_make(html.p + copied, close.at - copied);
+        copied = close.at + close.len;
+        rc = rewrite_link(&st, m.link, region, out);
+    }
+    if (rc == 0) {
+        buf_append(out, html.p + copied, html.n - copied);
+        if (!pixel_placed) buf_append_str(out, buf_view(&pixel));
+    }
+    buf_free(&pixel);
+    buf_free(&st.value);
+    buf_free(&st.click);
+    free(ids);
     return rc;
 }
 

@@ -47,6 +47,19 @@ void track_url_map_free(track_url_map *map);
 int track_rewrite_html(const track_rewrite_options *o, str_t html, buf_t *out, track_url_map *map,
                        mc_error *err);
 
+typedef struct track_template track_template;
+
+/* As track_rewrite_html() for html rendered from a template marked by tt (track_template.h),
+ * without parsing it: each marked href is decided (http(s)? left alone?) and its click URL put
+ * in, the pixel goes where the closing body tag's marker is (else at the end), and every
+ * marker is removed. Literal links name their row; a personalized link's token also carries
+ * the URL it rendered. The link ids of all of tt's hrefs (as written) are asked for at once.
+ * returns 0; 1 when the markers do not pair up as written, or a value cannot be read without
+ * gumbo (out is then of no use: strip the markers and call track_rewrite_html()); -1 with err
+ * from o->link_ids. */
+int track_rewrite_marked(const track_rewrite_options *o, const track_template *tt, str_t html,
+                         buf_t *out, track_url_map *map, mc_error *err);
+
 /* Writes text into out (reset first) with every URL of map replaced by its click URL. A URL
  * matches when it is written whole (not the start of a longer URL), as it is in the HTML or,
  * for a text part written by hand that the UTM tagging of the HTML does not reach, without

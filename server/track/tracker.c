@@ -55,10 +55,36 @@ static int link_ids(void *arg, const str_t *urls, size_t n, long long *ids, mc_e
                            src->m->template_id, urls, n, ids, err);
 }
 
+/* Rewrites html into out with o, from the markers of links (track_rewrite_marked()) or with
+ * gumbo (links NULL). When the links' rows cannot be had (the database is busy or away), the
+ * message goes with its links as written rather than failing for good; the pixel needs no
+ * row. returns 0, 1 when the markers do not serve, -1 with err. */
+static int rewrite_html(const tracker_message *m, track_rewrite_options *o, str_t html, buf_t *out,
+                        track_url_map *map, mc_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = m->links ? track_rewrite_marked(o, m->links, html, out, map, err)
+                          : track_rewrite_html(o, html, out, map, err);
+        if (rc >= 0 || attempt) return rc;
+        log_warn("tracking: message %lld goes without click tracking: %s", m->message_id,
+                 err->message);
+        o->clicks = false;
+    }
+}
+
 int tracker_rewrite_message(tracker *t, const tracker_message *m, buf_t *html, buf_t *text,
                             bool text_from_html, mc_error *err)
 {
-    if (!m->opens && !m->clicks) return 0;
+    buf_t out = BUF_INIT;
+    if (!m->opens && !m->clicks) {
+        if (m->links) {
+            track_marks_strip(buf_view(html), &out);
+            buf_reset(html);
+            buf_append_str(html, buf_view(&out));
+            buf_free(&out);
+        }
+        return 0;
+    }
     const config_t *cfg = &t->app->config;
     /* the preferences page (unsubscribe) in any of its forms, and the message's own link */
     buf_t preferences = BUF_INIT;
@@ -79,16 +105,18 @@ int tracker_rewrite_message(tracker *t, const tracker_message *m, buf_t *html, b
         .link_ids = link_ids,
         .link_arg = &src,
     };
-    buf_t out = BUF_INIT;
     track_url_map map = {0};
-    int rc = track_rewrite_html(&o, buf_view(html), &out, &map, err);
-    if (rc < 0) {
-        /* the links' rows cannot be had now (the database is busy or away): the message goes
-         * with its links as written rather than failing for good; the pixel needs no row */
-        log_warn("tracking: message %lld goes without click tracking: %s", m->message_id,
-                 err->message);
-        o.clicks = false;
-        rc = track_rewrite_html(&o, buf_view(html), &out, &map, err);
+    int rc = rewrite_html(m, &o, buf_view(html), &out, &map, err);
+    if (rc == 1) {
+        /* a section cut a marked value, or a value needs gumbo to read: this message is
+         * parsed as the HTML the unmarked template renders */
+        buf_reset(&out);
+        track_marks_strip(buf_view(html), &out);
+        buf_reset(html);
+        buf_append_str(html, buf_view(&out));
+        tracker_message plain = *m;
+        plain.links = NULL;
+        rc = rewrite_html(&plain, &o, buf_view(html), &out, &map, err);
     }
     if (rc == 0) {
         buf_t *swap = html;
@@ -143,6 +171,17 @@ int tracker_click(tracker *t, const track_token *token, bool head, const char *u
 {
     int rc = track_links_url(t->links, t->app->pool, token->link_id, token->campaign_id,
                              token->message_id, url, err);
+    if (rc == 1) {
+        /* a personalized link's row is a pattern: only the URL its token carries, when it
+         * fits, is a destination; a literal link's token carries none */
+        bool pattern = track_has_tags(buf_view(url));
+        if (token->url.n)
+            rc = pattern && track_link_pattern_matches(buf_view(url), token->url);
+        else
+            rc = !pattern;
+        if (rc != 1 || token->url.n) buf_reset(url);
+        if (rc == 1 && token->url.n) buf_append_str(url, token->url);
+    }
     if (rc == 1 && t->events) {
         track_event e;
         fill(t, &e, token, head, user_agent, client);

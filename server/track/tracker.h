@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "track/track_events.h"
 #include "track/track_links.h"
+#include "track/track_template.h"
 #include "track/track_token.h"
 
 struct sockaddr;
@@ -36,9 +37,13 @@ typedef struct {
     long long subscriber_id;     /* 0 for mail to an address */
     bool opens, clicks;          /* what the campaign tracks */
     const char *unsubscribe_url; /* left alone; may be NULL */
+    /* the links of the template the HTML was rendered from, marked (track_template.h); NULL
+     * for HTML rendered from a template that is not */
+    const track_template *links;
 } tracker_message;
 
-/* Rewrites the rendered parts of m in place: html's links and pixel (track_rewrite.h), text's
+/* Rewrites the rendered parts of m in place: html's links and pixel (track_rewrite.h: from the
+ * markers of m->links, else, or when the markers do not serve, parsed with gumbo), text's
  * URLs, or, with text_from_html, text converted again from the rewritten HTML (as the send
  * loop converts messages whose template has no text part it can derive). When the links' rows
  * cannot be had (the database is away), the message keeps its links as written (a warning is
@@ -50,10 +55,12 @@ int tracker_rewrite_message(tracker *t, const tracker_message *m, buf_t *html, b
  * User-Agent (may be NULL) and client address (may be NULL). Never waits on the database. */
 void tracker_open(tracker *t, const track_token *token, bool head, const char *user_agent,
                   const struct sockaddr *client);
-/* The click of token (checked by the caller): writes the URL of its link into url and
- * records the click when the link is one of the token's campaign (or its message's
- * template). returns 1 then, 0 when it is not (nothing recorded), -1 with err when the link
- * cannot be looked up. */
+/* The click of token (checked by the caller, track_token_check_click()): writes the URL of its
+ * link into url and records the click when the link is one of the token's campaign (or its
+ * message's template). A personalized link's row holds its href as written: the token's URL
+ * is the one, when it matches that pattern (track_link_pattern_matches()); a token without a
+ * URL never leads to such a row. returns 1 then, 0 when it is not (nothing recorded), -1 with err
+ * when the link cannot be looked up. */
 int tracker_click(tracker *t, const track_token *token, bool head, const char *user_agent,
                   const struct sockaddr *client, buf_t *url, mc_error *err);
 

@@ -122,8 +122,9 @@ class TrackingTest(SendingCase):
             time.sleep(0.1)
         self.assertEqual(got, expected, sql)
 
-    def click_token(self, message_id, campaign_id, subscriber_id, link_id):
-        """a click token signed as the server signs them (docs/tracking.md, "Tokens")"""
+    def click_token(self, message_id, campaign_id, subscriber_id, link_id, url=None):
+        """a click token signed as the server signs them (docs/tracking.md, "Tokens"); with url,
+        a personalized link's, which carries the URL it rendered"""
         def leb128(v):
             out = bytearray()
             while True:
@@ -133,7 +134,10 @@ class TrackingTest(SendingCase):
                     return bytes(out)
         with open(os.path.join(self.server.data_dir, "secret")) as f:
             key = bytes.fromhex(f.read().strip())
-        payload = b"c" + b"".join(leb128(v) for v in (message_id, campaign_id, subscriber_id, link_id))
+        payload = (b"u" if url else b"c") + b"".join(
+            leb128(v) for v in (message_id, campaign_id, subscriber_id, link_id))
+        if url:
+            payload += url.encode("utf-8")
         mac = hmac.new(key, b"mailcast-track-v1" + payload, hashlib.sha256).digest()[:12]
         return base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
 
@@ -173,12 +177,17 @@ class TrackingTest(SendingCase):
             elif label == "Darse de baja":
                 self.assertTrue(href.startswith(PUBLIC + "/preferences/"), href)
             else:
-                self.assertRegex(href, r"^%s/t/c/[A-Za-z0-9_-]{20,60}$" % re.escape(PUBLIC), label)
+                # a personalized link's token also carries the URL it rendered: longer
+                self.assertRegex(href, r"^%s/t/c/[A-Za-z0-9_-]{20,%s}$"
+                                 % (re.escape(PUBLIC), "" if label == "Tu página" else "60"), label)
                 tracked[label] = href
         self.assertEqual(sorted(tracked), sorted(expected))
         # the rest of the HTML is as rendered: the link texts and attributes are untouched
         self.assertIn('class="btn">Ver las ofertas de otoño</a>', page)
         self.assertIn("<a data-notrack href=\"https://private.example.com/cuenta?utm_", page)
+        # the links were found once, when the campaign was compiled, not in each message
+        self.assertFalse(any("campaign %d: tracking finds the links of each message" % c["id"]
+                             in line for line in self.server.stderr_lines))
         # the pixel, before </body>
         [pixel] = found.images
         self.assertRegex(pixel, r"^%s/t/o/[A-Za-z0-9_-]{20,60}\.gif$" % re.escape(PUBLIC))
@@ -203,12 +212,14 @@ class TrackingTest(SendingCase):
                       " || user_agent || ' ' || client_hint FROM engagement_inbox"
                       " WHERE message_id = %d" % message_id),
             "%d %d GET %s 127.0.0.0/24" % (c["id"], ana["id"], UA))
-        # each click names the link of its campaign whose URL it went to
+        # each click names the link of its campaign whose href it went to, as written (the
+        # personalized one with its tag)
         got = self.psql("SELECT l.url FROM engagement_inbox e JOIN tracked_links l ON"
                         " l.id = e.link_id AND l.campaign_id = %d WHERE e.message_id = %d"
                         " ORDER BY l.url" % (c["id"], message_id)).split("\n")
+        written = dict(expected, **{"Tu página": tagged("https://shop.example.com/u/{{subscriber.id}}")})
         self.assertEqual(sorted(urllib.parse.unquote(iri_to_uri(u)) for u in got),
-                         sorted(urllib.parse.unquote(u) for u in expected.values()))
+                         sorted(urllib.parse.unquote(iri_to_uri(u)) for u in written.values()))
         # a scanner's HEAD redirects too and is recorded as such
         r = self.get(tracked["Каталог"], method="HEAD")
         self.assertEqual((r.status, r.header("Location")), (302, expected["Каталог"]))
@@ -225,9 +236,79 @@ class TrackingTest(SendingCase):
                   " AND campaign_id = %d AND subscriber_id = %d AND link_id IS NULL"
                   % (message_id, c["id"], ana["id"]), "1")
 
-        # the other subscriber's personalized link has a row of its own
+        # one row per href as written, whoever got the message: the other subscriber's
+        # personalized link names the same row and leads to his own page
         self.assertEqual(self.psql("SELECT count(*) FROM tracked_links WHERE campaign_id = %d"
-                                   % c["id"]), str(len(tracked) + 1))
+                                   % c["id"]), str(len(tracked)))
+        oleg = self.sent_to("oleg.track@example.org").get_body(("html",)).get_content()
+        [his] = [href for href, label, _ in parse(oleg).links if label.strip() == "Tu página"]
+        oleg_id = int(self.psql("SELECT id FROM subscribers WHERE email = 'oleg.track@example.org'"))
+        r = self.get(his)
+        self.assertEqual((r.status, r.header("Location")),
+                         (302, tagged("https://shop.example.com/u/%d" % oleg_id)))
+
+    def test_a_personalized_link_token_whose_url_was_changed_redirects_nowhere(self):
+        lst = self.create_list("Personal")
+        sub = self.create_subscriber("personal@example.org", lists=[lst["id"]])
+        c = self.campaign(lists=[lst["id"]], name="Personal", utm={})
+        self.send(c)
+        self.wait_state(c, "finished")
+        message = int(self.psql("SELECT id FROM messages WHERE campaign_id = %d" % c["id"]))
+        pattern = int(self.psql("SELECT id FROM tracked_links WHERE campaign_id = %d AND"
+                                " url LIKE '%%{{subscriber.id}}%%'" % c["id"]))
+        literal = int(self.psql("SELECT id FROM tracked_links WHERE campaign_id = %d AND"
+                                " url = 'https://shop.example.com/ofertas?cat=1'" % c["id"]))
+        own = "https://shop.example.com/u/%d" % sub["id"]
+        # signed as the server signs: the subscriber's own URL redirects
+        r = self.get(PUBLIC + "/t/c/" + self.click_token(message, c["id"], sub["id"], pattern, own))
+        self.assertEqual((r.status, r.header("Location")), (302, own))
+        recorded = "SELECT count(*) FROM engagement_inbox WHERE message_id = %d" % message
+        self.rows(recorded, "1")
+        # a URL the href cannot render, the pattern's row without a URL, a URL on a literal
+        # link's row: validly signed, and still nowhere
+        for token in (
+                self.click_token(message, c["id"], sub["id"], pattern, "https://evil.example/"),
+                self.click_token(message, c["id"], sub["id"], pattern,
+                                 "https://evil.example/?https://shop.example.com/u/1"),
+                self.click_token(message, c["id"], sub["id"], pattern,
+                                 "https://shop.example.com/v/1"),
+                self.click_token(message, c["id"], sub["id"], pattern),
+                self.click_token(message, c["id"], sub["id"], literal,
+                                 "https://evil.example/")):
+            r = self.get(PUBLIC + "/t/c/" + token)
+            self.assertEqual((r.status, r.header("Location")), (404, None), token)
+        # the server's own token with its URL changed, character by character
+        good = self.click_token(message, c["id"], sub["id"], pattern, own)
+        for i in range(0, len(good), 7):
+            other = "A" if good[i] != "A" else "B"
+            r = self.get(PUBLIC + "/t/c/" + good[:i] + other + good[i + 1:])
+            self.assertEqual((r.status, r.header("Location")), (404, None), i)
+        time.sleep(0.6)  # three flushes
+        self.assertEqual(self.psql(recorded), "1")
+
+    def test_links_printed_by_unescaped_values_are_tracked_from_each_message(self):
+        lst = self.create_list("Promociones")
+        self.create_subscriber("promo@example.org", lists=[lst["id"]], attributes={
+            "promo": "<a href=\"https://promo.example.ru/рождество\">Промо</a>"})
+        c = self.campaign(lists=[lst["id"]], name="Promo", utm={}, body=(
+            "<html><body><p>{{{promo}}}</p>"
+            "<p><a href=\"https://shop.example.com/fijo?u={{subscriber_id}}\">Fijo</a></p>"
+            "</body></html>"))
+        self.send(c)
+        self.wait_state(c, "finished")
+        page = self.sent_to("promo@example.org").get_body(("html",)).get_content()
+        found = parse(page)
+        self.assertEqual(len(found.images), 1)
+        sub_id = int(self.psql("SELECT id FROM subscribers WHERE email = 'promo@example.org'"))
+        expected = {"Промо": iri_to_uri("https://promo.example.ru/рождество"),
+                    "Fijo": "https://shop.example.com/fijo?u=%d" % sub_id}
+        for href, label, _ in found.links:
+            self.assertRegex(href, r"^%s/t/c/" % re.escape(PUBLIC), label)
+            r = self.get(href)
+            self.assertEqual((r.status, r.header("Location")), (302, expected[label]), label)
+        self.assertEqual(sorted(label for _, label, _ in found.links), sorted(expected))
+        self.assertTrue(any("tracking finds the links of each message" in line
+                            for line in self.server.stderr_lines))
 
     def test_altered_or_forged_tokens_redirect_nowhere_and_record_nothing(self):
         lst = self.create_list("Alterados")
