@@ -420,7 +420,15 @@ static int rewrite_link(marked_state *st, size_t link, str_t region, buf_t *out)
     /* the same URL again in this message gets the same click URL, as in track_rewrite_html() */
     size_t known = map_find(st->map, url);
     if (known == SIZE_MAX) {
-        click_url(o, st->ids[link], personalized ? url : STR_NULL, &st->click);
+        /* the token carries what the href does not give back: the rendered part between its
+         * literal start and end (which the match above found there) */
+        str_t carried = STR_NULL;
+        if (personalized) {
+            size_t start, end;
+            track_link_pattern_ends(href, &start, &end);
+            carried = str_make(url.p + start, url.n - start - end);
+        }
+        click_url(o, st->ids[link], carried, &st->click);
         map_add(st->map, url, buf_view(&st->click));
         known = st->map->count - 1;
     }
@@ -539,6 +547,11 @@ void track_rewrite_text(const track_url_map *map, str_t text, buf_t *out)
             continue;
         }
         str_t rest = str_make(text.p + at, text.n - at);
+        /* every URL of the map is an http(s) one */
+        if (!has_prefix_nocase(rest, "http")) {
+            at++;
+            continue;
+        }
         size_t best_len = 0, best = 0;
         for (size_t i = 0; i < map->count; i++) {
             size_t start = i ? variant_end[i - 1] : 0;

@@ -431,6 +431,28 @@ size_t track_html_body_end(const struct GumboInternalOutput *doc, str_t html)
 
 /* ---- matching ---- */
 
+void track_link_pattern_ends(str_t pattern, size_t *start, size_t *end)
+{
+    const char *first = track_has_tags(pattern) ? memmem(pattern.p, pattern.n, "{{", 2) : NULL;
+    *start = *end = pattern.n;
+    if (!first) return;
+    *start = (size_t)(first - pattern.p);
+    *end = 0;
+    int depth = 0;
+    for (const char *tag = first; tag;) {
+        const char *close = memmem(tag + 2, (size_t)(pattern.p + pattern.n - tag - 2), "}}", 2);
+        if (!close) return;
+        char sigil = tag[2];
+        if (sigil == '#' || sigil == '^' || sigil == '$' || sigil == '<')
+            depth++;
+        else if (sigil == '/' && depth)
+            depth--;
+        size_t after = (size_t)(close - pattern.p) + 2;
+        tag = after + 2 <= pattern.n ? memmem(pattern.p + after, pattern.n - after, "{{", 2) : NULL;
+        if (!tag) *end = depth ? 0 : pattern.n - after;
+    }
+}
+
 bool track_link_pattern_matches(str_t pattern, str_t url)
 {
     size_t p = 0, u = 0;

@@ -70,6 +70,11 @@ struct GumboInternalOutput *track_html_parse(str_t html, arena_t *arena);
 /* returns where the closing tag of body is written in html (parsed as doc), else html.n */
 size_t track_html_body_end(const struct GumboInternalOutput *doc, str_t html);
 
+/* The lengths of pattern's literal start (before its first tag) and end (after its last tag,
+ * outside sections); both pattern.n for a pattern without tags. A personalized link's token
+ * carries only what its URL has between them. */
+void track_link_pattern_ends(str_t pattern, size_t *start, size_t *end);
+
 /* whether s has a Mustache tag ("{{") */
 bool track_has_tags(str_t s);
 

@@ -4,8 +4,7 @@
 #include "track/track_token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,19 +20,30 @@
 
 static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* HMAC's keyed states, made once per thread and secret and copied for each token: a one-shot
+ * HMAC() sets them up again for every token, which cost more than the rest of a tracked
+ * message's rewriting. The context string is absorbed once too. */
+static _Thread_local struct {
+    bool ready;
+    unsigned char secret[32];
+    crypto_auth_hmacsha256_state state;
+} keyed;
+
 static void mac(const unsigned char secret[32], const unsigned char *payload, size_t n,
                 unsigned char out[MAC_BYTES])
 {
-    unsigned char stack[CONTEXT_BYTES + PAYLOAD_MAX];
-    /* a token with a URL has a longer payload */
-    unsigned char *message = n <= PAYLOAD_MAX ? stack : xmalloc(CONTEXT_BYTES + n);
-    memcpy(message, MAC_CONTEXT, CONTEXT_BYTES);
-    memcpy(message + CONTEXT_BYTES, payload, n);
+    if (!keyed.ready || sodium_memcmp(keyed.secret, secret, 32) != 0) {
+        crypto_auth_hmacsha256_init(&keyed.state, secret, 32);
+        crypto_auth_hmacsha256_update(&keyed.state, (const unsigned char *)MAC_CONTEXT,
+                                      CONTEXT_BYTES);
+        memcpy(keyed.secret, secret, 32);
+        keyed.ready = true;
+    }
+    crypto_auth_hmacsha256_state state = keyed.state;
+    crypto_auth_hmacsha256_update(&state, payload, n);
     unsigned char full[32];
-    unsigned int full_len = sizeof full;
-    HMAC(EVP_sha256(), secret, 32, message, CONTEXT_BYTES + n, full, &full_len);
+    crypto_auth_hmacsha256_final(&state, full);
     memcpy(out, full, MAC_BYTES);
-    if (message != stack) free(message);
 }
 
 static size_t put_number(unsigned char *p, unsigned long long v)
@@ -126,7 +136,7 @@ static long decode(str_t s, unsigned char *out, size_t cap)
  * returns the length. */
 static size_t pack(const unsigned char secret[32], const track_token *t, unsigned char *raw)
 {
-    bool with_url = t->kind == TRACK_CLICK && t->url.n;
+    bool with_url = t->kind == TRACK_CLICK && t->url.p;
     size_t n = 0;
     raw[n++] = with_url ? CLICK_WITH_URL : (unsigned char)t->kind;
     n += put_number(raw + n, (unsigned long long)t->message_id);
@@ -152,7 +162,7 @@ size_t track_token_make(const unsigned char secret[32], const track_token *t,
 
 void track_token_append(const unsigned char secret[32], const track_token *t, buf_t *out)
 {
-    size_t room = RAW_MAX + (t->kind == TRACK_CLICK ? t->url.n : 0);
+    size_t room = RAW_MAX + (t->kind == TRACK_CLICK && t->url.p ? t->url.n : 0);
     unsigned char stack[RAW_MAX];
     unsigned char *raw = room <= RAW_MAX ? stack : xmalloc(room);
     size_t n = pack(secret, t, raw);
@@ -185,10 +195,10 @@ static bool check(const unsigned char secret[32], str_t text, track_kind kind, b
              get_number(raw, n, &at, &got.subscriber_id);
         if (ok && kind == TRACK_CLICK) ok = get_number(raw, n, &at, &got.link_id);
         if (ok && has_url) {
-            /* the URL is the rest; a token with an empty one is never made */
-            ok = at < n;
+            /* the URL is the rest, and may be empty */
+            buf_reserve(url, n - at + 1);
             buf_append(url, raw + at, n - at);
-            got.url = buf_view(url);
+            got.url = str_make(url->p, n - at);
             at = n;
         }
         ok = ok && at == n && got.message_id > 0;

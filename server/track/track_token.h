@@ -4,7 +4,8 @@
  * "mailcast-track-v1" || packed), and the whole is written in unpadded base64url: about 30
  * characters, safe in a path. Nothing in a token can be changed without the secret. The click
  * token of a personalized link (an href with Mustache tags) also carries the URL the message
- * rendered, after the numbers and inside the MAC. */
+ * rendered, after the numbers and inside the MAC: the part between the href's literal start
+ * and end, which the href gives back (track_template.h). */
 #ifndef MC_TRACK_TRACK_TOKEN_H
 #define MC_TRACK_TRACK_TOKEN_H
 
@@ -24,8 +25,9 @@ typedef struct {
     long long campaign_id;   /* 0 for a transactional message */
     long long subscriber_id; /* 0 for mail to an address */
     long long link_id;       /* tracked_links.id of a click; 0 in an open token */
-    /* the rendered URL a click token carries (personalized links), empty for the others; a
-     * view: into the caller's buffer after track_token_check_click() */
+    /* what a personalized link's click token carries of the URL it rendered (url.p non-NULL,
+     * url.n may be 0); STR_NULL for the others. A view: into the caller's buffer after
+     * track_token_check_click(). */
     str_t url;
 } track_token;
 
@@ -34,7 +36,7 @@ size_t track_token_make(const unsigned char secret[32], const track_token *t,
                         char out[TRACK_TOKEN_MAX]);
 
 /* Appends the token of t (ids >= 0) to out, with t->url when it is a click token that has one
- * (its length grows with the URL's). */
+ * (url.p non-NULL; its length grows with it). */
 void track_token_append(const unsigned char secret[32], const track_token *t, buf_t *out);
 
 /* Checks text as a token of kind. returns true and fills *t when its signature holds, it is
@@ -43,7 +45,7 @@ void track_token_append(const unsigned char secret[32], const track_token *t, bu
 bool track_token_check(const unsigned char secret[32], str_t text, track_kind kind, track_token *t);
 
 /* As track_token_check() for a click token, with or without a URL: the URL is written into url
- * (reset first) and t->url views it (empty for a token without one). */
+ * (reset first) and t->url views it (STR_NULL for a token without one). */
 bool track_token_check_click(const unsigned char secret[32], str_t text, track_token *t,
                              buf_t *url);
 

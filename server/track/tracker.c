@@ -172,15 +172,25 @@ int tracker_click(tracker *t, const track_token *token, bool head, const char *u
     int rc = track_links_url(t->links, t->app->pool, token->link_id, token->campaign_id,
                              token->message_id, url, err);
     if (rc == 1) {
-        /* a personalized link's row is a pattern: only the URL its token carries, when it
-         * fits, is a destination; a literal link's token carries none */
+        /* a personalized link's row is a pattern: its token carries the rendered URL between
+         * the pattern's literal start and end, and the URL made whole must fit the pattern; a
+         * literal link's token carries none */
         bool pattern = track_has_tags(buf_view(url));
-        if (token->url.n)
-            rc = pattern && track_link_pattern_matches(buf_view(url), token->url);
-        else
-            rc = !pattern;
-        if (rc != 1 || token->url.n) buf_reset(url);
-        if (rc == 1 && token->url.n) buf_append_str(url, token->url);
+        if (token->url.p && pattern) {
+            size_t start, end;
+            track_link_pattern_ends(buf_view(url), &start, &end);
+            buf_t whole = BUF_INIT;
+            buf_append(&whole, url->p, start);
+            buf_append_str(&whole, token->url);
+            buf_append(&whole, url->p + url->n - end, end);
+            rc = track_link_pattern_matches(buf_view(url), buf_view(&whole));
+            buf_reset(url);
+            buf_append_str(url, buf_view(&whole));
+            buf_free(&whole);
+        } else {
+            rc = !token->url.p && !pattern;
+        }
+        if (rc != 1) buf_reset(url);
     }
     if (rc == 1 && t->events) {
         track_event e;

@@ -259,32 +259,40 @@ class TrackingTest(SendingCase):
         literal = int(self.psql("SELECT id FROM tracked_links WHERE campaign_id = %d AND"
                                 " url = 'https://shop.example.com/ofertas?cat=1'" % c["id"]))
         own = "https://shop.example.com/u/%d" % sub["id"]
-        # signed as the server signs: the subscriber's own URL redirects
-        r = self.get(PUBLIC + "/t/c/" + self.click_token(message, c["id"], sub["id"], pattern, own))
+        # signed as the server signs: the token carries what the href does not give back (the
+        # id), and the subscriber's own URL redirects
+        r = self.get(PUBLIC + "/t/c/" + self.click_token(message, c["id"], sub["id"], pattern,
+                                                         str(sub["id"])))
         self.assertEqual((r.status, r.header("Location")), (302, own))
         recorded = "SELECT count(*) FROM engagement_inbox WHERE message_id = %d" % message
         self.rows(recorded, "1")
-        # a URL the href cannot render, the pattern's row without a URL, a URL on a literal
-        # link's row: validly signed, and still nowhere
+        # what a token carries only ever fills the href's tag: the host stays the href's
+        r = self.get(PUBLIC + "/t/c/" + self.click_token(message, c["id"], sub["id"], pattern,
+                                                         "1@evil.example/"))
+        self.assertEqual((r.status, r.header("Location")),
+                         (302, "https://shop.example.com/u/1@evil.example/"))
+        self.rows(recorded, "2")
+        # the pattern's row without a URL, a URL on a literal link's row, another campaign's
+        # personalized link: validly signed, and still nowhere
+        other = self.campaign(lists=[lst["id"]], name="Otra personal", utm={})
+        self.send(other)
+        self.wait_state(other, "finished")
+        theirs = int(self.psql("SELECT id FROM tracked_links WHERE campaign_id = %d AND"
+                               " url LIKE '%%{{subscriber.id}}%%'" % other["id"]))
         for token in (
-                self.click_token(message, c["id"], sub["id"], pattern, "https://evil.example/"),
-                self.click_token(message, c["id"], sub["id"], pattern,
-                                 "https://evil.example/?https://shop.example.com/u/1"),
-                self.click_token(message, c["id"], sub["id"], pattern,
-                                 "https://shop.example.com/v/1"),
                 self.click_token(message, c["id"], sub["id"], pattern),
-                self.click_token(message, c["id"], sub["id"], literal,
-                                 "https://evil.example/")):
+                self.click_token(message, c["id"], sub["id"], literal, "1"),
+                self.click_token(message, c["id"], sub["id"], theirs, str(sub["id"]))):
             r = self.get(PUBLIC + "/t/c/" + token)
             self.assertEqual((r.status, r.header("Location")), (404, None), token)
         # the server's own token with its URL changed, character by character
-        good = self.click_token(message, c["id"], sub["id"], pattern, own)
+        good = self.click_token(message, c["id"], sub["id"], pattern, str(sub["id"]))
         for i in range(0, len(good), 7):
             other = "A" if good[i] != "A" else "B"
             r = self.get(PUBLIC + "/t/c/" + good[:i] + other + good[i + 1:])
             self.assertEqual((r.status, r.header("Location")), (404, None), i)
         time.sleep(0.6)  # three flushes
-        self.assertEqual(self.psql(recorded), "1")
+        self.assertEqual(self.psql(recorded), "2")
 
     def test_links_printed_by_unescaped_values_are_tracked_from_each_message(self):
         lst = self.create_list("Promociones")

@@ -104,10 +104,17 @@ static void normalize(const seen_links *seen, const char *s, buf_t *out)
         assert_int_equal(t.message_id, 501);
         assert_true(t.link_id >= 1 && t.link_id <= seen->count);
         const char *href = seen->urls[t.link_id - 1];
-        if (t.url.n) {
-            /* a personalized link's token carries the URL its href rendered to */
-            assert_true(track_link_pattern_matches(str_from_cstr(href), t.url));
-            buf_appendf(out, "[click:%.*s]", (int)t.url.n, t.url.p);
+        if (t.url.p) {
+            /* a personalized link's token carries the URL its href rendered to, between the
+             * href's literal start and end */
+            size_t start, end;
+            track_link_pattern_ends(str_from_cstr(href), &start, &end);
+            buf_t whole = BUF_INIT;
+            buf_appendf(&whole, "%.*s%.*s%s", (int)start, href, (int)t.url.n, t.url.p,
+                        href + strlen(href) - end);
+            assert_true(track_link_pattern_matches(str_from_cstr(href), buf_view(&whole)));
+            buf_appendf(out, "[click:%s]", buf_cstr(&whole));
+            buf_free(&whole);
         } else {
             assert_null(strstr(href, "{{"));
             buf_appendf(out, "[click:%s]", href);
@@ -317,6 +324,52 @@ static void test_a_personalized_href_matches_only_its_renderings(void **state)
     assert_false(track_link_pattern_matches(pieces, STR_LIT("https://p.example/1/x")));
 }
 
+static void test_a_personalized_token_carries_only_what_the_href_does_not_give_back(void **state)
+{
+    (void)state;
+    size_t start, end;
+    track_link_pattern_ends(STR_LIT("https://e.example/a?u={{id}}&utm_source=x"), &start, &end);
+    assert_int_equal(start, strlen("https://e.example/a?u="));
+    assert_int_equal(end, strlen("&utm_source=x"));
+    track_link_pattern_ends(STR_LIT("https://e.example/{{#vip}}v{{/vip}}"), &start, &end);
+    assert_int_equal(start, strlen("https://e.example/"));
+    assert_int_equal(end, 0);
+    track_link_pattern_ends(STR_LIT("https://e.example/"), &start, &end);
+    assert_int_equal(start, strlen("https://e.example/"));
+    assert_int_equal(end, strlen("https://e.example/"));
+    /* the message's click URL holds the subscriber's id, not the whole address again */
+    seen_links seen = {0};
+    track_rewrite_options o = options(&seen);
+    track_template *tt = track_template_new();
+    buf_t source = BUF_INIT, html = BUF_INIT, out = BUF_INIT;
+    track_template_mark(
+        tt,
+        STR_LIT("<a href=\"https://tienda.example.es/ofertas/otoño?u={{subscriber_id}}\">x</a>"),
+        &source);
+    template_t *t = NULL;
+    mc_error err;
+    json_t *context = json_loads(CONTEXT, 0, NULL);
+    assert_int_equal(template_compile(buf_view(&source), NULL, &t, &err), 0);
+    assert_int_equal(template_render(t, context, &html, NULL, &err), 0);
+    track_url_map map = {0};
+    assert_int_equal(track_rewrite_marked(&o, tt, buf_view(&html), &out, &map, &err), 0);
+    const char *token = strstr(buf_cstr(&out), "/t/c/") + 5;
+    track_token got;
+    buf_t carried = BUF_INIT;
+    assert_true(
+        track_token_check_click(SECRET, str_make(token, strcspn(token, "\"")), &got, &carried));
+    assert_string_equal(buf_cstr(&carried), "4711");
+    assert_true(strcspn(token, "\"") < 48);
+    buf_free(&carried);
+    track_url_map_free(&map);
+    json_decref(context);
+    template_free(t);
+    buf_free(&source);
+    buf_free(&html);
+    buf_free(&out);
+    track_template_free(tt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_links_after_the_body_and_the_pixel_place_agree),
         cmocka_unit_test(test_templates_whose_links_only_rendering_shows_are_not_marked),
         cmocka_unit_test(test_a_personalized_href_matches_only_its_renderings),
+        cmocka_unit_test(test_a_personalized_token_carries_only_what_the_href_does_not_give_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,13 @@ static void test_a_click_token_carries_a_personalized_url_inside_its_signature(v
     size_t n = track_token_make(SECRET, &literal, fixed);
     assert_true(track_token_check_click(SECRET, str_make(fixed, n), &got, &read));
     assert_int_equal(got.link_id, 13);
+    assert_null(got.url.p);
+    /* an empty part is one too: a section that printed nothing */
+    t.url = str_make(url, 0);
+    buf_reset(&text);
+    track_token_append(SECRET, &t, &text);
+    assert_true(track_token_check_click(SECRET, buf_view(&text), &got, &read));
+    assert_non_null(got.url.p);
     assert_int_equal(got.url.n, 0);
     buf_free(&text);
     buf_free(&read);
