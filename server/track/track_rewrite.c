@@ -542,16 +542,13 @@ void track_rewrite_text(const track_url_map *map, str_t text, buf_t *out)
     }
     size_t copied = 0;
     for (size_t at = 0; at < text.n && map->count;) {
-        if (!(text.p[at] == 'h' || text.p[at] == 'H')) {
+        /* every URL of the map is an http(s) one */
+        if ((text.p[at] | 0x20) != 'h' || at + 4 > text.n || (text.p[at + 1] | 0x20) != 't' ||
+            (text.p[at + 2] | 0x20) != 't' || (text.p[at + 3] | 0x20) != 'p') {
             at++;
             continue;
         }
         str_t rest = str_make(text.p + at, text.n - at);
-        /* every URL of the map is an http(s) one */
-        if (!has_prefix_nocase(rest, "http")) {
-            at++;
-            continue;
-        }
         size_t best_len = 0, best = 0;
         for (size_t i = 0; i < map->count; i++) {
             size_t start = i ? variant_end[i - 1] : 0;
@@ -559,7 +556,9 @@ void track_rewrite_text(const track_url_map *map, str_t text, buf_t *out)
                               str_make(variants.p + start, variant_end[i] - start)};
             for (int f = 0; f < 2; f++) {
                 str_t u = forms[f];
-                if (u.n > best_len && str_has_prefix(rest, u) && url_ends_at(text, at + u.n)) {
+                /* where a URL may end is the cheaper test: most lengths end inside one */
+                if (u.n > best_len && u.n <= rest.n && url_ends_at(text, at + u.n) &&
+                    str_has_prefix(rest, u)) {
                     best_len = u.n;
                     best = i;
                 }
