@@ -3,7 +3,7 @@
 personalized ~10 KB template, sent to postfix's smtp-sink on loopback by 1, 2 and 4
 `mailcast worker` processes sharing one PostgreSQL (a private cluster, fsync off, as the
 integration tests use). DKIM off. Open and click tracking off unless --tracking (every message
-then has its 22 links rewritten, each with a tracked_links row per subscriber, and a pixel).
+then has its 22 personalized links rewritten, 22 tracked_links rows in all, and a pixel).
 
 For each worker count it prints messages/second from the `send` call to the campaign's
 `finished`, the workers' CPU seconds per 1,000 messages, and their peak RSS (VmHWM), then the

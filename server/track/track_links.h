@@ -1,8 +1,9 @@
-/* The tracked_links rows, cached in memory: the send loop asks for the id of each link it
- * rewrites (a row is made on first sight, per campaign or per transactional template), the
- * click redirect asks for the row of a token's link. One cache per process, shared by its
- * threads; it forgets everything when it grows past its bound (personalized URLs make a row
- * per person), and a miss costs one statement. */
+/* The tracked_links rows, cached in memory: the send loop asks for the ids of a compiled
+ * template's hrefs as written (a row is made on first sight, per campaign or per
+ * transactional template), or of a message's rendered URLs when its template's links can only
+ * be found per message; the click redirect asks for the row of a token's link. One cache per
+ * process, shared by its threads; it forgets everything when it grows past its bound, and a
+ * miss costs one statement. */
 #ifndef MC_TRACK_TRACK_LINKS_H
 #define MC_TRACK_TRACK_LINKS_H
 
