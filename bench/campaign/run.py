@@ -2,7 +2,8 @@
 """End-to-end campaign throughput: a campaign to N subscribers (default 100,000) with a
 personalized ~10 KB template, sent to postfix's smtp-sink on loopback by 1, 2 and 4
 `mailcast worker` processes sharing one PostgreSQL (a private cluster, fsync off, as the
-integration tests use). DKIM off.
+integration tests use). DKIM off. Open and click tracking off unless --tracking (every message
+then has its 22 personalized links rewritten, 22 tracked_links rows in all, and a pixel).
 
 For each worker count it prints messages/second from the `send` call to the campaign's
 `finished`, the workers' CPU seconds per 1,000 messages, and their peak RSS (VmHWM), then the
@@ -14,7 +15,7 @@ graphile/package-lock.json, installed into the ignored graphile/node_modules whe
 processes the same number of no-op jobs with the same number of worker processes
 (graphile/noop.js), and the script prints the same figures for it and a table of both.
 
-Usage: MAILCAST_BIN=build/mailcast bench/campaign/run.py [N] [WORKERS...] [--no-graphile]
+Usage: MAILCAST_BIN=build/mailcast bench/campaign/run.py [N] [WORKERS...] [--no-graphile] [--tracking]
        bench/campaign/run.py [N] [WORKERS...] --only-graphile   (no mailcast build needed)
 Build mailcast without sanitizers first (scripts/run builds build/ with -O2)."""
 
@@ -97,7 +98,7 @@ def install_graphile():
                        check=True, stdout=subprocess.DEVNULL)
 
 
-def run_mailcast(cluster, postmaster, n, counts):
+def run_mailcast(cluster, postmaster, n, counts, tracking=False):
     """the mailcast runs; returns {workers: (messages/s, worker CPU, PostgreSQL CPU per 1,000)}"""
     results = {}
     port = free_port()
@@ -129,7 +130,8 @@ def run_mailcast(cluster, postmaster, n, counts):
         for workers in counts:
             c = api.request("POST", "/api/v1/campaigns", {
                 "name": "Bench %d" % workers, "subject": "Novedades para {{first_name}}",
-                "from_email": "news@example.com", "body": template(), "lists": [lst["id"]]}).json()
+                "from_email": "news@example.com", "body": template(), "lists": [lst["id"]],
+                "track_opens": tracking, "track_clicks": tracking}).json()
             cpu0 = cluster_cpu(postmaster)
             start = time.perf_counter()
             r = api.request("POST", "/api/v1/campaigns/%d/send" % c["id"])
@@ -204,6 +206,8 @@ def main():
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--no-graphile", action="store_true", help="mailcast only")
     which.add_argument("--only-graphile", action="store_true", help="graphile-worker only")
+    parser.add_argument("--tracking", action="store_true",
+                        help="campaigns track opens and clicks (their default; off here by default)")
     parser.add_argument("--graphile-concurrency", type=int, default=1, metavar="C",
                         help="jobs at a time in each graphile-worker process (default 1)")
     args = parser.parse_args()
@@ -214,7 +218,7 @@ def main():
         with open(os.path.join(cluster.data, "postmaster.pid")) as f:
             postmaster = int(f.readline())
         mailcast = {} if args.only_graphile else run_mailcast(cluster, postmaster, args.n,
-                                                               args.workers)
+                                                               args.workers, args.tracking)
         graphile = {} if args.no_graphile else run_graphile(cluster, postmaster, args.n,
                                                              args.workers,
                                                              args.graphile_concurrency)

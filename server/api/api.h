@@ -18,8 +18,13 @@ typedef struct {
      * for its next poll; NULL when the process runs no worker */
     void (*job_queued)(void *arg);
     void *job_queued_arg;
+    /* the open pixel's answer, built once (api_track_pixel_new()); NULL answers it anew */
+    http_shared_response *pixel;
 } api_context;
 
+/* returns the shared answer of the open pixel; caller frees with
+ * http_shared_response_free() once the server has stopped */
+http_shared_response *api_track_pixel_new(void);
 /* Adds every route to r. */
 void api_routes_register(http_router *r);
 /* http_server_options.authorize and .after for the API */

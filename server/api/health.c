@@ -5,6 +5,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "queue/queue_depth.h"
+#include "track/tracker.h"
 
 void api_healthz(http_request *req, void *ctx)
 {
@@ -28,6 +29,7 @@ void api_metrics(http_request *req, void *ctx)
     buf_t out = BUF_INIT;
     http_metrics_render(api->metrics, api->router, &out);
     app_metrics_render(&api->app->metrics, &out);
+    tracker_render_metrics(api->app->tracker, &out);
     /* a database that does not answer leaves the gauge out rather than failing the scrape */
     mc_error err;
     queue_depth depth;

@@ -142,4 +142,8 @@ void api_public_confirm(http_request *req, void *ctx);
 void api_public_preferences(http_request *req, void *ctx);
 void api_public_preferences_save(http_request *req, void *ctx);
 
+/* tracking (track.c): GET|HEAD /t/c/{token} and /t/o/{token}.gif */
+void api_track_click(http_request *req, void *ctx);
+void api_track_open(http_request *req, void *ctx);
+
 #endif

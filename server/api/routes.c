@@ -19,6 +19,12 @@ void api_routes_register(http_router *r)
     http_router_add(r, "POST", "/webhooks/postmark", api_webhooks_postmark, 0);
     http_router_add(r, "POST", "/webhooks/mailgun", api_webhooks_mailgun, 0);
 
+    /* tracked mail: signed tokens, answered without waiting on the database */
+    http_router_add(r, "GET", "/t/c/{token}", api_track_click, ROUTE_QUIET);
+    http_router_add(r, "HEAD", "/t/c/{token}", api_track_click, ROUTE_QUIET);
+    http_router_add(r, "GET", "/t/o/{file}", api_track_open, ROUTE_QUIET);
+    http_router_add(r, "HEAD", "/t/o/{file}", api_track_open, ROUTE_QUIET);
+
     http_router_add(r, "POST", "/api/v1/auth/login", api_auth_login, ROUTE_API | ROUTE_PUBLIC);
     http_router_add(r, "POST", "/api/v1/auth/logout", api_auth_logout, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/auth/me", api_auth_me, ROUTE_API);

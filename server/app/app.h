@@ -27,6 +27,9 @@ typedef struct {
     sem_t password_slots;
     /* what the sender, imports and the worker loop did, for GET /metrics */
     app_metrics metrics;
+    /* links, opens and clicks (track/tracker.h); set by the subcommands that send or serve
+     * tracked mail, NULL elsewhere */
+    struct tracker *tracker;
 } app_t;
 
 enum {

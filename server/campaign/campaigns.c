@@ -32,7 +32,7 @@ static const char *const STATES[] = {"draft",    "scheduled", "running", "paused
     " COALESCE($9::bigint[], '{}'), COALESCE($10::bigint[], '{}'),"                                \
     " COALESCE($11::bigint[], '{}'), COALESCE($12::bigint[], '{}'),"                               \
     " COALESCE($13, ''), " NEW_SEND_AT_SQL ", COALESCE($15, 'UTC'), " TAGS_SQL                     \
-    ", COALESCE($17::jsonb, '{}'), COALESCE($18::boolean, false), COALESCE($19::boolean, false),"  \
+    ", COALESCE($17::jsonb, '{}'), COALESCE($18::boolean, true), COALESCE($19::boolean, true),"    \
     " COALESCE($20::jsonb, '{}'), $21::integer, $22::time, $23::time"
 
 static const char INSERT_SQL[] = "WITH c AS (INSERT INTO campaigns (created_by, " COLUMNS_SQL

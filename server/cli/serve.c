@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "sender/worker.h"
+#include "track/tracker.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 /* CSV imports are streamed to disk; this only stops a runaway client from filling it */
@@ -66,7 +67,9 @@ int cli_serve(int argc, char **argv)
     mc_error err;
     if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
     mail_setup_warn(&app.config);
-    if (announce_admin(&app, &err) < 0) {
+    app.tracker = tracker_new(&app);
+    if (announce_admin(&app, &err) < 0 || tracker_start_events(app.tracker, &err) < 0) {
+        tracker_free(app.tracker);
         app_close(&app);
         return app_report_error(&err);
     }
@@ -77,7 +80,7 @@ int cli_serve(int argc, char **argv)
     http_metrics_init(&metrics, router.count);
     worker_t worker = {0};
     cli_worker_jobs(&worker.jobs, &app.config);
-    api_context ctx = {&app, &router, &metrics, NULL, NULL};
+    api_context ctx = {&app, &router, &metrics, NULL, NULL, api_track_pixel_new()};
     if (!no_worker) {
         ctx.job_queued = wake_worker;
         ctx.job_queued_arg = &worker;
@@ -105,6 +108,8 @@ int cli_serve(int argc, char **argv)
     if (!server) {
         http_metrics_free(&metrics);
         http_router_free(&router);
+        http_shared_response_free(ctx.pixel);
+        tracker_free(app.tracker);
         app_close(&app);
         return app_report_error(&err);
     }
@@ -121,6 +126,9 @@ int cli_serve(int argc, char **argv)
     log_info("received signal %d; finishing requests in flight and shutting down", sig);
     http_server_stop(server, SHUTDOWN_GRACE_MS);
     worker_stop(&worker);
+    /* every open and click answered is in the batch now: written before the process ends */
+    tracker_free(app.tracker);
+    http_shared_response_free(ctx.pixel);
     http_metrics_free(&metrics);
     http_router_free(&router);
     app_close(&app);

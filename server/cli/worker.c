@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "sender/worker.h"
 #include "track/jobs.h"
+#include "track/tracker.h"
 
 void cli_worker_jobs(app_jobs *jobs, const config_t *cfg)
 {
@@ -38,9 +39,12 @@ int cli_worker(int argc, char **argv)
     mc_error err;
     if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
     mail_setup_warn(&app.config);
+    /* the links of the mail it sends; opens and clicks reach `mailcast serve` */
+    app.tracker = tracker_new(&app);
     worker_t worker = {0};
     cli_worker_jobs(&worker.jobs, &app.config);
     if (worker_start(&worker, &app, &err) < 0) {
+        tracker_free(app.tracker);
         app_close(&app);
         return app_report_error(&err);
     }
@@ -48,6 +52,7 @@ int cli_worker(int argc, char **argv)
     int sig = cli_wait_for_shutdown(&signals);
     log_info("received signal %d; stopping the worker", sig);
     worker_stop(&worker);
+    tracker_free(app.tracker);
     app_close(&app);
     return 0;
 }

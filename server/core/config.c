@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
 
-/* KEY_LISTEN is host:port; KEY_URL is empty or an http(s) URL. Both are stored as strings. */
-typedef enum { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_LISTEN, KEY_URL } key_type;
+/* KEY_LISTEN is host:port; KEY_URL is empty or an http(s) URL. Both are stored as strings.
+ * KEY_BOOL is true/false (also yes/no, on/off, 1/0), stored as a bool. */
+typedef enum { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_LISTEN, KEY_URL, KEY_BOOL } key_type;
 
 typedef struct {
     const char *section;
@@ -73,6 +75,8 @@ static const key_schema SCHEMA[] = {
     {"bounces", "mailgun_signing_key", KEY_STRING, FIELD(bounces_mailgun_signing_key), "", 0, 0},
     {"tracking", "event_retention_days", KEY_UINT, FIELD(tracking_event_retention_days), "0", 0,
      36500},
+    {"tracking", "store_ip", KEY_BOOL, FIELD(tracking_store_ip), "true", 0, 0},
+    {"tracking", "buffer_events", KEY_UINT, FIELD(tracking_buffer_events), "100000", 100, 10000000},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 
@@ -187,6 +191,20 @@ static int set_key(config_t *cfg, const key_schema *k, const char *value, const 
         return mc_error_set(err, 400, "invalid_config", where,
                             "%s: [%s] %s = \"%s\" must start with http:// or https://", where,
                             k->section, k->key, value);
+    if (k->type == KEY_BOOL) {
+        bool *slot = (bool *)base;
+        if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcasecmp(value, "on") ||
+            !strcmp(value, "1"))
+            *slot = true;
+        else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") ||
+                 !strcasecmp(value, "off") || !strcmp(value, "0"))
+            *slot = false;
+        else
+            return mc_error_set(err, 400, "invalid_config", where,
+                                "%s: [%s] %s = \"%s\" must be true or false", where, k->section,
+                                k->key, value);
+        return 0;
+    }
     if (k->type == KEY_STRING || k->type == KEY_LISTEN || k->type == KEY_URL) {
         char **slot = (char **)base;
         free(*slot);
@@ -440,7 +458,7 @@ fail:
 void config_free(config_t *cfg)
 {
     for (size_t i = 0; i < SCHEMA_COUNT; i++)
-        if (SCHEMA[i].type != KEY_UINT && SCHEMA[i].type != KEY_SIZE)
+        if (SCHEMA[i].type != KEY_UINT && SCHEMA[i].type != KEY_SIZE && SCHEMA[i].type != KEY_BOOL)
             free(string_field(cfg, &SCHEMA[i]));
     for (size_t i = 0; i < cfg->named_count; i++) {
         config_named_section *s = &cfg->named[i];

@@ -4,6 +4,7 @@
 #ifndef MC_CORE_CONFIG_H
 #define MC_CORE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -87,6 +88,8 @@ typedef struct {
 
     /* [tracking] */
     unsigned tracking_event_retention_days; /* opens and clicks are deleted after this; 0 = never */
+    bool tracking_store_ip;          /* keep the client's truncated address with events */
+    unsigned tracking_buffer_events; /* opens and clicks held in memory at most */
 
     config_named_section *named;
     size_t named_count;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+
 const char *http_header(http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
@@ -22,19 +24,62 @@ const char *http_cookie(http_request *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);
 }
 
-const char *http_remote_addr(http_request *req)
+const struct sockaddr *http_remote_sockaddr(http_request *req)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info ? info->client_addr : NULL;
+}
+
+const char *http_remote_addr(http_request *req)
+{
     char *text = arena_alloc(&req->arena, INET6_ADDRSTRLEN);
     text[0] = '\0';
-    if (!info || !info->client_addr) return text;
-    const struct sockaddr *sa = info->client_addr;
+    const struct sockaddr *sa = http_remote_sockaddr(req);
+    if (!sa) return text;
     if (sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, INET6_ADDRSTRLEN);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text, INET6_ADDRSTRLEN);
     return text;
+}
+
+struct http_shared_response {
+    int status;
+    struct MHD_Response *response;
+};
+
+http_shared_response *http_shared_response_new(int status, const char *content_type,
+                                               const void *body, size_t n,
+                                               const char *const *headers)
+{
+    http_shared_response *r = xcalloc(1, sizeof *r);
+    r->status = status;
+    r->response = MHD_create_response_from_buffer(n, (void *)body, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(r->response, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        MHD_add_response_header(r->response, headers[i], headers[i + 1]);
+    return r;
+}
+
+void http_shared_response_free(http_shared_response *r)
+{
+    if (!r) return;
+    MHD_destroy_response(r->response);
+    free(r);
+}
+
+void http_respond_shared(http_request *req, const http_shared_response *r)
+{
+    req->answered = true;
+    req->status = r->status;
+    req->shared = r;
+}
+
+struct MHD_Response *http_shared_response_get(const http_shared_response *r)
+{
+    return r->response;
 }
 
 int http_param_id(http_request *req, int index, long long *id, mc_error *err)

@@ -16,6 +16,9 @@
 #define HTTP_MAX_PARAMS 4
 
 struct MHD_Connection;
+struct sockaddr;
+struct http_shared_response;
+struct MHD_Response;
 
 typedef struct http_response_header {
     const char *name;
@@ -49,6 +52,7 @@ typedef struct http_request {
     buf_t response;
     http_response_header *headers;
     struct http_stream *stream; /* set by http_respond_stream(); the body comes from it */
+    const struct http_shared_response *shared; /* set by http_respond_shared() */
     struct http_upload *upload; /* the body of a ROUTE_UPLOAD route, on disk (http/upload.h) */
     bool refused_early;         /* an upload refused before its body: the answer is ready */
 } http_request;
@@ -61,6 +65,8 @@ const char *http_query(http_request *req, const char *name);
 const char *http_cookie(http_request *req, const char *name);
 /* returns the client's IP address as text, allocated in the request's arena */
 const char *http_remote_addr(http_request *req);
+/* returns the client's address (borrowed for the request's lifetime), or NULL */
+const struct sockaddr *http_remote_sockaddr(http_request *req);
 /* parses path parameter index as a positive id. returns 0, or -1 with a 404 in err */
 int http_param_id(http_request *req, int index, long long *id, mc_error *err);
 
@@ -79,6 +85,20 @@ void http_respond_error(http_request *req, const mc_error *err);
 /* Answers an error built from its parts. */
 void http_respond_error_with(http_request *req, int status, const char *code, const char *field,
                              const char *message);
+/* A constant answer built once at start-up (a tracking pixel) and shared by every request
+ * and thread: no copy and no header added per request. */
+typedef struct http_shared_response http_shared_response;
+/* returns the answer of status with body (borrowed: must outlive it) and headers, a
+ * NULL-terminated list of name, value, name, value...; caller frees with
+ * http_shared_response_free() after the server stopped. */
+http_shared_response *http_shared_response_new(int status, const char *content_type,
+                                               const void *body, size_t n,
+                                               const char *const *headers);
+void http_shared_response_free(http_shared_response *r);
+/* Answers with r. */
+void http_respond_shared(http_request *req, const http_shared_response *r);
+/* returns r's libmicrohttpd response, for the server to queue (borrowed) */
+struct MHD_Response *http_shared_response_get(const http_shared_response *r);
 /* Adds a response header; name and value are copied into the request's arena. */
 void http_add_header(http_request *req, const char *name, const char *value);
 

@@ -15,6 +15,9 @@ enum {
     ROUTE_PUBLIC = 1 << 0, /* no credentials needed */
     ROUTE_API = 1 << 1,    /* JSON API: credentials needed unless ROUTE_PUBLIC */
     ROUTE_UPLOAD = 1 << 2, /* multipart/form-data body streamed to disk (http/upload.h) */
+    /* no log line per request below 500 (the tracking endpoints: thousands a second, counted
+     * in the request metrics instead) */
+    ROUTE_QUIET = 1 << 3,
 };
 
 typedef struct {

@@ -57,6 +57,9 @@ static void request_free(http_request *req)
 
 static enum MHD_Result send_answer(struct MHD_Connection *connection, http_request *req)
 {
+    if (req->shared)
+        return MHD_queue_response(connection, (unsigned)req->status,
+                                  http_shared_response_get(req->shared));
     size_t len;
     char *body = buf_detach(&req->response, &len);
     struct MHD_Response *response;
@@ -187,8 +190,11 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     uint64_t us = elapsed_us(&req->started);
     int status = req->answered ? req->status : 0;
     if (s->opts.metrics) http_metrics_record(s->opts.metrics, req->route_index, status, us);
-    log_info("http %s %s %d %.1fms%s", req->method, req->path, status, (double)us / 1000.0,
-             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+    bool quiet = req->route_index >= 0 &&
+                 (s->opts.router->routes[req->route_index].flags & ROUTE_QUIET) && status < 500;
+    if (!quiet)
+        log_info("http %s %s %d %.1fms%s", req->method, req->path, status, (double)us / 1000.0,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
     request_free(req);
     *con_cls = NULL;
     __atomic_fetch_sub(&s->in_flight, 1, __ATOMIC_RELAXED);

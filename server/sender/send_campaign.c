@@ -16,6 +16,8 @@ static void slot_free(send_campaign *c)
 {
     template_free(c->subject);
     template_free(c->html);
+    template_free(c->marked_html);
+    track_template_free(c->links);
     template_free(c->text);
     template_free(c->derived_text);
     free(c->version);
@@ -68,6 +70,32 @@ static void load_headers(send_campaign *c, const char *json)
     }
 }
 
+/* Compiles html (the body after UTM tagging) once more with every source's trackable links
+ * marked, into c->marked_html and c->links; leaves both NULL, and says why, when the links
+ * can only be found in each rendered message. */
+static void compile_marked(send_campaign *c, const template_loader *loader, str_t html,
+                           long long id, bool is_template)
+{
+    track_template *links = track_template_new();
+    template_loader marking = track_template_loader(links, loader);
+    buf_t marked = BUF_INIT;
+    track_template_mark(links, html, &marked);
+    mc_error why = {0};
+    template_t *t = NULL;
+    if (template_compile_strict(buf_view(&marked), &marking, &t, &why) == 0 &&
+        track_template_usable(links)) {
+        c->marked_html = t;
+        c->links = links;
+    } else {
+        log_info("send: %s %lld: tracking finds the links of each message: %s",
+                 is_template ? "template" : "campaign", id,
+                 track_template_usable(links) ? why.message : track_template_why(links));
+        template_free(t);
+        track_template_free(links);
+    }
+    buf_free(&marked);
+}
+
 /* Fills c (campaign or template id) from row 0 of res (columns as in LOAD_SQL). returns 0 or -1
  * with err. */
 static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_dir, PGresult *res,
@@ -88,6 +116,8 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
     }
     /* once here rather than an HTML-to-text conversion for every message */
     template_loader loader = template_source_loader(&src);
+    if (PQgetvalue(res, 0, 14)[0] == 't' || PQgetvalue(res, 0, 15)[0] == 't')
+        compile_marked(c, &loader, buf_view(&html), id, is_template);
     mc_error why;
     if (!text[0] && text_template_derive(buf_view(&html), &loader, &c->derived_text, &why) < 0)
         log_info("send: %s %lld: the text part is converted from each message's HTML: %s",
@@ -104,7 +134,9 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
 
 /* The audience the List-Id names (columns 11 and 12): the campaign's first list, else its
  * first segment, else the campaign itself; then the names of all its lists (column 13). Read
- * with every batch, so that a renamed list shows in the messages that follow. */
+ * with every batch, so that a renamed list shows in the messages that follow. Then whether
+ * opens and clicks are tracked (14, 15): as the campaign says; always for transactional
+ * templates, never for system messages (their links are the reader's own confirmations). */
 static const char LOAD_SQL[] =
     "SELECT c.updated_at::text || '/' || COALESCE(t.updated_at::text, ''), c.subject,"
     " COALESCE(c.body, t.body), COALESCE(t.text_body, ''), c.from_email, c.from_name,"
@@ -114,12 +146,13 @@ static const char LOAD_SQL[] =
     " COALESCE((SELECT l.name FROM lists l WHERE l.id = c.lists[1]),"
     " (SELECT s.name FROM segments s WHERE s.id = c.segments[1]), c.name),"
     " COALESCE((SELECT string_agg(l.name, ', ' ORDER BY array_position(c.lists, l.id))"
-    " FROM lists l WHERE l.id = ANY(c.lists)), '') FROM campaigns c"
+    " FROM lists l WHERE l.id = ANY(c.lists)), ''), c.track_opens, c.track_clicks FROM campaigns c"
     " LEFT JOIN templates t ON t.id = c.template_id WHERE c.id = $1";
 
 static const char TEMPLATE_SQL[] =
     "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0, '{}',"
-    " '', '', '' FROM templates t WHERE t.id = $1";
+    " '', '', '', t.name NOT LIKE 'system/%', t.name NOT LIKE 'system/%' FROM templates t"
+    " WHERE t.id = $1";
 
 /* the audience's names, from row 0 of res (columns as in LOAD_SQL) */
 static void load_list(send_campaign *c, PGresult *res)
@@ -130,6 +163,8 @@ static void load_list(send_campaign *c, PGresult *res)
     c->list_key = xstrdup(PQgetvalue(res, 0, 11));
     c->list_name = xstrdup(PQgetvalue(res, 0, 12));
     c->list_names = xstrdup(PQgetvalue(res, 0, 13));
+    c->track_opens = PQgetvalue(res, 0, 14)[0] == 't';
+    c->track_clicks = PQgetvalue(res, 0, 15)[0] == 't';
 }
 
 /* Loads through sql (columns as in LOAD_SQL) and compiles when the version changed. */

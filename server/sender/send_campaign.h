@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "mail/mime.h"
 #include "template/template.h"
+#include "track/track_template.h"
 
 #define SEND_CAMPAIGN_CACHE 8
 
@@ -20,6 +21,11 @@ typedef struct {
     char *version;       /* updated_at of the campaign and of its template */
     template_t *subject; /* compiled; owned */
     template_t *html;
+    /* for tracked mail: the HTML with its links marked (track_template.h), found once here
+     * rather than in every message, and those links; NULL when not tracked, or when the
+     * links can only be found in each message (unescaped values) */
+    template_t *marked_html;
+    track_template *links;
     template_t *text;         /* the template's own text body, or NULL */
     template_t *derived_text; /* without one: derived from the HTML (text_template.h), or
                                  NULL when each message's HTML is converted */
@@ -28,9 +34,10 @@ typedef struct {
      * without lists, "campaign-12" without either) and that audience's name; the names of all
      * its lists, joined by ", " ("" without lists); all "" for transactional templates */
     char *list_key, *list_name, *list_names;
-    double rate_per_s;        /* the campaign's own limit, 0 = none */
-    json_t *headers;          /* the custom headers object; owned */
-    mail_header *header_list; /* views into headers */
+    bool track_opens, track_clicks; /* add the open pixel; rewrite links to click URLs */
+    double rate_per_s;              /* the campaign's own limit, 0 = none */
+    json_t *headers;                /* the custom headers object; owned */
+    mail_header *header_list;       /* views into headers */
     size_t header_count;
     unsigned long last_used;
     unsigned long checked; /* the cache's batch in which the version was last compared */

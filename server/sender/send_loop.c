@@ -28,6 +28,7 @@
 #include "mail/verp.h"
 #include "queue/rate_shared.h"
 #include "queue/send_queue.h"
+#include "track/tracker.h"
 #include "track/unsubscribe_address.h"
 
 #define DB_WAIT_MS 5000
@@ -116,14 +117,14 @@ static int render_subject(send_loop *l, PGconn *conn, const send_campaign *c, co
  * whose message starts with the part that failed (subject, body or text_body), as the
  * preview's errors do. */
 static int render_all(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *res, int row,
-                      json_t *context, mc_error *err)
+                      json_t *context, bool marked, mc_error *err)
 {
     const char *part = "subject";
     int rc = render_subject(l, conn, c, PQgetvalue(res, row, CLAIM_SUBJECT), context, err);
     if (rc == 0) {
         json_object_set_new(context, "subject", json_string(buf_cstr(&l->subject)));
         part = "body";
-        rc = render(c->html, context, &l->html, NULL, err);
+        rc = render(marked ? c->marked_html : c->html, context, &l->html, NULL, err);
     }
     if (rc == 0 && c->text) {
         part = "text_body";
@@ -229,7 +230,21 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
         buf_appendf(&l->url, "%s/preferences/%s", cfg->public_url, token);
         json_object_set_new(context, "unsubscribe_url", json_string(buf_cstr(&l->url)));
     }
-    if (render_all(l, conn, c, res, row, context, err) < 0) return -1;
+    /* tracked HTML is rendered with its links marked, found once per compiled template */
+    bool marked = l->app->tracker && c->marked_html && (c->track_opens || c->track_clicks);
+    if (render_all(l, conn, c, res, row, context, marked, err) < 0) return -1;
+    /* links and pixel after rendering, from the markers */
+    tracker_message tracked = {.message_id = strtoll(PQgetvalue(res, row, CLAIM_ID), NULL, 10),
+                               .campaign_id = strtoll(campaign[0] ? campaign : test_of, NULL, 10),
+                               .template_id = c->is_template ? c->id : 0,
+                               .subscriber_id = strtoll(subscriber, NULL, 10),
+                               .opens = c->track_opens,
+                               .clicks = c->track_clicks,
+                               .unsubscribe_url = buf_cstr(&l->url),
+                               .links = marked ? c->links : NULL};
+    if (l->app->tracker && tracker_rewrite_message(l->app->tracker, &tracked, &l->html, &l->text,
+                                                   !c->text && !c->derived_text, err) < 0)
+        return -1;
 
     buf_reset(&l->ids[k]);
     buf_reset(&l->data[k]);

@@ -79,7 +79,7 @@ class CampaignsTest(AudienceCase):
                          lists=[lst["id"]], tags=["old"], headers={"X-Kind": "old"},
                          utm={"source": "old"}, timezone="Europe/Madrid", rate_per_s=5,
                          send_at="2030-03-01T10:00:00", window_start="09:00", window_end="18:00",
-                         track_opens=True)
+                         track_opens=False)
         path = "/api/v1/campaigns/%d" % c["id"]
         r = self.api.request("PUT", path, {"name": "Después · ñ", "subject": "Nuevo {{name}}",
                                            "from_email": "otro@example.org", "body": "<p>nuevo</p>",
@@ -92,7 +92,7 @@ class CampaignsTest(AudienceCase):
         # what PATCH would have kept is back to a new campaign's defaults
         defaults = {"from_name": "", "reply_to": "", "lists": [], "headers": {}, "utm": {},
                     "timezone": "UTC", "rate_per_s": None, "send_at": None, "window_start": None,
-                    "window_end": None, "track_opens": False, "relay": ""}
+                    "window_end": None, "track_opens": True, "relay": ""}
         for field, value in defaults.items():
             self.assertEqual(got[field], value, field)
         self.assertEqual(self.api.request("GET", path).json(), got)

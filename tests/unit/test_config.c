@@ -195,6 +195,31 @@ static void test_retention_days_must_be_a_number_of_days(void **state)
     expect_error("[queue]\nretention_days = 36501\n", ":2", "between 0 and 36500");
 }
 
+static void test_tracking_stores_truncated_addresses_unless_switched_off(void **state)
+{
+    (void)state;
+    config_t cfg;
+    mc_error err;
+    char *none[] = {NULL};
+    assert_int_equal(config_load(&cfg, NULL, none, &err), 0);
+    assert_true(cfg.tracking_store_ip);
+    assert_int_equal(cfg.tracking_buffer_events, 100000);
+    config_free(&cfg);
+    char *path = write_temp("[tracking]\nstore_ip = false\nbuffer_events = 5000\n");
+    assert_int_equal(config_load(&cfg, path, none, &err), 0);
+    assert_false(cfg.tracking_store_ip);
+    assert_int_equal(cfg.tracking_buffer_events, 5000);
+    config_free(&cfg);
+    char *env[] = {"MAILCAST_TRACKING_STORE_IP=yes", NULL};
+    assert_int_equal(config_load(&cfg, path, env, &err), 0);
+    assert_true(cfg.tracking_store_ip);
+    config_free(&cfg);
+    unlink(path);
+    free(path);
+    expect_error("[tracking]\nstore_ip = maybe\n", ":2", "true or false");
+    expect_error("[tracking]\nbuffer_events = 10\n", ":2", "between 100 and 10000000");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_messages_are_kept_forever_unless_a_retention_is_set),
         cmocka_unit_test(test_workers_poll_once_a_second_unless_configured),
         cmocka_unit_test(test_retention_days_must_be_a_number_of_days),
+        cmocka_unit_test(test_tracking_stores_truncated_addresses_unless_switched_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
