@@ -38,7 +38,9 @@ enum {
 
 /* $1 inbox ids, $2 machine, $3 reason, in the same order.
  * t: the batch with the ids of campaigns, subscribers and links that still exist (a token may
- * name a campaign deleted since, or a subscriber erased since).
+ * name a campaign deleted since, or a subscriber erased since); a test send's opens and clicks
+ * name no campaign (its token names the campaign it tests, for its links), so that they count
+ * for nobody's stats.
  * cand/nf: the first open and click of each message, human and machine; a message with a
  * human click and no human open gets a human open, at the click ("a click implies an open"),
  * and nf holds the markers that were new, each one a unique count.
@@ -48,10 +50,14 @@ static const char WRITE_SQL[] =
     "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::boolean[], $3::text[])"
     " AS k(id, machine, reason)),"
     " d AS (DELETE FROM engagement_inbox i USING k WHERE i.id = k.id RETURNING i.occurred_at,"
-    " i.kind, i.message_id, i.campaign_id, i.subscriber_id, i.link_id, k.machine, k.reason),"
-    " t AS (SELECT d.occurred_at, d.kind, d.message_id, c.id AS campaign_id,"
-    " s.id AS subscriber_id, l.id AS link_id, l.url, d.machine, d.reason FROM d"
+    " i.kind, i.message_id, i.campaign_id, i.subscriber_id, i.link_id, i.method,"
+    " i.user_agent, i.client_hint, k.machine, k.reason),"
+    " t AS (SELECT d.occurred_at, d.kind, d.message_id,"
+    " CASE WHEN m.test_of IS NULL THEN c.id END AS campaign_id,"
+    " s.id AS subscriber_id, l.id AS link_id, l.url, d.machine, d.reason, d.method,"
+    " d.user_agent, d.client_hint FROM d"
     " LEFT JOIN campaigns c ON c.id = d.campaign_id"
+    " LEFT JOIN messages m ON m.id = d.message_id"
     " LEFT JOIN subscribers s ON s.id = d.subscriber_id"
     " LEFT JOIN tracked_links l ON l.id = d.link_id),"
     " cand AS ((SELECT DISTINCT ON (message_id, kind, machine) message_id, kind, machine,"
@@ -67,11 +73,13 @@ static const char WRITE_SQL[] =
     " who AS (SELECT DISTINCT ON (message_id) message_id, campaign_id, subscriber_id FROM t"
     " ORDER BY message_id),"
     " ev AS (SELECT occurred_at, kind, message_id, campaign_id, subscriber_id, link_id, url,"
-    " machine, reason FROM t UNION ALL SELECT nf.occurred_at, 'open', nf.message_id,"
-    " w.campaign_id, w.subscriber_id, NULL, NULL, false, 'implied_by_click' FROM nf"
-    " JOIN who w USING (message_id) WHERE nf.implied),"
+    " machine, reason, method, user_agent, client_hint FROM t UNION ALL SELECT nf.occurred_at,"
+    " 'open', nf.message_id, w.campaign_id, w.subscriber_id, NULL, NULL, false,"
+    " 'implied_by_click', NULL, NULL, NULL FROM nf JOIN who w USING (message_id)"
+    " WHERE nf.implied),"
     " hist AS (INSERT INTO message_engagements (occurred_at, kind, message_id, campaign_id,"
-    " subscriber_id, link_id, url, machine, reason) SELECT * FROM ev),"
+    " subscriber_id, link_id, url, machine, reason, method, user_agent, client_hint)"
+    " SELECT * FROM ev),"
     " hours AS (INSERT INTO campaign_engagement_hours AS h (campaign_id, hour, opens_human,"
     " opens_machine, clicks_human, clicks_machine) SELECT campaign_id,"
     " date_trunc('hour', occurred_at, 'UTC'),"
