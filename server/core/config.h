@@ -88,8 +88,8 @@ typedef struct {
 
     /* [tracking] */
     unsigned tracking_event_retention_days; /* opens and clicks are deleted after this; 0 = never */
-    bool tracking_store_ip;          /* keep the client's truncated address with events */
-    unsigned tracking_buffer_events; /* opens and clicks held in memory at most */
+    bool tracking_store_ip;                 /* keep the client's truncated address with events */
+    unsigned tracking_buffer_events;        /* opens and clicks held in memory at most */
 
     config_named_section *named;
     size_t named_count;
