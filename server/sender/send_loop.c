@@ -346,7 +346,7 @@ static long long message_id(const send_loop *l, size_t k)
 }
 
 /* Progress of the send call in progress, message i of it being message l->first + i of the
- * group. When a message's data starts and fewer than half of mark_ahead() messages are left
+ * group. When a message's data starts and a quarter of mark_ahead() messages or fewer are left
  * marked, the progress moves mark_ahead() messages on (sent without waiting, with the results
  * pending); a message is handed over once its progress is committed, which it normally is by
  * then; results are recorded as they come. */
@@ -354,7 +354,7 @@ static void message_starting(void *arg, size_t i)
 {
     send_loop *l = arg;
     size_t k = l->first + i, ahead = mark_ahead(l);
-    if (k + (ahead + 1) / 2 >= l->marked_until) {
+    if (k + (ahead + 3) / 4 >= l->marked_until) {
         size_t end = k + ahead < l->end ? k + ahead : l->end;
         if (end > l->marked_until) {
             send_recorder_mark(&l->recorder, message_id(l, end - 1));

@@ -104,8 +104,10 @@ static int roll_up_growth(app_t *app, PGconn *conn, const bool *stop, long long 
 
 void track_register_jobs(app_jobs *jobs, const config_t *cfg)
 {
-    /* every round: a campaign started next must find the bounced addresses blocklisted */
-    app_jobs_add(jobs, "bounce rules", 0, 0, apply_rules);
+    /* Once a second, before the scheduler starts campaigns. Not every round: that would be
+     * three statements for each batch sent. A snapshot taken before a refusal is judged still
+     * leaves its subscriber out (campaign_materialize.c). */
+    app_jobs_add(jobs, "bounce rules", 1, 0, apply_rules);
     if (cfg->bounces_imap_url[0])
         app_jobs_add(jobs, "bounce mailbox", cfg->bounces_poll_seconds, 0, poll_mailbox);
     app_jobs_add(jobs, "engagement history", HISTORY_SECONDS, 0, keep_history);
