@@ -209,11 +209,15 @@ json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id,
             rc = apply(conn, env, id, id_text, t, from, PQgetvalue(res, 0, 1)[0] == 't', by, err);
     }
     PQclear(res);
-    if (rc < 0 || db_commit(conn, err) < 0) {
+    /* read inside the transaction: once it commits, a worker woken by its notification may
+     * move the campaign on (start a scheduled one) before a read after the commit */
+    json_t *campaign = rc < 0 ? NULL : campaign_get(conn, id, err);
+    if (!campaign || db_commit(conn, err) < 0) {
+        json_decref(campaign);
         db_rollback(conn);
         return NULL;
     }
-    return campaign_get(conn, id, err);
+    return campaign;
 }
 
 int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err)
