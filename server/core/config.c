@@ -77,6 +77,21 @@ static const key_schema SCHEMA[] = {
      36500},
     {"tracking", "store_ip", KEY_BOOL, FIELD(tracking_store_ip), "true", 0, 0},
     {"tracking", "buffer_events", KEY_UINT, FIELD(tracking_buffer_events), "100000", 100, 10000000},
+    {"automation", "order_event", KEY_STRING, FIELD(automation_order_event), "order_completed", 0,
+     0},
+    {"automation", "revenue_property", KEY_STRING, FIELD(automation_revenue_property), "revenue", 0,
+     0},
+    {"automation", "click_window_days", KEY_UINT, FIELD(automation_click_window_days), "5", 0, 365},
+    {"automation", "open_window_days", KEY_UINT, FIELD(automation_open_window_days), "1", 0, 365},
+    {"automation", "subscriber_cap", KEY_UINT, FIELD(automation_subscriber_cap), "1", 0, 1000},
+    {"automation", "cap_window_hours", KEY_UINT, FIELD(automation_cap_window_hours), "24", 0,
+     24 * 365},
+    {"automation", "max_property_bytes", KEY_UINT, FIELD(automation_max_property_bytes), "32768",
+     64, 1048576},
+    {"automation", "default_timezone", KEY_STRING, FIELD(automation_default_timezone), "UTC", 0, 0},
+    {"webhooks", "allow_private", KEY_BOOL, FIELD(webhooks_allow_private), "false", 0, 0},
+    {"webhooks", "timeout_seconds", KEY_UINT, FIELD(webhooks_timeout_seconds), "10", 1, 300},
+    {"webhooks", "retry_hours", KEY_UINT, FIELD(webhooks_retry_hours), "24", 1, 24 * 30},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 

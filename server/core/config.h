@@ -91,6 +91,21 @@ typedef struct {
     bool tracking_store_ip;                 /* keep the client's truncated address with events */
     unsigned tracking_buffer_events;        /* opens and clicks held in memory at most */
 
+    /* [automation] (docs/automations.md) */
+    char *automation_order_event;           /* the event whose revenue is attributed */
+    char *automation_revenue_property;      /* its property holding the amount */
+    unsigned automation_click_window_days;  /* a human click this recent gets the order */
+    unsigned automation_open_window_days;   /* else a human open this recent */
+    unsigned automation_subscriber_cap;     /* triggered messages per subscriber per window */
+    unsigned automation_cap_window_hours;   /* 0 cap or window: no cap */
+    unsigned automation_max_property_bytes; /* an event's properties, as JSON text */
+    char *automation_default_timezone;      /* for "wait until a time of day" without one */
+
+    /* [webhooks] */
+    bool webhooks_allow_private;       /* deliver to loopback, private and link-local addresses */
+    unsigned webhooks_timeout_seconds; /* one delivery attempt, connect to last byte */
+    unsigned webhooks_retry_hours;     /* a failing delivery is retried for this long */
+
     config_named_section *named;
     size_t named_count;
 } config_t;
