@@ -136,6 +136,17 @@ void api_segments_delete(http_request *req, void *ctx);
 void api_segments_count(http_request *req, void *ctx);
 void api_segments_preview(http_request *req, void *ctx);
 
+void api_triggers_list(http_request *req, void *ctx);
+void api_triggers_create(http_request *req, void *ctx);
+void api_triggers_get(http_request *req, void *ctx);
+void api_triggers_put(http_request *req, void *ctx);
+void api_triggers_patch(http_request *req, void *ctx);
+void api_triggers_delete(http_request *req, void *ctx);
+void api_triggers_pause(http_request *req, void *ctx);
+void api_triggers_resume(http_request *req, void *ctx);
+void api_triggers_stats(http_request *req, void *ctx);
+void api_triggers_enrollments(http_request *req, void *ctx);
+
 void api_public_subscribe_form(http_request *req, void *ctx);
 void api_public_subscribe(http_request *req, void *ctx);
 void api_public_confirm(http_request *req, void *ctx);
