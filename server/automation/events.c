@@ -311,7 +311,7 @@ static int event_list(json_t *body, bool *batch, json_t **list, json_t **owned, 
 json_t *events_ingest(PGconn *conn, const config_t *cfg, const unsigned char secret[32],
                       json_t *body, bool *batch, mc_error *err)
 {
-    json_t *list, *owned;
+    json_t *list = NULL, *owned = NULL;
     if (!json_is_object(body)) {
         mc_error_set(err, 400, "invalid_body", "", "the body must be a JSON object");
         return NULL;
