@@ -111,6 +111,8 @@ void api_subscribers_person_export(http_request *req, void *ctx);
 void api_subscribers_erase(http_request *req, void *ctx);
 void api_subscribers_bounces(http_request *req, void *ctx);
 void api_bounces_create(http_request *req, void *ctx);
+void api_events_create(http_request *req, void *ctx);
+void api_subscribers_events(http_request *req, void *ctx);
 void api_webhooks_ses(http_request *req, void *ctx);
 void api_webhooks_sendgrid(http_request *req, void *ctx);
 void api_webhooks_postmark(http_request *req, void *ctx);

@@ -82,6 +82,9 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/subscribers/{id}/activity", api_subscribers_activity,
                     ROUTE_API);
 
+    http_router_add(r, "POST", "/api/v1/events", api_events_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/{id}/events", api_subscribers_events, ROUTE_API);
+
     http_router_add(r, "GET", "/api/v1/lists", api_lists_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/lists", api_lists_create, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/lists/{id}", api_lists_get, ROUTE_API);

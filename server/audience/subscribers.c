@@ -252,6 +252,29 @@ fail:
     return NULL;
 }
 
+/* in the order of the unique index, so that two batches naming the same new addresses take
+ * their locks in one order and never deadlock */
+#define CREATE_MISSING_KEY SUPPRESSION_KEY_SQL("a", "$2", "$3")
+static const char *const CREATE_MISSING_SQL =
+    "INSERT INTO subscribers (email) SELECT DISTINCT ON (lower(a)) a"
+    " FROM jsonb_array_elements_text($1::jsonb) AS a"
+    " WHERE NOT EXISTS (SELECT 1 FROM subscribers s WHERE lower(s.email) = lower(a))"
+    " AND NOT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = " CREATE_MISSING_KEY ")"
+    " ORDER BY lower(a) ON CONFLICT ((lower(email))) DO NOTHING";
+
+long long subscriber_create_missing(PGconn *conn, const char *emails,
+                                    const unsigned char secret[32], mc_error *err)
+{
+    char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
+    suppression_pads(secret, ipad, opad);
+    const char *params[] = {emails, ipad, opad};
+    PGresult *res = db_query(conn, CREATE_MISSING_SQL, 3, params, err);
+    if (!res) return -1;
+    long long created = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return created;
+}
+
 json_t *subscriber_get(PGconn *conn, long long id, mc_error *err)
 {
     char id_text[32];
