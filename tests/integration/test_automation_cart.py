@@ -1,0 +1,82 @@
+"""The abandoned-cart flow end to end, against a real SMTP peer: cart_updated, a wait of a few
+seconds, a check that no order came since the entry, then the reminder listing the cart's items
+with the trigger's discount code and cart link. A subscriber who orders during the wait gets
+nothing; one who changes the cart twice gets one reminder, with the latest items."""
+
+import re
+import unittest
+
+from automation_fixtures import AutomationCase, cart
+from harness import PgCluster
+
+
+def setUpModule():
+    AutomationCase.cluster = PgCluster()
+
+
+def tearDownModule():
+    AutomationCase.cluster.destroy()
+
+
+class AbandonedCartTest(AutomationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+
+    def test_reminder_cancel_on_order_and_latest_cart(self):
+        template = self.create_template()
+        trigger = self.create_trigger(template)
+        ana = self.create_subscriber("ana.garcia@example.es", name="Ana García")
+        boris = self.create_subscriber("boris@example.ru", name="Борис Пастернак")
+        chloe = self.create_subscriber("chloe@example.fr", name="Chloé Dupont")
+
+        self.event(ana, "cart_updated", cart(("Camiseta de algodón", 19.9, 2),
+                                             ("Кружка «Москва»", 7.5, 1)))
+        self.event(boris, "cart_updated", cart(("Самовар", 120.0, 1)))
+        self.event(chloe, "cart_updated", cart(("Zapatos de tacón", 55.0, 1)))
+        self.wait_handled()
+        # Boris orders during the wait; Chloé changes her cart twice
+        self.event(boris, "order_completed", {"revenue": 120.0})
+        self.event(chloe, "cart_updated", cart(("Bolso de piel", 80.0, 1)))
+        self.event(chloe, "cart_updated", cart(("Bufanda de lana", 25.0, 2),
+                                               ("Чай «Иван-чай»", 6.0, 3)))
+
+        [reminder] = self.wait_for_mail("ana.garcia@example.es")
+        self.assertEqual(reminder["Subject"], "¿Olvidaste algo, Ana?")
+        html = self.html_of(reminder)
+        for expected in ("Hola Ana García", "Camiseta de algodón: 19.9 x 2",
+                         "Кружка «Москва»: 7.5 x 1", "Total: 47.3", "Código: VUELVE10"):
+            self.assertIn(expected, html)
+        # the cart button and the unsubscribe link are click-tracked links of this message
+        self.assertTrue(re.search(r'href="[^"]+/t/c/', html), html)
+        self.assertIn("/preferences/", reminder["List-Unsubscribe"])
+        self.assertIn("mailto:", reminder["List-Unsubscribe"])
+        self.assertRegex(reminder["Feedback-ID"], r"^%d:0:trigger:mailcast$" % trigger["id"])
+
+        [latest] = self.wait_for_mail("chloe@example.fr")
+        html = self.html_of(latest)
+        self.assertIn("Bufanda de lana: 25 x 2", html)
+        self.assertIn("Чай «Иван-чай»: 6 x 3", html)
+        self.assertNotIn("Bolso de piel", html)
+        self.assertNotIn("Zapatos", html)
+
+        # everyone's flow is over: Boris left at his order and got nothing
+        self.wait_for("every enrollment to end", lambda: self.psql(
+            "SELECT count(*) FROM trigger_enrollments WHERE state = 'active'") == "0")
+        self.assertEqual(self.enrollments(trigger, boris), [("exited", "1", "event:order_completed")])
+        self.assertEqual(self.enrollments(trigger, ana), [("completed", "3", "completed")])
+        self.assertEqual(self.enrollments(trigger, chloe), [("completed", "3", "completed")])
+        self.assertEqual(self.messages_to("boris@example.ru"), [])
+        self.assertEqual(len(self.messages_to("chloe@example.fr")), 1)
+        self.assertEqual(self.psql(
+            "SELECT string_agg(outcome, ',' ORDER BY r.step) FROM trigger_step_runs r JOIN"
+            " trigger_enrollments e ON e.id = r.enrollment_id WHERE e.subscriber_id = %d"
+            % ana["id"]), "waited,passed,sent")
+        # the triggered message is a messages row of its trigger, sent
+        self.assertEqual(self.psql(
+            "SELECT kind, trigger_id, state FROM messages WHERE subscriber_id = %d" % ana["id"]),
+            "trigger|%d|sent" % trigger["id"])
+
+
+if __name__ == "__main__":
+    unittest.main()
