@@ -2,7 +2,8 @@
  * worker. The entry_key of each enrollment (the membership, the local day) and its unique
  * index make a second look at the same membership or day enter nobody twice, so the looks can
  * overlap: each goes back a minute before the last one, for memberships whose transaction
- * committed after that look began. */
+ * committed after that look began, but never before the trigger was created: its list's
+ * members from before do not enter. */
 #include "automation/trigger_entries.h"
 
 #include <stdlib.h>
@@ -34,8 +35,9 @@ static const char LIST_SQL[] =
     " triggers WHERE id = $1::bigint AND enabled FOR UPDATE SKIP LOCKED) t JOIN lists l ON"
     " l.id = t.entry_list_id JOIN list_subscribers m ON m.list_id = l.id JOIN subscribers s ON"
     " s.id = m.subscriber_id WHERE (m.status = 'confirmed' OR (m.status = 'unconfirmed' AND"
-    " l.optin = 'single')) AND COALESCE(m.confirmed_at, m.created_at) > COALESCE("
-    "t.entry_checked_at, t.created_at) - interval '1 minute' AND s.status = 'active' AND ";
+    " l.optin = 'single')) AND COALESCE(m.confirmed_at, m.created_at) > greatest(COALESCE("
+    "t.entry_checked_at, t.created_at) - interval '1 minute', t.created_at) AND s.status ="
+    " 'active' AND ";
 
 /* Subscribers whose date attribute's month and day, plus the offset, are today in their time
  * zone ($2: the default one). */
