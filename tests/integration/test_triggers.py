@@ -301,6 +301,67 @@ class TriggerStatsTest(TriggerCase):
         self.assertEqual(self.api.request("GET", "/api/v1/triggers/999999/stats").status, 404)
 
 
+class CartTemplatesTest(TriggerCase):
+    """The shipped cart reminders, used by a stored template that extends them, rendered
+    through the templates API's preview with a sample cart."""
+
+    CART = {
+        "first_name": "Ana",
+        "event": {"name": "cart_updated", "occurred_at": "2026-12-06T08:00:00Z",
+                  "properties": {"currency": "EUR", "total": 59.99, "items": [
+                      {"name": "Taza de cerámica", "quantity": 2, "price": 12.5,
+                       "image_url": "https://shop.example/img/taza.jpg",
+                       "product_url": "https://shop.example/p/taza"},
+                      {"name": "Чайник «Самовар»", "quantity": 1, "price": "34.99",
+                       "image_url": "https://shop.example/img/chainik.jpg",
+                       "product_url": "https://shop.example/p/chainik"}]}},
+        "settings": {"discount_code": "VUELVE10", "cart_url": "https://shop.example/cart"},
+    }
+    WORDS = {"en": ("Hello Ana,", "Quantity: 2", "Return to my cart", "Unsubscribe"),
+             "es": ("¡Hola, Ana!", "Cantidad: 2", "Volver a mi carrito", "Darte de baja"),
+             "ru": ("Здравствуйте, Ana!", "Количество: 2", "Вернуться в корзину", "Отписаться")}
+
+    def preview(self, language, data):
+        name = "automations/cart_reminder_" + language
+        t = self.api.request("POST", "/api/v1/templates", {
+            "name": "Carrito " + language, "subject": "{{event.properties.items.0.name}}",
+            "body": "{{<%s}}{{/%s}}" % (name, name)})
+        self.assertEqual(t.status, 201, t)
+        r = self.api.request("POST", "/api/v1/templates/%d/preview" % t.json()["id"],
+                             {"data": data})
+        self.assertEqual(r.status, 200, r)
+        return r.json()["html"]
+
+    def test_each_language_shows_items_prices_total_code_and_button(self):
+        for language, words in self.WORDS.items():
+            with self.subTest(language=language):
+                html = self.preview(language, self.CART)
+                for text in words + (
+                        'src="https://shop.example/img/taza.jpg"',
+                        'href="https://shop.example/p/taza"', "Taza de cerámica", "12.50 EUR",
+                        'href="https://shop.example/p/chainik"', "Чайник «Самовар»",
+                        "34.99 EUR", "59.99 EUR", "VUELVE10",
+                        'href="https://shop.example/cart"'):
+                    self.assertIn(text, html)
+
+    def test_the_events_cart_url_wins_and_no_code_shows_no_code(self):
+        data = copy.deepcopy(self.CART)
+        data["event"]["properties"]["cart_url"] = "https://shop.example/cart/abc123"
+        del data["settings"]["discount_code"]
+        html = self.preview("es", data)
+        self.assertIn('href="https://shop.example/cart/abc123"', html)
+        self.assertNotIn('href="https://shop.example/cart"', html)
+        self.assertNotIn("código de descuento", html)
+
+    def test_a_trigger_can_send_a_template_that_extends_a_reminder(self):
+        t = self.api.request("POST", "/api/v1/templates", {
+            "name": "Напоминание", "subject": "Ваша корзина",
+            "body": "{{<automations/cart_reminder_ru}}{{$closing}}До встречи!{{/closing}}"
+                    "{{/automations/cart_reminder_ru}}"}).json()
+        r = self.create(self.cart_trigger(steps=[{"wait": "1h"}, {"send": t["id"]}]))
+        self.assertEqual(r.status, 201, r)
+
+
 class TriggerValidationTest(TriggerCase):
     """Each bad definition: a 400 naming the member, and nothing stored."""
 
