@@ -12,17 +12,23 @@ static const char SEGMENT_EXISTS_SQL[] = "SELECT 1 FROM segments WHERE id = $1";
 static const char TEMPLATE_SQL[] =
     "SELECT kind, subject, body, text_body FROM templates WHERE id = $1";
 
-/* returns 1 when sql finds a row for id, 0 when not, -1 with err */
-static int exists(PGconn *conn, const char *sql, json_int_t id, mc_error *err)
+/* Checks that sql finds a row for the id in member id_json (absent: nothing to check).
+ * returns 0, or -1 with a 400 naming field ("no <what> has the id 7") or a database error. */
+static int check_exists(PGconn *conn, const char *sql, json_t *id_json, const char *field,
+                        const char *what, mc_error *err)
 {
+    if (!json_is_integer(id_json)) return 0;
+    long long id = json_integer_value(id_json);
     char text[32];
-    snprintf(text, sizeof text, "%lld", (long long)id);
+    snprintf(text, sizeof text, "%lld", id);
     const char *params[] = {text};
     PGresult *res = db_query(conn, sql, 1, params, err);
     if (!res) return -1;
     int found = PQntuples(res) > 0;
     PQclear(res);
-    return found;
+    return found
+               ? 0
+               : mc_error_set(err, 400, "invalid_field", field, "no %s has the id %lld", what, id);
 }
 
 static int check_send(PGconn *conn, const template_source *src, json_t *step, size_t index,
@@ -58,24 +64,11 @@ static int check_send(PGconn *conn, const template_source *src, json_t *step, si
 
 int trigger_check_references(PGconn *conn, json_t *def, const char *templates_dir, mc_error *err)
 {
-    json_t *list = json_object_get(json_object_get(def, "entry"), "list");
-    if (list) {
-        int found = exists(conn, LIST_EXISTS_SQL, json_integer_value(list), err);
-        if (found <= 0)
-            return found < 0 ? -1
-                             : mc_error_set(err, 400, "invalid_field", "entry.list",
-                                            "no list has the id %lld",
-                                            (long long)json_integer_value(list));
-    }
-    json_t *segment = json_object_get(def, "segment");
-    if (json_is_integer(segment)) {
-        int found = exists(conn, SEGMENT_EXISTS_SQL, json_integer_value(segment), err);
-        if (found <= 0)
-            return found < 0 ? -1
-                             : mc_error_set(err, 400, "invalid_field", "segment",
-                                            "no segment has the id %lld",
-                                            (long long)json_integer_value(segment));
-    }
+    if (check_exists(conn, LIST_EXISTS_SQL, json_object_get(json_object_get(def, "entry"), "list"),
+                     "entry.list", "list", err) < 0 ||
+        check_exists(conn, SEGMENT_EXISTS_SQL, json_object_get(def, "segment"), "segment",
+                     "segment", err) < 0)
+        return -1;
     template_source src = {conn, templates_dir};
     size_t i;
     json_t *step;

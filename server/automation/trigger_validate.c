@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audience/input.h"
 #include "audience/segment_compile.h"
 #include "automation/duration.h"
 #include "core/utf8.h"
@@ -43,20 +44,13 @@ bool trigger_event_name_valid(const char *name, size_t len)
 /* Refuses members of obj not in allowed; the error names prefix.member. */
 static int known_members(json_t *obj, const char *prefix, const char *const *allowed, mc_error *err)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = !strcmp(key, allowed[i]);
-        if (!ok) {
-            char field[128];
-            snprintf(field, sizeof field, "%s%s%.60s", prefix, prefix[0] ? "." : "", key);
-            return bad(err, field, "unknown member '%.60s'", key);
-        }
+    if (input_known_fields(obj, allowed, err) == 0) return 0;
+    if (prefix[0]) {
+        char field[300];
+        snprintf(field, sizeof field, "%s.%s", prefix, err->field);
+        snprintf(err->field, sizeof err->field, "%.*s", (int)sizeof err->field - 1, field);
     }
-    return 0;
+    return -1;
 }
 
 static int event_name(json_t *v, const char *field, mc_error *err)
@@ -452,9 +446,9 @@ static int normalize_segment(json_t *body, json_t *def, mc_error *err)
 static int normalize_enabled(json_t *body, json_t *def, mc_error *err)
 {
     json_t *enabled = json_object_get(body, "enabled");
-    if (enabled && !json_is_boolean(enabled))
+    if (enabled && !json_is_null(enabled) && !json_is_boolean(enabled))
         return bad(err, "enabled", "enabled is true or false");
-    json_object_set_new(def, "enabled", json_boolean(!enabled || json_is_true(enabled)));
+    json_object_set_new(def, "enabled", json_boolean(!json_is_false(enabled)));
     return 0;
 }
 

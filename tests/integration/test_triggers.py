@@ -227,6 +227,141 @@ class TriggerCrudTest(TriggerCase):
         self.assertEqual(self.api.request("GET", "/api/v1/triggers/999999/enrollments").status, 404)
 
 
+class TriggerStatsTest(TriggerCase):
+    """The numbers of a trigger from enrollments, step runs, messages and conversions. The rows
+    are written here by SQL, as the step runner would write them, so that every count has a
+    known answer; the scenario tests check the same numbers from a real run."""
+
+    def test_counts_by_state_step_and_outcome_with_revenue_per_recipient(self):
+        t = self.create(self.cart_trigger()).json()
+        other = self.create(self.cart_trigger(name="Otro")).json()
+        people = {n: self.create_subscriber("%s.stats@example.com" % n)["id"]
+                  for n in ["ana", "bea", "carla", "dmitri", "eva", "fyodor"]}
+        # (subscriber, version, state, step, [(step, outcome), ...])
+        enrollments = [
+            ("ana", 1, "completed", 3, [(0, "waited"), (1, "passed"), (2, "sent")]),
+            ("ana", 2, "completed", 3, [(0, "waited"), (1, "passed"), (2, "sent")]),
+            ("bea", 1, "exited", 1, [(0, "waited"), (1, "failed")]),
+            ("carla", 2, "active", 0, []),
+            ("dmitri", 2, "active", 2, [(0, "waited"), (1, "passed")]),
+            ("eva", 1, "completed", 3, [(0, "waited"), (1, "passed"), (2, "capped")]),
+            ("fyodor", 1, "cancelled", 1, [(0, "waited")]),
+        ]
+        sql = []
+        for who, version, state, step, runs in enrollments:
+            sql.append("WITH e AS (INSERT INTO trigger_enrollments (trigger_id, version,"
+                       " subscriber_id, state, step, entry_key) VALUES (%d, %d, %d, '%s', %d, '%s-%d')"
+                       " RETURNING id) INSERT INTO trigger_step_runs (enrollment_id, step, outcome)"
+                       " SELECT e.id, r.step, r.outcome FROM e, (VALUES %s) r(step, outcome);"
+                       % (t["id"], version, people[who], state, step, who, version,
+                          ", ".join("(%d, '%s')" % run for run in runs) or "(0, 'x')"))
+        # carla ran nothing yet: drop the placeholder row
+        sql.append("DELETE FROM trigger_step_runs WHERE outcome = 'x';")
+        # another trigger's subscriber counts for that trigger only
+        sql.append("INSERT INTO trigger_enrollments (trigger_id, version, subscriber_id)"
+                   " VALUES (%d, 1, %d);" % (other["id"], people["ana"]))
+        # two reminders sent to ana, one still queued for dmitri, one of the other trigger
+        for who, state, trigger in [("ana", "sent", t), ("ana", "sent", t),
+                                    ("dmitri", "queued", t), ("eva", "sent", other)]:
+            sql.append("INSERT INTO messages (kind, subscriber_id, email, state, trigger_id)"
+                       " VALUES ('trigger', %d, '%s.stats@example.com', '%s', %d);"
+                       % (people[who], who, state, trigger["id"]))
+        # ana ordered twice after her reminders; one order went to the other trigger
+        for who, revenue, trigger in [("ana", "59.90", t), ("ana", "40.10", t),
+                                      ("eva", "500", other)]:
+            sql.append("WITH ev AS (INSERT INTO events (subscriber_id, name, properties)"
+                       " VALUES (%d, 'order_completed', '{}') RETURNING id, occurred_at)"
+                       " INSERT INTO conversions (event_id, subscriber_id, revenue, occurred_at,"
+                       " via, trigger_id) SELECT id, %d, %s, occurred_at, 'click', %d FROM ev;"
+                       % (people[who], people[who], revenue, trigger["id"]))
+        self.psql("\n".join(sql))
+        r = self.api.request("GET", "/api/v1/triggers/%d/stats" % t["id"])
+        self.assertEqual(r.status, 200, r)
+        stats = r.json()
+        self.assertEqual((stats["entered"], stats["active"], stats["completed"], stats["exited"],
+                          stats["cancelled"]), (7, 2, 3, 1, 1))
+        self.assertEqual(stats["steps"], [
+            {"step": 0, "kind": "wait", "waiting": 1, "ran": 6, "outcomes": {"waited": 6}},
+            {"step": 1, "kind": "if", "waiting": 0, "ran": 5, "outcomes": {"failed": 1, "passed": 4}},
+            {"step": 2, "kind": "send", "waiting": 1, "ran": 3, "outcomes": {"capped": 1, "sent": 2}},
+        ])
+        self.assertEqual((stats["sent"], stats["recipients"], stats["conversions"]), (2, 1, 2))
+        self.assertAlmostEqual(stats["revenue"], 100.00)
+        # per distinct recipient, not per message
+        self.assertAlmostEqual(stats["revenue_per_recipient"], 100.00)
+
+    def test_a_new_trigger_has_zeros_and_one_row_per_step(self):
+        t = self.create(self.cart_trigger()).json()
+        stats = self.api.request("GET", "/api/v1/triggers/%d/stats" % t["id"]).json()
+        self.assertEqual((stats["entered"], stats["sent"], stats["conversions"]), (0, 0, 0))
+        self.assertEqual(stats["revenue"], 0)
+        self.assertEqual(stats["revenue_per_recipient"], 0)
+        self.assertEqual([(s["step"], s["kind"], s["ran"], s["outcomes"]) for s in stats["steps"]],
+                         [(0, "wait", 0, {}), (1, "if", 0, {}), (2, "send", 0, {})])
+        self.assertEqual(self.api.request("GET", "/api/v1/triggers/999999/stats").status, 404)
+
+
+class CartTemplatesTest(TriggerCase):
+    """The shipped cart reminders, used by a stored template that extends them, rendered
+    through the templates API's preview with a sample cart."""
+
+    CART = {
+        "first_name": "Ana",
+        "event": {"name": "cart_updated", "occurred_at": "2026-12-06T08:00:00Z",
+                  "properties": {"currency": "EUR", "total": 59.99, "items": [
+                      {"name": "Taza de cerámica", "quantity": 2, "price": 12.5,
+                       "image_url": "https://shop.example/img/taza.jpg",
+                       "product_url": "https://shop.example/p/taza"},
+                      {"name": "Чайник «Самовар»", "quantity": 1, "price": "34.99",
+                       "image_url": "https://shop.example/img/chainik.jpg",
+                       "product_url": "https://shop.example/p/chainik"}]}},
+        "settings": {"discount_code": "VUELVE10", "cart_url": "https://shop.example/cart"},
+    }
+    WORDS = {"en": ("Hello Ana,", "Quantity: 2", "Return to my cart", "Unsubscribe"),
+             "es": ("¡Hola, Ana!", "Cantidad: 2", "Volver a mi carrito", "Darte de baja"),
+             "ru": ("Здравствуйте, Ana!", "Количество: 2", "Вернуться в корзину", "Отписаться")}
+
+    def preview(self, language, data):
+        name = "automations/cart_reminder_" + language
+        t = self.api.request("POST", "/api/v1/templates", {
+            "name": "Carrito " + language, "subject": "{{event.properties.items.0.name}}",
+            "body": "{{<%s}}{{/%s}}" % (name, name)})
+        self.assertEqual(t.status, 201, t)
+        r = self.api.request("POST", "/api/v1/templates/%d/preview" % t.json()["id"],
+                             {"data": data})
+        self.assertEqual(r.status, 200, r)
+        return r.json()["html"]
+
+    def test_each_language_shows_items_prices_total_code_and_button(self):
+        for language, words in self.WORDS.items():
+            with self.subTest(language=language):
+                html = self.preview(language, self.CART)
+                for text in words + (
+                        'src="https://shop.example/img/taza.jpg"',
+                        'href="https://shop.example/p/taza"', "Taza de cerámica", "12.50 EUR",
+                        'href="https://shop.example/p/chainik"', "Чайник «Самовар»",
+                        "34.99 EUR", "59.99 EUR", "VUELVE10",
+                        'href="https://shop.example/cart"'):
+                    self.assertIn(text, html)
+
+    def test_the_events_cart_url_wins_and_no_code_shows_no_code(self):
+        data = copy.deepcopy(self.CART)
+        data["event"]["properties"]["cart_url"] = "https://shop.example/cart/abc123"
+        del data["settings"]["discount_code"]
+        html = self.preview("es", data)
+        self.assertIn('href="https://shop.example/cart/abc123"', html)
+        self.assertNotIn('href="https://shop.example/cart"', html)
+        self.assertNotIn("código de descuento", html)
+
+    def test_a_trigger_can_send_a_template_that_extends_a_reminder(self):
+        t = self.api.request("POST", "/api/v1/templates", {
+            "name": "Напоминание", "subject": "Ваша корзина",
+            "body": "{{<automations/cart_reminder_ru}}{{$closing}}До встречи!{{/closing}}"
+                    "{{/automations/cart_reminder_ru}}"}).json()
+        r = self.create(self.cart_trigger(steps=[{"wait": "1h"}, {"send": t["id"]}]))
+        self.assertEqual(r.status, 201, r)
+
+
 class TriggerValidationTest(TriggerCase):
     """Each bad definition: a 400 naming the member, and nothing stored."""
 
