@@ -14,16 +14,17 @@
 #include "db/listen.h"
 #include "db/query.h"
 
-/* The enabled list and date triggers to look at now (a date trigger about once a minute, or
- * at once when never looked at since its last edit): id, kind, whether it names a segment, the
- * segment's rule (NULL when gone). */
+/* The list and date triggers to look at now (a date trigger about once a minute, or at once
+ * when never looked at since its last edit; a paused list trigger too, so that its look moves
+ * past the members who join while it is paused, entering none of them): id, kind, whether it
+ * names a segment, the segment's rule (NULL when gone). */
 static const char TRIGGERS_SQL[] =
     "SELECT t.id, t.entry_kind, jsonb_typeof(t.definition->'segment') = 'number',"
     " (SELECT g.rule FROM segments g WHERE g.id = (CASE WHEN jsonb_typeof(t.definition->"
     "'segment') = 'number' THEN (t.definition->>'segment')::bigint END)) FROM triggers t"
-    " WHERE t.enabled AND (t.entry_kind = 'list' OR (t.entry_kind = 'date' AND"
+    " WHERE t.entry_kind = 'list' OR (t.enabled AND t.entry_kind = 'date' AND"
     " (t.entry_checked_at IS NULL OR t.entry_checked_at <= t.updated_at OR t.entry_checked_at <"
-    " now() - interval '1 minute'))) ORDER BY t.id";
+    " now() - interval '1 minute')) ORDER BY t.id";
 
 /* Members of the trigger's list ($1) since its last look: confirmed, or unconfirmed on a
  * single opt-in list (a double opt-in member enters when confirming). The trigger row is

@@ -45,7 +45,7 @@ typedef struct {
     json_t *definition;
 } run_ctx;
 
-typedef enum { STEP_NEXT, STEP_SKIP_NEXT, STEP_STOP } step_flow;
+typedef enum { STEP_NEXT, STEP_STOP } step_flow;
 
 /* Records that step ran with outcome (message: the message it queued, or NULL). A step that
  * ran already fails here (the primary key), and the transaction with it. */
@@ -105,7 +105,7 @@ static int wait_step(run_ctx *r, int step, json_t *s, mc_error *err)
 
 /* A check: its rule for the subscriber, events counted since the entry where it says so.
  * Held: passed, on to the next step; else failed, and the subscriber exits ("else": "exit")
- * or skips the step the check guards ("continue"). A rule that no longer compiles fails. */
+ * or goes on all the same ("continue"). A rule that no longer compiles fails. */
 static int check_step(run_ctx *r, int step, json_t *s, step_flow *flow, mc_error *err)
 {
     sql_builder b = SQL_BUILDER_INIT;
@@ -130,9 +130,7 @@ static int check_step(run_ctx *r, int step, json_t *s, step_flow *flow, mc_error
     sql_builder_free(&b);
     if (rc < 0 || record(r, step, held ? "passed" : "failed", NULL, err) < 0) return -1;
     const char *otherwise = json_string_value(json_object_get(s, "else"));
-    *flow = held                                          ? STEP_NEXT
-            : otherwise && !strcmp(otherwise, "continue") ? STEP_SKIP_NEXT
-                                                          : STEP_STOP;
+    *flow = held || (otherwise && !strcmp(otherwise, "continue")) ? STEP_NEXT : STEP_STOP;
     return *flow == STEP_STOP ? end(r, step + 1, "exited", "check failed", err) : 0;
 }
 
@@ -267,7 +265,7 @@ static int run_enrollment(run_ctx *r, PGresult *res, mc_error *err)
         }
         step_flow flow;
         if ((rc = run_step(r, step, s, &flow, err)) < 0 || flow == STEP_STOP) break;
-        step += flow == STEP_SKIP_NEXT ? 2 : 1;
+        step++;
     }
     json_decref(r->definition);
     return rc;
