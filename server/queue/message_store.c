@@ -13,7 +13,8 @@ json_t *message_get(PGconn *conn, long long id, mc_error *err)
     const char *params[] = {id_text};
     PGresult *res = db_query(
         conn,
-        "SELECT json_build_object('id', id, 'kind', kind, 'campaign_id', campaign_id,"
+        "SELECT json_build_object('id', id, 'kind', kind, 'campaign_id', campaign_id, 'trigger_id',"
+        " trigger_id,"
         " 'subscriber_id', subscriber_id, 'email', email, 'state', state, 'attempts', attempts,"
         " 'run_at', mc_rfc3339(run_at), 'relay', relay, 'smtp_code', smtp_code,"
         " 'smtp_enhanced', smtp_enhanced, 'smtp_text', smtp_text, 'reason', reason,"

@@ -76,6 +76,10 @@ class AbandonedCartTest(AutomationCase):
         self.assertEqual(self.psql(
             "SELECT kind, trigger_id, state FROM messages WHERE subscriber_id = %d" % ana["id"]),
             "trigger|%d|sent" % trigger["id"])
+        message = self.psql("SELECT id FROM messages WHERE subscriber_id = %d" % ana["id"])
+        got = self.api.request("GET", "/api/v1/messages/%s" % message).json()
+        self.assertEqual((got["kind"], got["trigger_id"], got["campaign_id"]),
+                         ("trigger", trigger["id"], None))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,27 @@ class ReentryTest(NoCapCase):
             "SELECT e.properties->>'total' FROM trigger_enrollments en JOIN events e ON"
             " e.id = en.event_id WHERE en.trigger_id = %d" % trigger["id"]), "300.0")
 
+    def test_failed_check_exits_or_continues_as_its_else_says(self):
+        template = self.create_template(name="t-check")
+        check = {"event": "wishlist_shared", "since_entry": True}
+        exits = self.create_trigger(template, entry={"event": "check_exit"}, exit_on=[], steps=[
+            {"if": check, "else": "exit"}, {"send": template}])
+        goes_on = self.create_trigger(template, entry={"event": "check_continue"}, exit_on=[],
+                                      steps=[{"if": check, "else": "continue"},
+                                             {"send": template}])
+        s = self.create_subscriber("comprueba@example.es", name="Íñigo")
+        self.event(s, "check_exit")
+        self.event(s, "check_continue")
+        self.settle(exits)
+        self.settle(goes_on)
+        self.assertEqual(self.enrollments(exits, s), [("exited", "1", "check failed")])
+        self.assertEqual(self.enrollments(goes_on, s), [("completed", "2", "completed")])
+        self.assertEqual(self.psql("SELECT string_agg(outcome, ',' ORDER BY r.step) FROM"
+                                   " trigger_step_runs r JOIN trigger_enrollments e ON e.id ="
+                                   " r.enrollment_id WHERE e.trigger_id = %d" % goes_on["id"]),
+                         "failed,sent")
+        self.wait_for_mail("comprueba@example.es")
+
     def test_unsubscribed_subscriber_is_skipped_and_exits(self):
         template = self.create_template(name="t-baja")
         trigger = self.create_trigger(template, steps=[{"wait": "2s"}, {"send": template}],
