@@ -1,6 +1,7 @@
 """Shared set-up for the tests of triggers that run: a server whose relay is a real SMTP peer,
 and helpers to create templates and triggers, post events and wait for what follows."""
 
+import re
 import time
 
 from campaign_fixtures import SendingCase
@@ -17,13 +18,14 @@ CART_TEMPLATE = {
 }
 
 
-def cart(*items):
-    """cart_updated properties for items given as (name, price, quantity)"""
-    return {"items": [{"name": n, "price": p, "quantity": q,
-                       "image_url": "https://shop.example/img/%d.jpg" % i,
-                       "url": "https://shop.example/p/%d" % i}
-                      for i, (n, p, q) in enumerate(items)],
-            "total": round(sum(p * q for _, p, q in items), 2)}
+def cart(*items, **more):
+    """cart_updated properties for items given as (name, price, quantity), and more members
+    (currency, cart_url)"""
+    return dict({"items": [{"name": n, "price": p, "quantity": q,
+                            "image_url": "https://shop.example/img/%d.jpg" % i,
+                            "product_url": "https://shop.example/p/%d" % i}
+                           for i, (n, p, q) in enumerate(items)],
+                 "total": round(sum(p * q for _, p, q in items), 2)}, **more)
 
 
 class AutomationCase(SendingCase):
@@ -94,6 +96,20 @@ class AutomationCase(SendingCase):
                         " WHERE trigger_id = %d AND subscriber_id = %d ORDER BY id"
                         % (trigger["id"], subscriber["id"]))
         return [tuple(line.split("|")) for line in out.splitlines() if line]
+
+    def shipped_template(self, language, subject):
+        """a stored template extending the shipped cart reminder in language"""
+        name = "automations/cart_reminder_" + language
+        return self.create_template(name="Carrito " + language, subject=subject,
+                                    body="{{<%s}}{{/%s}}" % (name, name))
+
+    def link_target(self, html, text):
+        """where the tracked link of the anchor showing text redirects to"""
+        m = re.search(r'<a href="http://[^/"]+(/t/c/[^"]+)"[^>]*>%s<' % re.escape(text), html)
+        self.assertTrue(m, "no tracked link %r in %s" % (text, html))
+        r = self.server.client().request("GET", m.group(1))
+        self.assertIn(r.status, (301, 302, 303, 307), r)
+        return r.header("Location")
 
     @staticmethod
     def html_of(message):
