@@ -3,10 +3,10 @@
 #include "queue/trigger_mail.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "db/listen.h"
 #include "db/query.h"
+#include "queue/message_store.h"
 
 long long trigger_mail_enqueue(PGconn *conn, long long trigger_id, long long template_id,
                                long long subscriber_id, const char *data, const char *subject,
@@ -30,13 +30,5 @@ long long trigger_mail_enqueue(PGconn *conn, long long trigger_id, long long tem
         " SELECT id FROM ins UNION ALL SELECT id FROM messages WHERE idempotency_key = $7"
         " AND NOT EXISTS (SELECT 1 FROM ins)",
         7, params, DB_WORK_CHANNEL, "trigger", err);
-    if (!res) return -1;
-    long long id = -1;
-    if (PQntuples(res) == 1)
-        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    else
-        mc_error_set(err, 404, "not_found", "subscriber_id", "no subscriber has the id %lld",
-                     subscriber_id);
-    PQclear(res);
-    return id;
+    return message_store_queued_id(res, subscriber_id, err);
 }

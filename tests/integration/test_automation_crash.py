@@ -4,64 +4,25 @@ one message per send step) and none was forgotten: every enrollment completes an
 peer gets every message, told apart by its Message-ID."""
 
 import signal
-import subprocess
 import time
 import unittest
 
-from harness import MAILCAST_BIN, PgCluster, Server, base_env, check_sanitizers
-from mail_peer import SmtpPeer, temp_dir, write_config
+from harness import PgCluster, check_sanitizers
+from worker_fixtures import WorkersCase
 
 SUBSCRIBERS = 400
 
-cluster = None
-
 
 def setUpModule():
-    global cluster
-    cluster = PgCluster()
+    WorkersCase.cluster = PgCluster()
 
 
 def tearDownModule():
-    cluster.destroy()
+    WorkersCase.cluster.destroy()
 
 
-class TriggerCrashTest(unittest.TestCase):
-    def setUp(self):
-        self.peer = SmtpPeer().__enter__()
-        self.tmp = temp_dir()
-        self.dsn = cluster.new_database()
-        self.dbname = self.dsn.split("dbname=")[1].split()[0]
-        self.config = write_config(self.tmp.name, self.peer.port, timeout=30)
-        # the API process runs no steps: only the workers started below do
-        self.server = Server(dsn=self.dsn, args=("--config", self.config, "--no-worker"))
-        self.env = base_env(MAILCAST_DATABASE_URL=self.dsn,
-                            MAILCAST_PATHS_DATA_DIR=self.server.data_dir,
-                            MAILCAST_AUTOMATION_SUBSCRIBER_CAP="0",
-                            MAILCAST_QUEUE_LEASE_SECONDS="15",
-                            MAILCAST_QUEUE_RETRY_BASE_SECONDS="1",
-                            MAILCAST_QUEUE_RETRY_MAX_SECONDS="2")
-        self.api = self.server.client()
-        assert self.api.login("admin@localhost", self.server.admin_password).status == 200
-        self.workers = []
-
-    def tearDown(self):
-        for w in self.workers:
-            if w.poll() is None:
-                w.send_signal(signal.SIGTERM)
-                _, err = w.communicate(timeout=60)
-                check_sanitizers(err, "mailcast worker")
-        self.server.stop()
-        self.peer.__exit__(None, None, None)
-        self.tmp.cleanup()
-
-    def psql(self, sql):
-        return cluster.psql(self.dbname, sql)
-
-    def start_worker(self):
-        w = subprocess.Popen([MAILCAST_BIN, "worker", "--config", self.config], env=self.env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.workers.append(w)
-        return w
+class TriggerCrashTest(WorkersCase):
+    worker_env = {"MAILCAST_AUTOMATION_SUBSCRIBER_CAP": "0"}
 
     def message_ids(self):
         """{recipient: [Message-ID, ...]} of everything the peer accepted"""

@@ -225,6 +225,8 @@ class EntriesTest(NoCapCase):
         self.assertEqual(self.psql("SELECT entry_key FROM trigger_enrollments WHERE"
                                    " trigger_id = %d" % trigger["id"]),
                          "date:" + today.isoformat())
+        self.wait_for("the entry to complete", lambda: self.enrollments(trigger, hoy) == [
+            ("completed", "1", "completed")])
         self.assertEqual(self.enrollments(trigger, manana), [])
         self.assertEqual(self.messages_to("manana@example.es"), [])
 
