@@ -28,12 +28,13 @@ static const char TRIGGERS_SQL[] =
 
 /* Members of the trigger's list ($1) since its last look: confirmed, or unconfirmed on a
  * single opt-in list (a double opt-in member enters when confirming). The trigger row is
- * locked: two workers do not look at once. */
+ * locked (FOR NO KEY UPDATE: a step queueing the trigger's mail holds its key, and does not
+ * keep the look from running): two workers do not look at once. */
 static const char LIST_SQL[] =
     "INSERT INTO trigger_enrollments (trigger_id, version, subscriber_id, entry_key, due_at,"
     " entered_at) SELECT t.id, t.version, s.id, 'list:' || m.list_id || ':' ||"
     " floor(extract(epoch FROM m.created_at))::bigint, now(), now() FROM (SELECT * FROM"
-    " triggers WHERE id = $1::bigint AND enabled FOR UPDATE SKIP LOCKED) t JOIN lists l ON"
+    " triggers WHERE id = $1::bigint AND enabled FOR NO KEY UPDATE SKIP LOCKED) t JOIN lists l ON"
     " l.id = t.entry_list_id JOIN list_subscribers m ON m.list_id = l.id JOIN subscribers s ON"
     " s.id = m.subscriber_id WHERE (m.status = 'confirmed' OR (m.status = 'unconfirmed' AND"
     " l.optin = 'single')) AND COALESCE(m.confirmed_at, m.created_at) > greatest(COALESCE("
@@ -47,7 +48,7 @@ static const char DATE_SQL[] =
     " AS name) INSERT INTO trigger_enrollments (trigger_id, version, subscriber_id, entry_key,"
     " due_at, entered_at) SELECT t.id, t.version, s.id, 'date:' || to_char(d.today,"
     " 'YYYY-MM-DD'), now(), now() FROM (SELECT * FROM triggers WHERE id = $1::bigint AND enabled"
-    " FOR UPDATE SKIP LOCKED) t JOIN subscribers s ON s.attributes ? t.entry_date_attribute"
+    " FOR NO KEY UPDATE SKIP LOCKED) t JOIN subscribers s ON s.attributes ? t.entry_date_attribute"
     " LEFT JOIN pg_timezone_names z ON z.name = s.attributes->>'timezone' CROSS JOIN LATERAL"
     " (SELECT (now() AT TIME ZONE COALESCE(z.name, (SELECT name FROM dz)))::date AS today) d"
     " WHERE s.status = 'active' AND s.attributes->>t.entry_date_attribute ~"

@@ -10,6 +10,7 @@
 
 #include "audience/segment_compile.h"
 #include "audience/suppression.h"
+#include "core/alloc.h"
 #include "core/log.h"
 #include "db/query.h"
 #include "queue/trigger_mail.h"
@@ -134,23 +135,29 @@ static int check_step(run_ctx *r, int step, json_t *s, step_flow *flow, mc_error
     return *flow == STEP_STOP ? end(r, step + 1, "exited", "check failed", err) : 0;
 }
 
-/* returns 1 when the subscriber may not get marketing mail (unsubscribed from everything,
- * blocklisted, or the address is suppressed), 0 when it may, -1 with err */
-static int unreachable(run_ctx *r, mc_error *err)
+/* Why the send step cannot send: "unsubscribed" when the subscriber may not get marketing
+ * mail (unsubscribed from everything, blocklisted, or the address is suppressed), "template
+ * gone" when its template was deleted since the trigger was saved; "" when it can send. NULL
+ * with err. */
+static const char *cannot_send(run_ctx *r, const char *template_id, mc_error *err)
 {
     char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
     suppression_pads(r->app->secret, ipad, opad);
-    const char *params[] = {r->subscriber, ipad, opad};
-    PGresult *res = db_query(
-        r->conn,
-        "SELECT s.status <> 'active' OR EXISTS (SELECT 1 FROM suppressions x WHERE"
-        " x.email_hash = " SUPPRESSION_KEY_SQL("s.email", "$2", "$3") ") FROM subscribers s"
-                                                                      " WHERE s.id = $1::bigint",
-        3, params, err);
-    if (!res) return -1;
-    int gone = PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] == 't';
+    const char *params[] = {r->subscriber, ipad, opad, template_id};
+    PGresult *res =
+        db_query(r->conn,
+                 "SELECT s.status <> 'active' OR EXISTS (SELECT 1 FROM suppressions x WHERE"
+                 " x.email_hash = " SUPPRESSION_KEY_SQL(
+                     "s.email", "$2", "$3") "), NOT EXISTS (SELECT 1"
+                                            " FROM templates t WHERE t.id = $4::bigint) FROM "
+                                            "subscribers s WHERE s.id = $1::bigint",
+                 4, params, err);
+    if (!res) return NULL;
+    const char *why = PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] == 't' ? "unsubscribed"
+                      : PQgetvalue(res, 0, 1)[0] == 't'                      ? "template gone"
+                                                                             : "";
     PQclear(res);
-    return gone;
+    return why;
 }
 
 /* returns 1 when the subscriber has had [automation] subscriber_cap triggered messages within
@@ -182,8 +189,8 @@ static int capped(run_ctx *r, mc_error *err)
 static char *message_data(run_ctx *r, mc_error *err)
 {
     json_t *settings = json_object_get(r->definition, "settings");
-    char *settings_text = json_dumps(json_is_object(settings) ? settings : json_object(),
-                                     JSON_COMPACT | JSON_ENCODE_ANY);
+    char *settings_text =
+        json_is_object(settings) ? json_dumps(settings, JSON_COMPACT) : xstrdup("{}");
     const char *name = json_string_value(json_object_get(r->definition, "name"));
     const char *params[] = {r->id, settings_text, r->trigger, name ? name : ""};
     PGresult *res = db_query(
@@ -196,23 +203,28 @@ static char *message_data(run_ctx *r, mc_error *err)
         4, params, err);
     free(settings_text);
     if (!res) return NULL;
-    char *data = strdup(PQgetvalue(res, 0, 0));
+    char *data = xstrdup(PQgetvalue(res, 0, 0));
     PQclear(res);
     return data;
 }
 
-/* A send: skipped (and the subscriber exits) when it may not get marketing mail, capped (on
- * to the next step) over the cap, else the template's message queued, once per step whatever
- * happens (its idempotency key names the enrollment and the step). */
+/* A send: skipped (and the subscriber exits) when it may not get marketing mail or the
+ * template is gone, capped (on to the next step) over the cap, else the template's message
+ * queued, once per step whatever happens (its idempotency key names the enrollment and the
+ * step). */
 static int send_step(run_ctx *r, int step, json_t *s, step_flow *flow, mc_error *err)
 {
     *flow = STEP_NEXT;
-    int gone = unreachable(r, err);
-    if (gone < 0) return -1;
-    if (gone) {
+    long long template_id = json_integer_value(json_object_get(s, "send"));
+    char template_text[32];
+    snprintf(template_text, sizeof template_text, "%lld", template_id);
+    const char *why = cannot_send(r, template_text, err);
+    if (!why) return -1;
+    if (why[0]) {
+        /* the subscriber leaves: neither comes back by waiting */
         *flow = STEP_STOP;
         if (record(r, step, "skipped", NULL, err) < 0) return -1;
-        return end(r, step + 1, "exited", "unsubscribed", err);
+        return end(r, step + 1, "exited", why, err);
     }
     int over = capped(r, err);
     if (over < 0) return -1;
@@ -222,9 +234,8 @@ static int send_step(run_ctx *r, int step, json_t *s, step_flow *flow, mc_error 
     char key[64];
     snprintf(key, sizeof key, "trigger:%s:%d", r->id, step);
     long long message = trigger_mail_enqueue(
-        r->conn, strtoll(r->trigger, NULL, 10), json_integer_value(json_object_get(s, "send")),
-        strtoll(r->subscriber, NULL, 10), data, json_string_value(json_object_get(s, "subject")),
-        key, err);
+        r->conn, strtoll(r->trigger, NULL, 10), template_id, strtoll(r->subscriber, NULL, 10), data,
+        json_string_value(json_object_get(s, "subject")), key, err);
     free(data);
     if (message < 0) return -1;
     char message_text[32];

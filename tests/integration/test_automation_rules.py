@@ -119,6 +119,21 @@ class ReentryTest(NoCapCase):
                          "failed,sent")
         self.wait_for_mail("comprueba@example.es")
 
+    def test_send_step_whose_template_was_deleted_exits_the_subscriber(self):
+        template = self.create_template(name="t-borrada")
+        trigger = self.create_trigger(template, steps=[{"wait": "2s"}, {"send": template}],
+                                      entry={"event": "cart_gone"}, exit_on=[])
+        s = self.create_subscriber("borrada@example.es", name="Dolores")
+        self.event(s, "cart_gone", cart(("Paraguas", 18.0, 1)))
+        self.wait_for("the wait to start", lambda: self.enrollments(trigger, s) == [
+            ("active", "1", "")])
+        r = self.api.request("DELETE", "/api/v1/templates/%d" % template)
+        self.assertIn(r.status, (200, 204), r)
+        self.settle(trigger)
+        self.assertEqual(self.enrollments(trigger, s), [("exited", "2", "template gone")])
+        self.assertEqual(self.psql("SELECT count(*) FROM messages WHERE subscriber_id = %d"
+                                   % s["id"]), "0")
+
     def test_unsubscribed_subscriber_is_skipped_and_exits(self):
         template = self.create_template(name="t-baja")
         trigger = self.create_trigger(template, steps=[{"wait": "2s"}, {"send": template}],
