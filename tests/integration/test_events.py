@@ -57,6 +57,10 @@ class SingleEventTest(EventsCase):
         self.assertEqual(page["items"][0]["properties"], CART)
         self.assertEqual(self.psql("SELECT properties->'items'->1->>'name' FROM events"
                                    " WHERE id = %d" % answer["id"]), "Кружка «Москва»")
+        # numbers as the shop wrote them, not as the nearest double prints with 17 digits
+        self.assertEqual(self.psql("SELECT properties->'items'->0->>'price' || ' '"
+                                   " || (properties->>'total') FROM events WHERE id = %d"
+                                   % answer["id"]), "19.9 60.05")
 
     def test_subscriber_named_by_address_any_case(self):
         s = self.create_subscriber("Iván@Example.org")
