@@ -11,7 +11,6 @@
 #include "audience/subscribers.h"
 #include "automation/event_input.h"
 #include "core/alloc.h"
-#include "db/json_rows.h"
 #include "db/listen.h"
 #include "db/query.h"
 #include "template/template.h"
@@ -369,20 +368,10 @@ done:
 json_t *events_list(PGconn *conn, long long subscriber_id, long long after, int limit,
                     mc_error *err)
 {
-    char sub[24];
-    snprintf(sub, sizeof sub, "%lld", subscriber_id);
-    const char *params[] = {sub};
-    PGresult *res = db_query(conn, "SELECT 1 FROM subscribers WHERE id = $1", 1, params, err);
-    if (!res) return NULL;
-    bool found = PQntuples(res) == 1;
-    PQclear(res);
-    if (!found) {
-        mc_error_set(err, 404, "not_found", "id", "no subscriber has the id %lld", subscriber_id);
-        return NULL;
-    }
     /* ids grow as events arrive; the cursor is the last id of the page before */
-    return db_keyset_page(conn,
-                          "SELECT e.id, " EVENT_JSON " FROM events e WHERE e.subscriber_id = $3"
-                          " AND ($1::bigint = 0 OR e.id < $1) ORDER BY e.id DESC LIMIT $2",
-                          NULL, 1, params, after, limit, false, err);
+    return subscriber_keyset_page(conn, subscriber_id,
+                                  "SELECT e.id, " EVENT_JSON
+                                  " FROM events e WHERE e.subscriber_id = $3"
+                                  " AND ($1::bigint = 0 OR e.id < $1) ORDER BY e.id DESC LIMIT $2",
+                                  after, limit, err);
 }

@@ -64,10 +64,7 @@ class AttributionTest(TrackingCase):
         self.wait_state(campaign, "finished")
         self.psql("UPDATE messages SET sent_at = sent_at - interval '%s' WHERE campaign_id = %d"
                   % (sent_ago, campaign["id"]))
-        rows = self.psql("SELECT s.email, s.id, m.id FROM messages m JOIN subscribers s"
-                         " ON s.id = m.subscriber_id WHERE m.campaign_id = %d" % campaign["id"])
-        return campaign, {e: (int(s), int(m)) for e, s, m in
-                          (line.split("|") for line in rows.split("\n"))}
+        return campaign, self.campaign_messages(campaign)
 
     def engaged_at(self, email, campaign, kind, machine="false"):
         """the time of the subscriber's one engagement of kind with campaign, as RFC 3339"""
