@@ -22,7 +22,6 @@ typedef struct {
     int first;      /* the earlier event of the request with the same key, or -1 */
     long long id;   /* the stored row */
     bool duplicate; /* the key was stored before: nothing new */
-    bool inserted;  /* stored by this request */
 } slot;
 
 /* The batch as $1: [{i: index, s: subscriber id, e: email, n, p, t, k, r: revenue, c}].
@@ -171,10 +170,9 @@ static int check_all(json_t *list, bool batch, const config_t *cfg, slot *slots,
     return rc;
 }
 
-/* Marks the event of a subscriber that does not exist. */
-static void unknown_subscriber(slot *s, bool batch, size_t i)
+/* Fills e for event i, whose subscriber does not exist. */
+static void unknown_subscriber(const slot *s, bool batch, size_t i, mc_error *e)
 {
-    mc_error e;
     char field[64];
     const char *name = s->in.email ? "email" : "subscriber_id";
     if (batch)
@@ -182,17 +180,16 @@ static void unknown_subscriber(slot *s, bool batch, size_t i)
     else
         snprintf(field, sizeof field, "%s", name);
     if (s->in.create_subscriber)
-        mc_error_set(&e, 422, "suppressed", field,
+        mc_error_set(e, 422, "suppressed", field,
                      "%s was erased or suppressed: no subscriber is created for it", field);
     else if (s->in.email)
-        mc_error_set(&e, 422, "unknown_subscriber", field,
+        mc_error_set(e, 422, "unknown_subscriber", field,
                      "no subscriber has the address in %s; send \"create_subscriber\": true to "
                      "create one",
                      field);
     else
-        mc_error_set(&e, 422, "unknown_subscriber", field, "no subscriber has the id %lld",
+        mc_error_set(e, 422, "unknown_subscriber", field, "no subscriber has the id %lld",
                      s->in.subscriber_id);
-    fail_slot(s, &e);
 }
 
 /* Reads the ids the ingest statement answered into the slots; keys stored before are looked
@@ -204,10 +201,11 @@ static int read_ids(PGconn *conn, PGresult *res, slot *slots, size_t n, bool bat
         size_t i = (size_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
         if (i >= n) continue;
         if (PQgetisnull(res, r, 1)) {
-            unknown_subscriber(&slots[i], batch, i);
+            mc_error e;
+            unknown_subscriber(&slots[i], batch, i, &e);
+            fail_slot(&slots[i], &e);
         } else if (PQgetvalue(res, r, 2)[0] == 't') {
             slots[i].id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-            slots[i].inserted = true;
         } else {
             slots[i].duplicate = true;
             json_array_append_new(keys, json_string(slots[i].in.key));
@@ -259,10 +257,8 @@ static int store(PGconn *conn, const config_t *cfg, const unsigned char secret[3
     /* the automation pass wakes once the events are committed */
     if (db_notify(conn, DB_WORK_CHANNEL, "events", err) < 0) goto done;
     if (!batch && slots[0].error) {
-        json_t *e = slots[0].error;
-        mc_error_set(err, 422, json_string_value(json_object_get(e, "code")),
-                     json_string_value(json_object_get(e, "field")), "%s",
-                     json_string_value(json_object_get(e, "message")));
+        /* a single event answers its error and leaves nothing behind */
+        unknown_subscriber(&slots[0], false, 0, err);
         goto done;
     }
     rc = db_commit(conn, err);
