@@ -38,6 +38,10 @@ int api_page_parse(http_request *req, api_page *page, mc_error *err);
 /* The start of every keyset listing: parses the page and takes the request's connection.
  * returns the connection, or NULL after answering (400 or 503). */
 PGconn *api_page_and_db(http_request *req, void *ctx, api_page *page);
+/* The start of a keyset listing of one object's things (a subscriber's bounces or events):
+ * parses {id} and the page and takes the request's connection. returns the connection, or NULL
+ * after answering (404, 400 or 503). */
+PGconn *api_id_page_and_db(http_request *req, void *ctx, long long *id, api_page *page);
 /* Reads a required string member of a JSON object. returns 0 with *out borrowed from obj, or
  * -1 with a 400 naming the field. */
 int api_json_string(json_t *obj, const char *field, const char **out, mc_error *err);

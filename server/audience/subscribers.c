@@ -275,6 +275,23 @@ long long subscriber_create_missing(PGconn *conn, const char *emails,
     return created;
 }
 
+json_t *subscriber_keyset_page(PGconn *conn, long long subscriber_id, const char *page_sql,
+                               long long after, int limit, mc_error *err)
+{
+    char sub[24];
+    snprintf(sub, sizeof sub, "%lld", subscriber_id);
+    const char *params[] = {sub};
+    PGresult *res = db_query(conn, "SELECT 1 FROM subscribers WHERE id = $1", 1, params, err);
+    if (!res) return NULL;
+    bool found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found) {
+        mc_error_set(err, 404, "not_found", "id", "no subscriber has the id %lld", subscriber_id);
+        return NULL;
+    }
+    return db_keyset_page(conn, page_sql, NULL, 1, params, after, limit, false, err);
+}
+
 json_t *subscriber_get(PGconn *conn, long long id, mc_error *err)
 {
     char id_text[32];

@@ -47,6 +47,11 @@ json_t *subscriber_create(PGconn *conn, json_t *body, const audience_origin *ori
  * created, or -1 with err. */
 long long subscriber_create_missing(PGconn *conn, const char *emails,
                                     const unsigned char secret[32], mc_error *err);
+/* A listing of what a subscriber has (bounces, events), keyset-paged as db_keyset_page() runs
+ * page_sql, with the subscriber's id as $3. returns {"items", "next_cursor"} (caller frees with
+ * json_decref()), or NULL with err: 404 naming "id" when there is no such subscriber. */
+json_t *subscriber_keyset_page(PGconn *conn, long long subscriber_id, const char *page_sql,
+                               long long after, int limit, mc_error *err);
 /* returns the subscriber (caller frees with json_decref()), or NULL with err (404) */
 json_t *subscriber_get(PGconn *conn, long long id, mc_error *err);
 /* Updates a subscriber. replace (PUT) needs "email" and resets an absent name to "" and

@@ -9,6 +9,7 @@
 
 #include "core/email_address.h"
 #include "core/utf8.h"
+#include "template/template.h"
 
 bool event_name_valid(const char *name)
 {
@@ -229,8 +230,10 @@ static int check_properties(json_t *ev, const char *prefix, const event_rules *r
         mc_error_set(err, 400, "invalid_field", "", "%sproperties must be a JSON object", prefix);
         return named(err, prefix, "properties");
     }
-    /* the size as stored: compact JSON, UTF-8 as it came */
-    size_t size = json_dumpb(p, NULL, 0, JSON_COMPACT);
+    /* the size as stored */
+    buf_reset(rules->encoded);
+    template_append_json(rules->encoded, p);
+    size_t size = rules->encoded->n;
     if (size > rules->max_property_bytes) {
         mc_error_set(err, 413, "too_large", "",
                      "%sproperties take %zu bytes as compact JSON; at most %zu are accepted",
@@ -238,6 +241,7 @@ static int check_properties(json_t *ev, const char *prefix, const event_rules *r
         return named(err, prefix, "properties");
     }
     out->properties = p;
+    out->properties_json = buf_view(rules->encoded);
     return 0;
 }
 

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/error.h"
+#include "core/str.h"
 
 /* a batch holds at most this many events */
 #define EVENT_BATCH_MAX 1000
@@ -30,6 +32,7 @@ typedef struct {
     const char *revenue_property; /* [automation] revenue_property */
     size_t max_property_bytes;    /* [automation] max_property_bytes */
     time_t now;                   /* the server's clock */
+    buf_t *encoded; /* event_check() writes the properties here as compact JSON (emptied first) */
 } event_rules;
 
 /* One checked event. Strings and properties are borrowed from the event object it came from. */
@@ -40,6 +43,7 @@ typedef struct {
     bool create_subscriber;  /* create the subscriber of email when there is none */
     const char *name;        /* the event's name */
     json_t *properties;      /* an object; NULL for none ({}) */
+    str_t properties_json;   /* its compact JSON text, in rules->encoded until the next check */
     const char *occurred_at; /* RFC 3339 text as sent, NULL for now */
     const char *key;         /* the idempotency key, NULL for none */
     bool order;              /* name is the order event: a conversion is recorded */
@@ -47,9 +51,11 @@ typedef struct {
     const char *currency;    /* an order's currency property, NULL for none */
 } event_input;
 
-/* Checks one event object ev against rules into *out. prefix names its fields in errors: ""
- * for a single event ("name"), "events[3]." in a batch ("events[3].name"); it must be shorter
- * than 64 characters. returns 0, or -1 with a 4xx in err naming the field. */
+/* Checks one event object ev against rules into *out. The properties are measured as stored:
+ * compact JSON, UTF-8 as sent, numbers in their shortest exact form (template_append_json()).
+ * prefix names its fields in errors: "" for a single event ("name"), "events[3]." in a batch
+ * ("events[3].name"); it must be shorter than 64 characters. returns 0, or -1 with a 4xx in err
+ * naming the field. */
 int event_check(json_t *ev, const event_rules *rules, const char *prefix, event_input *out,
                 mc_error *err);
 

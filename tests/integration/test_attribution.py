@@ -64,10 +64,7 @@ class AttributionTest(TrackingCase):
         self.wait_state(campaign, "finished")
         self.psql("UPDATE messages SET sent_at = sent_at - interval '%s' WHERE campaign_id = %d"
                   % (sent_ago, campaign["id"]))
-        rows = self.psql("SELECT s.email, s.id, m.id FROM messages m JOIN subscribers s"
-                         " ON s.id = m.subscriber_id WHERE m.campaign_id = %d" % campaign["id"])
-        return campaign, {e: (int(s), int(m)) for e, s, m in
-                          (line.split("|") for line in rows.split("\n"))}
+        return campaign, self.campaign_messages(campaign)
 
     def engaged_at(self, email, campaign, kind, machine="false"):
         """the time of the subscriber's one engagement of kind with campaign, as RFC 3339"""
@@ -138,6 +135,28 @@ class AttributionTest(TrackingCase):
         self.assertEqual(self.psql("SELECT string_agg(revenue::text || '/' || COALESCE(via, '-'),"
                                    " ',') FROM conversions WHERE subscriber_id = %d" % s["id"]),
                          "0.00/-")
+
+    def test_a_triggered_message_earns_its_trigger_the_order(self):
+        # set up by SQL as the trigger runner and the tracking job would leave them: a trigger's
+        # message, sent, and a person's click on it
+        s = self.create_subscriber("carrito@example.es")
+        trigger = int(self.psql(
+            "INSERT INTO triggers (name, definition, entry_kind, entry_event) VALUES"
+            " ('Carrito abandonado', '{}', 'event', 'cart_updated') RETURNING id").split()[0])
+        message = int(self.psql(
+            "INSERT INTO messages (kind, subscriber_id, email, state, trigger_id, sent_at) VALUES"
+            " ('trigger', %d, 'carrito@example.es', 'sent', %d, now() - interval '2 hours')"
+            " RETURNING id" % (s["id"], trigger)).split()[0])
+        self.psql("INSERT INTO message_engagements (message_id, subscriber_id, kind, occurred_at)"
+                  " VALUES (%d, %d, 'click', now() - interval '1 hour')" % (message, s["id"]))
+        r = self.api.request("POST", "/api/v1/events", {
+            "subscriber_id": s["id"], "name": "order_completed",
+            "properties": {"revenue": "80", "currency": "RUB"}})
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(self.psql("SELECT via, message_id, campaign_id IS NULL, trigger_id,"
+                                   " revenue, currency FROM conversions WHERE event_id = %d"
+                                   % r.json()["id"]),
+                         "click|%d|t|%d|80.00|RUB" % (message, trigger))
 
     def test_zz_campaign_stats_add_up_the_conversions(self):
         # after the other tests (unittest runs them by name): every order of the data set is in

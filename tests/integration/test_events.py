@@ -4,12 +4,13 @@ and listing the bad ones by index, stored once per idempotency key (resent, with
 under concurrency), subscribers created by address when asked, and read back newest first."""
 
 import json
+import subprocess
 import threading
 import time
 import unittest
 
 from audience_fixtures import AudienceCase
-from harness import PgCluster
+from harness import CLUSTER_USER, PgCluster, pg_bin
 
 CART = {"items": [
     {"name": "Camiseta de algodón — talla M", "price": 19.9, "quantity": 2,
@@ -63,6 +64,10 @@ class SingleEventTest(EventsCase):
         self.assertEqual(page["items"][0]["properties"], CART)
         self.assertEqual(self.psql("SELECT properties->'items'->1->>'name' FROM events"
                                    " WHERE id = %d" % answer["id"]), "Кружка «Москва»")
+        # numbers as the shop wrote them, not as the nearest double prints with 17 digits
+        self.assertEqual(self.psql("SELECT properties->'items'->0->>'price' || ' '"
+                                   " || (properties->>'total') FROM events WHERE id = %d"
+                                   % answer["id"]), "19.9 60.05")
 
     def test_subscriber_named_by_address_any_case(self):
         s = self.create_subscriber("Iván@Example.org")
@@ -293,6 +298,55 @@ class IdempotencyTest(EventsCase):
                 fresh += not item["duplicate"]
                 self.assertIn(str(item["id"]), by_key.values())
         self.assertEqual(fresh, 200)
+
+
+class FloodTest(EventsCase):
+    def test_a_flood_for_one_subscriber_is_stored_whole(self):
+        s = self.create_subscriber("inundacion@example.org")
+        answers = []
+
+        def send(n):
+            client = self.server.client()
+            client.cookie, client.csrf = self.api.cookie, self.api.csrf
+            for b in range(3):
+                answers.append(client.request("POST", "/api/v1/events", {"events": [
+                    {"subscriber_id": s["id"], "name": "cart_updated",
+                     "properties": {"n": n, "b": b, "i": i, "texto": "корзина ñ"}}
+                    for i in range(1000)]}))
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual([(a.status, a.json()["accepted"]) for a in answers], [(202, 1000)] * 12)
+        self.assertEqual(self.count("subscriber_id = %d" % s["id"]), 12000)
+        page = self.api.request("GET", "/api/v1/subscribers/%d/events?limit=2" % s["id"])
+        self.assertEqual(page.status, 200, page)
+        self.assertEqual(len(page.json()["items"]), 2)
+
+
+class WakeTest(EventsCase):
+    def test_stored_events_wake_the_workers_once_committed(self):
+        s = self.create_subscriber("despierta@example.org")
+        dbname = self.dsn.split("dbname=")[1].split()[0]
+        # a session that listens, then sleeps until cancelled; psql prints the notifications
+        # that arrived when its next command ends
+        argv = [pg_bin("psql"), "-h", self.cluster.socket_dir, "-U", CLUSTER_USER, "-d", dbname,
+                "-X", "-c", "LISTEN mailcast_work", "-c", "SELECT pg_sleep(600)", "-c", "SELECT 1"]
+        if self.cluster.user:
+            argv = ["runuser", "-u", CLUSTER_USER, "--"] + argv
+        listener = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, cwd="/")
+        sleeping = "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)'"
+        deadline = time.monotonic() + 60
+        while not self.psql(sleeping) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        r = self.post({"subscriber_id": s["id"], "name": "cart_updated"})
+        self.assertEqual(r.status, 202, r)
+        self.psql("SELECT pg_cancel_backend(pid) FROM (%s) AS s" % sleeping)
+        out = listener.communicate(timeout=60)[0]
+        self.assertIn('notification "mailcast_work" with payload "events"', out)
 
 
 class ListingTest(EventsCase):

@@ -11,10 +11,12 @@
 /* 2026-12-06T08:00:00Z */
 #define NOW 1796544000LL
 
+static buf_t encoded = BUF_INIT;
 static const event_rules RULES = {.order_event = "order_completed",
                                   .revenue_property = "revenue",
                                   .max_property_bytes = 64,
-                                  .now = (time_t)NOW};
+                                  .now = (time_t)NOW,
+                                  .encoded = &encoded};
 
 static long long when(const char *text)
 {
@@ -175,6 +177,24 @@ static void test_an_order_without_revenue_is_worth_zero(void **state)
     json_decref(ev);
 }
 
+static void test_properties_are_measured_as_stored(void **state)
+{
+    (void)state;
+    /* json_dumps() would write 19.899999999999999 and 0.10000000000000001 */
+    json_t *ev =
+        json_loads("{\"subscriber_id\": 1, \"name\": \"x\", \"properties\": "
+                   "{\"price\": 19.9, \"tax\": 0.1, \"n\": 3, \"name\": \"Чайник \\\"Д\\\"\"}}",
+                   0, NULL);
+    assert_non_null(ev);
+    event_input in;
+    mc_error err;
+    assert_int_equal(event_check(ev, &RULES, "", &in, &err), 0);
+    const char *want = "{\"price\":19.9,\"tax\":0.1,\"n\":3,\"name\":\"Чайник \\\"Д\\\"\"}";
+    assert_int_equal(in.properties_json.n, strlen(want));
+    assert_memory_equal(in.properties_json.p, want, in.properties_json.n);
+    json_decref(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_revenue_is_a_number_or_a_numeric_string),
         cmocka_unit_test(test_errors_name_the_field_within_the_batch),
         cmocka_unit_test(test_an_order_without_revenue_is_worth_zero),
+        cmocka_unit_test(test_properties_are_measured_as_stored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
