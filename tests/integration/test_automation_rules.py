@@ -94,9 +94,9 @@ class ReentryTest(NoCapCase):
         self.settle(trigger)
         self.assertEqual(len(self.enrollments(trigger, vip)), 1)
         self.assertEqual(self.enrollments(trigger, plain), [])
-        self.assertEqual(self.psql(
+        self.assertEqual(float(self.psql(
             "SELECT e.properties->>'total' FROM trigger_enrollments en JOIN events e ON"
-            " e.id = en.event_id WHERE en.trigger_id = %d" % trigger["id"]), "300.0")
+            " e.id = en.event_id WHERE en.trigger_id = %d" % trigger["id"])), 300)
 
     def test_failed_check_exits_or_continues_as_its_else_says(self):
         template = self.create_template(name="t-check")
