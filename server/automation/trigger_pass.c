@@ -20,8 +20,7 @@
 #define PASS_LOCK_SQL "1635021568, 1"
 
 static const char BATCH_SQL[] = "SELECT id, subscriber_id, name FROM events WHERE NOT handled"
-                                " ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED";
-_Static_assert(TRIGGER_PASS_BATCH == 1000, "the LIMIT of BATCH_SQL");
+                                " ORDER BY id LIMIT $1::integer FOR UPDATE SKIP LOCKED";
 
 /* The enabled triggers an event of the batch ($1, its ids) enters: id, conditions on the
  * properties, whether it names a segment, and that segment's rule (NULL when it is gone). */
@@ -228,14 +227,19 @@ static int apply_batch(PGconn *conn, PGresult *batch, const char *ids, mc_error 
     return rc;
 }
 
-int trigger_pass_run(PGconn *conn, mc_error *err)
+/* The pass over up to limit events; with skip, the events are only marked handled. returns
+ * the number handled or -1 with err. */
+static int pass(PGconn *conn, int limit, bool skip, mc_error *err)
 {
+    char limit_text[16];
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    const char *limit_params[] = {limit_text};
     if (db_begin(conn, err) < 0) return -1;
     PGresult *locked =
         db_query(conn, "SELECT pg_try_advisory_xact_lock(" PASS_LOCK_SQL ")", 0, NULL, err);
     PGresult *batch = NULL;
     if (locked && PQgetvalue(locked, 0, 0)[0] == 't')
-        batch = db_query(conn, BATCH_SQL, 0, NULL, err);
+        batch = db_query(conn, BATCH_SQL, 1, limit_params, err);
     else if (locked) {
         /* another worker's pass is running: it takes these events */
         PQclear(locked);
@@ -254,11 +258,40 @@ int trigger_pass_run(PGconn *conn, mc_error *err)
         buf_appendf(&ids, "%s%s", i ? "," : "", PQgetvalue(batch, i, 0));
     buf_putc(&ids, '}');
     const char *params[] = {buf_cstr(&ids)};
-    int rc = n == 0 ? 0 : apply_batch(conn, batch, buf_cstr(&ids), err);
+    int rc = n == 0 || skip ? 0 : apply_batch(conn, batch, buf_cstr(&ids), err);
     if (rc == 0 && n > 0) rc = db_exec(conn, HANDLED_SQL, 1, params, err);
     if (rc == 0) rc = db_commit(conn, err);
     if (rc < 0) db_rollback(conn);
     buf_free(&ids);
     PQclear(batch);
     return rc < 0 ? -1 : n;
+}
+
+int trigger_pass_run(PGconn *conn, mc_error *err)
+{
+    int n = pass(conn, TRIGGER_PASS_BATCH, false, err);
+    if (n >= 0 || PQstatus(conn) != CONNECTION_OK) return n;
+    /* An event the database refuses to apply (a condition it cannot evaluate on these
+     * properties) would stop every pass after it: the events are taken one by one up to it,
+     * and it is marked handled without effect, so that the others go on. */
+    int handled = 0;
+    while (handled < TRIGGER_PASS_BATCH) {
+        mc_error why;
+        int one = pass(conn, 1, false, &why);
+        if (one == 0) break;
+        if (one > 0) {
+            handled++;
+            continue;
+        }
+        if (PQstatus(conn) != CONNECTION_OK) {
+            *err = why;
+            return -1;
+        }
+        log_warn("automation: an event could not be applied to the triggers and is skipped: %s",
+                 why.message);
+        if (pass(conn, 1, true, err) < 0) return -1;
+        /* the rest is a batch again, at once */
+        return TRIGGER_PASS_BATCH;
+    }
+    return handled;
 }

@@ -98,6 +98,24 @@ class ReentryTest(NoCapCase):
             "SELECT e.properties->>'total' FROM trigger_enrollments en JOIN events e ON"
             " e.id = en.event_id WHERE en.trigger_id = %d" % trigger["id"])), 300)
 
+    def test_an_event_the_database_cannot_apply_does_not_stop_the_others(self):
+        broken, _ = self.send_trigger("poison_entry", reentry="after:1h")
+        fine, _ = self.send_trigger("fine_entry")
+        a = self.create_subscriber("veneno@example.es", name="Venancio")
+        self.event(a, "poison_entry")
+        self.settle(broken)
+        # a stored definition damaged behind the API's back: its re-entry pause is not a number,
+        # which the re-entry check of a's second entry reads
+        self.psql("UPDATE triggers SET definition = jsonb_set(definition, '{reentry_seconds}',"
+                  " '\"nunca\"') WHERE id = %d" % broken["id"])
+        b = self.create_subscriber("bien@example.ru", name="Богдан")
+        self.events([{"subscriber_id": a["id"], "name": "poison_entry"},
+                     {"subscriber_id": b["id"], "name": "fine_entry"}])
+        self.settle(fine)
+        self.assertEqual(self.enrollments(fine, b), [("completed", "1", "completed")])
+        self.assertEqual(self.enrollments(broken, a), [("completed", "1", "completed")])
+        self.assertTrue(any("could not be applied" in line for line in self.server.stderr_lines))
+
     def test_failed_check_exits_or_continues_as_its_else_says(self):
         template = self.create_template(name="t-check")
         check = {"event": "wishlist_shared", "since_entry": True}
