@@ -20,11 +20,7 @@ void api_subscribers_bounces(http_request *req, void *ctx)
     mc_error err;
     long long id;
     api_page page;
-    if (http_param_id(req, 0, &id, &err) < 0 || api_page_parse(req, &page, &err) < 0) {
-        http_respond_error(req, &err);
-        return;
-    }
-    PGconn *conn = api_db(req, ctx);
+    PGconn *conn = api_id_page_and_db(req, ctx, &id, &page);
     if (!conn) return;
     api_respond_object(req, 200, bounce_list(conn, id, page.after, page.limit, &err), &err);
 }

@@ -86,6 +86,16 @@ PGconn *api_page_and_db(http_request *req, void *ctx, api_page *page)
     return api_db(req, ctx);
 }
 
+PGconn *api_id_page_and_db(http_request *req, void *ctx, long long *id, api_page *page)
+{
+    mc_error err;
+    if (http_param_id(req, 0, id, &err) < 0 || api_page_parse(req, page, &err) < 0) {
+        http_respond_error(req, &err);
+        return NULL;
+    }
+    return api_db(req, ctx);
+}
+
 void api_after(http_request *req, void *ctx)
 {
     api_context *api = ctx;

@@ -38,6 +38,10 @@ int api_page_parse(http_request *req, api_page *page, mc_error *err);
 /* The start of every keyset listing: parses the page and takes the request's connection.
  * returns the connection, or NULL after answering (400 or 503). */
 PGconn *api_page_and_db(http_request *req, void *ctx, api_page *page);
+/* The start of a keyset listing of one object's things (a subscriber's bounces or events):
+ * parses {id} and the page and takes the request's connection. returns the connection, or NULL
+ * after answering (404, 400 or 503). */
+PGconn *api_id_page_and_db(http_request *req, void *ctx, long long *id, api_page *page);
 /* Reads a required string member of a JSON object. returns 0 with *out borrowed from obj, or
  * -1 with a 400 naming the field. */
 int api_json_string(json_t *obj, const char *field, const char **out, mc_error *err);
@@ -111,6 +115,8 @@ void api_subscribers_person_export(http_request *req, void *ctx);
 void api_subscribers_erase(http_request *req, void *ctx);
 void api_subscribers_bounces(http_request *req, void *ctx);
 void api_bounces_create(http_request *req, void *ctx);
+void api_events_create(http_request *req, void *ctx);
+void api_subscribers_events(http_request *req, void *ctx);
 void api_webhooks_ses(http_request *req, void *ctx);
 void api_webhooks_sendgrid(http_request *req, void *ctx);
 void api_webhooks_postmark(http_request *req, void *ctx);
@@ -135,6 +141,17 @@ void api_segments_put(http_request *req, void *ctx);
 void api_segments_delete(http_request *req, void *ctx);
 void api_segments_count(http_request *req, void *ctx);
 void api_segments_preview(http_request *req, void *ctx);
+
+void api_triggers_list(http_request *req, void *ctx);
+void api_triggers_create(http_request *req, void *ctx);
+void api_triggers_get(http_request *req, void *ctx);
+void api_triggers_put(http_request *req, void *ctx);
+void api_triggers_patch(http_request *req, void *ctx);
+void api_triggers_delete(http_request *req, void *ctx);
+void api_triggers_pause(http_request *req, void *ctx);
+void api_triggers_resume(http_request *req, void *ctx);
+void api_triggers_stats(http_request *req, void *ctx);
+void api_triggers_enrollments(http_request *req, void *ctx);
 
 void api_public_subscribe_form(http_request *req, void *ctx);
 void api_public_subscribe(http_request *req, void *ctx);

@@ -82,6 +82,9 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/subscribers/{id}/activity", api_subscribers_activity,
                     ROUTE_API);
 
+    http_router_add(r, "POST", "/api/v1/events", api_events_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/subscribers/{id}/events", api_subscribers_events, ROUTE_API);
+
     http_router_add(r, "GET", "/api/v1/lists", api_lists_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/lists", api_lists_create, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/lists/{id}", api_lists_get, ROUTE_API);
@@ -101,6 +104,18 @@ void api_routes_register(http_router *r)
     http_router_add(r, "DELETE", "/api/v1/segments/{id}", api_segments_delete, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/segments/{id}/count", api_segments_count, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/segments/{id}/preview", api_segments_preview, ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/triggers", api_triggers_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/triggers", api_triggers_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/triggers/{id}", api_triggers_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/triggers/{id}", api_triggers_put, ROUTE_API);
+    http_router_add(r, "PATCH", "/api/v1/triggers/{id}", api_triggers_patch, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/triggers/{id}", api_triggers_delete, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/triggers/{id}/pause", api_triggers_pause, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/triggers/{id}/resume", api_triggers_resume, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/triggers/{id}/stats", api_triggers_stats, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/triggers/{id}/enrollments", api_triggers_enrollments,
+                    ROUTE_API);
 
     http_router_add(r, "GET", "/api/v1/imports", api_imports_list, ROUTE_API);
     http_router_add(r, "POST", "/api/v1/imports", api_imports_create, ROUTE_API | ROUTE_UPLOAD);

@@ -34,7 +34,7 @@ typedef struct {
     double last_run_at; /* monotonic seconds of the last run's end, for the lag metric */
 } app_job;
 
-#define APP_JOBS_MAX 16
+#define APP_JOBS_MAX 24
 
 typedef struct {
     app_job jobs[APP_JOBS_MAX];

@@ -27,7 +27,7 @@ typedef struct {
     metric_counter rate_limit_wait_us; /* the delay those messages were given */
 } app_relay_metrics;
 
-#define APP_METRICS_JOBS 16
+#define APP_METRICS_JOBS 24
 
 typedef struct {
     app_relay_metrics *relays; /* one per configured relay, or the outbox alone */

@@ -14,6 +14,8 @@ typedef struct {
     char path[160];
     size_t path_len;
     int nodes;
+    const char *entry_at; /* a trigger enrollment's entry time, or NULL outside triggers */
+    int entry_param;      /* the parameter holding entry_at once bound, else 0 */
 } compiler;
 
 /* Where a JSON-valued column comes from: subscriber attributes or event properties. */
@@ -559,8 +561,16 @@ static int compile_event_where(compiler *c, json_t *where)
 
 static int compile_event(compiler *c, json_t *node)
 {
-    static const char *const members[] = {"event", "min_count", "within_days", "where", NULL};
+    static const char *const members[] = {"event",       "min_count", "within_days",
+                                          "since_entry", "where",     NULL};
     if (check_members(c, node, members) < 0) return -1;
+    json_t *since_entry = json_object_get(node, "since_entry");
+    if (since_entry && !json_is_boolean(since_entry))
+        return fail(c, "since_entry", "since_entry is true or false%s", NULL);
+    /* a saved segment is evaluated for everyone at once: no entry time to count from */
+    if (since_entry && !c->entry_at)
+        return fail(c, "since_entry", "since_entry applies only to the conditions of a trigger%s",
+                    NULL);
     json_t *name = json_object_get(node, "event");
     if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) > 200)
         return fail(c, "event", "event must be a name of 1 to 200 characters%s", NULL);
@@ -574,6 +584,13 @@ static int compile_event(compiler *c, json_t *node)
                           " WHERE ev.subscriber_id = s.id AND ev.name = ");
     sql_builder_param(c->b, json_string_value(name));
     within_days(c, "ev.occurred_at", days);
+    if (json_is_true(since_entry)) {
+        /* bound once, however many event conditions count from the entry */
+        if (!c->entry_param) c->entry_param = sql_builder_bind(c->b, c->entry_at);
+        sql_builder_add(c->b, " AND ev.occurred_at >= ");
+        sql_builder_ref(c->b, c->entry_param);
+        sql_builder_add(c->b, "::timestamptz");
+    }
     json_t *where = json_object_get(node, "where");
     if (where && compile_event_where(c, where) < 0) return -1;
     sql_builder_add(c->b, " LIMIT ");
@@ -645,6 +662,11 @@ static int compile_node(compiler *c, json_t *node, int depth)
 
 int segment_compile(json_t *rule, sql_builder *b, mc_error *err)
 {
-    compiler c = {.b = b, .err = err};
+    return segment_compile_at(rule, b, NULL, err);
+}
+
+int segment_compile_at(json_t *rule, sql_builder *b, const char *entry_at, mc_error *err)
+{
+    compiler c = {.b = b, .err = err, .entry_at = entry_at};
     return compile_node(&c, rule, 1);
 }

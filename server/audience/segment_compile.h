@@ -19,5 +19,10 @@
  * returns 0, or -1 with a 400 "invalid_rule" whose field is the path of the offending member
  * inside the rule, such as "all[2].any[0].op"; b then holds a partial text to be discarded. */
 int segment_compile(json_t *rule, sql_builder *b, mc_error *err);
+/* As segment_compile(), for the conditions of a trigger, evaluated for one subscriber on it: an
+ * event condition may carry "since_entry": true to count only the events that occurred at or
+ * after entry_at (a timestamptz text, bound as a parameter once). With entry_at NULL, as in
+ * segment_compile(), "since_entry" is refused with its path. */
+int segment_compile_at(json_t *rule, sql_builder *b, const char *entry_at, mc_error *err);
 
 #endif

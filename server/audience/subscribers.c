@@ -252,6 +252,46 @@ fail:
     return NULL;
 }
 
+/* in the order of the unique index, so that two batches naming the same new addresses take
+ * their locks in one order and never deadlock */
+#define CREATE_MISSING_KEY SUPPRESSION_KEY_SQL("a", "$2", "$3")
+static const char *const CREATE_MISSING_SQL =
+    "INSERT INTO subscribers (email) SELECT DISTINCT ON (lower(a)) a"
+    " FROM jsonb_array_elements_text($1::jsonb) AS a"
+    " WHERE NOT EXISTS (SELECT 1 FROM subscribers s WHERE lower(s.email) = lower(a))"
+    " AND NOT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = " CREATE_MISSING_KEY ")"
+    " ORDER BY lower(a) ON CONFLICT ((lower(email))) DO NOTHING";
+
+long long subscriber_create_missing(PGconn *conn, const char *emails,
+                                    const unsigned char secret[32], mc_error *err)
+{
+    char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
+    suppression_pads(secret, ipad, opad);
+    const char *params[] = {emails, ipad, opad};
+    PGresult *res = db_query(conn, CREATE_MISSING_SQL, 3, params, err);
+    if (!res) return -1;
+    long long created = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return created;
+}
+
+json_t *subscriber_keyset_page(PGconn *conn, long long subscriber_id, const char *page_sql,
+                               long long after, int limit, mc_error *err)
+{
+    char sub[24];
+    snprintf(sub, sizeof sub, "%lld", subscriber_id);
+    const char *params[] = {sub};
+    PGresult *res = db_query(conn, "SELECT 1 FROM subscribers WHERE id = $1", 1, params, err);
+    if (!res) return NULL;
+    bool found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found) {
+        mc_error_set(err, 404, "not_found", "id", "no subscriber has the id %lld", subscriber_id);
+        return NULL;
+    }
+    return db_keyset_page(conn, page_sql, NULL, 1, params, after, limit, false, err);
+}
+
 json_t *subscriber_get(PGconn *conn, long long id, mc_error *err)
 {
     char id_text[32];

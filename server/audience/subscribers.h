@@ -40,6 +40,18 @@ int subscriber_filter_sql(PGconn *conn, const subscriber_filter *f, sql_builder 
  * with err; when the address exists, err is a 409 and *existing_id names the subscriber. */
 json_t *subscriber_create(PGconn *conn, json_t *body, const audience_origin *origin,
                           long long *existing_id, mc_error *err);
+/* Creates an active subscriber without lists for each address of emails (the text of a JSON
+ * array of checked addresses) that no subscriber holds yet and that is not suppressed (erased,
+ * complained): a shop's events may name people it has not synced yet. Inside the caller's
+ * transaction; two callers racing for one address make one subscriber. returns the number
+ * created, or -1 with err. */
+long long subscriber_create_missing(PGconn *conn, const char *emails,
+                                    const unsigned char secret[32], mc_error *err);
+/* A listing of what a subscriber has (bounces, events), keyset-paged as db_keyset_page() runs
+ * page_sql, with the subscriber's id as $3. returns {"items", "next_cursor"} (caller frees with
+ * json_decref()), or NULL with err: 404 naming "id" when there is no such subscriber. */
+json_t *subscriber_keyset_page(PGconn *conn, long long subscriber_id, const char *page_sql,
+                               long long after, int limit, mc_error *err);
 /* returns the subscriber (caller frees with json_decref()), or NULL with err (404) */
 json_t *subscriber_get(PGconn *conn, long long id, mc_error *err);
 /* Updates a subscriber. replace (PUT) needs "email" and resets an absent name to "" and

@@ -4,6 +4,7 @@
 #include "app/app.h"
 #include "audience/jobs.h"
 #include "auth/jobs.h"
+#include "automation/jobs.h"
 #include "campaign/jobs.h"
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -20,6 +21,7 @@ void cli_worker_jobs(app_jobs *jobs, const config_t *cfg)
     /* before the campaigns: a campaign started in a round finds that round's bounces applied */
     track_register_jobs(jobs, cfg);
     campaign_register_jobs(jobs);
+    automation_register_jobs(jobs, cfg);
 }
 
 int cli_worker(int argc, char **argv)

@@ -71,6 +71,17 @@ int db_send_prepared(PGconn *conn, const char *name, const char *sql, int nparam
     return error_from_result(conn, NULL, sql, err);
 }
 
+PGresult *db_query_prepared(PGconn *conn, const char *name, const char *sql, int nparams,
+                            const char *const *params, mc_error *err)
+{
+    PGresult *res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return res;
+    error_from_result(conn, res, sql, err);
+    PQclear(res);
+    return NULL;
+}
+
 bool db_busy(PGconn *conn)
 {
     return PQconsumeInput(conn) && PQisBusy(conn);

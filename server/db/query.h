@@ -22,6 +22,12 @@ int db_send(PGconn *conn, const char *sql, int nparams, const char *const *param
 /* Prepares sql as statement name on conn unless conn has it already (a pooled connection
  * keeps its prepared statements). returns 0 or -1 with err. */
 int db_prepare_once(PGconn *conn, const char *name, const char *sql, int nparams, mc_error *err);
+/* As db_query(), for statement name prepared from sql with db_prepare_once() (outside a
+ * transaction: describing a statement the connection lacks is an error that would abort it).
+ * For statements whose planning costs a noticeable part of their run. returns the result
+ * (caller frees with PQclear()) or NULL with err. */
+PGresult *db_query_prepared(PGconn *conn, const char *name, const char *sql, int nparams,
+                            const char *const *params, mc_error *err);
 /* As db_send(), for statement name prepared from sql (named in errors). */
 int db_send_prepared(PGconn *conn, const char *name, const char *sql, int nparams,
                      const char *const *params, mc_error *err);

@@ -65,7 +65,7 @@ PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err)
     " lease_expires_at = now() + $3::integer * interval '1 second',"                               \
     " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked WHERE NOT gone))"            \
     " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, COALESCE(m.data, '{}')::text,"      \
-    " m.template_id, m.subject, m.test_of)"                                                        \
+    " m.template_id, m.subject, m.test_of, m.trigger_id)"                                          \
     " SELECT c.*, p.* FROM claimed c LEFT JOIN LATERAL (SELECT " SUBSCRIBER_RENDER_COLUMNS(        \
         "s") " FROM subscribers s WHERE s.id = c.subscriber_id LIMIT 1) p ON true ORDER BY c.id"
 
@@ -79,6 +79,12 @@ PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err)
     " WHERE u.subscriber_id = m.subscriber_id AND u.list_id = ANY((SELECT c.lists FROM campaigns"  \
     " c WHERE c.id = $4::bigint)::bigint[])), false))"
 
+/* A triggered message whose recipient unsubscribed from everything (or was blocklisted) since
+ * the step queued it; transactional mail goes whatever the status. */
+#define CLAIM_TRIGGER_GONE_SQL                                                                     \
+    "(m.kind = 'trigger' AND EXISTS (SELECT 1 FROM subscribers s WHERE s.id = m.subscriber_id"     \
+    " AND s.status <> 'active'))"
+
 PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign_id, unsigned limit,
                            unsigned lease_seconds, mc_error *err)
 {
@@ -90,7 +96,7 @@ PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign
      * campaign's million) are never walked over */
     if (!campaign_id)
         return db_query(conn,
-                        CLAIM_SQL("SELECT m.id, false AS gone FROM messages m"
+                        CLAIM_SQL("SELECT m.id, " CLAIM_TRIGGER_GONE_SQL " AS gone FROM messages m"
                                   " WHERE m.campaign_id IS NULL"
                                   " AND m.state IN " MESSAGE_WAITING_SQL " AND m.run_at <= now()"
                                   " ORDER BY m.priority, m.run_at, m.id LIMIT $2"

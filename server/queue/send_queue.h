@@ -22,6 +22,7 @@ enum {
     CLAIM_TEMPLATE, /* transactional: the template */
     CLAIM_SUBJECT,  /* a subject replacing the template's or campaign's; "" for none */
     CLAIM_TEST_OF,  /* a test send of this campaign; "" for none */
+    CLAIM_TRIGGER,  /* a triggered message: its trigger; "" for none */
     CLAIM_PERSON,   /* the SUBSCRIBER_RENDER_COLUMNS of the subscriber, from here on; NULL
                        without one */
 };
@@ -35,10 +36,12 @@ int send_queue_reclaim(PGconn *conn, mc_error *err);
  * inside it (caller frees with PQclear()), or NULL with err */
 PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err);
 /* Claims up to limit due messages of campaign campaign_id (a decimal id; NULL: the
- * transactional, system and test messages, highest priority first) for owner, leased for
- * lease_seconds, skipping rows other workers hold. A campaign's message whose recipient has
- * unsubscribed since the snapshot (from everything, or from every list of the campaign they
- * are on) ends cancelled with the reason "the recipient unsubscribed" instead of being claimed.
+ * transactional, system, triggered and test messages, highest priority first) for owner,
+ * leased for lease_seconds, skipping rows other workers hold. A campaign's message whose
+ * recipient has unsubscribed since the snapshot (from everything, or from every list of the
+ * campaign they are on), and a triggered one whose recipient unsubscribed from everything
+ * since it was queued, ends cancelled with the reason "the recipient unsubscribed" instead of
+ * being claimed.
  * returns the rows (columns CLAIM_*; caller frees with PQclear()) or NULL with err. */
 PGresult *send_queue_claim(PGconn *conn, const char *owner, const char *campaign_id, unsigned limit,
                            unsigned lease_seconds, mc_error *err);

@@ -3,11 +3,11 @@
 #include "queue/system_mail.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "db/listen.h"
 #include "db/query.h"
+#include "queue/message_store.h"
 
 long long system_mail_enqueue(PGconn *conn, long long template_id, long long subscriber_id,
                               const char *data, mc_error *err)
@@ -24,13 +24,5 @@ long long system_mail_enqueue(PGconn *conn, long long template_id, long long sub
                         " email, data) SELECT 'system', $4::smallint, s.id, $1::bigint,"
                         " s.email, $3::jsonb FROM subscribers s WHERE s.id = $2 RETURNING id",
                         4, params, DB_WORK_CHANNEL, "system", err);
-    if (!res) return -1;
-    long long id = -1;
-    if (PQntuples(res) == 1)
-        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    else
-        mc_error_set(err, 404, "not_found", "subscriber_id", "no subscriber has the id %lld",
-                     subscriber_id);
-    PQclear(res);
-    return id;
+    return message_store_queued_id(res, subscriber_id, err);
 }

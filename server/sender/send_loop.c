@@ -203,8 +203,8 @@ static void list_id(const send_campaign *c, str_t from, buf_t *buf, str_t *id, s
 }
 
 /* Builds message `row` of res into slot k: campaign mail and test sends of a campaign get an
- * unsubscribe link, List-Unsubscribe and List-Id, transactional mail does not. returns 0 or
- * -1 with err (the message then fails without reaching SMTP). */
+ * unsubscribe link, List-Unsubscribe and List-Id, triggered mail the first two, transactional
+ * mail none. returns 0 or -1 with err (the message then fails without reaching SMTP). */
 static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *res, int row,
                  size_t k, mc_error *err)
 {
@@ -213,8 +213,10 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     const char *test_of = PQgetvalue(res, row, CLAIM_TEST_OF);
     const char *subscriber = PQgetvalue(res, row, CLAIM_SUBSCRIBER);
     const char *email = PQgetvalue(res, row, CLAIM_EMAIL);
-    /* a test send is the campaign's message as its subscriber would get it */
-    bool bulk = campaign[0] || test_of[0];
+    const char *trigger = PQgetvalue(res, row, CLAIM_TRIGGER);
+    /* a test send is the campaign's message as its subscriber would get it; triggered mail is
+     * marketing mail too, whose reader may leave */
+    bool bulk = campaign[0] || test_of[0] || trigger[0];
     json_t *context = message_context(cfg, c, res, row);
     buf_reset(&l->url);
     /* the links and the mailto address name the message, so that campaigns count their
@@ -250,9 +252,12 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     buf_reset(&l->data[k]);
     buf_reset(&l->senders[k]);
     str_t from = str_from_cstr(c->from_email);
-    /* stable per (campaign, subscriber); a transactional message or a test is its own source */
+    /* stable per (campaign, subscriber); a transactional or triggered message or a test is its
+     * own source */
     if (message_id_make(&l->ids[k], l->app->secret, 32,
-                        campaign[0] ? STR_LIT("campaign") : STR_LIT("transactional"),
+                        campaign[0]  ? STR_LIT("campaign")
+                        : trigger[0] ? STR_LIT("trigger")
+                                     : STR_LIT("transactional"),
                         str_from_cstr(campaign[0] ? campaign : PQgetvalue(res, row, CLAIM_ID)),
                         str_from_cstr(subscriber[0] ? subscriber : email),
                         mail_address_domain(from), err) < 0)
@@ -260,7 +265,9 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
     /* campaign:list:kind:sender, for the feedback loops' complaint reports */
     char feedback[160];
     str_t list = STR_NULL, list_name = STR_NULL;
-    if (bulk) {
+    if (trigger[0]) {
+        snprintf(feedback, sizeof feedback, "%s:0:trigger:mailcast", trigger);
+    } else if (bulk) {
         snprintf(feedback, sizeof feedback, "%s:%s:campaign:mailcast",
                  campaign[0] ? campaign : test_of, c->list_key);
         list_id(c, from, &l->list_id, &list, &list_name);

@@ -14,17 +14,32 @@
  * the next poll: the pool has replaced the broken connection by then. */
 #define SEND_RETRY_MS 1000
 
-/* Sends batches while messages are due (sender/send_loop.c owns them). returns false when the
- * last look failed. */
-static bool run_sends(worker_t *w, send_loop *sender)
+/* How long the loop sends batch after batch before the jobs get their turn again: during a
+ * long campaign, the steps of triggers that come due still run within about this much. */
+#define SEND_TURN_SECONDS 1.0
+
+static double monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Sends batches while messages are due (sender/send_loop.c owns them), for up to
+ * SEND_TURN_SECONDS. returns -1 when the last look failed, 1 when batches were still coming
+ * at the end of the turn, 0 when nothing more is due. */
+static int run_sends(worker_t *w, send_loop *sender)
 {
     mc_error err;
     int rc = 0;
+    double started = monotonic_seconds();
+    /* the clock is read once per batch, never a query: sending is as fast as before */
     while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED) &&
            (rc = send_loop_once(sender, &err)) == 1) {
+        if (monotonic_seconds() - started >= SEND_TURN_SECONDS) return 1;
     }
     if (rc < 0) log_warn("worker: send: %s", err.message);
-    return rc >= 0;
+    return rc < 0 ? -1 : 0;
 }
 
 static void *worker_main(void *arg)
@@ -34,7 +49,9 @@ static void *worker_main(void *arg)
     send_loop_init(&sender, w->app);
     while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED)) {
         long long due_ms = app_jobs_run_due(&w->jobs, w->app, &w->stopping);
-        bool sent_ok = run_sends(w, &sender);
+        int sent = run_sends(w, &sender);
+        if (sent == 1) continue; /* more to send, after the jobs' turn */
+        bool sent_ok = sent == 0;
         long long timeout = w->app->config.queue_poll_interval_ms;
         if (due_ms >= 0 && due_ms < timeout) timeout = due_ms;
         if (!sent_ok && timeout > SEND_RETRY_MS) timeout = SEND_RETRY_MS;

@@ -76,4 +76,11 @@ int template_render(const template_t *t, json_t *context, buf_t *out, const temp
 /* releases a compiled template; NULL is allowed */
 void template_free(template_t *t);
 
+/* Appends v as compact JSON text, as templates print objects: UTF-8 as it is, numbers in the
+ * shortest form that reads back as the same double (19.9, where json_dumps() writes
+ * 19.899999999999999). Allocates nothing besides out's growth. */
+void template_append_json(buf_t *out, const json_t *v);
+/* Appends p[0..n) as a quoted JSON string. */
+void template_append_json_string(buf_t *out, const char *p, size_t n);
+
 #endif

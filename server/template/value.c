@@ -144,6 +144,16 @@ static void append_json_string(buf_t *out, const char *p, size_t n)
     out->p[out->n] = '\0';
 }
 
+void template_append_json_string(buf_t *out, const char *p, size_t n)
+{
+    append_json_string(out, p, n);
+}
+
+void template_append_json(buf_t *out, const json_t *v)
+{
+    tpl_append_json(out, v);
+}
+
 /* Our own serializer rather than json_dumpb(), which allocates (it tracks the containers
  * it is inside of): rendering allocates nothing but the output. Keys keep their order. */
 void tpl_append_json(buf_t *out, const json_t *v)

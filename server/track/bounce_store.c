@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audience/input.h"
+#include "audience/subscribers.h"
 #include "core/buf.h"
 #include "db/json_rows.h"
 #include "db/query.h"
@@ -175,22 +176,12 @@ fail:
 json_t *bounce_list(PGconn *conn, long long subscriber_id, long long after, int limit,
                     mc_error *err)
 {
-    char sub[24];
-    snprintf(sub, sizeof sub, "%lld", subscriber_id);
-    const char *params[] = {sub};
-    PGresult *res = db_query(conn, "SELECT 1 FROM subscribers WHERE id = $1", 1, params, err);
-    if (!res) return NULL;
-    bool found = PQntuples(res) == 1;
-    PQclear(res);
-    if (!found) {
-        mc_error_set(err, 404, "not_found", "id", "no subscriber has the id %lld", subscriber_id);
-        return NULL;
-    }
     /* newest first: ids grow with time, and the cursor is the last id of the page before */
-    return db_keyset_page(conn,
-                          "SELECT b.id, " BOUNCE_JSON " FROM bounces b WHERE b.subscriber_id = $3"
-                          " AND ($1::bigint = 0 OR b.id < $1) ORDER BY b.id DESC LIMIT $2",
-                          NULL, 1, params, after, limit, false, err);
+    return subscriber_keyset_page(conn, subscriber_id,
+                                  "SELECT b.id, " BOUNCE_JSON
+                                  " FROM bounces b WHERE b.subscriber_id = $3"
+                                  " AND ($1::bigint = 0 OR b.id < $1) ORDER BY b.id DESC LIMIT $2",
+                                  after, limit, err);
 }
 
 json_t *bounce_summary(PGconn *conn, long long subscriber_id, mc_error *err)

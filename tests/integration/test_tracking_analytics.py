@@ -59,14 +59,19 @@ class TrackingCase(SendingCase):
         # the send loop made the links' rows when it compiled the campaign
         links = [int(self.psql("SELECT id FROM tracked_links WHERE campaign_id = %d AND url = %s"
                                % (campaign["id"], q(url)))) for url in (LINK_A, LINK_B)]
+        messages = self.campaign_messages(campaign)
+        self.assertEqual(len(messages), len(people))
+        return campaign, messages, lst, links
+
+    def campaign_messages(self, campaign):
+        """{email: (subscriber id, message id)} of the campaign's messages"""
         rows = self.psql("SELECT s.email, s.id, m.id FROM messages m JOIN subscribers s"
                          " ON s.id = m.subscriber_id WHERE m.campaign_id = %d" % campaign["id"])
         messages = {}
         for line in rows.split("\n"):
             email, sid, mid = line.split("|")
             messages[email] = (int(sid), int(mid))
-        self.assertEqual(len(messages), len(people))
-        return campaign, messages, lst, links
+        return messages
 
     def inbox(self, campaign, messages, events):
         """writes events [(email, kind, link id or None, seconds after sending, user agent,

@@ -153,6 +153,54 @@ static void test_event_counts_up_to_min_count_with_property_conditions(void **st
                   5, params);
 }
 
+static compiled compile_at(const char *rule_json, const char *entry_at)
+{
+    compiled c = {SQL_BUILDER_INIT, {0}, 0};
+    json_t *rule = json_loads(rule_json, JSON_DECODE_ANY, NULL);
+    if (!rule) fail_msg("bad test JSON: %s", rule_json);
+    c.rc = segment_compile_at(rule, &c.b, entry_at, &c.err);
+    json_decref(rule);
+    return c;
+}
+
+static void test_since_entry_counts_events_from_the_entry_time_bound_once(void **state)
+{
+    (void)state;
+    compiled c = compile_at("{\"all\": [{\"not\": {\"event\": \"order_completed\", "
+                            "\"since_entry\": true}}, {\"event\": \"cart_viewed\", "
+                            "\"since_entry\": true}, {\"event\": \"login\", "
+                            "\"since_entry\": false}]}",
+                            "2026-12-06 08:00:00+00");
+    if (c.rc != 0) fail_msg("refused: %s (%s)", c.err.message, c.err.field);
+    assert_string_equal(
+        sql_builder_text(&c.b),
+        "((NOT ((SELECT count(*) FROM (SELECT 1 FROM events ev WHERE ev.subscriber_id = s.id AND "
+        "ev.name = $1 AND ev.occurred_at >= $2::timestamptz LIMIT $3) counted) >= $3)) AND "
+        "((SELECT count(*) FROM (SELECT 1 FROM events ev WHERE ev.subscriber_id = s.id AND "
+        "ev.name = $4 AND ev.occurred_at >= $2::timestamptz LIMIT $5) counted) >= $5) AND "
+        "((SELECT count(*) FROM (SELECT 1 FROM events ev WHERE ev.subscriber_id = s.id AND "
+        "ev.name = $6 LIMIT $7) counted) >= $7))");
+    assert_int_equal(c.b.count, 7);
+    assert_string_equal(c.b.params[1], "2026-12-06 08:00:00+00");
+    sql_builder_free(&c.b);
+}
+
+static void test_since_entry_is_refused_without_an_entry_time(void **state)
+{
+    (void)state;
+    /* saved segments (segment_compile) have no entry time */
+    assert_refused_at("{\"not\": {\"event\": \"order_completed\", \"since_entry\": true}}",
+                      "not.since_entry");
+    compiled c = compile_at("{\"any\": [{\"event\": \"x\", \"since_entry\": true}]}", NULL);
+    assert_int_equal(c.rc, -1);
+    assert_string_equal(c.err.field, "any[0].since_entry");
+    sql_builder_free(&c.b);
+    c = compile_at("{\"event\": \"x\", \"since_entry\": \"yes\"}", "2026-01-01T00:00:00Z");
+    assert_int_equal(c.rc, -1);
+    assert_string_equal(c.err.field, "since_entry");
+    sql_builder_free(&c.b);
+}
+
 static void test_injection_attempts_stay_parameters(void **state)
 {
     (void)state;
@@ -255,6 +303,8 @@ int main(void)
         cmocka_unit_test(test_engagement_never_opened_within_days),
         cmocka_unit_test(test_engagement_counts_machines_only_when_asked),
         cmocka_unit_test(test_event_counts_up_to_min_count_with_property_conditions),
+        cmocka_unit_test(test_since_entry_counts_events_from_the_entry_time_bound_once),
+        cmocka_unit_test(test_since_entry_is_refused_without_an_entry_time),
         cmocka_unit_test(test_injection_attempts_stay_parameters),
         cmocka_unit_test(test_unknown_operator_is_refused_with_its_path),
         cmocka_unit_test(test_wrong_value_types_are_refused_with_their_path),

@@ -1,0 +1,41 @@
+/* automation's jobs in the worker loop: the pass over new events and the step runner every
+ * round (a due step waits at most a round), the list and date entries every few seconds. */
+#include "automation/jobs.h"
+
+#include "automation/trigger_entries.h"
+#include "automation/trigger_pass.h"
+#include "automation/trigger_runner.h"
+
+#define ENTRIES_SECONDS 5
+
+static int pass(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
+{
+    (void)app;
+    (void)stop;
+    int handled = trigger_pass_run(conn, err);
+    if (handled < 0) return -1;
+    /* a full batch: more events are waiting */
+    if (handled == TRIGGER_PASS_BATCH) *wake_ms = 0;
+    return 0;
+}
+
+static int steps(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
+{
+    return trigger_runner_run(app, conn, stop, wake_ms, err) < 0 ? -1 : 0;
+}
+
+static int entries(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
+{
+    (void)stop;
+    (void)wake_ms;
+    return trigger_entries_run(conn, &app->config, err) < 0 ? -1 : 0;
+}
+
+void automation_register_jobs(app_jobs *jobs, const config_t *cfg)
+{
+    (void)cfg;
+    /* the pass before the runner: an event's entries run their first steps in the same round */
+    app_jobs_add(jobs, "trigger events", 0, 0, pass);
+    app_jobs_add(jobs, "trigger entries", ENTRIES_SECONDS, 0, entries);
+    app_jobs_add(jobs, "trigger steps", 0, 0, steps);
+}
