@@ -4,6 +4,8 @@
 #include "app/app.h"
 #include "audience/jobs.h"
 #include "auth/jobs.h"
+#include "automation/jobs.h"
+#include "automation/webhook_sender.h"
 #include "campaign/jobs.h"
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -20,6 +22,7 @@ void cli_worker_jobs(app_jobs *jobs, const config_t *cfg)
     /* before the campaigns: a campaign started in a round finds that round's bounces applied */
     track_register_jobs(jobs, cfg);
     campaign_register_jobs(jobs);
+    automation_register_jobs(jobs, cfg);
 }
 
 int cli_worker(int argc, char **argv)
@@ -48,9 +51,12 @@ int cli_worker(int argc, char **argv)
         app_close(&app);
         return app_report_error(&err);
     }
+    webhook_sender *hooks = webhook_sender_start(&app, "mailcast/" MAILCAST_VERSION, &err);
+    if (!hooks) log_warn("%s", err.message);
     log_info("worker running");
     int sig = cli_wait_for_shutdown(&signals);
     log_info("received signal %d; stopping the worker", sig);
+    webhook_sender_stop(hooks);
     worker_stop(&worker);
     tracker_free(app.tracker);
     app_close(&app);
