@@ -47,6 +47,9 @@ CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (webhook_id, next_
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_leased_idx ON webhook_deliveries (webhook_id, lease_expires_at)
     WHERE state = 'delivering';
+-- the log's retention ([webhooks] log_days): finished deliveries by age
+CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (created_at)
+    WHERE state IN ('delivered', 'failed');
 -- a webhook's log, newest first
 CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (webhook_id, id);
 

@@ -164,7 +164,7 @@ static const char HORIZON_SQL[] =
     "SELECT h::text, least(h, (SELECT min(occurred_at) FROM engagement_inbox))::text"
     " FROM (SELECT least(now(), min(xact_start)) AS h FROM pg_stat_activity"
     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    " AND backend_xid IS NOT NULL) x";
+    " AND backend_type = 'client backend' AND backend_xid IS NOT NULL) x";
 
 static bool wanted(PGresult *res, const char *event)
 {

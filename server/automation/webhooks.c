@@ -298,3 +298,21 @@ json_t *webhook_queue_test(PGconn *conn, long long id, mc_error *err)
         2, params, err);
     return res ? db_json_one(res, "webhook", id, err) : NULL;
 }
+
+long long webhook_log_prune(PGconn *conn, unsigned days, int limit, mc_error *err)
+{
+    char days_text[16], limit_text[16];
+    snprintf(days_text, sizeof days_text, "%u", days);
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    const char *params[] = {days_text, limit_text};
+    PGresult *res = db_query(conn,
+                             "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM"
+                             " webhook_deliveries WHERE state IN ('delivered', 'failed') AND"
+                             " created_at < now() - make_interval(days => $1::int)"
+                             " ORDER BY created_at LIMIT $2)",
+                             2, params, err);
+    if (!res) return -1;
+    long long n = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return n;
+}

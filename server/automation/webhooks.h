@@ -28,6 +28,9 @@ json_t *webhook_list(PGconn *conn, long long after, int limit, bool with_total, 
  * with json_decref()) or NULL with err (404: no such webhook, 400: unknown state). */
 json_t *webhook_deliveries(PGconn *conn, long long id, const char *state, long long after,
                            int limit, bool with_total, mc_error *err);
+/* Deletes at most limit delivered and failed deliveries (with their attempts) queued more than
+ * days ago, oldest first. returns how many, or -1 with err. */
+long long webhook_log_prune(PGconn *conn, unsigned days, int limit, mc_error *err);
 /* Queues a webhook.test delivery to the webhook. returns the delivery (caller frees) or NULL. */
 json_t *webhook_queue_test(PGconn *conn, long long id, mc_error *err);
 

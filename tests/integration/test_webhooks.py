@@ -16,7 +16,7 @@ import urllib.parse
 
 from audience_fixtures import AudienceCase
 from bounce_fixtures import BounceCase, list_unsubscribe
-from harness import PgCluster
+from harness import PgCluster, Server
 
 PUBLIC = "https://news.example.org"
 SECRET = "clave-secreta-ñandú-секрет"
@@ -252,6 +252,44 @@ class WebhookEventsTest(WebhookCase):
                       d["last_error"])
         self.assertEqual(self.receiver.got("/landed"), [])
 
+    def test_a_sent_triggered_message_is_a_trigger_sent_and_a_message_sent(self):
+        hook = self.webhook("/trigger", ["trigger.sent", "message.sent"])
+        sub = self.create_subscriber("carrito.hook@example.org", name="Carmen Ñ")
+        # a triggered message as the queue records it once the relay accepted it
+        trigger = int(self.psql(
+            "WITH t AS (INSERT INTO triggers (name, definition, entry_kind, entry_event) VALUES"
+            " ('Carrito abandonado', '{}', 'event', 'cart_updated') RETURNING id) SELECT id FROM t"))
+        message = int(self.psql(
+            "WITH m AS (INSERT INTO messages (kind, priority, subscriber_id, email, trigger_id,"
+            " state, sent_at) VALUES ('trigger', 50, %d, 'carrito.hook@example.org', %d, 'sent',"
+            " now()) RETURNING id) SELECT id FROM m" % (sub["id"], trigger)))
+        for event in ("trigger.sent", "message.sent"):
+            payload, headers, body = self.find("/trigger", event, message_id=message,
+                                               trigger_id=trigger, kind="trigger",
+                                               subscriber_id=sub["id"],
+                                               email="carrito.hook@example.org")
+            self.assertEqual(payload["id"], "%s:%d" % (event, message))
+            self.assertTrue(verify(SECRET, headers, body))
+        self.assertEqual(len(self.deliveries(hook)), 2)
+
+    def test_a_row_committed_after_later_ones_is_still_delivered(self):
+        self.webhook("/late", ["subscriber.created"])
+        # a transaction that stamps its subscriber now and commits well after the margin the
+        # fan-out reads again
+        late = self.cluster.psql_background(
+            self.dsn.split("dbname=")[1].split()[0],
+            "BEGIN; INSERT INTO subscribers (email, name) VALUES ('tarde.hook@example.org',"
+            " 'Tardío Ñ'); SELECT pg_sleep(15); COMMIT;")
+        time.sleep(1)
+        self.create_subscriber("pronto.hook@example.org", name="Pronto")
+        # what commits meanwhile is not held back by the open transaction
+        self.find("/late", "subscriber.created", email="pronto.hook@example.org")
+        self.assertEqual(late.wait(timeout=60), 0)
+        payload, _, _ = self.find("/late", "subscriber.created", email="tarde.hook@example.org",
+                                  name="Tardío Ñ")
+        self.assertEqual(len([e for e in self.receiver.events("/late")
+                              if e["data"]["email"] == "tarde.hook@example.org"]), 1)
+
     def test_webhooks_are_created_read_changed_and_deleted(self):
         r = self.api.request("POST", "/api/v1/webhooks",
                              {"url": self.receiver.url("/crud"), "events": ["message.opened"]})
@@ -352,6 +390,33 @@ class GuardTest(WebhookCase):
         r = self.api.request("PATCH", "/api/v1/webhooks/%d" % r.json()["id"],
                              {"url": "http://10.0.0.1/hook"})
         self.assert_error(r, 400, "url")
+
+    def test_old_finished_deliveries_are_deleted_with_their_attempts(self):
+        r = self.api.request("POST", "/api/v1/webhooks", {
+            "url": "https://hooks.example.org/viejo", "events": ["message.sent"]})
+        self.assertEqual(r.status, 201, r)
+        hook = r.json()
+        self.psql("INSERT INTO webhook_deliveries (webhook_id, event, event_key, payload, occurred_at,"
+                  " state, created_at, next_attempt_at) SELECT %d, 'message.sent', k, '{}', now(), st,"
+                  " now() - make_interval(days => d), now() + interval '1 day' FROM (VALUES"
+                  " ('viejo:1', 'delivered', 40), ('viejo:2', 'failed', 40), ('viejo:3', 'pending', 40),"
+                  " ('viejo:4', 'delivered', 5)) v (k, st, d)" % hook["id"])
+        self.psql("INSERT INTO webhook_attempts (delivery_id, attempt, status, duration_ms, started_at)"
+                  " SELECT id, 1, 200, 12, created_at FROM webhook_deliveries WHERE event_key LIKE 'viejo:%'")
+        gone = self.psql("SELECT string_agg(id::text, ',') FROM webhook_deliveries"
+                         " WHERE event_key IN ('viejo:1', 'viejo:2')")
+        # a worker's first round runs every job
+        other = Server(dsn=self.dsn, extra_env={"MAILCAST_WEBHOOKS_LOG_DAYS": "30"})
+        try:
+            self.wait_for(lambda: self.psql("SELECT string_agg(event_key, ',' ORDER BY event_key)"
+                                            " FROM webhook_deliveries WHERE event_key LIKE 'viejo:%'")
+                          == "viejo:3,viejo:4", "the old finished deliveries to go")
+        finally:
+            other.stop()
+        self.assertEqual(self.psql("SELECT count(*) FROM webhook_attempts WHERE delivery_id IN (%s)"
+                                   % gone), "0")
+        self.assertEqual(self.psql("SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d"
+                                   " ON d.id = a.delivery_id WHERE d.event_key LIKE 'viejo:%'"), "2")
 
     def test_a_name_that_resolves_to_loopback_fails_each_attempt_and_connects_nowhere(self):
         r = self.api.request("POST", "/api/v1/webhooks", {
