@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "db/query.h"
 #include "track/curl_setup.h"
 
@@ -24,7 +25,8 @@
 #define MAX_IN_FLIGHT   16
 #define MAX_PER_WEBHOOK 4
 /* how often an idle thread looks for due deliveries */
-#define CLAIM_INTERVAL_MS 500
+#define CLAIM_INTERVAL_MS    500
+#define RETRY_AFTER_ERROR_MS 5000
 /* kept of an answer's body for the log */
 #define ANSWER_KEEP 200
 #define DB_WAIT_MS  5000
@@ -234,8 +236,21 @@ static int claim(webhook_sender *s, PGconn *conn, int room)
     return n;
 }
 
+/* Appends the start of the answer's body to error, for the log: up to the first invalid UTF-8
+ * (the log is text) or NUL, control characters as spaces. */
+static void append_answer(buf_t *error, const transfer *t)
+{
+    size_t bad, n = t->answer_len;
+    if (!utf8_valid(t->answer, n, &bad)) n = bad; /* also a character cut where keeping ended */
+    if (!n) return;
+    buf_append_cstr(error, ": ");
+    for (size_t i = 0; i < n && t->answer[i]; i++)
+        buf_putc(error, (unsigned char)t->answer[i] < 0x20 ? ' ' : t->answer[i]);
+}
+
 /* What an ended transfer says: delivered, or the error of the attempt. */
-static bool outcome(const transfer *t, CURLcode code, long *status, buf_t *error)
+static bool outcome(const transfer *t, CURLcode code, unsigned timeout_seconds, long *status,
+                    buf_t *error)
 {
     *status = 0;
     if (t->refusal[0]) {
@@ -244,8 +259,7 @@ static bool outcome(const transfer *t, CURLcode code, long *status, buf_t *error
     }
     if (code != CURLE_OK) {
         if (code == CURLE_OPERATION_TIMEDOUT)
-            buf_appendf(error, "no answer within %u s (timeout)",
-                        0u + (unsigned)(monotonic_seconds() - t->started + 0.5));
+            buf_appendf(error, "no answer within %u s (timeout)", timeout_seconds);
         else
             buf_appendf(error, "%s%s%s", curl_easy_strerror(code), t->curl_error[0] ? ": " : "",
                         t->curl_error);
@@ -260,7 +274,7 @@ static bool outcome(const transfer *t, CURLcode code, long *status, buf_t *error
                     location ? location : "(no Location)");
     } else {
         buf_appendf(error, "HTTP %ld", *status);
-        if (t->answer_len) buf_appendf(error, ": %s", t->answer);
+        append_answer(error, t);
     }
     return false;
 }
@@ -270,7 +284,7 @@ static void record(webhook_sender *s, PGconn *conn, transfer *t, CURLcode code)
     const config_t *cfg = &s->app->config;
     long status;
     buf_t error = BUF_INIT;
-    bool delivered = outcome(t, code, &status, &error);
+    bool delivered = outcome(t, code, cfg->webhooks_timeout_seconds, &status, &error);
     char id[32], attempt[16], status_text[16], ms[16], start[32], hours[16], base[16];
     snprintf(id, sizeof id, "%lld", t->delivery_id);
     snprintf(attempt, sizeof attempt, "%d", t->attempt);
@@ -351,16 +365,22 @@ static void *sender_main(void *arg)
             int n = conn ? claim(s, conn, room) : -1;
             if (conn) db_pool_release(s->app->pool, conn);
             if (!conn) log_warn("webhooks: %s", err.message);
-            /* a full claim: more may be due, look again as soon as a slot frees */
-            next_claim = n == room ? now : now + CLAIM_INTERVAL_MS / 1000.0;
+            /* a full claim: more may be due, look again as soon as a slot frees; after a
+             * failure (the database away), again in a while */
+            next_claim = n == room ? now
+                         : n < 0   ? now + RETRY_AFTER_ERROR_MS / 1000.0
+                                   : now + CLAIM_INTERVAL_MS / 1000.0;
         }
         int running;
         curl_multi_perform(s->multi, &running);
         collect(s);
-        int wait_ms = (int)((next_claim - monotonic_seconds()) * 1000);
-        if (wait_ms < 0 || s->in_flight == MAX_IN_FLIGHT) wait_ms = CLAIM_INTERVAL_MS;
-        if (wait_ms > CLAIM_INTERVAL_MS) wait_ms = CLAIM_INTERVAL_MS;
-        if (next_claim <= monotonic_seconds() && s->in_flight < MAX_IN_FLIGHT) wait_ms = 0;
+        /* until a transfer moves (curl's sockets and timers), the next look for due
+         * deliveries when there is room, or a stop (curl_multi_wakeup) */
+        int wait_ms = CLAIM_INTERVAL_MS;
+        if (s->in_flight < MAX_IN_FLIGHT) {
+            double until_ms = (next_claim - monotonic_seconds()) * 1000;
+            if (until_ms < wait_ms) wait_ms = until_ms > 0 ? (int)until_ms : 0;
+        }
         curl_multi_poll(s->multi, NULL, 0, wait_ms, NULL);
     }
     give_back(s);

@@ -56,7 +56,7 @@ class Receiver:
                     with receiver.lock:
                         receiver.flaky += 1
                         status = 500 if receiver.flaky <= 2 else 200
-                    self.answer(status)
+                    self.answer(status, "Error interno: сервер занят" if status == 500 else "")
                 elif self.path == "/hang":
                     time.sleep(Receiver.HANG_SECONDS)
                     self.answer(200)
@@ -68,11 +68,12 @@ class Receiver:
                 else:
                     self.answer(204)
 
-            def answer(self, status):
+            def answer(self, status, text=""):
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Length", "0")
+                    self.send_header("Content-Length", str(len(text.encode())))
                     self.end_headers()
+                    self.wfile.write(text.encode())
                 except OSError:
                     pass  # the sender gave up waiting
 
@@ -228,7 +229,7 @@ class WebhookEventsTest(WebhookCase):
         self.assertEqual((d["event"], d["state"], d["attempts"], d["last_status"], d["last_error"]),
                          ("webhook.test", "delivered", 3, 200, None))
         self.assertEqual([(a["attempt"], a["status"]) for a in d["log"]], [(1, 500), (2, 500), (3, 200)])
-        self.assertEqual([a["error"] for a in d["log"]], ["HTTP 500", "HTTP 500", None])
+        self.assertEqual([a["error"] for a in d["log"]], ["HTTP 500: Error interno: сервер занят"] * 2 + [None])
         requests = self.receiver.got("/flaky")
         self.assertEqual(len(requests), 3)
         # the same delivery each time, signed at the time of each attempt
@@ -378,7 +379,7 @@ class GuardTest(WebhookCase):
     def test_literal_private_addresses_are_refused_at_creation(self):
         for host in ["127.0.0.1", "10.0.0.1", "192.168.1.20", "172.16.5.4", "169.254.169.254",
                      "100.64.0.1", "0.0.0.0", "[::1]", "[fe80::1]", "[fd00::5]",
-                     "[::ffff:127.0.0.1]", "[::ffff:10.1.2.3]"]:
+                     "[::ffff:127.0.0.1]", "[::ffff:10.1.2.3]", "2130706433", "0x7f.1", "0177.0.0.1"]:
             r = self.api.request("POST", "/api/v1/webhooks", {
                 "url": "http://%s:%d/hook" % (host, self.receiver.port), "events": ["message.sent"]})
             self.assert_error(r, 400, "url")
