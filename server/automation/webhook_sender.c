@@ -313,9 +313,11 @@ static void remove_slot(webhook_sender *s, transfer *t)
 }
 
 /* Records every transfer that ended; the results wait for a connection (a lease that runs
- * out meanwhile makes the delivery due again, so nothing is lost when the database is away). */
-static void collect(webhook_sender *s)
+ * out meanwhile makes the delivery due again, so nothing is lost when the database is away).
+ * returns how many ended. */
+static int collect(webhook_sender *s)
 {
+    int ended = 0;
     CURLMsg *msg;
     int left;
     PGconn *conn = NULL;
@@ -331,8 +333,10 @@ static void collect(webhook_sender *s)
         }
         record(s, conn, t, code);
         remove_slot(s, t);
+        ended++;
     }
     if (conn) db_pool_release(s->app->pool, conn);
+    return ended;
 }
 
 static void give_back(webhook_sender *s)
@@ -373,7 +377,9 @@ static void *sender_main(void *arg)
         }
         int running;
         curl_multi_perform(s->multi, &running);
-        collect(s);
+        /* a slot that frees is filled at once: a webhook with a backlog goes at the pace of
+         * its receiver, not of the claim interval */
+        if (collect(s) > 0 && next_claim > monotonic_seconds()) next_claim = monotonic_seconds();
         /* until a transfer moves (curl's sockets and timers), the next look for due
          * deliveries when there is room, or a stop (curl_multi_wakeup) */
         int wait_ms = CLAIM_INTERVAL_MS;

@@ -36,8 +36,9 @@ def tearDownModule():
 
 class Receiver:
     """An HTTP receiver on 127.0.0.1 that records every request. By path: /flaky answers 500
-    twice then 200, /hang answers after HANG_SECONDS, /redirect answers 302 to /landed,
-    anything else 204."""
+    twice then 200, /hang answers after HANG_SECONDS, /block once `released` is set (counting
+    the requests it holds in `blocked`), /redirect answers 302 to /landed, anything else
+    204."""
 
     HANG_SECONDS = 8
 
@@ -45,6 +46,8 @@ class Receiver:
         self.requests = []  # (path, {header: value}, body bytes)
         self.lock = threading.Lock()
         self.flaky = 0
+        self.blocked = 0
+        self.released = threading.Event()
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -59,6 +62,11 @@ class Receiver:
                     self.answer(status, "Error interno: сервер занят" if status == 500 else "")
                 elif self.path == "/hang":
                     time.sleep(Receiver.HANG_SECONDS)
+                    self.answer(200)
+                elif self.path == "/block":
+                    with receiver.lock:
+                        receiver.blocked += 1
+                    receiver.released.wait()
                     self.answer(200)
                 elif self.path == "/redirect":
                     self.send_response(302)
@@ -90,6 +98,7 @@ class Receiver:
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
     def close(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -371,6 +380,28 @@ class HangingReceiverTest(WebhookCase):
         self.wait_for(lambda: any("timeout" in (d["last_error"] or "")
                                   for d in self.deliveries(hook, "?limit=1000")),
                       "an attempt that timed out")
+
+
+class FairnessTest(WebhookCase):
+    server_env = {"MAILCAST_WEBHOOKS_ALLOW_PRIVATE": "true",
+                  "MAILCAST_WEBHOOKS_TIMEOUT_SECONDS": "120"}
+
+    def test_a_receiver_that_holds_every_request_does_not_starve_the_others(self):
+        stuck = self.webhook("/block", ["subscriber.created"])
+        quick = self.webhook("/quick", ["subscriber.created"])
+        self.psql("INSERT INTO subscribers (email, name) SELECT 'justo' || i || '@example.org',"
+                  " 'Справедливый ' || i FROM generate_series(1, 200) i")
+        # the held webhook keeps 4 requests open; the other gets every one of its deliveries
+        self.wait_for(lambda: len(self.deliveries(quick, "?limit=1000&state=delivered")) == 200,
+                      "the second webhook's 200 deliveries")
+        self.assertEqual(len(self.receiver.got("/quick")), 200)
+        with self.receiver.lock:
+            self.assertEqual(self.receiver.blocked, 4)
+        self.assertEqual(len(self.deliveries(stuck, "?limit=1000&state=delivering")), 4)
+        self.assertEqual(len(self.deliveries(stuck, "?limit=1000&state=pending")), 196)
+        self.receiver.released.set()
+        self.wait_for(lambda: len(self.deliveries(stuck, "?limit=1000&state=delivered")) == 200,
+                      "the held webhook's deliveries once it answers")
 
 
 class GuardTest(WebhookCase):
