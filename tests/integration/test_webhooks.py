@@ -36,7 +36,7 @@ def tearDownModule():
 
 class Receiver:
     """An HTTP receiver on 127.0.0.1 that records every request. By path: /flaky answers 500
-    twice then 200, /hang answers after HANG_SECONDS, /block once `released` is set (counting
+    twice then 200, /broken always 503, /hang answers after HANG_SECONDS, /block once `released` is set (counting
     the requests it holds in `blocked`), /redirect answers 302 to /landed, anything else
     204."""
 
@@ -68,6 +68,8 @@ class Receiver:
                         receiver.blocked += 1
                     receiver.released.wait()
                     self.answer(200)
+                elif self.path == "/broken":
+                    self.answer(503, "Mantenimiento")
                 elif self.path == "/redirect":
                     self.send_response(302)
                     self.send_header("Location", "http://127.0.0.1:%d/landed" % receiver.port)
@@ -245,6 +247,22 @@ class WebhookEventsTest(WebhookCase):
         self.assertEqual({h["X-Mailcast-Delivery"] for _, h, _ in requests}, {str(d["id"])})
         self.assertTrue(all(verify(SECRET, h, b) for _, h, b in requests))
         self.assertEqual(self.deliveries(hook, "?state=failed"), [])
+
+    def test_a_delivery_failing_past_the_retry_hours_fails_for_good(self):
+        hook = self.webhook("/broken", ["message.sent"], enabled=False)
+        r = self.api.request("POST", "/api/v1/webhooks/%d/test" % hook["id"])
+        self.assertEqual(r.status, 202, r)
+        # queued more than [webhooks] retry_hours (24) ago; its webhook was disabled meanwhile
+        self.psql("UPDATE webhook_deliveries SET created_at = now() - interval '25 hours'"
+                  " WHERE id = %d" % r.json()["id"])
+        r = self.api.request("PATCH", "/api/v1/webhooks/%d" % hook["id"], {"enabled": True})
+        self.assertEqual(r.status, 200, r)
+        self.wait_for(lambda: self.deliveries(hook, "?state=failed"), "the delivery to fail")
+        d = self.deliveries(hook)[0]
+        self.assertEqual((d["state"], d["attempts"], d["last_status"], d["last_error"],
+                          d["next_attempt_at"]),
+                         ("failed", 1, 503, "HTTP 503: Mantenimiento", None))
+        self.assertEqual(len(self.receiver.got("/broken")), 1)
 
     def test_a_redirect_is_not_followed(self):
         hook = self.webhook("/redirect", ["campaign.finished"])
