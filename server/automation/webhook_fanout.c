@@ -49,8 +49,8 @@ typedef struct {
     " greatest(c.scanned_until, excluded.scanned_until))"                                          \
     " SELECT (SELECT count(*) FROM ins), (SELECT rows FROM n)"
 
-#define NOT_DELIVERED(KEY)                                                                         \
-    " NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_key = " KEY ")"
+/* followed by a key expression and ")": no webhook got that yet */
+#define UNDELIVERED " NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_key = "
 
 static const char *const SUBSCRIBER_EVENTS[] = {"subscriber.created", NULL};
 static const char SUBSCRIBERS_SQL[] = FANOUT_SQL(
@@ -59,7 +59,8 @@ static const char SUBSCRIBERS_SQL[] = FANOUT_SQL(
     " jsonb_build_object('subscriber_id', s.id, 'email', s.email, 'name', s.name, 'status',"
     " s.status, 'attributes', s.attributes) AS data"
     " FROM subscribers s WHERE s.created_at > (SELECT t FROM lo)"
-    " AND" NOT_DELIVERED("'subscriber.created:' || s.id") " ORDER BY s.created_at LIMIT $2");
+    " AND" UNDELIVERED "'subscriber.created:' || s.id)"
+    " ORDER BY s.created_at LIMIT $2");
 
 static const char *const CONSENT_EVENTS[] = {"subscriber.unsubscribed", NULL};
 static const char CONSENTS_SQL[] = FANOUT_SQL(
@@ -70,56 +71,59 @@ static const char CONSENTS_SQL[] = FANOUT_SQL(
     " AS data"
     " FROM consents c JOIN subscribers s ON s.id = c.subscriber_id"
     " WHERE c.action = 'unsubscribe' AND c.created_at > (SELECT t FROM lo)"
-    " AND" NOT_DELIVERED("'subscriber.unsubscribed:' || c.id") " ORDER BY c.created_at LIMIT $2");
+    " AND" UNDELIVERED "'subscriber.unsubscribed:' || c.id)"
+    " ORDER BY c.created_at LIMIT $2");
 
-/* Sent messages through the index of ended messages, per campaign that may have sent since
- * (running or paused, or ended lately) and for the messages of no campaign (transactional,
- * system, triggered); test sends are left out. */
+/* Sent messages through the index of ended messages, in its order, per campaign that may have
+ * sent since (running or paused, or ended lately) and for the messages of no campaign
+ * (transactional, system, triggered), each branch stopping at the batch size so that a
+ * backlog is read a batch at a time; test sends are left out. */
 #define SENT_COLUMNS                                                                               \
     "m.id, m.kind, m.subscriber_id, m.email, m.campaign_id, m.trigger_id, m.sent_at, m.updated_at"
+#define SENT_KEYS "ANY (ARRAY['message.sent:' || m.id, 'trigger.sent:' || m.id])"
+#define SENT_SINCE_LO                                                                              \
+    " AND m.state = " MESSAGE_SENT_SQL " AND m.updated_at > (SELECT t FROM lo)"                    \
+    " AND" UNDELIVERED SENT_KEYS ") ORDER BY m.updated_at LIMIT $2"
 static const char *const MESSAGE_EVENTS[] = {"message.sent", "trigger.sent", NULL};
-static const char MESSAGES_SQL[] =
-    FANOUT_SQL("SELECT m.updated_at AS ts, COALESCE(m.sent_at, m.updated_at) AS at, ev.event,"
-               " ev.event || ':' || m.id AS key,"
-               " jsonb_build_object('message_id', m.id, 'kind', m.kind, 'subscriber_id', "
-               "m.subscriber_id,"
-               " 'email', m.email, 'campaign_id', m.campaign_id, 'trigger_id', m.trigger_id) AS "
-               "data"
-               " FROM (SELECT * FROM (SELECT " SENT_COLUMNS " FROM campaigns c CROSS JOIN LATERAL"
-               " (SELECT " SENT_COLUMNS " FROM messages m WHERE m.campaign_id = c.id"
-               " AND m.state = " MESSAGE_SENT_SQL " AND m.updated_at > (SELECT t FROM lo)) m"
-               " WHERE c.state IN ('running', 'paused')"
-               " OR c.finished_at > (SELECT t FROM lo) - interval '1 hour'"
-               " UNION ALL SELECT " SENT_COLUMNS " FROM messages m WHERE m.campaign_id IS NULL"
-               " AND m.state = " MESSAGE_SENT_SQL " AND m.test_of IS NULL"
-               " AND m.updated_at > (SELECT t FROM lo)) m"
-               " WHERE" NOT_DELIVERED("ANY (ARRAY['message.sent:' || m.id, 'trigger.sent:' || "
-                                      "m.id])") " ORDER BY m.updated_at LIMIT $2) m"
-                                                " CROSS JOIN LATERAL (VALUES ('message.sent'), "
-                                                "('trigger.sent')) ev (event)"
-                                                " WHERE ev.event = ANY ($3::text[]) AND (ev.event "
-                                                "= 'message.sent' OR m.kind = 'trigger')");
+static const char MESSAGES_SQL[] = FANOUT_SQL(
+    "SELECT m.updated_at AS ts, COALESCE(m.sent_at, m.updated_at) AS at, ev.event,"
+    " ev.event || ':' || m.id AS key,"
+    " jsonb_build_object('message_id', m.id, 'kind', m.kind, 'subscriber_id',"
+    " m.subscriber_id, 'email', m.email, 'campaign_id', m.campaign_id, 'trigger_id',"
+    " m.trigger_id) AS data"
+    " FROM (SELECT * FROM (SELECT " SENT_COLUMNS " FROM campaigns c CROSS JOIN LATERAL"
+    " (SELECT " SENT_COLUMNS " FROM messages m WHERE m.campaign_id = c.id" SENT_SINCE_LO ") m"
+    " WHERE c.state IN ('running', 'paused')"
+    " OR c.finished_at > (SELECT t FROM lo) - interval '1 hour'"
+    " UNION ALL (SELECT " SENT_COLUMNS " FROM messages m WHERE m.campaign_id IS NULL"
+    " AND m.test_of IS NULL" SENT_SINCE_LO ")) m"
+    " ORDER BY m.updated_at LIMIT $2) m"
+    " CROSS JOIN LATERAL (VALUES ('message.sent'), ('trigger.sent')) ev (event)"
+    " WHERE ev.event = ANY ($3::text[])"
+    " AND (ev.event = 'message.sent' OR m.kind = 'trigger')");
 
 static const char *const BOUNCE_EVENTS[] = {"message.bounced", "message.complained", NULL};
-static const char BOUNCES_SQL[] = FANOUT_SQL(
-    "SELECT b.created_at AS ts, b.created_at AS at, b.event, b.event || ':' || b.id AS key,"
-    " jsonb_build_object('bounce_id', b.id, 'message_id', b.message_id, 'subscriber_id',"
-    " b.subscriber_id, 'email', s.email, 'campaign_id', COALESCE(b.campaign_id, m.campaign_id),"
-    " 'trigger_id',"
-    " m.trigger_id, 'source', b.source, 'reason', b.reason, 'smtp_code', b.smtp_code,"
-    " 'smtp_text', b.smtp_text) || CASE WHEN b.kind = 'complaint' THEN '{}'::jsonb"
-    " ELSE jsonb_build_object('kind', b.kind) END AS data"
-    " FROM (SELECT b.*, CASE WHEN b.kind = 'complaint' THEN 'message.complained'"
-    " ELSE 'message.bounced' END AS event FROM bounces b"
-    " WHERE b.created_at > (SELECT t FROM lo)) b"
-    " JOIN subscribers s ON s.id = b.subscriber_id"
-    " LEFT JOIN messages m ON m.id = b.message_id"
-    " WHERE b.event = ANY ($3::text[]) AND" NOT_DELIVERED(
-        "b.event || ':' || b.id") " ORDER BY b.created_at LIMIT $2");
+#define BOUNCE_KEY "b.event || ':' || b.id"
+static const char BOUNCES_SQL[] =
+    FANOUT_SQL("SELECT b.created_at AS ts, b.created_at AS at, b.event, " BOUNCE_KEY " AS key,"
+               " jsonb_build_object('bounce_id', b.id, 'message_id', b.message_id, 'subscriber_id',"
+               " b.subscriber_id, 'email', s.email, 'campaign_id',"
+               " COALESCE(b.campaign_id, m.campaign_id), 'trigger_id', m.trigger_id, 'source',"
+               " b.source, 'reason', b.reason, 'smtp_code', b.smtp_code, 'smtp_text', b.smtp_text)"
+               " || CASE WHEN b.kind = 'complaint' THEN '{}'::jsonb"
+               " ELSE jsonb_build_object('kind', b.kind) END AS data"
+               " FROM (SELECT b.*, CASE WHEN b.kind = 'complaint' THEN 'message.complained'"
+               " ELSE 'message.bounced' END AS event FROM bounces b"
+               " WHERE b.created_at > (SELECT t FROM lo)) b"
+               " JOIN subscribers s ON s.id = b.subscriber_id"
+               " LEFT JOIN messages m ON m.id = b.message_id"
+               " WHERE b.event = ANY ($3::text[]) AND" UNDELIVERED BOUNCE_KEY ")"
+               " ORDER BY b.created_at LIMIT $2");
 
 static const char *const ENGAGEMENT_EVENTS[] = {"message.opened", "message.clicked", NULL};
+#define ENGAGEMENT_KEY "e.event || ':' || e.id"
 static const char ENGAGEMENTS_SQL[] = FANOUT_SQL(
-    "SELECT e.occurred_at AS ts, e.occurred_at AS at, e.event, e.event || ':' || e.id AS key,"
+    "SELECT e.occurred_at AS ts, e.occurred_at AS at, e.event, " ENGAGEMENT_KEY " AS key,"
     " jsonb_build_object('message_id', e.message_id, 'subscriber_id', e.subscriber_id,"
     " 'email', COALESCE(s.email, m.email), 'campaign_id', e.campaign_id, 'trigger_id',"
     " m.trigger_id, 'machine', e.machine) || CASE WHEN e.kind = 'click'"
@@ -129,19 +133,20 @@ static const char ENGAGEMENTS_SQL[] = FANOUT_SQL(
     " WHERE e.occurred_at > (SELECT t FROM lo)) e"
     " LEFT JOIN subscribers s ON s.id = e.subscriber_id"
     " LEFT JOIN messages m ON m.id = e.message_id"
-    " WHERE e.event = ANY ($3::text[]) AND" NOT_DELIVERED(
-        "e.event || ':' || e.id") " ORDER BY e.occurred_at LIMIT $2");
+    " WHERE e.event = ANY ($3::text[]) AND" UNDELIVERED ENGAGEMENT_KEY ")"
+    " ORDER BY e.occurred_at LIMIT $2");
 
 static const char *const CAMPAIGN_EVENTS[] = {"campaign.finished", NULL};
-static const char CAMPAIGNS_SQL[] = FANOUT_SQL(
-    "SELECT t.created_at AS ts, t.created_at AS at, 'campaign.finished' AS event,"
-    " 'campaign.finished:' || t.id AS key,"
-    " jsonb_build_object('campaign_id', c.id, 'name', c.name, 'sent', c.sent_count,"
-    " 'failed', c.failed_count, 'cancelled', c.cancelled_count, 'finished_at',"
-    " mc_rfc3339(c.finished_at)) AS data"
-    " FROM campaign_transitions t JOIN campaigns c ON c.id = t.campaign_id"
-    " WHERE t.action = 'finish' AND t.created_at > (SELECT t FROM lo)"
-    " AND" NOT_DELIVERED("'campaign.finished:' || t.id") " ORDER BY t.created_at LIMIT $2");
+static const char CAMPAIGNS_SQL[] =
+    FANOUT_SQL("SELECT t.created_at AS ts, t.created_at AS at, 'campaign.finished' AS event,"
+               " 'campaign.finished:' || t.id AS key,"
+               " jsonb_build_object('campaign_id', c.id, 'name', c.name, 'sent', c.sent_count,"
+               " 'failed', c.failed_count, 'cancelled', c.cancelled_count, 'finished_at',"
+               " mc_rfc3339(c.finished_at)) AS data"
+               " FROM campaign_transitions t JOIN campaigns c ON c.id = t.campaign_id"
+               " WHERE t.action = 'finish' AND t.created_at > (SELECT t FROM lo)"
+               " AND" UNDELIVERED "'campaign.finished:' || t.id)"
+               " ORDER BY t.created_at LIMIT $2");
 
 static const fanout_source SOURCES[] = {
     {"subscribers", SUBSCRIBER_EVENTS, SUBSCRIBERS_SQL, false},

@@ -1,5 +1,6 @@
-/* The fan-out of outgoing webhooks: a worker job that reads what happened from the tables
- * that record it (subscribers, consents, messages, bounces, the engagement history, campaign
+/* The fan-out of outgoing webhooks: a pass, run about once a second by a thread of each
+ * worker process (automation/webhook_sender.h), that reads what happened from the tables that
+ * record it (subscribers, consents, messages, bounces, the engagement history, campaign
  * transitions) after the fact, and queues a delivery per webhook that wants it. Nothing on the
  * send path or the tracking endpoints writes for webhooks. */
 #ifndef MC_AUTOMATION_WEBHOOK_FANOUT_H

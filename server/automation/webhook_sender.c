@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "automation/webhook_address.h"
+#include "automation/webhook_fanout.h"
 #include "automation/webhook_sign.h"
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -29,7 +30,11 @@
 #define RETRY_AFTER_ERROR_MS 5000
 /* kept of an answer's body for the log */
 #define ANSWER_KEEP 200
-#define DB_WAIT_MS  5000
+/* a fan-out pass reads at most this many rows of each source; a longer backlog goes on at
+ * once, else the next pass comes after the interval */
+#define FANOUT_BATCH       2000
+#define FANOUT_INTERVAL_MS 1000
+#define DB_WAIT_MS         5000
 
 typedef struct {
     CURL *curl;
@@ -51,8 +56,12 @@ struct webhook_sender {
     char *user_agent;
     char owner[128];
     pthread_t thread;
+    pthread_t fanout_thread;
+    pthread_mutex_t lock; /* with wake: the fan-out thread's wait, cut short by a stop */
+    pthread_cond_t wake;
     CURLM *multi;
     bool stopping;
+    bool fanout_running;
     transfer *slots[MAX_IN_FLIGHT];
     int in_flight;
 };
@@ -393,6 +402,34 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
+/* The fan-out (automation/webhook_fanout.h) on a thread of its own: reading a large backlog
+ * (a big import, for subscriber.created) takes a while, and neither the worker loop, which
+ * sends, nor the transfers in flight wait for it. A pass a second, or at once while a source
+ * has more than a batch to read. */
+static void *fanout_main(void *arg)
+{
+    webhook_sender *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        bool more = false;
+        mc_error err;
+        PGconn *conn = db_pool_acquire(s->app->pool, DB_WAIT_MS, &err);
+        if (!conn || webhook_fanout_run(conn, FANOUT_BATCH, &more, &err) < 0)
+            log_warn("webhooks: fan-out: %s", err.message);
+        if (conn) db_pool_release(s->app->pool, conn);
+        pthread_mutex_lock(&s->lock);
+        if (!more && !s->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += FANOUT_INTERVAL_MS / 1000;
+            pthread_cond_timedwait(&s->wake, &s->lock, &until);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
 webhook_sender *webhook_sender_start(app_t *app, const char *user_agent, mc_error *err)
 {
     webhook_sender *s = xcalloc(1, sizeof *s);
@@ -402,24 +439,44 @@ webhook_sender *webhook_sender_start(app_t *app, const char *user_agent, mc_erro
     gethostname(host, sizeof host - 1);
     snprintf(s->owner, sizeof s->owner, "%s:%d:webhooks", host, (int)getpid());
     curl_easy_cleanup(track_curl_new(1000)); /* curl's global set-up, before the thread */
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &attr);
+    pthread_condattr_destroy(&attr);
     s->multi = curl_multi_init();
     if (!s->multi || pthread_create(&s->thread, NULL, sender_main, s) != 0) {
         if (s->multi) curl_multi_cleanup(s->multi);
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
         free(s->user_agent);
         free(s);
         mc_error_set(err, 500, "internal", "", "cannot start the webhook delivery thread");
         return NULL;
     }
+    if (pthread_create(&s->fanout_thread, NULL, fanout_main, s) != 0) {
+        webhook_sender_stop(s);
+        mc_error_set(err, 500, "internal", "", "cannot start the webhook fan-out thread");
+        return NULL;
+    }
+    s->fanout_running = true;
     return s;
 }
 
 void webhook_sender_stop(webhook_sender *s)
 {
     if (!s) return;
+    pthread_mutex_lock(&s->lock);
     __atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
     curl_multi_wakeup(s->multi);
     pthread_join(s->thread, NULL);
+    if (s->fanout_running) pthread_join(s->fanout_thread, NULL);
     curl_multi_cleanup(s->multi);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
     free(s->user_agent);
     free(s);
 }

@@ -255,14 +255,13 @@ static const char *const DELIVERY_STATES[] = {"pending", "delivering", "delivere
 json_t *webhook_deliveries(PGconn *conn, long long id, const char *state, long long after,
                            int limit, bool with_total, mc_error *err)
 {
-    if (state) {
-        bool known = false;
-        for (size_t i = 0; DELIVERY_STATES[i]; i++)
-            known = known || !strcmp(state, DELIVERY_STATES[i]);
-        if (!known)
-            return mc_error_set(err, 400, "invalid_field", "state",
-                                "state must be one of: pending, delivering, delivered, failed"),
-                   NULL;
+    bool known = !state;
+    for (size_t i = 0; state && DELIVERY_STATES[i]; i++)
+        known = known || !strcmp(state, DELIVERY_STATES[i]);
+    if (!known) {
+        mc_error_set(err, 400, "invalid_field", "state",
+                     "state must be one of: pending, delivering, delivered, failed");
+        return NULL;
     }
     json_t *webhook = webhook_get(conn, id, err);
     if (!webhook) return NULL;
