@@ -115,9 +115,15 @@ static int parse_events(json_t *v, buf_t *out, mc_error *err)
         char field[32];
         snprintf(field, sizeof field, "events[%zu]", i);
         const char *name = json_string_value(item);
-        if (!name || !known_event(name))
-            return mc_error_set(err, 400, "invalid_field", field,
-                                "%s is not an event a webhook can subscribe to", field);
+        if (!name || !known_event(name)) {
+            buf_t known = BUF_INIT;
+            for (size_t k = 0; WEBHOOK_EVENTS[k]; k++)
+                buf_appendf(&known, "%s%s", k ? ", " : "", WEBHOOK_EVENTS[k]);
+            mc_error_set(err, 400, "invalid_field", field, "%s must be one of: %s", field,
+                         buf_cstr(&known));
+            buf_free(&known);
+            return -1;
+        }
         for (size_t j = 0; j < i; j++)
             if (!strcmp(name, json_string_value(json_array_get(v, j))))
                 return mc_error_set(err, 400, "invalid_field", field, "%s repeats %s", field, name);

@@ -371,6 +371,9 @@ class WebhookEventsTest(WebhookCase):
                 ({"url": url, "events": ["message.sent"], "eventos": []}, "eventos")]:
             self.assert_error(self.api.request("POST", "/api/v1/webhooks", body), 400, field)
         self.assertEqual(self.psql("SELECT count(*) FROM webhooks"), before)
+        r = self.api.request("POST", "/api/v1/webhooks",
+                             {"url": url, "events": ["message.sent", "message.opened", "mensaje.leído"]})
+        self.assertIn("events[2] must be one of: subscriber.created, ", r.json()["error"]["message"])
 
 
 class HangingReceiverTest(WebhookCase):
