@@ -17,6 +17,8 @@
 /* re-read before the cursor: covers a transaction that read a while before its first write,
  * and the tracking flusher's batch still in memory */
 #define MARGIN_SQL "interval '10 seconds'"
+/* the most of a source's time one pass reads */
+#define WINDOW_SQL "interval '10 minutes'"
 
 typedef struct {
     const char *name;          /* the cursor's row */
@@ -26,14 +28,18 @@ typedef struct {
 } fanout_source;
 
 /* lo: from the cursor, or from when the first webhook wanting these events subscribed when
- * that is later (no history before a subscription), less the margin.
- * src(ts, at, event, key, data): at most $2 rows not yet delivered to anyone, oldest first.
- * The deliveries go to each enabled webhook that wants the event and had subscribed by then;
- * the cursor moves to the horizon when every row was read, else to the last row's time. */
+ * that is later (no history before a subscription), less the margin; hi: at most WINDOW_SQL
+ * later, so that a pass after a long pause reads a slice of the backlog, not all of it.
+ * src(ts, at, event, key, data): at most $2 rows after lo up to hi not yet delivered to anyone,
+ * oldest first. The deliveries go to each enabled webhook that wants the event and had
+ * subscribed by then; the cursor moves to the horizon (or hi, when sooner) when every row was
+ * read, else to the last row's time. The answer: deliveries queued, rows read, and whether the
+ * slice ended before the horizon (more to read at once). */
 #define FANOUT_SQL(SRC)                                                                            \
     "WITH lo AS (SELECT greatest((SELECT scanned_until FROM webhook_cursors WHERE source = $1),"   \
     " (SELECT min(subscribed_at) FROM webhooks WHERE enabled AND events && $3::text[])) -"         \
     " " MARGIN_SQL " AS t),"                                                                       \
+    " hi AS (SELECT (SELECT t FROM lo) + " WINDOW_SQL " AS t),"                                    \
     " src AS (" SRC "),"                                                                           \
     " ins AS (INSERT INTO webhook_deliveries (webhook_id, event, event_key, payload, occurred_at)" \
     " SELECT w.id, s.event, s.key, jsonb_build_object('id', s.key, 'event', s.event,"              \
@@ -43,11 +49,12 @@ typedef struct {
     " ON CONFLICT (event_key, webhook_id) DO NOTHING RETURNING 1),"                                \
     " n AS (SELECT count(*) AS rows, max(ts) AS last FROM src),"                                   \
     " cur AS (INSERT INTO webhook_cursors AS c (source, scanned_until)"                            \
-    " SELECT $1, CASE WHEN n.rows < $2 THEN $4::timestamptz"                                       \
+    " SELECT $1, CASE WHEN n.rows < $2 THEN least($4::timestamptz, (SELECT t FROM hi))"            \
     " ELSE least($4::timestamptz, n.last) END FROM n"                                              \
     " ON CONFLICT (source) DO UPDATE SET scanned_until ="                                          \
     " greatest(c.scanned_until, excluded.scanned_until))"                                          \
-    " SELECT (SELECT count(*) FROM ins), (SELECT rows FROM n)"
+    " SELECT (SELECT count(*) FROM ins), (SELECT rows FROM n),"                                    \
+    " (SELECT t FROM hi) < $4::timestamptz"
 
 /* followed by a key expression and ")": no webhook got that yet */
 #define UNDELIVERED " NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_key = "
@@ -59,6 +66,7 @@ static const char SUBSCRIBERS_SQL[] = FANOUT_SQL(
     " jsonb_build_object('subscriber_id', s.id, 'email', s.email, 'name', s.name, 'status',"
     " s.status, 'attributes', s.attributes) AS data"
     " FROM subscribers s WHERE s.created_at > (SELECT t FROM lo)"
+    " AND s.created_at <= (SELECT t FROM hi)"
     " AND" UNDELIVERED "'subscriber.created:' || s.id)"
     " ORDER BY s.created_at LIMIT $2");
 
@@ -71,6 +79,7 @@ static const char CONSENTS_SQL[] = FANOUT_SQL(
     " AS data"
     " FROM consents c JOIN subscribers s ON s.id = c.subscriber_id"
     " WHERE c.action = 'unsubscribe' AND c.created_at > (SELECT t FROM lo)"
+    " AND c.created_at <= (SELECT t FROM hi)"
     " AND" UNDELIVERED "'subscriber.unsubscribed:' || c.id)"
     " ORDER BY c.created_at LIMIT $2");
 
@@ -83,6 +92,7 @@ static const char CONSENTS_SQL[] = FANOUT_SQL(
 #define SENT_KEYS "ANY (ARRAY['message.sent:' || m.id, 'trigger.sent:' || m.id])"
 #define SENT_SINCE_LO                                                                              \
     " AND m.state = " MESSAGE_SENT_SQL " AND m.updated_at > (SELECT t FROM lo)"                    \
+    " AND m.updated_at <= (SELECT t FROM hi)"                                                      \
     " AND" UNDELIVERED SENT_KEYS ") ORDER BY m.updated_at LIMIT $2"
 static const char *const MESSAGE_EVENTS[] = {"message.sent", "trigger.sent", NULL};
 static const char MESSAGES_SQL[] = FANOUT_SQL(
@@ -114,7 +124,7 @@ static const char BOUNCES_SQL[] =
                " ELSE jsonb_build_object('kind', b.kind) END AS data"
                " FROM (SELECT b.*, CASE WHEN b.kind = 'complaint' THEN 'message.complained'"
                " ELSE 'message.bounced' END AS event FROM bounces b"
-               " WHERE b.created_at > (SELECT t FROM lo)) b"
+               " WHERE b.created_at > (SELECT t FROM lo) AND b.created_at <= (SELECT t FROM hi)) b"
                " JOIN subscribers s ON s.id = b.subscriber_id"
                " LEFT JOIN messages m ON m.id = b.message_id"
                " WHERE b.event = ANY ($3::text[]) AND" UNDELIVERED BOUNCE_KEY ")"
@@ -130,7 +140,7 @@ static const char ENGAGEMENTS_SQL[] = FANOUT_SQL(
     " THEN jsonb_build_object('url', e.url) ELSE '{}'::jsonb END AS data"
     " FROM (SELECT e.*, CASE WHEN e.kind = 'open' THEN 'message.opened'"
     " ELSE 'message.clicked' END AS event FROM message_engagements e"
-    " WHERE e.occurred_at > (SELECT t FROM lo)) e"
+    " WHERE e.occurred_at > (SELECT t FROM lo) AND e.occurred_at <= (SELECT t FROM hi)) e"
     " LEFT JOIN subscribers s ON s.id = e.subscriber_id"
     " LEFT JOIN messages m ON m.id = e.message_id"
     " WHERE e.event = ANY ($3::text[]) AND" UNDELIVERED ENGAGEMENT_KEY ")"
@@ -145,6 +155,7 @@ static const char CAMPAIGNS_SQL[] =
                " mc_rfc3339(c.finished_at)) AS data"
                " FROM campaign_transitions t JOIN campaigns c ON c.id = t.campaign_id"
                " WHERE t.action = 'finish' AND t.created_at > (SELECT t FROM lo)"
+               " AND t.created_at <= (SELECT t FROM hi)"
                " AND" UNDELIVERED "'campaign.finished:' || t.id)"
                " ORDER BY t.created_at LIMIT $2");
 
@@ -218,7 +229,8 @@ static long long run_sources(PGconn *conn, PGresult *wanted_res, int limit, bool
             break;
         }
         queued += strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        if (strtoll(PQgetvalue(res, 0, 1), NULL, 10) >= limit) *more = true;
+        if (strtoll(PQgetvalue(res, 0, 1), NULL, 10) >= limit || PQgetvalue(res, 0, 2)[0] == 't')
+            *more = true;
         PQclear(res);
     }
     buf_free(&events);

@@ -13,7 +13,8 @@
 
 /* One pass over every source that an enabled webhook wants, at most limit rows of each, in one
  * transaction on conn; a pass already running in another process makes this one return at
- * once. *more becomes true when a source had more than limit rows to read. returns the number
+ * once. *more becomes true when a source had more than limit rows, or more than one pass's
+ * slice of time (a backlog), to read: the next pass should come at once. returns the number
  * of deliveries queued, or -1 with err. */
 long long webhook_fanout_run(PGconn *conn, int limit, bool *more, mc_error *err);
 

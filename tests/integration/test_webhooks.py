@@ -318,6 +318,22 @@ class WebhookEventsTest(WebhookCase):
         self.assertEqual(len([e for e in self.receiver.events("/late")
                               if e["data"]["email"] == "tarde.hook@example.org"]), 1)
 
+    def test_a_backlog_of_hours_is_read_in_slices_and_delivered(self):
+        hook = self.webhook("/backlog", ["subscriber.created"])
+        # as after a long stop of every worker: the cursor two hours back, a subscriber created
+        # an hour and a half ago (the fan-out's lock keeps a pass from running meanwhile)
+        self.psql("BEGIN; SELECT pg_advisory_xact_lock(hashtext('mailcast:webhooks'));"
+                  " UPDATE webhooks SET subscribed_at = now() - interval '3 hours' WHERE id = %d;"
+                  " INSERT INTO webhook_cursors VALUES ('subscribers', now() - interval '2 hours')"
+                  " ON CONFLICT (source) DO UPDATE SET scanned_until = excluded.scanned_until;"
+                  " INSERT INTO subscribers (email, name, created_at) VALUES"
+                  " ('atrasado.hook@example.org', 'Атрасадо', now() - interval '90 minutes');"
+                  " COMMIT;" % hook["id"])
+        payload, _, _ = self.find("/backlog", "subscriber.created",
+                                  email="atrasado.hook@example.org", name="Атрасадо")
+        self.assertEqual(self.psql("SELECT scanned_until > now() - interval '1 minute' FROM"
+                                   " webhook_cursors WHERE source = 'subscribers'"), "t")
+
     def test_webhooks_are_created_read_changed_and_deleted(self):
         r = self.api.request("POST", "/api/v1/webhooks",
                              {"url": self.receiver.url("/crud"), "events": ["message.opened"]})
