@@ -121,4 +121,14 @@ void api_routes_register(http_router *r)
     http_router_add(r, "POST", "/api/v1/imports", api_imports_create, ROUTE_API | ROUTE_UPLOAD);
     http_router_add(r, "GET", "/api/v1/imports/{id}", api_imports_get, ROUTE_API);
     http_router_add(r, "GET", "/api/v1/imports/{id}/errors", api_imports_errors, ROUTE_API);
+
+    http_router_add(r, "GET", "/api/v1/webhooks", api_outgoing_webhooks_list, ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/webhooks", api_outgoing_webhooks_create, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/webhooks/{id}", api_outgoing_webhooks_get, ROUTE_API);
+    http_router_add(r, "PUT", "/api/v1/webhooks/{id}", api_outgoing_webhooks_put, ROUTE_API);
+    http_router_add(r, "PATCH", "/api/v1/webhooks/{id}", api_outgoing_webhooks_patch, ROUTE_API);
+    http_router_add(r, "DELETE", "/api/v1/webhooks/{id}", api_outgoing_webhooks_delete, ROUTE_API);
+    http_router_add(r, "GET", "/api/v1/webhooks/{id}/deliveries", api_outgoing_webhooks_deliveries,
+                    ROUTE_API);
+    http_router_add(r, "POST", "/api/v1/webhooks/{id}/test", api_outgoing_webhooks_test, ROUTE_API);
 }

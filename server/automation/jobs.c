@@ -1,12 +1,18 @@
 /* automation's jobs in the worker loop: the pass over new events and the step runner every
- * round (a due step waits at most a round), the list and date entries every few seconds. */
+ * round (a due step waits at most a round), the list and date entries every few seconds, the
+ * webhook log's retention every minute. (The webhook fan-out and deliveries run on threads of
+ * their own, automation/webhook_sender.h, so that a long backlog or a slow receiver never
+ * holds the loop.) */
 #include "automation/jobs.h"
 
 #include "automation/trigger_entries.h"
 #include "automation/trigger_pass.h"
 #include "automation/trigger_runner.h"
+#include "automation/webhooks.h"
 
 #define ENTRIES_SECONDS 5
+/* the log is pruned in batches, so that no statement holds many rows locked */
+#define PRUNE_BATCH 5000
 
 static int pass(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
 {
@@ -31,6 +37,17 @@ static int entries(app_t *app, PGconn *conn, const bool *stop, long long *wake_m
     return trigger_entries_run(conn, &app->config, err) < 0 ? -1 : 0;
 }
 
+static int webhook_log_retention(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms,
+                                 mc_error *err)
+{
+    (void)wake_ms;
+    long long n;
+    do
+        n = webhook_log_prune(conn, app->config.webhooks_log_days, PRUNE_BATCH, err);
+    while (n == PRUNE_BATCH && !__atomic_load_n(stop, __ATOMIC_RELAXED));
+    return n < 0 ? -1 : 0;
+}
+
 void automation_register_jobs(app_jobs *jobs, const config_t *cfg)
 {
     (void)cfg;
@@ -38,4 +55,5 @@ void automation_register_jobs(app_jobs *jobs, const config_t *cfg)
     app_jobs_add(jobs, "trigger events", 0, 0, pass);
     app_jobs_add(jobs, "trigger entries", ENTRIES_SECONDS, 0, entries);
     app_jobs_add(jobs, "trigger steps", 0, 0, steps);
+    app_jobs_add(jobs, "webhook log retention", 60, 0, webhook_log_retention);
 }

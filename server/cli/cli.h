@@ -5,6 +5,8 @@
 
 #include "app/jobs.h"
 
+#define MAILCAST_VERSION "0.1.0"
+
 typedef struct {
     const char *name;
     const char *summary;

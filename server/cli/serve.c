@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "app/app.h"
 #include "auth/bootstrap.h"
+#include "automation/webhook_sender.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/signals.h"
@@ -121,10 +122,15 @@ int cli_serve(int argc, char **argv)
              no_worker ? "" : " with the worker loop");
     printf("Dashboard: %s/\n", app.config.public_url);
     fflush(stdout);
+    /* outgoing webhooks are delivered where the worker loop runs */
+    webhook_sender *hooks =
+        no_worker ? NULL : webhook_sender_start(&app, "mailcast/" MAILCAST_VERSION, &err);
+    if (!no_worker && !hooks) log_warn("%s", err.message);
 
     int sig = cli_wait_for_shutdown(&signals);
     log_info("received signal %d; finishing requests in flight and shutting down", sig);
     http_server_stop(server, SHUTDOWN_GRACE_MS);
+    webhook_sender_stop(hooks);
     worker_stop(&worker);
     /* every open and click answered is in the batch now: written before the process ends */
     tracker_free(app.tracker);

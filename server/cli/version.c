@@ -4,8 +4,6 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 
-#define MAILCAST_VERSION "0.1.0"
-
 int cli_version(int argc, char **argv)
 {
     static const cli_option options[] = {{NULL, NULL, NULL, NULL, NULL}};

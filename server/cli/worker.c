@@ -5,6 +5,7 @@
 #include "audience/jobs.h"
 #include "auth/jobs.h"
 #include "automation/jobs.h"
+#include "automation/webhook_sender.h"
 #include "campaign/jobs.h"
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -50,9 +51,12 @@ int cli_worker(int argc, char **argv)
         app_close(&app);
         return app_report_error(&err);
     }
+    webhook_sender *hooks = webhook_sender_start(&app, "mailcast/" MAILCAST_VERSION, &err);
+    if (!hooks) log_warn("%s", err.message);
     log_info("worker running");
     int sig = cli_wait_for_shutdown(&signals);
     log_info("received signal %d; stopping the worker", sig);
+    webhook_sender_stop(hooks);
     worker_stop(&worker);
     tracker_free(app.tracker);
     app_close(&app);

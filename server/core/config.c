@@ -92,6 +92,8 @@ static const key_schema SCHEMA[] = {
     {"webhooks", "allow_private", KEY_BOOL, FIELD(webhooks_allow_private), "false", 0, 0},
     {"webhooks", "timeout_seconds", KEY_UINT, FIELD(webhooks_timeout_seconds), "10", 1, 300},
     {"webhooks", "retry_hours", KEY_UINT, FIELD(webhooks_retry_hours), "24", 1, 24 * 30},
+    {"webhooks", "retry_base_seconds", KEY_UINT, FIELD(webhooks_retry_base_seconds), "10", 1, 3600},
+    {"webhooks", "log_days", KEY_UINT, FIELD(webhooks_log_days), "30", 1, 3650},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 

@@ -105,6 +105,8 @@ typedef struct {
     bool webhooks_allow_private;       /* deliver to loopback, private and link-local addresses */
     unsigned webhooks_timeout_seconds; /* one delivery attempt, connect to last byte */
     unsigned webhooks_retry_hours;     /* a failing delivery is retried for this long */
+    unsigned webhooks_retry_base_seconds; /* the pause after a first failed attempt, doubling */
+    unsigned webhooks_log_days;           /* delivered and failed deliveries are kept this long */
 
     config_named_section *named;
     size_t named_count;

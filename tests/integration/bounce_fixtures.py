@@ -22,15 +22,15 @@ def fixture(name, **values):
 
 
 class BounceCase(SendingCase):
-    def send_campaign(self, people):
-        """sends a campaign to people [(address, name)]; returns (campaign, {address:
+    def send_campaign(self, people, body="<p>Привет, {{name}}</p>"):
+        """sends a campaign of body to people [(address, name)]; returns (campaign, {address:
         {"subscriber", "message_id" (the messages row), "token", "mail"}})"""
         tag = time.monotonic_ns()
         lst = self.create_list("Boletín %d" % tag)
         subs = {a: self.create_subscriber(a, name=n, lists=[lst["id"]]) for a, n in people}
         r = self.api.request("POST", "/api/v1/campaigns", {
             "name": "Campaña %d" % tag, "subject": "Hola {{first_name}}",
-            "from_email": "news@example.com", "body": "<p>Привет, {{name}}</p>",
+            "from_email": "news@example.com", "body": body,
             "lists": [lst["id"]]})
         self.assertEqual(r.status, 201, r)
         campaign = r.json()
