@@ -11,16 +11,16 @@
 #include "core/utf8.h"
 #include "template/template.h"
 
-bool event_name_valid(const char *name)
+bool event_name_valid(const char *name, size_t len)
 {
-    size_t n = 0;
-    for (const char *p = name; *p; p++, n++) {
-        char c = *p;
+    if (len < 1 || len > EVENT_NAME_MAX) return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '_' || c == '.' || c == ':' || c == '-';
-        if (!ok || n >= EVENT_NAME_MAX) return false;
+        if (!ok) return false;
     }
-    return n > 0;
+    return true;
 }
 
 /* Reads exactly width digits at *p into *value and moves *p past them. returns 0 or -1. */
@@ -305,7 +305,7 @@ int event_check(json_t *ev, const event_rules *rules, const char *prefix, event_
     }
     if (check_subscriber(ev, prefix, out, err) < 0) return -1;
     if (optional_string(ev, prefix, "name", &out->name, err) < 0) return named(err, prefix, "name");
-    if (!out->name || !event_name_valid(out->name)) {
+    if (!out->name || !event_name_valid(out->name, strlen(out->name))) {
         mc_error_set(err, 400, "invalid_field", "",
                      "%sname must be 1 to %d characters, each a letter (A-Z, a-z), a digit, "
                      "'_', '.', ':' or '-'",

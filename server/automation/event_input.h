@@ -59,9 +59,9 @@ typedef struct {
 int event_check(json_t *ev, const event_rules *rules, const char *prefix, event_input *out,
                 mc_error *err);
 
-/* returns whether name is a valid event name: 1 to EVENT_NAME_MAX characters, each an ASCII
- * letter, digit, '_', '.', ':' or '-' */
-bool event_name_valid(const char *name);
+/* returns whether name[0..len) is a valid event name: 1 to EVENT_NAME_MAX characters, each an
+ * ASCII letter, digit, '_', '.', ':' or '-' (the rule of the events API and of triggers) */
+bool event_name_valid(const char *name, size_t len);
 
 /* Reads an RFC 3339 date-time ("2026-12-06T08:30:00Z", "2026-12-06T09:30:00.250+01:00"; 'T' may
  * be 't' or a space, 'Z' may be 'z') into seconds since the epoch (the fraction dropped).

@@ -11,6 +11,7 @@
 #include "audience/input.h"
 #include "audience/segment_compile.h"
 #include "automation/duration.h"
+#include "automation/event_input.h"
 #include "core/utf8.h"
 
 /* a fixed entry time for compiling conditions: only their shape is checked here */
@@ -29,18 +30,6 @@ static int bad(mc_error *err, const char *field, const char *fmt, ...)
     return mc_error_set(err, 400, "invalid_field", field, "%s", message);
 }
 
-bool trigger_event_name_valid(const char *name, size_t len)
-{
-    if (len < 1 || len > TRIGGER_EVENT_NAME_MAX) return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '.' || c == ':' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
-}
-
 /* Refuses members of obj not in allowed; the error names prefix.member. */
 static int known_members(json_t *obj, const char *prefix, const char *const *allowed, mc_error *err)
 {
@@ -55,8 +44,7 @@ static int known_members(json_t *obj, const char *prefix, const char *const *all
 
 static int event_name(json_t *v, const char *field, mc_error *err)
 {
-    if (!json_is_string(v) ||
-        !trigger_event_name_valid(json_string_value(v), json_string_length(v)))
+    if (!json_is_string(v) || !event_name_valid(json_string_value(v), json_string_length(v)))
         return bad(err, field,
                    "%s must be an event name: 1 to 200 letters, digits and _ . : - (ASCII)", field);
     return 0;

@@ -15,12 +15,7 @@
 #define TRIGGER_MAX_STEPS          50
 #define TRIGGER_MAX_EXIT_EVENTS    20
 #define TRIGGER_SETTINGS_MAX_BYTES (16 * 1024)
-#define TRIGGER_EVENT_NAME_MAX     200
 #define TRIGGER_OFFSET_DAYS_MAX    3650
-
-/* returns whether name[0..len) is an event name: 1 to 200 bytes of ASCII letters, digits and
- * "_ . : -" */
-bool trigger_event_name_valid(const char *name, size_t len);
 
 /* Checks body (a definition as POST /api/v1/triggers takes it) without the database. returns
  * the normalized definition (caller frees with json_decref()), or NULL with a 400

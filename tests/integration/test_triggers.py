@@ -337,6 +337,7 @@ class CartTemplatesTest(TriggerCase):
             with self.subTest(language=language):
                 html = self.preview(language, self.CART)
                 for text in words + (
+                        '<html lang="%s"' % language,
                         'src="https://shop.example/img/taza.jpg"',
                         'href="https://shop.example/p/taza"', "Taza de cerámica", "12.50 EUR",
                         'href="https://shop.example/p/chainik"', "Чайник «Самовар»",

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "automation/event_input.h"
 #include "automation/trigger_validate.h"
 
 static json_t *parse(const char *text)
@@ -90,16 +91,16 @@ static void test_defaults_fill_a_minimal_definition(void **state)
 static void test_event_names_are_ascii_words_with_separators(void **state)
 {
     (void)state;
-    assert_true(trigger_event_name_valid("cart_updated", 12));
-    assert_true(trigger_event_name_valid("shop:Order.completed-v2", 23));
-    assert_false(trigger_event_name_valid("", 0));
-    assert_false(trigger_event_name_valid("cart updated", 12));
-    assert_false(trigger_event_name_valid("заказ", strlen("заказ")));
-    assert_false(trigger_event_name_valid("a/b", 3));
+    assert_true(event_name_valid("cart_updated", 12));
+    assert_true(event_name_valid("shop:Order.completed-v2", 23));
+    assert_false(event_name_valid("", 0));
+    assert_false(event_name_valid("cart updated", 12));
+    assert_false(event_name_valid("заказ", strlen("заказ")));
+    assert_false(event_name_valid("a/b", 3));
     char long_name[202];
     memset(long_name, 'e', sizeof long_name);
-    assert_true(trigger_event_name_valid(long_name, 200));
-    assert_false(trigger_event_name_valid(long_name, 201));
+    assert_true(event_name_valid(long_name, 200));
+    assert_false(event_name_valid(long_name, 201));
 }
 
 #define CART_ENTRY "\"entry\": {\"event\": \"cart_updated\"}"
