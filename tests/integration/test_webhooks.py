@@ -283,21 +283,31 @@ class WebhookEventsTest(WebhookCase):
     def test_a_sent_triggered_message_is_a_trigger_sent_and_a_message_sent(self):
         hook = self.webhook("/trigger", ["trigger.sent", "message.sent"])
         sub = self.create_subscriber("carrito.hook@example.org", name="Carmen Ñ")
-        # a triggered message as the queue records it once the relay accepted it
-        trigger = int(self.psql(
-            "WITH t AS (INSERT INTO triggers (name, definition, entry_kind, entry_event) VALUES"
-            " ('Carrito abandonado', '{}', 'event', 'cart_updated') RETURNING id) SELECT id FROM t"))
-        message = int(self.psql(
-            "WITH m AS (INSERT INTO messages (kind, priority, subscriber_id, email, trigger_id,"
-            " state, sent_at) VALUES ('trigger', 50, %d, 'carrito.hook@example.org', %d, 'sent',"
-            " now()) RETURNING id) SELECT id FROM m" % (sub["id"], trigger)))
-        for event in ("trigger.sent", "message.sent"):
-            payload, headers, body = self.find("/trigger", event, message_id=message,
-                                               trigger_id=trigger, kind="trigger",
-                                               subscriber_id=sub["id"],
-                                               email="carrito.hook@example.org")
-            self.assertEqual(payload["id"], "%s:%d" % (event, message))
-            self.assertTrue(verify(SECRET, headers, body))
+        r = self.api.request("POST", "/api/v1/templates", {
+            "name": "Carrito", "subject": "Tu carrito, {{name}}",
+            "body": "<p>{{#event.properties.items}}{{name}} {{/event.properties.items}}</p>"
+                    "<p><a href=\"{{unsubscribe_url}}\">Baja</a></p>"})
+        self.assertEqual(r.status, 201, r)
+        r = self.api.request("POST", "/api/v1/triggers", {
+            "name": "Carrito abandonado", "entry": {"event": "cart_updated"},
+            "steps": [{"send": r.json()["id"]}]})
+        self.assertEqual(r.status, 201, r)
+        trigger = r.json()["id"]
+        r = self.api.request("POST", "/api/v1/events", {
+            "subscriber_id": sub["id"], "name": "cart_updated",
+            "properties": {"items": [{"name": "Чайник"}]}})
+        self.assertEqual(r.status, 202, r)
+        # the runner queues the message, the worker sends it to the peer, the fan-out sees it
+        payload, headers, body = self.find("/trigger", "trigger.sent", trigger_id=trigger,
+                                           kind="trigger", subscriber_id=sub["id"],
+                                           email="carrito.hook@example.org")
+        self.assertTrue(verify(SECRET, headers, body))
+        message = payload["data"]["message_id"]
+        self.assertEqual(payload["id"], "trigger.sent:%d" % message)
+        payload, headers, body = self.find("/trigger", "message.sent", message_id=message,
+                                           trigger_id=trigger, kind="trigger")
+        self.assertEqual(payload["id"], "message.sent:%d" % message)
+        self.assertTrue(verify(SECRET, headers, body))
         self.assertEqual(len(self.deliveries(hook)), 2)
 
     def test_a_row_committed_after_later_ones_is_still_delivered(self):
