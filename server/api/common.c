@@ -147,7 +147,10 @@ static bool role_allows(http_request *req, const http_route *route)
     snprintf(message, sizeof message, "%s %s needs the %s role; these credentials have the %s role",
              route->method, route->pattern, role_name((mc_role)needed),
              role_name((mc_role)req->role));
-    http_respond_error_with(req, 403, "forbidden", "", message);
+    /* "field" is present, empty: the refusal concerns the credentials, not a member */
+    http_respond_json(req, 403,
+                      json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "forbidden", "message",
+                                message, "field", ""));
     return false;
 }
 
