@@ -5,6 +5,7 @@ import re
 import unittest
 
 from harness import PgCluster, ServerTestCase, base_env, openapi_operations, run_mailcast
+from test_imports import multipart
 
 cluster = None
 
@@ -112,6 +113,18 @@ class RolesTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(viewer.request("GET", "/api/v1/subscribers/%d" % sid).status, 200)
         self.assertForbidden(viewer.request("GET", "/api/v1/subscribers/%d/export" % sid), "editor")
         self.assertEqual(self.admin.request("GET", "/api/v1/subscribers/%d/export" % sid).status, 200)
+
+    def test_a_viewers_csv_upload_is_refused_before_its_body_and_queues_nothing(self):
+        self.new_user("sin-carga@example.com", "viewer")
+        viewer = self.session("sin-carga@example.com")
+        before = self.admin.request("GET", "/api/v1/imports?limit=1000").json()["items"]
+        body, headers = multipart("email,name\nluz@example.es,Luz Ñáñez\n".encode())
+        self.assertForbidden(viewer.request("POST", "/api/v1/imports", raw=body, headers=headers), "editor")
+        self.assertEqual(self.admin.request("GET", "/api/v1/imports?limit=1000").json()["items"], before)
+        self.new_user("con-carga@example.com", "editor")
+        editor = self.session("con-carga@example.com")
+        r = editor.request("POST", "/api/v1/imports", raw=body, headers=headers)
+        self.assertIn(r.status, (201, 202), r)
 
     def test_editor_changes_the_audience_but_not_users_or_webhooks(self):
         self.new_user("redactora@example.com", "editor")
