@@ -29,6 +29,9 @@ http_shared_response *api_track_pixel_new(void);
 void api_routes_register(http_router *r);
 /* http_server_options.authorize and .after for the API */
 bool api_authorize(http_request *req, const http_route *route, void *ctx);
+/* returns the least role (auth/roles.h) a route needs: ROLE_NONE for public routes, -1 when
+ * an API route names no role or more than one */
+int api_route_role(const http_route *route);
 void api_after(http_request *req, void *ctx);
 /* http_server_options.fallback: the dashboard's files from [paths] web_dir */
 bool api_dashboard(http_request *req, void *ctx);

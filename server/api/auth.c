@@ -94,9 +94,10 @@ void api_auth_me(http_request *req, void *ctx)
 {
     api_context *api = ctx;
     if (!req->user_id) {
-        http_respond_json(
-            req, 200,
-            json_pack("{s:s, s:I}", "kind", "token", "token_id", (json_int_t)req->token_id));
+        http_respond_json(req, 200,
+                          json_pack("{s:s, s:I, s:s}", "kind", "token", "token_id",
+                                    (json_int_t)req->token_id, "role",
+                                    role_name((mc_role)req->role)));
         return;
     }
     PGconn *conn = api_db(req, api);
@@ -107,5 +108,7 @@ void api_auth_me(http_request *req, void *ctx)
         http_respond_error(req, &err);
         return;
     }
-    http_respond_json(req, 200, json_pack("{s:s, s:o}", "kind", "session", "user", user));
+    http_respond_json(req, 200,
+                      json_pack("{s:s, s:o, s:s}", "kind", "session", "user", user, "role",
+                                role_name((mc_role)req->role)));
 }

@@ -1,9 +1,11 @@
 /* Authentication in front of every API route, and the helpers every handler shares: the
  * request's connection, ids, bodies and pages, and answers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
+#include "auth/roles.h"
 #include "auth/sessions.h"
 #include "auth/tokens.h"
 #include "core/secret.h"
@@ -114,6 +116,44 @@ static void refuse(http_request *req, int status, const char *code, const char *
     http_respond_error_with(req, status, code, "", message);
 }
 
+int api_route_role(const http_route *route)
+{
+    unsigned roles = route->flags & ROUTE_ROLES;
+    if (!(route->flags & ROUTE_API) || (route->flags & ROUTE_PUBLIC)) return roles ? -1 : ROLE_NONE;
+    switch (roles) {
+    case ROUTE_VIEWER:
+        return ROLE_VIEWER;
+    case ROUTE_EDITOR:
+        return ROLE_EDITOR;
+    case ROUTE_ADMIN:
+        return ROLE_ADMIN;
+    default:
+        return -1;
+    }
+}
+
+/* Answers 403 when the credentials' role is below the route's. A route that declares no role
+ * is refused to everyone (and fails the route table's test) rather than left open. */
+static bool role_allows(http_request *req, const http_route *route)
+{
+    int needed = api_route_role(route);
+    if (needed < 0) {
+        http_respond_error_with(req, 500, "internal", "",
+                                "this route declares no role; it is refused to everyone");
+        return false;
+    }
+    if (req->role >= needed) return true;
+    char message[160];
+    snprintf(message, sizeof message, "%s %s needs the %s role; these credentials have the %s role",
+             route->method, route->pattern, role_name((mc_role)needed),
+             role_name((mc_role)req->role));
+    /* "field" is present, empty: the refusal concerns the credentials, not a member */
+    http_respond_json(req, 403,
+                      json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "forbidden", "message",
+                                message, "field", ""));
+    return false;
+}
+
 bool api_authorize(http_request *req, const http_route *route, void *ctx)
 {
     if (!(route->flags & ROUTE_API) || (route->flags & ROUTE_PUBLIC)) return true;
@@ -127,7 +167,9 @@ bool api_authorize(http_request *req, const http_route *route, void *ctx)
         }
         PGconn *conn = api_db(req, api);
         if (!conn) return false;
-        int rc = token_lookup(conn, authorization + 7, &req->token_id, &err);
+        mc_role role = ROLE_NONE;
+        int rc = token_lookup(conn, authorization + 7, &req->token_id, &role, &req->acting_user_id,
+                              &err);
         if (rc < 0) {
             http_respond_error(req, &err);
             return false;
@@ -136,7 +178,8 @@ bool api_authorize(http_request *req, const http_route *route, void *ctx)
             refuse(req, 401, "unauthorized", "the API token is unknown or revoked");
             return false;
         }
-        return true;
+        req->role = (int)role;
+        return role_allows(req, route);
     }
     const char *cookie = http_cookie(req, SESSION_COOKIE);
     if (!cookie) {
@@ -146,7 +189,8 @@ bool api_authorize(http_request *req, const http_route *route, void *ctx)
     PGconn *conn = api_db(req, api);
     if (!conn) return false;
     char csrf[SESSION_TOKEN_MAX];
-    int rc = session_lookup(conn, cookie, &req->user_id, csrf, &err);
+    mc_role role = ROLE_NONE;
+    int rc = session_lookup(conn, cookie, &req->user_id, &role, csrf, &err);
     if (rc < 0) {
         http_respond_error(req, &err);
         return false;
@@ -163,7 +207,9 @@ bool api_authorize(http_request *req, const http_route *route, void *ctx)
             return false;
         }
     }
-    return true;
+    req->acting_user_id = req->user_id;
+    req->role = (int)role;
+    return role_allows(req, route);
 }
 
 int api_page_parse(http_request *req, api_page *page, mc_error *err)
@@ -207,6 +253,14 @@ int api_json_string(json_t *obj, const char *field, const char **out, mc_error *
         return mc_error_set(err, 400, "invalid_field", field, "%s must be a string", field);
     *out = json_string_value(v);
     return 0;
+}
+
+int api_json_role(json_t *obj, mc_role fallback, mc_role *out, mc_error *err)
+{
+    json_t *v = json_object_get(obj, "role");
+    *out = fallback;
+    if (!v) return 0;
+    return role_parse(json_string_value(v), "role", out, err);
 }
 
 bool api_dashboard(http_request *req, void *ctx)

@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "audience/subscribers.h"
+#include "auth/roles.h"
 #include "http/request.h"
 #include "http/stream.h"
 
@@ -45,6 +46,9 @@ PGconn *api_id_page_and_db(http_request *req, void *ctx, long long *id, api_page
 /* Reads a required string member of a JSON object. returns 0 with *out borrowed from obj, or
  * -1 with a 400 naming the field. */
 int api_json_string(json_t *obj, const char *field, const char **out, mc_error *err);
+/* Reads the optional "role" member of a JSON object. returns 0 with *out (fallback when it is
+ * absent), or -1 with a 400 naming role when it is not a role's name. */
+int api_json_role(json_t *obj, mc_role fallback, mc_role *out, mc_error *err);
 
 /* Fills origin for a change made through the API by this request (consent source "api"). */
 void api_audience_origin(http_request *req, api_context *ctx, audience_origin *origin);
@@ -100,6 +104,11 @@ void api_auth_login(http_request *req, void *ctx);
 void api_auth_logout(http_request *req, void *ctx);
 void api_auth_me(http_request *req, void *ctx);
 void api_tokens_create(http_request *req, void *ctx);
+void api_users_list(http_request *req, void *ctx);
+void api_users_create(http_request *req, void *ctx);
+void api_users_get(http_request *req, void *ctx);
+void api_users_patch(http_request *req, void *ctx);
+void api_users_delete(http_request *req, void *ctx);
 void api_tokens_list(http_request *req, void *ctx);
 void api_tokens_revoke(http_request *req, void *ctx);
 

@@ -1,4 +1,5 @@
-/* GET/POST /api/v1/tokens, DELETE /api/v1/tokens/{id} */
+/* GET/POST /api/v1/tokens, DELETE /api/v1/tokens/{id}. Admins see and revoke every token;
+ * others only the tokens they made. */
 #include <stdio.h>
 
 #include "api/internal.h"
@@ -10,13 +11,23 @@ void api_tokens_create(http_request *req, void *ctx)
     mc_error err;
     json_t *body = NULL;
     const char *name;
-    if (http_json_body(req, &body, &err) < 0 || api_json_string(body, "name", &name, &err) < 0) {
+    mc_role role;
+    if (http_json_body(req, &body, &err) < 0 || api_json_string(body, "name", &name, &err) < 0 ||
+        api_json_role(body, (mc_role)req->role, &role, &err) < 0) {
         json_decref(body);
         http_respond_error(req, &err);
         return;
     }
+    if ((int)role > req->role) {
+        json_decref(body);
+        mc_error_set(&err, 403, "forbidden", "role",
+                     "a token cannot have the %s role: it is above yours (%s)", role_name(role),
+                     role_name((mc_role)req->role));
+        http_respond_error(req, &err);
+        return;
+    }
     PGconn *conn = api_db(req, api);
-    json_t *token = conn ? token_create(conn, name, req->user_id, &err) : NULL;
+    json_t *token = conn ? token_create(conn, name, role, req->acting_user_id, &err) : NULL;
     json_decref(body);
     if (!conn) return;
     if (!token) {
@@ -26,13 +37,21 @@ void api_tokens_create(http_request *req, void *ctx)
     http_respond_json(req, 201, token);
 }
 
+/* returns whose tokens the request may see and revoke */
+static long long token_owner(const http_request *req)
+{
+    return req->role == ROLE_ADMIN ? TOKENS_OF_EVERYONE : req->acting_user_id;
+}
+
 void api_tokens_list(http_request *req, void *ctx)
 {
     api_page page;
     PGconn *conn = api_page_and_db(req, ctx, &page);
     if (!conn) return;
     mc_error err;
-    api_respond_object(req, 200, token_list(conn, page.after, page.limit, page.total, &err), &err);
+    api_respond_object(req, 200,
+                       token_list(conn, token_owner(req), page.after, page.limit, page.total, &err),
+                       &err);
 }
 
 void api_tokens_revoke(http_request *req, void *ctx)
@@ -42,7 +61,7 @@ void api_tokens_revoke(http_request *req, void *ctx)
     long long id;
     PGconn *conn = api_id_and_db(req, api, &id);
     if (!conn) return;
-    if (token_revoke(conn, id, &err) < 0) {
+    if (token_revoke(conn, token_owner(req), id, &err) < 0) {
         http_respond_error(req, &err);
         return;
     }

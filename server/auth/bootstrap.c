@@ -43,7 +43,7 @@ int admin_bootstrap(PGconn *conn, const char *data_dir, bool *created,
     }
     secret_random_token("", 18, password, BOOTSTRAP_PASSWORD_MAX);
     long long id;
-    if (user_create(conn, BOOTSTRAP_ADMIN_EMAIL, password, &id, err) < 0 ||
+    if (user_create(conn, BOOTSTRAP_ADMIN_EMAIL, password, ROLE_ADMIN, &id, err) < 0 ||
         db_commit(conn, err) < 0) {
         db_rollback(conn);
         return -1;

@@ -27,21 +27,24 @@ int session_create(PGconn *conn, long long user_id, unsigned hours, const char *
                    5, params, err);
 }
 
-int session_lookup(PGconn *conn, const char *token, long long *user_id,
+int session_lookup(PGconn *conn, const char *token, long long *user_id, mc_role *role,
                    char csrf[SESSION_TOKEN_MAX], mc_error *err)
 {
     char key[SECRET_KEY_TEXT];
     secret_token_key(token, key);
     const char *params[] = {key};
     PGresult *res = db_query(conn,
-                             "SELECT user_id, csrf_token FROM sessions "
-                             "WHERE token_hash = $1::bytea AND expires_at > now()",
+                             "SELECT s.user_id, s.csrf_token, u.role FROM sessions s"
+                             " JOIN users u ON u.id = s.user_id"
+                             " WHERE s.token_hash = $1::bytea AND s.expires_at > now()",
                              1, params, err);
     if (!res) return -1;
     int found = PQntuples(res) == 1;
     if (found) {
         *user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         snprintf(csrf, SESSION_TOKEN_MAX, "%s", PQgetvalue(res, 0, 1));
+        /* the user's role as it is now: a change of role applies to open sessions at once */
+        if (role_parse(PQgetvalue(res, 0, 2), "role", role, err) < 0) *role = ROLE_VIEWER;
     }
     PQclear(res);
     return found ? 0 : 1;

@@ -8,6 +8,7 @@
 #include "auth/password.h"
 #include "core/str.h"
 #include "core/utf8.h"
+#include "db/json_rows.h"
 #include "db/query.h"
 
 /* A hash of a password nobody has: verifying against it makes a login for an unknown address
@@ -27,7 +28,13 @@ static int check_email(const char *email, mc_error *err)
     return 0;
 }
 
-int user_create(PGconn *conn, const char *email, const char *password, long long *id, mc_error *err)
+/* a user as the API shows it, as JSON text */
+#define USER_JSON                                                                                  \
+    "json_build_object('id', id, 'email', email, 'role', role, 'created_at',"                      \
+    " mc_rfc3339(created_at), 'last_login_at', mc_rfc3339(last_login_at))::text"
+
+int user_create(PGconn *conn, const char *email, const char *password, mc_role role, long long *id,
+                mc_error *err)
 {
     str_t trimmed = str_trim(str_from_cstr(email));
     char clean[256];
@@ -38,10 +45,10 @@ int user_create(PGconn *conn, const char *email, const char *password, long long
     if (check_email(clean, err) < 0) return -1;
     char hash[PASSWORD_HASH_MAX];
     if (password_hash(password, hash, err) < 0) return -1;
-    const char *params[] = {clean, hash};
-    PGresult *res =
-        db_query(conn, "INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id", 2,
-                 params, err);
+    const char *params[] = {clean, hash, role_name(role)};
+    PGresult *res = db_query(
+        conn, "INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3) RETURNING id", 3,
+        params, err);
     if (!res) {
         if (db_result_is_unique_violation(err))
             mc_error_set(err, 409, "conflict", "email", "a user with the address %s exists", clean);
@@ -89,20 +96,81 @@ json_t *user_get(PGconn *conn, long long id, mc_error *err)
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);
     const char *params[] = {id_text};
-    PGresult *res = db_query(conn,
-                             "SELECT id, email, mc_rfc3339(created_at), mc_rfc3339(last_login_at) "
-                             "FROM users WHERE id = $1",
-                             1, params, err);
-    if (!res) return NULL;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        mc_error_set(err, 404, "not_found", "id", "no user has the id %lld", id);
-        return NULL;
-    }
-    json_t *user = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "email",
-                             PQgetvalue(res, 0, 1), "created_at", PQgetvalue(res, 0, 2));
-    json_object_set_new(user, "last_login_at",
-                        PQgetisnull(res, 0, 3) ? json_null() : json_string(PQgetvalue(res, 0, 3)));
+    PGresult *res = db_query(conn, "SELECT " USER_JSON " FROM users WHERE id = $1", 1, params, err);
+    return res ? db_json_one(res, "user", id, err) : NULL;
+}
+
+json_t *user_list(PGconn *conn, long long after, int limit, bool with_total, mc_error *err)
+{
+    return db_keyset_page(conn,
+                          "SELECT id, " USER_JSON " FROM users WHERE id > $1 ORDER BY id LIMIT $2",
+                          "SELECT count(*) FROM users", 0, NULL, after, limit, with_total, err);
+}
+
+/* Inside a transaction: locks the admins' rows, so that two admins demoting or deleting each
+ * other at once cannot leave nobody, and refuses (409) when id is the only admin left. */
+static int keep_an_admin(PGconn *conn, const char *id_text, const char *action, const char *field,
+                         mc_error *err)
+{
+    PGresult *res = db_query(
+        conn, "SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE", 0, NULL, err);
+    if (!res) return -1;
+    bool last = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), id_text);
     PQclear(res);
-    return user;
+    if (last)
+        return mc_error_set(err, 409, "conflict", field,
+                            "the last admin cannot be %s; make another user admin first", action);
+    return 0;
+}
+
+int user_update(PGconn *conn, long long id, const mc_role *role, const char *password,
+                mc_error *err)
+{
+    char hash[PASSWORD_HASH_MAX], id_text[32];
+    if (password && password_hash(password, hash, err) < 0) return -1;
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    if (db_begin(conn, err) < 0) return -1;
+    if (role && *role != ROLE_ADMIN && keep_an_admin(conn, id_text, "demoted", "role", err) < 0) {
+        db_rollback(conn);
+        return -1;
+    }
+    const char *params[] = {id_text, role ? role_name(*role) : NULL, password ? hash : NULL};
+    PGresult *res = db_query(conn,
+                             "UPDATE users SET role = coalesce($2, role),"
+                             " password_hash = coalesce($3, password_hash)"
+                             " WHERE id = $1 RETURNING id",
+                             3, params, err);
+    if (!res) {
+        db_rollback(conn);
+        return -1;
+    }
+    int updated = PQntuples(res);
+    PQclear(res);
+    if (!updated) {
+        db_rollback(conn);
+        return mc_error_set(err, 404, "not_found", "id", "no user has the id %lld", id);
+    }
+    /* a new password ends the sessions opened with the old one */
+    if ((password &&
+         db_exec(conn, "DELETE FROM sessions WHERE user_id = $1", 1, params, err) < 0) ||
+        db_commit(conn, err) < 0) {
+        db_rollback(conn);
+        return -1;
+    }
+    return 0;
+}
+
+int user_delete(PGconn *conn, long long id, mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    if (db_begin(conn, err) < 0) return -1;
+    if (keep_an_admin(conn, id_text, "deleted", "id", err) < 0 ||
+        db_delete_by_id(conn, "DELETE FROM users WHERE id = $1 RETURNING id", "user", id, err) <
+            0 ||
+        db_commit(conn, err) < 0) {
+        db_rollback(conn);
+        return -1;
+    }
+    return 0;
 }

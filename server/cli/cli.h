@@ -4,6 +4,7 @@
 #define MC_CLI_CLI_H
 
 #include "app/jobs.h"
+#include "auth/roles.h"
 
 #define MAILCAST_VERSION "0.1.0"
 
@@ -21,6 +22,14 @@ int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_render(int argc, char **argv);
 int cli_send_sample(int argc, char **argv);
+
+/* The --role option of `user add` and `token create`, and its check: returns 0 with *role, or
+ * 2 after printing what is wrong. */
+#define CLI_OPTION_ROLE(value_ptr)                                                                 \
+    {                                                                                              \
+        "role", "ROLE", "admin, editor or viewer (default: admin)", (value_ptr), NULL              \
+    }
+int cli_role(const char *text, mc_role *role);
 
 /* Adds every folder's periodic jobs for the worker loop, in the order it runs them; cfg gives
  * the intervals that are configurable. */

@@ -1,4 +1,4 @@
-/* mailcast token create NAME: creates an API token and prints it, once. */
+/* mailcast token create NAME [--role ROLE]: creates an API token and prints it, once. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,11 +9,13 @@
 
 int cli_token(int argc, char **argv)
 {
-    const char *config_path = NULL;
-    const cli_option options[] = {CLI_OPTION_CONFIG(&config_path), CLI_OPTIONS_END};
-    const cli_spec spec = {"mailcast token create NAME [--config FILE]",
+    const char *config_path = NULL, *role_text = "admin";
+    const cli_option options[] = {CLI_OPTION_CONFIG(&config_path), CLI_OPTION_ROLE(&role_text),
+                                  CLI_OPTIONS_END};
+    const cli_spec spec = {"mailcast token create NAME [--role ROLE] [--config FILE]",
                            "Creates an API token for scripts and prints it. It is shown only "
-                           "this once; send it as 'Authorization: Bearer TOKEN'.",
+                           "this once; send it as 'Authorization: Bearer TOKEN'. It acts with "
+                           "its role (admin unless --role says otherwise).",
                            options, 2, 2};
     const char *args[2];
     int count;
@@ -23,11 +25,13 @@ int cli_token(int argc, char **argv)
         fprintf(stderr, "mailcast: unknown token action '%s' (expected: create)\n", args[0]);
         return 2;
     }
+    mc_role role;
+    if (cli_role(role_text, &role)) return 2;
     app_t app;
     mc_error err;
     if (app_open(&app, config_path, APP_MIGRATE, &err) < 0) return app_report_error(&err);
     PGconn *conn = db_pool_acquire(app.pool, 10000, &err);
-    json_t *token = conn ? token_create(conn, args[1], 0, &err) : NULL;
+    json_t *token = conn ? token_create(conn, args[1], role, 0, &err) : NULL;
     if (conn) db_pool_release(app.pool, conn);
     app_close(&app);
     if (!token) {

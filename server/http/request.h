@@ -42,6 +42,9 @@ typedef struct http_request {
     /* set by the authentication step for handlers that need to know who asks */
     long long user_id;  /* 0 when the request is made with an API token */
     long long token_id; /* 0 when the request is made with a session */
+    /* the user behind the request: the session's, or the one who made the token (0: none) */
+    long long acting_user_id;
+    int role; /* what the credentials may do (auth/roles.h), 0 without credentials */
     /* owned by the application layer: set in authorize, released in its after hook */
     void *local;
 

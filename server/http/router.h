@@ -18,7 +18,13 @@ enum {
     /* no log line per request below 500 (the tracking endpoints: thousands a second, counted
      * in the request metrics instead) */
     ROUTE_QUIET = 1 << 3,
+    /* the least role an ROUTE_API route needs (auth/roles.h); every such route but the
+     * ROUTE_PUBLIC ones names exactly one, checked before its handler runs */
+    ROUTE_VIEWER = 1 << 4,
+    ROUTE_EDITOR = 1 << 5,
+    ROUTE_ADMIN = 1 << 6,
 };
+#define ROUTE_ROLES (ROUTE_VIEWER | ROUTE_EDITOR | ROUTE_ADMIN)
 
 typedef struct {
     const char *method;

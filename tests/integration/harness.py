@@ -262,9 +262,10 @@ class Client:
         return r
 
 
-def openapi_routes():
-    """(METHOD, path) pairs listed in docs/api/openapi.yaml."""
-    routes, path = [], None
+def openapi_operations():
+    """(METHOD, path, role) for each operation in docs/api/openapi.yaml; role is its
+    x-mailcast-role, or None when it declares none."""
+    ops, path = [], None
     with open(os.path.join(SOURCE_DIR, "docs", "api", "openapi.yaml")) as f:
         in_paths = False
         for line in f:
@@ -281,8 +282,17 @@ def openapi_routes():
                 continue
             m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
             if m and path:
-                routes.append((m.group(1).upper(), path))
-    return routes
+                ops.append([m.group(1).upper(), path, None])
+                continue
+            m = re.match(r"^      x-mailcast-role:\s*(\S+)\s*$", line)
+            if m and ops:
+                ops[-1][2] = m.group(1)
+    return [tuple(op) for op in ops]
+
+
+def openapi_routes():
+    """(METHOD, path) pairs listed in docs/api/openapi.yaml."""
+    return [(method, path) for method, path, _ in openapi_operations()]
 
 
 class ServerTestCase:
