@@ -269,6 +269,22 @@ json_t *public_preferences(PGconn *conn, long long subscriber_id, mc_error *err)
     return prefs;
 }
 
+int public_subscriber_language(PGconn *conn, long long subscriber_id, buf_t *out, mc_error *err)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%lld", subscriber_id);
+    const char *params[] = {id};
+    PGresult *res = db_query(conn,
+                             "SELECT attributes->>'language' FROM subscribers WHERE id = $1"
+                             " AND jsonb_typeof(attributes->'language') = 'string'",
+                             1, params, err);
+    if (!res) return -1;
+    buf_reset(out);
+    if (PQntuples(res) == 1) buf_append_cstr(out, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
 /* all: the subscriber also unsubscribes from everything (wanted is then "{}"); message_id: the
  * message whose link was followed (0: unknown), named by the consent rows of what is left */
 static int preferences_save(PGconn *conn, long long subscriber_id, const char *wanted, bool all,

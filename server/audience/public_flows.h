@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 
 #define CONFIRM_TOKEN_DAYS 7
@@ -58,6 +59,10 @@ int public_preferences_save(PGconn *conn, long long subscriber_id, const char *w
  * message_id (0: none) and its campaign. returns 0 or -1 with err. */
 int public_unsubscribe_all(PGconn *conn, long long subscriber_id, const char *remote_addr,
                            long long message_id, mc_error *err);
+
+/* Copies the subscriber's "language" attribute (a text such as "es" or "ru-RU") into out, or
+ * nothing when they have none or do not exist. returns 0 or -1 with err. */
+int public_subscriber_language(PGconn *conn, long long subscriber_id, buf_t *out, mc_error *err);
 
 /* Forgets form attempts older than the rate limit's hour. returns 0 or -1 with err. */
 int public_flows_prune(PGconn *conn, mc_error *err);
