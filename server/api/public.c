@@ -114,9 +114,13 @@ void api_public_subscribe(http_request *req, void *ctx)
         mc_error err;
         PGconn *conn = api_db(req, api);
         if (conn) {
+            /* a new subscriber keeps the language their browser asked for: their mail, the
+             * confirmation first, speaks it */
+            const char *asked =
+                catalog_accept_language(&api->app->catalogs, http_header(req, "Accept-Language"));
             int rc = public_subscribe(conn, api->app->secret, buf_cstr(&email), buf_cstr(&name),
-                                      buf_cstr(&lists), http_remote_addr(req), queue_confirmation,
-                                      api, &err);
+                                      asked, buf_cstr(&lists), http_remote_addr(req),
+                                      queue_confirmation, api, &err);
             if (rc == 0)
                 api_public_message(req, api, lang, 200, "public.thanks", NULL);
             else if (err.status == 429)

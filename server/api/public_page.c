@@ -84,7 +84,8 @@ const char *api_public_language(http_request *req, api_context *ctx, PGconn *con
             lang = catalog_language(words, buf_cstr(&tag));
         buf_free(&tag);
     }
-    return lang ? lang : catalog_accept_language(words, http_header(req, "Accept-Language"));
+    if (!lang) lang = catalog_accept_language(words, http_header(req, "Accept-Language"));
+    return lang ? lang : CATALOG_DEFAULT;
 }
 
 /* GET /public/style.css: the public pages' stylesheet, templates_dir/public/style.css */

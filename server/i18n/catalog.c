@@ -159,7 +159,7 @@ const char *catalog_accept_language(const catalog_set *set, const char *header)
         }
         p += item;
     }
-    return best ? best : CATALOG_DEFAULT;
+    return best;
 }
 
 static json_t *words_of(const catalog_set *set, const char *lang)

@@ -30,7 +30,8 @@ void catalog_free(catalog_set *set);
 const char *catalog_language(const catalog_set *set, const char *tag);
 
 /* returns the language of set an Accept-Language header (RFC 9110: "es-ES,es;q=0.9,en;q=0.5";
- * may be NULL) asks for most, honouring q-values and ignoring q=0, or CATALOG_DEFAULT */
+ * may be NULL) asks for most, honouring q-values and ignoring q=0, or NULL when it asks for
+ * none of them; points into set */
 const char *catalog_accept_language(const catalog_set *set, const char *header);
 
 /* returns the word key in language lang (CATALOG_DEFAULT when set lacks lang), unrendered;
