@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/file.h"
-#include "template/template.h"
 
 #define CATALOG_MAX_BYTES (1024 * 1024)
 #define LANG_MAX          4 /* "en", "es", "ru", or a three-letter code, and the NUL */
@@ -64,8 +64,75 @@ done:
     return rc;
 }
 
+/* Sets the flat key ("a.b.c") in the nested object root to value (taken over). A key that is
+ * also another's prefix keeps the longer ones: a word never replaces a group. shared (may be
+ * NULL) is the object root was copied from: a group root still shares with it is copied first,
+ * so that shared never changes. */
+static void set_nested(json_t *root, const json_t *shared, const char *key, json_t *value)
+{
+    json_t *node = root;
+    const json_t *from = shared;
+    const char *dot;
+    char part[256];
+    while ((dot = strchr(key, '.'))) {
+        size_t n = (size_t)(dot - key);
+        if (n >= sizeof part) break;
+        memcpy(part, key, n);
+        part[n] = '\0';
+        json_t *child = json_object_get(node, part);
+        json_t *original = from ? json_object_get(from, part) : NULL;
+        if (!json_is_object(child)) {
+            child = json_object();
+            json_object_set_new(node, part, child);
+        } else if (child == original) {
+            child = json_copy(original);
+            json_object_set_new(node, part, child);
+        }
+        node = child;
+        from = original;
+        key = dot + 1;
+    }
+    if (!json_is_object(json_object_get(node, key)))
+        json_object_set_new(node, key, value);
+    else
+        json_decref(value);
+}
+
+/* Lists each language's words and compiles those with template tags, once: a message then only
+ * renders them. A word that does not compile is a configuration error naming it. */
+static int compile_words(catalog_set *set, mc_error *err)
+{
+    set->languages = xcalloc(json_object_size(set->flat), sizeof *set->languages);
+    const char *lang;
+    json_t *words;
+    json_object_foreach(set->flat, lang, words)
+    {
+        catalog_words_of *l = &set->languages[set->language_count++];
+        l->lang = lang;
+        l->entries = xcalloc(json_object_size(words), sizeof *l->entries);
+        const char *key;
+        json_t *v;
+        json_object_foreach(words, key, v)
+        {
+            catalog_entry *e = &l->entries[l->count++];
+            e->key = key;
+            e->word = json_string_value(v);
+            mc_error why;
+            if (strstr(e->word, "{{") &&
+                template_compile(str_from_cstr(e->word), NULL, &e->tmpl, &why) < 0)
+                return mc_error_set(err, 500, "invalid_config", "paths.templates_dir",
+                                    "%s.json: %s: %s", lang, key, why.message);
+        }
+        l->nested = json_object();
+        for (size_t i = 0; i < l->count; i++)
+            set_nested(l->nested, NULL, l->entries[i].key, json_string(l->entries[i].word));
+    }
+    return 0;
+}
+
 int catalog_load(catalog_set *set, const char *dir, mc_error *err)
 {
+    memset(set, 0, sizeof *set);
     set->flat = json_object();
     DIR *d = opendir(dir);
     if (!d) {
@@ -95,11 +162,24 @@ int catalog_load(catalog_set *set, const char *dir, mc_error *err)
     {
         if (words != english) json_object_update_missing(words, english);
     }
+    if (compile_words(set, err) < 0) {
+        catalog_free(set);
+        return -1;
+    }
     return 0;
 }
 
 void catalog_free(catalog_set *set)
 {
+    for (size_t i = 0; i < set->language_count; i++) {
+        for (size_t k = 0; k < set->languages[i].count; k++)
+            template_free(set->languages[i].entries[k].tmpl);
+        free(set->languages[i].entries);
+        json_decref(set->languages[i].nested);
+    }
+    free(set->languages);
+    set->languages = NULL;
+    set->language_count = 0;
     json_decref(set->flat);
     set->flat = NULL;
 }
@@ -168,66 +248,41 @@ static json_t *words_of(const catalog_set *set, const char *lang)
     return words ? words : json_object_get(set->flat, CATALOG_DEFAULT);
 }
 
+/* the compiled words of lang, else of CATALOG_DEFAULT; NULL for an empty set */
+static const catalog_words_of *compiled_of(const catalog_set *set, const char *lang)
+{
+    const catalog_words_of *english = NULL;
+    for (size_t i = 0; i < set->language_count; i++) {
+        if (lang && !strcmp(set->languages[i].lang, lang)) return &set->languages[i];
+        if (!strcmp(set->languages[i].lang, CATALOG_DEFAULT)) english = &set->languages[i];
+    }
+    return english;
+}
+
 const char *catalog_word(const catalog_set *set, const char *lang, const char *key)
 {
     const char *word = json_string_value(json_object_get(words_of(set, lang), key));
     return word ? word : key;
 }
 
-/* Sets the flat key ("a.b.c") in the nested object root to value (taken over). A key that is
- * also another's prefix keeps the longer ones: a word never replaces a group. */
-static void set_nested(json_t *root, const char *key, json_t *value)
-{
-    json_t *node = root;
-    const char *dot;
-    char part[256];
-    while ((dot = strchr(key, '.'))) {
-        size_t n = (size_t)(dot - key);
-        if (n >= sizeof part) break;
-        memcpy(part, key, n);
-        part[n] = '\0';
-        json_t *child = json_object_get(node, part);
-        if (!json_is_object(child)) {
-            child = json_object();
-            json_object_set_new(node, part, child);
-        }
-        node = child;
-        key = dot + 1;
-    }
-    if (!json_is_object(json_object_get(node, key)))
-        json_object_set_new(node, key, value);
-    else
-        json_decref(value);
-}
-
-/* the word rendered with context as plain text; the word itself when it does not compile */
-static json_t *rendered(const char *word, json_t *context)
-{
-    if (!strstr(word, "{{")) return json_string(word);
-    template_t *t = NULL;
-    buf_t out = BUF_INIT;
-    mc_error err;
-    template_limits limits = {.plain_text = true};
-    json_t *v;
-    if (template_compile(str_from_cstr(word), NULL, &t, &err) == 0 &&
-        template_render(t, context, &out, &limits, &err) == 0)
-        v = json_stringn(out.p ? out.p : "", out.n);
-    else
-        v = json_string(word);
-    template_free(t);
-    buf_free(&out);
-    return v;
-}
-
 json_t *catalog_words(const catalog_set *set, const char *lang, json_t *context)
 {
-    json_t *nested = json_object();
-    const char *key;
-    json_t *v;
-    json_object_foreach(words_of(set, lang), key, v)
-    {
-        set_nested(nested, key, rendered(json_string_value(v), context));
+    const catalog_words_of *words = compiled_of(set, lang);
+    if (!words) return json_object();
+    /* the words as written, shared; the groups of the words rendered here are copies */
+    json_t *nested = json_copy(words->nested);
+    buf_t out = BUF_INIT;
+    template_limits limits = {.plain_text = true};
+    for (size_t i = 0; i < words->count; i++) {
+        const catalog_entry *e = &words->entries[i];
+        mc_error err;
+        buf_reset(&out);
+        /* rendered as plain text: the page or message escapes the whole word once; a word
+         * that fails to render (its data past the limits) shows as written */
+        if (e->tmpl && template_render(e->tmpl, context, &out, &limits, &err) == 0)
+            set_nested(nested, words->nested, e->key, json_stringn(out.p ? out.p : "", out.n));
     }
+    buf_free(&out);
     return nested;
 }
 

@@ -10,13 +10,32 @@
 #include <jansson.h>
 
 #include "core/error.h"
+#include "template/template.h"
 
 #define CATALOG_DEFAULT "en"
+
+/* one word of a language: key and word point into the set's JSON; tmpl is the word compiled
+ * once at load when it holds template tags, else NULL */
+typedef struct {
+    const char *key, *word;
+    template_t *tmpl;
+} catalog_entry;
+
+typedef struct {
+    const char *lang; /* points into the set's JSON */
+    catalog_entry *entries;
+    size_t count;
+    /* every word nested by its dots, as written: shared, never changed after load (jansson's
+     * reference counts are atomic), so a message copies only the groups of words it renders */
+    json_t *nested;
+} catalog_words_of;
 
 typedef struct {
     /* {"en": {"public.subscribe.title": "Subscribe", ...}, "es": {...}}: flat, every language
      * holding every English key */
     json_t *flat;
+    catalog_words_of *languages;
+    size_t language_count;
 } catalog_set;
 
 /* Loads every dir/LANG.json (LANG: two or three lowercase letters). returns 0 (release with

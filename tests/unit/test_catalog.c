@@ -6,7 +6,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "i18n/catalog.h"
 
@@ -75,6 +78,35 @@ static void words_nest_by_their_dots_and_render_with_the_data(void **state)
     json_decref(data);
 }
 
+static const char *footer_reason(json_t *t)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(t, "mail"), "footer"), "reason"));
+}
+
+static void each_message_gets_its_own_words_and_the_shared_ones_stay_as_written(void **state)
+{
+    (void)state;
+    json_t *first = json_pack("{s:s}", "list_name", "Boletín");
+    json_t *second = json_pack("{s:s}", "list_name", "Ofertas");
+    json_t *a = catalog_words(&words, "es", first);
+    json_t *b = catalog_words(&words, "es", second);
+    json_t *none = catalog_words(&words, "es", NULL);
+    assert_string_equal(footer_reason(a), "Recibes este correo porque te suscribiste a Boletín.");
+    assert_string_equal(footer_reason(b), "Recibes este correo porque te suscribiste a Ofertas.");
+    assert_string_equal(footer_reason(none),
+                        "Recibes este correo porque te suscribiste a nuestros correos.");
+    /* a word without tags is the same in all three */
+    json_t *unsub_a =
+        json_object_get(json_object_get(json_object_get(a, "mail"), "footer"), "unsubscribe");
+    assert_string_equal(json_string_value(unsub_a), "Darme de baja");
+    json_decref(a);
+    json_decref(b);
+    json_decref(none);
+    json_decref(first);
+    json_decref(second);
+}
+
 static void a_missing_language_and_a_missing_key_fall_back(void **state)
 {
     (void)state;
@@ -127,16 +159,60 @@ static void a_missing_folder_or_english_is_a_configuration_error(void **state)
     assert_non_null(strstr(err.message, "en.json is missing"));
 }
 
+/* writes text to dir/name */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void a_bad_catalog_file_is_a_configuration_error_naming_it(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mailcast-catalog-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    catalog_set set;
+    mc_error err;
+    write_file(dir, "en.json", "{\"a.b\": \"{{#open}} never closed\"}");
+    assert_int_equal(catalog_load(&set, dir, &err), -1);
+    assert_string_equal(err.code, "invalid_config");
+    assert_non_null(strstr(err.message, "en.json: a.b:"));
+    write_file(dir, "en.json", "{\"a.b\": 7}");
+    assert_int_equal(catalog_load(&set, dir, &err), -1);
+    assert_non_null(strstr(err.message, "\"a.b\" is not a text"));
+    write_file(dir, "en.json", "{\"a.b\": \"x\", \"a.b\": \"y\"}");
+    assert_int_equal(catalog_load(&set, dir, &err), -1);
+    /* a translation lacking a key shows it in English */
+    write_file(dir, "en.json", "{\"a.b\": \"Hello\", \"a.c\": \"Bye\"}");
+    write_file(dir, "es.json", "{\"a.b\": \"Hola\"}");
+    assert_int_equal(catalog_load(&set, dir, &err), 0);
+    assert_string_equal(catalog_word(&set, "es", "a.b"), "Hola");
+    assert_string_equal(catalog_word(&set, "es", "a.c"), "Bye");
+    catalog_free(&set);
+    char path[512];
+    snprintf(path, sizeof path, "%s/en.json", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/es.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_language_tag_names_its_primary_language),
         cmocka_unit_test(accept_language_honours_q_values),
         cmocka_unit_test(words_nest_by_their_dots_and_render_with_the_data),
+        cmocka_unit_test(each_message_gets_its_own_words_and_the_shared_ones_stay_as_written),
         cmocka_unit_test(a_missing_language_and_a_missing_key_fall_back),
         cmocka_unit_test(the_subscriber_language_comes_from_their_attributes),
         cmocka_unit_test(a_message_keeps_words_and_lang_of_its_own),
         cmocka_unit_test(a_missing_folder_or_english_is_a_configuration_error),
+        cmocka_unit_test(a_bad_catalog_file_is_a_configuration_error_naming_it),
     };
     return cmocka_run_group_tests(tests, load, unload);
 }
