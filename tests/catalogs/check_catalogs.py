@@ -50,30 +50,26 @@ def problems(source_dir):
                 found.append("%s.json: %s is not a text" % (lang, key))
 
     used = set()
-    for path in files_under(os.path.join(source_dir, "templates"), TEMPLATE_SUFFIXES):
+    sources = list(files_under(os.path.join(source_dir, "templates"), TEMPLATE_SUFFIXES))
+    sources += files_under(os.path.join(source_dir, "server"), (".c",))
+    for path in sources:
+        name = os.path.relpath(path, source_dir)
         with open(path, encoding="utf-8") as f:
             text = f.read()
         for key in TEMPLATE_USE.findall(text):
             used.add(key)
             if key not in english:
-                found.append("%s uses t.%s, which no catalog has" % (os.path.relpath(path, source_dir), key))
-    for path in files_under(os.path.join(source_dir, "server"), (".c",)):
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        for key in TEMPLATE_USE.findall(text):
-            used.add(key)
-            if key not in english:
-                found.append("%s uses t.%s, which no catalog has" % (os.path.relpath(path, source_dir), key))
+                found.append("%s uses t.%s, which no catalog has" % (name, key))
         # keys are literals only in the code that looks words up
-        if "catalog_word" not in text and "api_public_message" not in text:
+        if not path.endswith(".c") or ("catalog_word" not in text and "api_public_message" not in text):
             continue
         for key in CODE_KEY.findall(text):
             # a message page's key names KEY.title and KEY.message
-            names = [key] if key in english else [key + ".title", key + ".message"]
-            used.update(names)
-            for name in names:
-                if name not in english:
-                    found.append("%s names %s, which no catalog has" % (os.path.relpath(path, source_dir), name))
+            keys = [key] if key in english else [key + ".title", key + ".message"]
+            used.update(keys)
+            for k in keys:
+                if k not in english:
+                    found.append("%s names %s, which no catalog has" % (name, k))
     for key in sorted(english - used):
         found.append("en.json: %s is used nowhere" % key)
     return found
