@@ -64,10 +64,20 @@ void api_respond_stream_with_db(http_request *req, api_context *api, const char 
                                 http_stream_reader reader, void *ctx, http_stream_free free_fn);
 
 /* Answers a public HTML page rendered from templates_dir/public/NAME with the template engine;
- * context is the page's data (the call takes over the reference). Partials ({{> name}}) come
- * from the same folder. */
-void api_public_page(http_request *req, api_context *ctx, int status, const char *name,
-                     json_t *context);
+ * context is the page's data (the call takes over the reference), to which the words of
+ * language lang are added as t (i18n/catalog.h). Partials ({{> name}}) come from the same
+ * folder. */
+void api_public_page(http_request *req, api_context *ctx, const char *lang, int status,
+                     const char *name, json_t *context);
+/* Answers message.html with the words KEY.title and KEY.message of lang; items (a JSON array
+ * of strings, taken over; may be NULL) is shown as a list under the message. */
+void api_public_message(http_request *req, api_context *ctx, const char *lang, int status,
+                        const char *key, json_t *items);
+/* returns the language of a public page: the "language" attribute of subscriber (0: none known;
+ * read through conn) when the catalogs have it, else the request's Accept-Language, else
+ * English. Points into the catalogs. */
+const char *api_public_language(http_request *req, api_context *ctx, PGconn *conn,
+                                long long subscriber);
 
 void api_healthz(http_request *req, void *ctx);
 void api_templates_list(http_request *req, void *ctx);
@@ -175,6 +185,7 @@ void api_public_subscribe(http_request *req, void *ctx);
 void api_public_confirm(http_request *req, void *ctx);
 void api_public_preferences(http_request *req, void *ctx);
 void api_public_preferences_save(http_request *req, void *ctx);
+void api_public_stylesheet(http_request *req, void *ctx);
 
 /* tracking (track.c): GET|HEAD /t/c/{token} and /t/o/{token}.gif */
 void api_track_click(http_request *req, void *ctx);

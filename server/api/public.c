@@ -15,37 +15,27 @@
 
 #define MAX_FORM_LISTS 100
 
-/* items (a JSON array of strings, taken over; may be NULL) is shown as a list under message */
-static void message_page(http_request *req, api_context *ctx, int status, const char *title,
-                         const char *message, json_t *items)
-{
-    json_t *page = json_pack("{s:s, s:s}", "title", title, "message", message);
-    if (items) {
-        json_object_set_new(page, "has_items", json_boolean(json_array_size(items) > 0));
-        json_object_set_new(page, "items", items);
-    }
-    api_public_page(req, ctx, status, "message.html", page);
-}
-
-static void subscribe_form(http_request *req, api_context *ctx, int status, const char *error,
-                           const char *email, const char *name)
+/* error_key: the word shown above the form, NULL for none */
+static void subscribe_form(http_request *req, api_context *ctx, const char *lang, int status,
+                           const char *error_key, const char *email, const char *name)
 {
     mc_error err;
     PGconn *conn = api_db(req, ctx);
     if (!conn) return;
     json_t *lists = public_lists(conn, &err);
     if (!lists) {
-        message_page(req, ctx, 503, "Please try again", "The service is busy right now.", NULL);
+        api_public_message(req, ctx, lang, 503, "public.busy", NULL);
         return;
     }
-    api_public_page(req, ctx, status, "subscribe.html",
+    const char *error = error_key ? catalog_word(&ctx->app->catalogs, lang, error_key) : "";
+    api_public_page(req, ctx, lang, status, "subscribe.html",
                     json_pack("{s:s, s:s, s:s, s:o}", "error", error, "email", email, "name", name,
                               "lists", lists));
 }
 
 void api_public_subscribe_form(http_request *req, void *ctx)
 {
-    subscribe_form(req, ctx, 200, "", "", "");
+    subscribe_form(req, ctx, api_public_language(req, ctx, NULL, 0), 200, NULL, "", "");
 }
 
 /* Form fields of the request, in either form encoding. */
@@ -75,7 +65,8 @@ static bool form_lists(http_request *req, buf_t *out)
 }
 
 /* public_optin_mailer: the confirmation mail of a double opt-in, with the signed link of
- * GET /confirm/{token} */
+ * GET /confirm/{token}; its words are those of the subscriber's language (the send loop adds
+ * them) */
 static int queue_confirmation(PGconn *conn, void *ctx, long long subscriber, long long request,
                               const char *list_names, mc_error *err)
 {
@@ -87,15 +78,22 @@ static int queue_confirmation(PGconn *conn, void *ctx, long long subscriber, lon
     buf_appendf(&url, "%s/confirm/%s", app->config.public_url, token);
     json_t *data = json_pack("{s:s, s:s}", "confirm_url", buf_cstr(&url), "list_name", list_names);
     char *text = json_dumps(data, JSON_COMPACT);
-    long long template_id =
-        content_system_template(conn, app->config.templates_dir, "optin_confirm",
-                                "Please confirm your subscription to {{list_name}}", err);
+    long long template_id = content_system_template(
+        conn, app->config.templates_dir, "optin_confirm", "{{t.mail.optin.subject}}", err);
     long long id =
         template_id < 0 ? -1 : system_mail_enqueue(conn, template_id, subscriber, text, err);
     free(text);
     json_decref(data);
     buf_free(&url);
     return id < 0 ? -1 : 0;
+}
+
+/* the word that tells what is wrong with the form's field (public_subscribe()'s err.field) */
+static const char *subscribe_error(const char *field)
+{
+    if (!strcmp(field, "name")) return "public.subscribe.error.name";
+    if (!strcmp(field, "lists")) return "public.subscribe.error.lists";
+    return "public.subscribe.error.email";
 }
 
 void api_public_subscribe(http_request *req, void *ctx)
@@ -105,29 +103,33 @@ void api_public_subscribe(http_request *req, void *ctx)
     form_field(req, "email", 0, &email);
     form_field(req, "name", 0, &name);
     form_field(req, "website", 0, &trap);
-    static const char thanks[] = "If a list asks for confirmation, we have sent you an email "
-                                 "with a link: open it to finish.";
+    const char *lang = api_public_language(req, api, NULL, 0);
     if (trap.n) {
         /* a robot filled the hidden field: answer as if all went well, do nothing */
-        message_page(req, api, 200, "Thank you", thanks, NULL);
+        api_public_message(req, api, lang, 200, "public.thanks", NULL);
     } else if (!form_lists(req, &lists)) {
-        subscribe_form(req, api, 400, "Choose the lists again.", buf_cstr(&email), buf_cstr(&name));
+        subscribe_form(req, api, lang, 400, "public.preferences.error.lists", buf_cstr(&email),
+                       buf_cstr(&name));
     } else {
         mc_error err;
         PGconn *conn = api_db(req, api);
         if (conn) {
+            /* a new subscriber keeps the language their browser asked for: their mail, the
+             * confirmation first, speaks it */
+            const char *asked =
+                catalog_accept_language(&api->app->catalogs, http_header(req, "Accept-Language"));
             int rc = public_subscribe(conn, api->app->secret, buf_cstr(&email), buf_cstr(&name),
-                                      buf_cstr(&lists), http_remote_addr(req), queue_confirmation,
-                                      api, &err);
+                                      asked, buf_cstr(&lists), http_remote_addr(req),
+                                      queue_confirmation, api, &err);
             if (rc == 0)
-                message_page(req, api, 200, "Thank you", thanks, NULL);
+                api_public_message(req, api, lang, 200, "public.thanks", NULL);
             else if (err.status == 429)
-                message_page(req, api, 429, "Please wait", err.message, NULL);
+                api_public_message(req, api, lang, 429, "public.wait", NULL);
             else if (err.status == 400)
-                subscribe_form(req, api, 400, err.message, buf_cstr(&email), buf_cstr(&name));
+                subscribe_form(req, api, lang, 400, subscribe_error(err.field), buf_cstr(&email),
+                               buf_cstr(&name));
             else
-                message_page(req, api, 503, "Please try again", "The service is busy right now.",
-                             NULL);
+                api_public_message(req, api, lang, 503, "public.busy", NULL);
         }
     }
     buf_free(&email);
@@ -148,15 +150,30 @@ static bool token_param(http_request *req, api_context *ctx, char purpose, long 
         token[p.n] = '\0';
         rc = public_token_check(ctx->app->secret, token, purpose, time(NULL), subscriber, ref);
     }
+    /* whose link it is cannot be trusted: the request's languages */
     if (rc == TOKEN_EXPIRED)
-        message_page(req, ctx, 400, "This link has expired",
-                     "Links like this one work for a limited time. Subscribe again to get a new "
-                     "one.",
-                     NULL);
+        api_public_message(req, ctx, api_public_language(req, ctx, NULL, 0), 400,
+                           "public.link.expired", NULL);
     else if (rc != TOKEN_OK)
-        message_page(req, ctx, 400, "This link is not valid",
-                     "Check that the whole link was copied from the email.", NULL);
+        api_public_message(req, ctx, api_public_language(req, ctx, NULL, 0), 400,
+                           "public.link.invalid", NULL);
     return rc == TOKEN_OK;
+}
+
+/* The page of a valid link whose subscription or subscriber is gone (err 404; else busy):
+ * the invalid link's title over the words message_key. */
+static void gone_page(http_request *req, api_context *ctx, const char *lang, const mc_error *err,
+                      const char *message_key)
+{
+    if (err->status != 404) {
+        api_public_message(req, ctx, lang, 503, "public.busy", NULL);
+        return;
+    }
+    const catalog_set *words = &ctx->app->catalogs;
+    api_public_page(req, ctx, lang, 400, "message.html",
+                    json_pack("{s:s, s:s}", "title",
+                              catalog_word(words, lang, "public.link.invalid.title"), "message",
+                              catalog_word(words, lang, message_key)));
 }
 
 void api_public_confirm(http_request *req, void *ctx)
@@ -167,26 +184,29 @@ void api_public_confirm(http_request *req, void *ctx)
     PGconn *conn = api_db(req, ctx);
     if (!conn) return;
     json_t *names = public_confirm(conn, subscriber, ref, http_remote_addr(req), &err);
+    const char *lang = api_public_language(req, ctx, conn, subscriber);
     if (!names) {
-        message_page(req, ctx, err.status == 404 ? 400 : 503, "This link is not valid",
-                     "The subscription it confirms no longer exists.", NULL);
+        gone_page(req, ctx, lang, &err, "public.link.unknown_request");
         return;
     }
-    message_page(req, ctx, 200, "Subscription confirmed", "You are subscribed to:", names);
+    api_public_message(req, ctx, lang, 200, "public.confirmed", names);
 }
 
+/* message_key: the word shown above the form, NULL for none */
 static void preferences_page(http_request *req, api_context *ctx, PGconn *conn,
-                             long long subscriber, const char *message)
+                             long long subscriber, const char *message_key)
 {
     mc_error err;
+    const char *lang = api_public_language(req, ctx, conn, subscriber);
     json_t *prefs = public_preferences(conn, subscriber, &err);
     if (!prefs) {
-        message_page(req, ctx, err.status == 404 ? 400 : 503, "This link is not valid",
-                     "There is no subscription for it any more.", NULL);
+        gone_page(req, ctx, lang, &err, "public.link.unknown_subscriber");
         return;
     }
-    json_object_set_new(prefs, "message", json_string(message));
-    api_public_page(req, ctx, 200, "preferences.html", prefs);
+    json_object_set_new(
+        prefs, "message",
+        json_string(message_key ? catalog_word(&ctx->app->catalogs, lang, message_key) : ""));
+    api_public_page(req, ctx, lang, 200, "preferences.html", prefs);
 }
 
 void api_public_preferences(http_request *req, void *ctx)
@@ -194,7 +214,7 @@ void api_public_preferences(http_request *req, void *ctx)
     long long subscriber, ref;
     if (!token_param(req, ctx, TOKEN_PREFERENCES, &subscriber, &ref)) return;
     PGconn *conn = api_db(req, ctx);
-    if (conn) preferences_page(req, ctx, conn, subscriber, "");
+    if (conn) preferences_page(req, ctx, conn, subscriber, NULL);
 }
 
 /* RFC 8058 one-click: a mailbox provider posts List-Unsubscribe=One-Click to the URL of the
@@ -206,7 +226,7 @@ static void one_click_unsubscribe(http_request *req, api_context *ctx, PGconn *c
     static const char done[] = "You are unsubscribed from every list.\n";
     mc_error err;
     if (public_unsubscribe_all(conn, subscriber, http_remote_addr(req), message, &err) < 0)
-        message_page(req, ctx, 503, "Please try again", "The service is busy right now.", NULL);
+        api_public_message(req, ctx, CATALOG_DEFAULT, 503, "public.busy", NULL);
     else
         http_respond(req, 200, "text/plain; charset=utf-8", done, sizeof done - 1);
 }
@@ -230,14 +250,15 @@ void api_public_preferences_save(http_request *req, void *ctx)
     bool ok = form_lists(req, &lists);
     mc_error err;
     if (!ok) {
-        preferences_page(req, api, conn, subscriber, "Choose the lists again.");
+        preferences_page(req, api, conn, subscriber, "public.preferences.error.lists");
     } else if ((all ? public_unsubscribe_all(conn, subscriber, http_remote_addr(req), ref, &err)
                     : public_preferences_save(conn, subscriber, buf_cstr(&lists),
                                               http_remote_addr(req), ref, &err)) < 0) {
-        message_page(req, api, 503, "Please try again", "The service is busy right now.", NULL);
+        api_public_message(req, api, api_public_language(req, api, conn, subscriber), 503,
+                           "public.busy", NULL);
     } else {
         preferences_page(req, api, conn, subscriber,
-                         all ? "You are unsubscribed from every list." : "Your choices are saved.");
+                         all ? "public.preferences.unsubscribed" : "public.preferences.saved");
     }
     buf_free(&action);
     buf_free(&lists);

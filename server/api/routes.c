@@ -16,6 +16,7 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/confirm/{token}", api_public_confirm, 0);
     http_router_add(r, "GET", "/preferences/{token}", api_public_preferences, 0);
     http_router_add(r, "POST", "/preferences/{token}", api_public_preferences_save, 0);
+    http_router_add(r, "GET", "/public/style.css", api_public_stylesheet, 0);
     /* bounce and complaint webhooks: each checks its provider's signature or credentials */
     http_router_add(r, "POST", "/webhooks/ses", api_webhooks_ses, 0);
     http_router_add(r, "POST", "/webhooks/sendgrid", api_webhooks_sendgrid, 0);

@@ -84,7 +84,7 @@ void api_templates_preview(http_request *req, void *ctx)
         return;
     }
     const config_t *cfg = &api->app->config;
-    template_footer footer = {cfg->sender_name, cfg->postal_address};
+    template_footer footer = {cfg->sender_name, cfg->postal_address, &api->app->catalogs};
     json_t *obj = template_store_preview(conn, id, body, cfg->templates_dir, &footer, &err);
     json_decref(body);
     api_respond_object(req, 200, obj, &err);

@@ -1,7 +1,8 @@
 /* The tracking endpoints: GET|HEAD /t/c/{token} redirects a click to its link's URL and
  * GET|HEAD /t/o/{token}.gif answers the open pixel. Both put their event into the batch
  * (track/tracker.h) and never wait on the database for it; a forged or altered click token
- * gets a small 404 page and no Location, a forged open token still gets the image. */
+ * gets a small 404 page (templates/public/message.html) and no Location, a forged open token still
+ * gets the image. */
 #include <string.h>
 
 #include "api/internal.h"
@@ -24,14 +25,12 @@ static const char *const PIXEL_HEADERS[] = {
     "Thu, 01 Jan 1970 00:00:00 GMT",
     NULL};
 
-static const char NOT_FOUND_PAGE[] =
-    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Link not found</title></head>"
-    "<body><h1>Link not found</h1><p>This link is not valid. If you copied it from an email, "
-    "please check that it is complete.</p></body></html>\n";
-
-static const char UNAVAILABLE_PAGE[] =
-    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Please try again</title></head>"
-    "<body><h1>Please try again</h1><p>The service is busy right now.</p></body></html>\n";
+/* a click whose token or link is not valid: a page in the reader's language */
+static void link_not_found(http_request *req, api_context *api)
+{
+    api_public_message(req, api, api_public_language(req, api, NULL, 0), 404,
+                       "public.link.not_found", NULL);
+}
 
 http_shared_response *api_track_pixel_new(void)
 {
@@ -49,10 +48,8 @@ void api_track_click(http_request *req, void *ctx)
     tracker *t = api->app->tracker;
     track_token token;
     buf_t token_url = BUF_INIT; /* a personalized link's, which token.url views */
-    no_store(req);
     if (!t || !track_token_check_click(api->app->secret, req->params[0], &token, &token_url)) {
-        http_respond(req, 404, "text/html; charset=utf-8", NOT_FOUND_PAGE,
-                     sizeof NOT_FOUND_PAGE - 1);
+        link_not_found(req, api);
         buf_free(&token_url);
         return;
     }
@@ -61,14 +58,14 @@ void api_track_click(http_request *req, void *ctx)
     int rc = tracker_click(t, &token, !strcmp(req->method, "HEAD"), http_header(req, "User-Agent"),
                            http_remote_sockaddr(req), &url, &err);
     if (rc < 0) {
-        http_respond(req, 503, "text/html; charset=utf-8", UNAVAILABLE_PAGE,
-                     sizeof UNAVAILABLE_PAGE - 1);
+        api_public_message(req, api, api_public_language(req, api, NULL, 0), 503, "public.busy",
+                           NULL);
     } else if (rc == 0) {
-        http_respond(req, 404, "text/html; charset=utf-8", NOT_FOUND_PAGE,
-                     sizeof NOT_FOUND_PAGE - 1);
+        link_not_found(req, api);
     } else {
         buf_t location = BUF_INIT;
         track_uri_from_iri(buf_view(&url), &location);
+        no_store(req);
         http_add_header(req, "Location", buf_cstr(&location));
         http_respond(req, 302, "text/plain; charset=utf-8", "", 0);
         buf_free(&location);

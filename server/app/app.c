@@ -42,6 +42,9 @@ int app_open(app_t *app, const char *config_path, unsigned flags, mc_error *err)
     config_t *cfg = &app->config;
     sem_init(&app->password_slots, 0, PASSWORD_SLOTS);
     if (make_data_dir(cfg->data_dir, err) < 0) goto fail;
+    char locales[4096];
+    snprintf(locales, sizeof locales, "%s/locales", cfg->templates_dir);
+    if (catalog_load(&app->catalogs, locales, err) < 0) goto fail;
     /* before the database: a bad relay or DKIM key is a configuration error (exit 2) */
     if (mail_setup_load(&app->mail, cfg, err) < 0) goto fail;
     app->mail_loaded = true;
@@ -81,6 +84,7 @@ void app_close(app_t *app)
     app->mail_loaded = false;
     app_metrics_free(&app->metrics);
     sem_destroy(&app->password_slots);
+    catalog_free(&app->catalogs);
     config_free(&app->config);
 }
 

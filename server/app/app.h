@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "db/embedded.h"
 #include "db/pool.h"
+#include "i18n/catalog.h"
 #include "mail/mail_setup.h"
 
 typedef struct {
@@ -30,6 +31,8 @@ typedef struct {
     /* links, opens and clicks (track/tracker.h); set by the subcommands that send or serve
      * tracked mail, NULL elsewhere */
     struct tracker *tracker;
+    /* the words of public pages and of mailcast's own mail, per language */
+    catalog_set catalogs;
 } app_t;
 
 enum {

@@ -63,18 +63,22 @@ static int rate_limit(PGconn *conn, const unsigned char secret[32], const char *
     return 0;
 }
 
-/* Finds or creates the subscriber. returns the id, 0 when the address must not be touched
- * (blocklisted), -1 with err. */
-static long long find_or_create(PGconn *conn, const char *email, const char *name, mc_error *err)
+/* Finds or creates the subscriber; a new one gets the attribute "language" (unless language
+ * is empty). returns the id, 0 when the address must not be touched (blocklisted), -1 with
+ * err. */
+static long long find_or_create(PGconn *conn, const char *email, const char *name,
+                                const char *language, mc_error *err)
 {
-    const char *params[] = {email, name};
+    const char *params[] = {email, name, language};
     PGresult *res = db_query(conn,
-                             "WITH new AS (INSERT INTO subscribers (email, name) VALUES ($1, $2)"
+                             "WITH new AS (INSERT INTO subscribers (email, name, attributes)"
+                             " VALUES ($1, $2, CASE WHEN $3 = '' THEN '{}'::jsonb"
+                             " ELSE jsonb_build_object('language', $3::text) END)"
                              " ON CONFLICT ((lower(email))) DO NOTHING RETURNING id, status)"
                              " SELECT id, status FROM new UNION ALL SELECT id, status FROM"
                              " subscribers WHERE lower(email) = lower($1) AND NOT EXISTS"
                              " (SELECT 1 FROM new)",
-                             2, params, err);
+                             3, params, err);
     if (!res) return -1;
     long long id = 0;
     if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "blocklisted") != 0)
@@ -154,8 +158,9 @@ static int subscribe_lists(PGconn *conn, long long id, const char *list_ids,
 }
 
 int public_subscribe(PGconn *conn, const unsigned char secret[32], const char *email,
-                     const char *name, const char *list_ids, const char *remote_addr,
-                     public_optin_mailer mailer, void *mailer_ctx, mc_error *err)
+                     const char *name, const char *language, const char *list_ids,
+                     const char *remote_addr, public_optin_mailer mailer, void *mailer_ctx,
+                     mc_error *err)
 {
     str_t address;
     if (email_address_check(str_from_cstr(email), "email", &address, err) < 0) return -1;
@@ -193,7 +198,8 @@ int public_subscribe(PGconn *conn, const unsigned char secret[32], const char *e
     }
     int suppressed = suppression_contains(conn, secret, clean, err);
     if (suppressed < 0) goto fail;
-    long long id = suppressed ? 0 : find_or_create(conn, clean, clean_name, err);
+    long long id =
+        suppressed ? 0 : find_or_create(conn, clean, clean_name, language ? language : "", err);
     if (id < 0) goto fail;
     if (id > 0 && subscribe_lists(conn, id, list_ids, remote_addr, mailer, mailer_ctx, err) < 0)
         goto fail;
@@ -267,6 +273,22 @@ json_t *public_preferences(PGconn *conn, long long subscriber_id, mc_error *err)
         mc_error_set(err, 404, "not_found", "token", "this link is not valid any more");
     PQclear(res);
     return prefs;
+}
+
+int public_subscriber_language(PGconn *conn, long long subscriber_id, buf_t *out, mc_error *err)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%lld", subscriber_id);
+    const char *params[] = {id};
+    PGresult *res = db_query(conn,
+                             "SELECT attributes->>'language' FROM subscribers WHERE id = $1"
+                             " AND jsonb_typeof(attributes->'language') = 'string'",
+                             1, params, err);
+    if (!res) return -1;
+    buf_reset(out);
+    if (PQntuples(res) == 1) buf_append_cstr(out, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
 }
 
 /* all: the subscriber also unsubscribes from everything (wanted is then "{}"); message_id: the

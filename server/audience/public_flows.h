@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 
 #define CONFIRM_TOKEN_DAYS 7
@@ -24,8 +25,9 @@ typedef int (*public_optin_mailer)(PGconn *conn, void *ctx, long long subscriber
 /* returns [{"id", "name", "description"}] of the public lists (caller frees with
  * json_decref()), or NULL with err */
 json_t *public_lists(PGconn *conn, mc_error *err);
-/* Subscribes email (name used only for a new subscriber) to list_ids (a PostgreSQL array
- * literal of public list ids) from remote_addr. Single opt-in lists are confirmed at once (and
+/* Subscribes email (name, and language as the attribute "language" unless NULL or empty, used
+ * only for a new subscriber) to list_ids (a PostgreSQL array literal of public list ids) from
+ * remote_addr. Single opt-in lists are confirmed at once (and
  * a subscriber who had unsubscribed from everything is active again); double opt-in lists
  * become unconfirmed, an opt-in request is recorded and mailer queues its confirmation mail in
  * the same transaction, at most once per OPTIN_MAIL_MINUTES per subscriber. A suppressed or
@@ -33,8 +35,9 @@ json_t *public_lists(PGconn *conn, mc_error *err);
  * learn who is on the lists. returns 0, or -1 with err (400 naming the field, 429 past the rate
  * limit). */
 int public_subscribe(PGconn *conn, const unsigned char secret[32], const char *email,
-                     const char *name, const char *list_ids, const char *remote_addr,
-                     public_optin_mailer mailer, void *mailer_ctx, mc_error *err);
+                     const char *name, const char *language, const char *list_ids,
+                     const char *remote_addr, public_optin_mailer mailer, void *mailer_ctx,
+                     mc_error *err);
 /* Confirms the memberships of opt-in request ref of subscriber_id; a subscriber who had
  * unsubscribed from everything is active again once something is confirmed. returns the names
  * of the lists confirmed now or before (caller frees with json_decref()), or NULL with err (404
@@ -58,6 +61,10 @@ int public_preferences_save(PGconn *conn, long long subscriber_id, const char *w
  * message_id (0: none) and its campaign. returns 0 or -1 with err. */
 int public_unsubscribe_all(PGconn *conn, long long subscriber_id, const char *remote_addr,
                            long long message_id, mc_error *err);
+
+/* Copies the subscriber's "language" attribute (a text such as "es" or "ru-RU") into out, or
+ * nothing when they have none or do not exist. returns 0 or -1 with err. */
+int public_subscriber_language(PGconn *conn, long long subscriber_id, buf_t *out, mc_error *err);
 
 /* Forgets form attempts older than the rate limit's hour. returns 0 or -1 with err. */
 int public_flows_prune(PGconn *conn, mc_error *err);

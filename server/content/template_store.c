@@ -215,6 +215,9 @@ static json_t *preview_context(PGconn *conn, json_t *body, const template_footer
         for (size_t i = 0; i < 2; i++)
             if (values[i][1] && values[i][1][0] && !json_object_get(context, values[i][0]))
                 json_object_set_new(context, values[i][0], json_string(values[i][1]));
+        if (footer->catalogs)
+            catalog_add_words(footer->catalogs, catalog_context_language(footer->catalogs, context),
+                              context);
     }
     return context;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "i18n/catalog.h"
 
 /* Each returns the template as {"id", "name", "kind", "subject", "body", "text_body",
  * "created_at", "updated_at"} (caller frees with json_decref()), or NULL with err: 400 with
@@ -29,6 +30,8 @@ json_t *template_store_list(PGconn *conn, const char *kind, long long after, int
  * either may be NULL or empty. */
 typedef struct {
     const char *sender_name, *postal_address;
+    /* the words of the layouts (t), in the subscriber's language; may be NULL */
+    const catalog_set *catalogs;
 } template_footer;
 
 /* Renders template id for a subscriber ({"subscriber_id": n}) or for sample data

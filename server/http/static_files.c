@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "http/page_headers.h"
 
 #define STATIC_FILE_MAX (32u * 1024 * 1024)
 
@@ -77,7 +78,7 @@ static int read_inside(const char *root_real, const char *rel, buf_t *out)
 
 static const char NOT_BUILT_PAGE[] =
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>mailcast</title>"
-    "</head><body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\">"
+    "</head><body>"
     "<h1>mailcast is running</h1><p>The dashboard has not been built on this server. The JSON "
     "API answers under <code>/api/v1</code> (see <code>docs/api/openapi.yaml</code>); "
     "<code>/healthz</code> tells whether the database answers.</p></body></html>";
@@ -104,6 +105,7 @@ bool http_static_serve(http_request *req, const char *root)
         buf_free(&body);
         if (strcmp(req->path, "/") != 0) return false;
         http_add_header(req, "Cache-Control", "no-cache");
+        http_page_headers(req, HTTP_CSP_APP);
         http_respond(req, 200, "text/html; charset=utf-8", NOT_BUILT_PAGE,
                      sizeof NOT_BUILT_PAGE - 1);
         return true;
@@ -112,6 +114,8 @@ bool http_static_serve(http_request *req, const char *root)
     http_add_header(req, "Cache-Control",
                     !strncmp(served, "/assets/", 8) ? "public, max-age=31536000, immutable"
                                                     : "no-cache");
+    /* on every file, not only index.html: an SVG or HTML asset is a page too */
+    http_page_headers(req, HTTP_CSP_APP);
     http_respond(req, 200, content_type_of(served), body.p, body.n);
     buf_free(&body);
     return true;

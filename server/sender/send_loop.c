@@ -15,6 +15,7 @@
 #include "audience/public_token.h"
 #include "campaign/campaigns.h"
 #include "content/render_context.h"
+#include "i18n/catalog.h"
 #include "content/template_source.h"
 #include "core/alloc.h"
 #include "core/log.h"
@@ -232,6 +233,9 @@ static int build(send_loop *l, PGconn *conn, const send_campaign *c, PGresult *r
         buf_appendf(&l->url, "%s/preferences/%s", cfg->public_url, token);
         json_object_set_new(context, "unsubscribe_url", json_string(buf_cstr(&l->url)));
     }
+    /* the footer's and system mail's words, in the subscriber's language, with the links */
+    const catalog_set *words = &l->app->catalogs;
+    catalog_add_words(words, catalog_context_language(words, context), context);
     /* tracked HTML is rendered with its links marked, found once per compiled template */
     bool marked = l->app->tracker && c->marked_html && (c->track_opens || c->track_clicks);
     if (render_all(l, conn, c, res, row, context, marked, err) < 0) return -1;

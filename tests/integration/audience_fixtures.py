@@ -35,12 +35,13 @@ class AudienceCase(unittest.TestCase):
         mac = hmac.new(key, ("mailcast-public-v1:" + payload).encode(), hashlib.sha256).hexdigest()[:32]
         return payload + "." + mac
 
-    def submit(self, fields):
-        """posts the public subscription form as a browser does (no session)"""
+    def submit(self, fields, headers=None):
+        """posts the public subscription form as a browser does (no session), with headers
+        (e.g. Accept-Language) besides the form's content type"""
         body = urllib.parse.urlencode(fields, doseq=True).encode()
         return self.server.client().request(
             "POST", "/subscribe", raw=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
+            headers=dict(headers or {}, **{"Content-Type": "application/x-www-form-urlencoded"}))
 
     def subscriber(self, address):
         """the subscriber holding address, as the API shows it, or None"""

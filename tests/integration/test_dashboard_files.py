@@ -4,6 +4,16 @@ nothing outside the folder, and a plain page when no dashboard is built."""
 import os
 import unittest
 
+# no inline script, no framing, no referrer, no guessed types: on every file the folder serves
+def assert_page_headers(case, r):
+    csp = r.header("Content-Security-Policy") or ""
+    case.assertIn("default-src 'self'", csp, r)
+    case.assertIn("frame-ancestors 'none'", csp)
+    case.assertNotIn("unsafe-inline", csp)
+    case.assertNotIn("unsafe-eval", csp)
+    case.assertEqual(r.header("Referrer-Policy"), "no-referrer")
+    case.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
+
 from harness import PgCluster, ServerTestCase, make_temp_dir
 
 cluster = None
@@ -67,6 +77,14 @@ class DashboardFilesTest(ServerTestCase, unittest.TestCase):
             if r.status == 200:
                 self.assertIn("mailcast dashboard", r.body, path)
 
+    def test_every_file_carries_the_security_headers(self):
+        for path in ["/", "/index.html", "/campaigns/42", "/assets/app-1234.js"]:
+            r = self.client.request("GET", path)
+            self.assertEqual(r.status, 200, path)
+            assert_page_headers(self, r)
+        self.assertEqual(self.client.request("GET", "/index.html").header("Cache-Control"), "no-cache")
+        self.assertEqual(self.client.request("GET", "/campaigns/42").header("Cache-Control"), "no-cache")
+
     def test_api_paths_never_fall_back_to_the_app(self):
         r = self.client.request("GET", "/api/v1/no-such-thing")
         self.assertEqual(r.status, 404)
@@ -81,6 +99,9 @@ class NoDashboardTest(ServerTestCase, unittest.TestCase):
         r = self.server.client().request("GET", "/")
         self.assertEqual(r.status, 200)
         self.assertIn("dashboard has not been built", r.body)
+        self.assertEqual(r.header("Cache-Control"), "no-cache")
+        assert_page_headers(self, r)
+        self.assertNotIn("style=", r.body)
         self.assertEqual(self.server.client().request("GET", "/campaigns").status, 404)
 
 

@@ -2,8 +2,11 @@
  * and the system messages, rendered through the engine as mailcast will render them. */
 #include "template_support.h"
 
-/* renders templates/NAME.mustache with data (JSON text); returns a string to free() */
-static char *render_shipped(const char *name, const char *data)
+#include "i18n/catalog.h"
+
+/* renders templates/NAME.mustache with data (JSON text) and the words of lang, as the send
+ * loop adds them; returns a string to free() */
+static char *render_shipped_in(const char *name, const char *data, const char *lang)
 {
     template_loader loader = {support_load_shipped, NULL, NULL};
     buf_t text = BUF_INIT;
@@ -14,12 +17,22 @@ static char *render_shipped(const char *name, const char *data)
         fail_msg("%s: %s", name, err.message);
     json_t *context = json_loads(data, 0, NULL);
     assert_non_null(context);
+    catalog_set words;
+    if (catalog_load(&words, MAILCAST_SOURCE_DIR "/templates/locales", &err) < 0)
+        fail_msg("%s", err.message);
+    catalog_add_words(&words, lang, context);
+    catalog_free(&words);
     buf_t out = BUF_INIT;
     if (template_render(t, context, &out, NULL, &err) < 0) fail_msg("%s: %s", name, err.message);
     json_decref(context);
     template_free(t);
     buf_free(&text);
     return buf_detach(&out, NULL);
+}
+
+static char *render_shipped(const char *name, const char *data)
+{
+    return render_shipped_in(name, data, CATALOG_DEFAULT);
 }
 
 static const char *SENDER = "\"sender_name\": \"Nord & Co\", \"postal_address\": \"Kastanienallee "
@@ -101,6 +114,44 @@ static void the_unsubscribed_page_names_the_address_when_it_is_known(void **stat
     free(without);
 }
 
+static void the_footer_speaks_the_language_of_its_words(void **state)
+{
+    char data[512];
+    snprintf(data, sizeof data,
+             "{%s, \"list_name\": \"Boletín\", \"preferences_url\": \"https://m.example/p\"}",
+             SENDER);
+    char *ru = render_shipped_in("layouts/base", data, "ru");
+    assert_contains(ru, "<html lang=\"ru\"");
+    assert_contains(ru, "Вы получили это письмо, потому что подписались на Boletín от Nord &amp; "
+                        "Co.</p>");
+    assert_contains(ru, ">Отписаться</a>");
+    assert_contains(ru, ">Настроить подписку</a>");
+    assert_null(strstr(ru, "Unsubscribe"));
+    char *es = render_shipped_in("layouts/base", "{}", "es");
+    assert_contains(es, "Recibes este correo porque te suscribiste a nuestros correos.</p>");
+    free(ru);
+    free(es);
+}
+
+static void the_optin_email_in_spanish_greets_by_name_or_without_one(void **state)
+{
+    char data[1024];
+    snprintf(data, sizeof data,
+             "{%s, \"list_name\": \"Ofertas\", \"first_name\": \"Zoë\", "
+             "\"confirm_url\": \"https://m.example/c/9\"}",
+             SENDER);
+    char *named = render_shipped_in("system/optin_confirm", data, "es");
+    assert_contains(named, "<title>Confirma tu suscripción</title>");
+    assert_contains(named, "Hola, Zoë: alguien (esperamos que tú) ha pedido recibir Ofertas de "
+                           "Nord &amp; Co en esta dirección.");
+    assert_contains(named, ">Sí, suscribirme</a>");
+    snprintf(data, sizeof data, "{%s, \"list_name\": \"Ofertas\"}", SENDER);
+    char *unnamed = render_shipped_in("system/optin_confirm", data, "es");
+    assert_contains(unnamed, "Hola: alguien");
+    free(named);
+    free(unnamed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +160,8 @@ int main(void)
         cmocka_unit_test(the_footer_names_the_list_and_never_ends_in_a_lone_full_stop),
         cmocka_unit_test(the_optin_email_asks_to_confirm_with_its_own_footer),
         cmocka_unit_test(the_unsubscribed_page_names_the_address_when_it_is_known),
+        cmocka_unit_test(the_footer_speaks_the_language_of_its_words),
+        cmocka_unit_test(the_optin_email_in_spanish_greets_by_name_or_without_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
