@@ -100,7 +100,6 @@ void api_public_stylesheet(http_request *req, void *ctx)
     } else {
         /* not a hashed name: an edited file shows within the hour */
         http_add_header(req, "Cache-Control", "public, max-age=3600");
-        http_add_header(req, "X-Content-Type-Options", "nosniff");
         http_respond(req, 200, "text/css; charset=utf-8", text.p ? text.p : "", text.n);
     }
     buf_free(&path);

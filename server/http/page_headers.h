@@ -16,8 +16,8 @@
     "default-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self';"                  \
     " frame-ancestors 'none'"
 
-/* Adds Content-Security-Policy csp, Referrer-Policy: no-referrer and
- * X-Content-Type-Options: nosniff to req's response. */
+/* Adds Content-Security-Policy csp and Referrer-Policy: no-referrer to req's response
+ * (X-Content-Type-Options: nosniff the server adds to every response, http/server.c). */
 void http_page_headers(http_request *req, const char *csp);
 
 #endif
