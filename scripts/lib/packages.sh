@@ -1,10 +1,10 @@
 # Debian packages mailcast needs, and a function that installs whichever are missing.
 # Sourced by scripts/run and scripts/test; a second run finds everything and installs nothing.
 
-# To build the server.
+# To build the server, and the dashboard (web/) it embeds with Node and npm.
 MAILCAST_BUILD_PACKAGES="gcc make libc6-dev cmake pkg-config
   libmicrohttpd-dev libpq-dev libesmtp-dev libcurl4-openssl-dev libjansson-dev libinih-dev
-  libsodium-dev libssl-dev libopendkim-dev libcsv-dev libgumbo-dev"
+  libsodium-dev libssl-dev libopendkim-dev libcsv-dev libgumbo-dev nodejs npm"
 # To run it: the embedded PostgreSQL cluster uses the server binaries of postgresql-15.
 MAILCAST_RUN_PACKAGES="postgresql-15 passwd util-linux"
 # To test it: unit tests, formatting, fuzzing, and the real peers the tests talk to.

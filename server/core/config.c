@@ -436,10 +436,6 @@ static void derive_defaults(config_t *cfg)
         free(cfg->templates_dir);
         cfg->templates_dir = xstrdup(MAILCAST_SOURCE_DIR "/templates");
     }
-    if (!cfg->web_dir[0]) {
-        free(cfg->web_dir);
-        cfg->web_dir = xstrdup(MAILCAST_SOURCE_DIR "/web/dist");
-    }
     /* public_url is joined with paths: no trailing slash */
     size_t n = strlen(cfg->public_url);
     while (n > 0 && cfg->public_url[n - 1] == '/')

@@ -43,7 +43,7 @@ typedef struct {
     /* [paths] */
     char *data_dir;
     char *migrations_dir;
-    char *web_dir;
+    char *web_dir;       /* the dashboard's files; empty: the copy built into the binary */
     char *templates_dir; /* HTML of the public pages, default <source>/templates */
 
     /* [security] */

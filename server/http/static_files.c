@@ -1,4 +1,6 @@
-/* Static files with a strict path check: no "..", no hidden files, resolved path inside root. */
+/* The dashboard's files: from the folder [paths] web_dir names, with a strict path check (no
+ * "..", no hidden files, resolved path inside root), or else from the copy embedded in the
+ * binary at build time. */
 #include "http/static_files.h"
 
 #include <errno.h>
@@ -12,6 +14,7 @@
 
 #include "core/buf.h"
 #include "http/page_headers.h"
+#include "http/web_files.h"
 
 #define STATIC_FILE_MAX (32u * 1024 * 1024)
 
@@ -83,26 +86,57 @@ static const char NOT_BUILT_PAGE[] =
     "API answers under <code>/api/v1</code> (see <code>docs/api/openapi.yaml</code>); "
     "<code>/healthz</code> tells whether the database answers.</p></body></html>";
 
+/* One file of the dashboard, from the folder or from the binary. */
+typedef struct {
+    const char *root_real; /* the folder, resolved; NULL for the embedded files */
+    buf_t owned;           /* a file read from the folder */
+    const void *data;
+    size_t size;
+    bool hashed;
+} dash_file;
+
+/* Finds path (starting with "/") in f's source. returns true when found. */
+static bool find_file(dash_file *f, const char *path)
+{
+    if (f->root_real) {
+        buf_reset(&f->owned);
+        if (read_inside(f->root_real, path, &f->owned) != 0) return false;
+        f->data = f->owned.p;
+        f->size = f->owned.n;
+        f->hashed = !strncmp(path, "/assets/", 8);
+        return true;
+    }
+    for (size_t i = 0; i < WEB_FILE_COUNT; i++) {
+        if (strcmp(WEB_FILES[i].path, path) != 0) continue;
+        f->data = WEB_FILES[i].data;
+        f->size = WEB_FILES[i].size;
+        f->hashed = WEB_FILES[i].hashed;
+        return true;
+    }
+    return false;
+}
+
 bool http_static_serve(http_request *req, const char *root)
 {
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) return false;
     if (!strncmp(req->path, "/api/", 5) || !safe_path(req->path)) return false;
     char root_real[PATH_MAX];
-    bool have_root = root && realpath(root, root_real);
-    buf_t body = BUF_INIT;
+    bool from_disk = root && root[0];
+    /* a folder that does not exist serves nothing, not the embedded copy: the setting says
+     * which files to serve */
+    bool have_files = from_disk ? realpath(root, root_real) != NULL : WEB_FILE_COUNT > 0;
+    dash_file file = {.root_real = from_disk ? root_real : NULL, .owned = BUF_INIT};
     const char *served = req->path;
     bool found = false;
-    if (have_root && strcmp(req->path, "/") != 0)
-        found = read_inside(root_real, req->path, &body) == 0;
+    if (have_files && strcmp(req->path, "/") != 0) found = find_file(&file, req->path);
     /* paths without an extension are the app's own routes: they get index.html */
     const char *last = strrchr(req->path, '/');
-    if (!found && have_root && !strchr(last, '.')) {
-        buf_reset(&body);
+    if (!found && have_files && !strchr(last, '.')) {
         served = "/index.html";
-        found = read_inside(root_real, served, &body) == 0;
+        found = find_file(&file, served);
     }
     if (!found) {
-        buf_free(&body);
+        buf_free(&file.owned);
         if (strcmp(req->path, "/") != 0) return false;
         http_add_header(req, "Cache-Control", "no-cache");
         http_page_headers(req, HTTP_CSP_APP);
@@ -112,11 +146,10 @@ bool http_static_serve(http_request *req, const char *root)
     }
     /* hashed build output never changes; the entry page must always be fetched again */
     http_add_header(req, "Cache-Control",
-                    !strncmp(served, "/assets/", 8) ? "public, max-age=31536000, immutable"
-                                                    : "no-cache");
+                    file.hashed ? "public, max-age=31536000, immutable" : "no-cache");
     /* on every file, not only index.html: an SVG or HTML asset is a page too */
     http_page_headers(req, HTTP_CSP_APP);
-    http_respond(req, 200, content_type_of(served), body.p, body.n);
-    buf_free(&body);
+    http_respond(req, 200, content_type_of(served), file.data, file.size);
+    buf_free(&file.owned);
     return true;
 }

@@ -1,7 +1,9 @@
-"""The dashboard's files: served from [paths] web_dir, index.html for the app's own routes,
-nothing outside the folder, and a plain page when no dashboard is built."""
+"""The dashboard's files: served from [paths] web_dir, or else from the copy built into the binary;
+index.html for the app's own routes, nothing outside the folder, and a plain page when no
+dashboard is built."""
 
 import os
+import re
 import unittest
 
 # no inline script, no framing, no referrer, no guessed types: on every file the folder serves
@@ -14,7 +16,7 @@ def assert_page_headers(case, r):
     case.assertEqual(r.headers_named("Referrer-Policy"), ["no-referrer"])
     case.assertEqual(r.headers_named("X-Content-Type-Options"), ["nosniff"])
 
-from harness import PgCluster, ServerTestCase, make_temp_dir
+from harness import MAILCAST_BIN, SOURCE_DIR, PgCluster, ServerTestCase, make_temp_dir
 
 cluster = None
 WEB_DIR = None
@@ -103,6 +105,81 @@ class NoDashboardTest(ServerTestCase, unittest.TestCase):
         assert_page_headers(self, r)
         self.assertNotIn("style=", r.body)
         self.assertEqual(self.server.client().request("GET", "/campaigns").status, 404)
+
+
+DIST = os.path.join(SOURCE_DIR, "web", "dist")
+TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+
+
+def built_files():
+    """The files of web/dist (npm run build), as URL paths: what the binary embedded."""
+    found = []
+    for folder, _, names in os.walk(DIST):
+        for name in names:
+            found.append("/" + os.path.relpath(os.path.join(folder, name), DIST))
+    return sorted(found)
+
+
+class EmbeddedDashboardTest(ServerTestCase, unittest.TestCase):
+    """With no [paths] web_dir the binary serves the dashboard it was built with."""
+    cluster_of = staticmethod(lambda: cluster)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client = cls.server.client()
+        cls.files = built_files()
+
+    def setUp(self):
+        self.assertIn("/index.html", self.files,
+                      "web/dist holds no built dashboard: scripts/test builds it before the binary")
+
+    def test_the_binary_holds_the_built_files(self):
+        with open(MAILCAST_BIN, "rb") as f:
+            binary = f.read()
+        for path in self.files:
+            with open(DIST + path, "rb") as f:
+                self.assertIn(f.read(), binary, path)
+
+    def test_every_built_file_is_served_with_its_type_and_headers(self):
+        for path in self.files:
+            r = self.client.request("GET", path)
+            self.assertEqual(r.status, 200, path)
+            with open(DIST + path, encoding="utf-8", errors="replace") as f:
+                self.assertEqual(r.body, f.read(), path)
+            ext = os.path.splitext(path)[1]
+            if ext in TYPES:
+                self.assertEqual(r.header("Content-Type"), TYPES[ext], path)
+            assert_page_headers(self, r)
+            if path.startswith("/assets/"):
+                self.assertEqual(r.header("Cache-Control"), "public, max-age=31536000, immutable", path)
+            else:
+                self.assertEqual(r.header("Cache-Control"), "no-cache", path)
+        self.assertTrue(any(p.endswith(".js") for p in self.files), self.files)
+
+    def test_root_and_app_routes_get_index_html_never_cached(self):
+        with open(os.path.join(DIST, "index.html"), encoding="utf-8") as f:
+            index = f.read()
+        for path in ["/", "/campaigns", "/subscribers/42", "/settings"]:
+            r = self.client.request("GET", path)
+            self.assertEqual(r.status, 200, path)
+            self.assertEqual(r.body, index, path)
+            self.assertEqual(r.header("Content-Type"), "text/html; charset=utf-8", path)
+            self.assertEqual(r.header("Cache-Control"), "no-cache", path)
+            assert_page_headers(self, r)
+
+    def test_index_html_has_no_inline_script(self):
+        index = self.client.request("GET", "/").body
+        for tag in re.findall(r"<script\b[^>]*>", index):
+            self.assertIn("src=", tag)
+        self.assertNotIn("style=", index)
+
+    def test_unknown_files_and_hidden_paths_are_404(self):
+        for path in ["/assets/missing.js", "/.env", "/assets/../../etc/passwd"]:
+            r = self.client.request("GET", path)
+            self.assertIn(r.status, (400, 404), path)
+            self.assertNotIn("root:", r.body, path)
 
 
 if __name__ == "__main__":
