@@ -10,9 +10,10 @@ MAILCAST_RUN_PACKAGES="postgresql-15 passwd util-linux"
 # To test it: unit tests, formatting, fuzzing, and the real peers the tests talk to.
 # (libclang-rt-dev holds libFuzzer, which clang only recommends; openssl makes test keys;
 # nodejs and npm run the independent OpenAPI validator of tests/openapi; dovecot-imapd is the
-# IMAP server of the bounce mailbox tests)
+# IMAP server of the bounce mailbox tests; chromium, with a font for its pages, is the browser
+# of the dashboard tests in tests/e2e)
 MAILCAST_TEST_PACKAGES="libcmocka-dev clang libclang-rt-dev clang-format python3 python3-aiosmtpd
-  python3-dkim openssl postfix nodejs npm dovecot-imapd"
+  python3-dkim openssl postfix nodejs npm dovecot-imapd chromium fonts-dejavu-core"
 # To run the benchmarks against JavaScript engines (bench/*/run).
 MAILCAST_BENCH_PACKAGES="nodejs npm"
 

@@ -1,33 +1,33 @@
-// Every page of the dashboard, in navigation order, with the least role that may open it.
+// The dashboard's navigation: each area, in order, with the least role that may open it. An
+// area's routes (its list, detail and editor pages) live in pages/<area>/routes.ts; the router
+// collects them, so a new area adds its folder and one line here.
 import type { Role } from "./api/client";
 
 export interface PageInfo {
+  // the name of the area's main route, and of its title in locales/*/nav.json
   name: string;
   path: string;
-  title: string;
   role: Role;
-  // what the page will let a person do (shown until the page is built)
-  purpose: string;
 }
 
 export const PAGES: PageInfo[] = [
-  { name: "overview", path: "/", title: "Overview", role: "viewer", purpose: "" },
-  { name: "subscribers", path: "/subscribers", title: "Subscribers", role: "viewer",
-    purpose: "Search and filter subscribers, see one person's attributes, lists, bounces and activity, export or erase their data." },
-  { name: "lists", path: "/lists", title: "Lists", role: "viewer",
-    purpose: "Lists with their counts by status, the public form link and a form to embed on a site." },
-  { name: "segments", path: "/segments", title: "Segments", role: "viewer",
-    purpose: "Build segments from rules and see how many subscribers match as you edit." },
-  { name: "imports", path: "/imports", title: "Imports", role: "viewer",
-    purpose: "Upload a CSV file, map its columns, follow the progress and read the error report." },
-  { name: "templates", path: "/templates", title: "Templates", role: "viewer",
-    purpose: "Write templates with highlighting and see them rendered for a chosen subscriber." },
-  { name: "campaigns", path: "/campaigns", title: "Campaigns", role: "viewer",
-    purpose: "Compose, test, schedule and send campaigns, follow their progress and read their reports." },
-  { name: "triggers", path: "/triggers", title: "Triggers", role: "viewer",
-    purpose: "Build automations step by step and see how many subscribers are at each step." },
-  { name: "outbox", path: "/outbox", title: "Outbox", role: "viewer",
-    purpose: "Messages kept by the capture transport, rendered." },
-  { name: "settings", path: "/settings", title: "Settings", role: "admin",
-    purpose: "Relays, DKIM keys, users, API tokens and webhooks." },
+  { name: "overview", path: "/", role: "viewer" },
+  { name: "subscribers", path: "/subscribers", role: "viewer" },
+  { name: "lists", path: "/lists", role: "viewer" },
+  { name: "segments", path: "/segments", role: "viewer" },
+  { name: "imports", path: "/imports", role: "viewer" },
+  { name: "templates", path: "/templates", role: "viewer" },
+  { name: "campaigns", path: "/campaigns", role: "viewer" },
+  { name: "triggers", path: "/triggers", role: "viewer" },
+  { name: "outbox", path: "/outbox", role: "viewer" },
+  { name: "settings", path: "/settings", role: "admin" },
 ];
+
+// What a route tells the frame: the least role, and the navigation entry it belongs to.
+declare module "vue-router" {
+  interface RouteMeta {
+    public?: boolean;
+    role?: Role;
+    area?: string;
+  }
+}

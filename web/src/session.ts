@@ -2,6 +2,7 @@
 // do; the server refuses it anyway (every route declares its role).
 import { reactive } from "vue";
 import { api, setCsrfToken, type Role, type Schemas } from "./api/client";
+import { setLocale } from "./i18n";
 
 export const session = reactive<{ user: Schemas["User"] | null; role: Role | null; checked: boolean }>({
   user: null,
@@ -50,4 +51,10 @@ export function forget(): void {
   setCsrfToken(null);
   session.user = null;
   session.role = null;
+}
+
+// The language the person picks in the frame. It is kept in the browser; the page re-renders in
+// it at once.
+export async function chooseLanguage(code: string): Promise<void> {
+  setLocale(code);
 }
