@@ -121,6 +121,8 @@ const ctx = {
     try {
       return await fn();
     } finally {
+      // the browser reports a failed request to the console a moment after the page sees it
+      await page.waitForTimeout(300);
       tolerated--;
     }
   },

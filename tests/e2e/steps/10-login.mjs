@@ -9,6 +9,12 @@ export default async function (ctx) {
   await ctx.scan("login");
   await ctx.shot("login");
 
+  // the login page speaks the language picked on it
+  await page.getByLabel("Language").selectOption("es");
+  await page.getByRole("button", { name: "Entrar" }).waitFor();
+  await ctx.scan("login in es");
+  await page.getByLabel("Idioma").selectOption("en");
+
   await ctx.expectingErrors(async () => {
     await page.getByLabel("Email").fill(ctx.admin.email);
     await page.getByLabel("Password").fill("not the password");
