@@ -8,7 +8,10 @@ instead (fsync off), for comparison.
   1. CSV import of N rows (5 attributes each) into an empty database with all its indexes:
      rows/second from the upload to the job's end.
   2. Segment count for a three-condition rule (POST /api/v1/segments/evaluate).
-  3. A subscriber page by keyset cursor deep in the list (90% of the way).
+  3. A subscriber page by keyset cursor deep in the list (90% of the way), and the pages the
+     dashboard's subscriber list asks for: the first page, the first and a deep page of a status
+     filter, and searches (a frequent word, one address, and a word nothing matches: the worst
+     case, every row read).
   4. Export: rows/second of GET /api/v1/subscribers/export.
 
 Usage: MAILCAST_BIN=build-bench/mailcast bench/audience/run.py [N] [--no-lists] [--test-cluster]
@@ -147,6 +150,23 @@ def main():
             assert r.status == 200 and len(r.json()["items"]) == 50, r
             pages.append(seconds)
         print("deep keyset page (50 rows after id %s): median %.1f ms" % (cursor, statistics.median(pages) * 1000))
+
+        def page_ms(query, runs=10):
+            times = []
+            for _ in range(runs):
+                r, seconds = timed(lambda: api.request("GET", "/api/v1/subscribers?limit=50" + query))
+                assert r.status == 200, r
+                times.append(seconds)
+            return statistics.median(times) * 1000, len(r.json()["items"])
+
+        for what, query in [("first page", ""),
+                            ("status filter, first page", "&status=active"),
+                            ("status filter, deep page", "&status=active&cursor=" + cursor),
+                            ("search, frequent word (Lucía)", "&query=Luc%C3%ADa"),
+                            ("search, one address", "&query=user%d%%40" % int(n * 0.7)),
+                            ("search, no match", "&query=nadie-coincide")]:
+            ms, rows = page_ms(query)
+            print("subscribers page, %s: %d rows, median %.1f ms" % (what, rows, ms))
 
         r, seconds = timed(lambda: api.request("GET", "/api/v1/subscribers/export"))
         rows = r.body.count("\n") - 1
