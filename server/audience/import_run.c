@@ -328,11 +328,11 @@ static const char *const MERGE_UPSERT_ONCE_SQL = MERGE_SRC_ONCE MERGE_HEAD MERGE
 static const char *const MERGE_SKIP_ONCE_SQL = MERGE_SRC_ONCE MERGE_HEAD "DO NOTHING" MERGE_TAIL;
 
 /* For the batch's transaction only. work_mem: the merge sorts a batch by address, in memory rather
- * than in temporary files. gin_pending_list_limit: new attribute entries gather in the GIN
- * index's pending list and are merged into the tree in bulk, a few batches at a time, instead of
- * a few times per batch (the job cleans the list up when it ends). synchronous_commit: a batch
- * whose commit is lost in a crash is lost with its progress (resume_row), so the resumed job
- * merges it again; nothing is half-written. */
+ * than in temporary files. gin_pending_list_limit: new attribute (and search trigram) entries
+ * gather in the GIN indexes' pending lists and are merged into the trees in bulk, a few batches
+ * at a time, instead of a few times per batch (the job cleans the lists up when it ends).
+ * synchronous_commit: a batch whose commit is lost in a crash is lost with its progress
+ * (resume_row), so the resumed job merges it again; nothing is half-written. */
 static const char *const BATCH_SETTINGS_SQL =
     "SELECT set_config('work_mem', '64MB', true),"
     " set_config('gin_pending_list_limit', '65536', true),"
@@ -541,15 +541,20 @@ static int ensure_staging(PGconn *conn, mc_error *err)
         0, NULL, err);
 }
 
-/* Merges the attribute entries the batches left in the GIN index's pending list (see
- * BATCH_SETTINGS_SQL), so segment queries after the import do not scan them one by one. Only
- * an optimisation: autovacuum would do it later, so a failure is logged, not returned. */
+/* Merges the entries the batches left in the pending lists of the subscribers' GIN indexes
+ * (attributes, and the search's trigram indexes when pg_trgm made them; see
+ * BATCH_SETTINGS_SQL), so segment queries and searches after the import do not scan them one by
+ * one. Only an optimisation: autovacuum would do it later, so a failure is logged, not
+ * returned. */
 static void clean_pending_entries(PGconn *conn, long long id)
 {
     mc_error err;
-    if (db_exec(conn, "SELECT gin_clean_pending_list('subscribers_attributes_idx'::regclass)", 0,
-                NULL, &err) < 0)
-        log_warn("import %lld: the attributes index keeps its pending entries: %s", id,
+    if (db_exec(conn,
+                "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+                " WHERE i.indrelid = 'subscribers'::regclass AND a.amname = 'gin'",
+                0, NULL, &err) < 0)
+        log_warn("import %lld: the subscribers' GIN indexes keep their pending entries: %s", id,
                  err.message);
 }
 
