@@ -62,7 +62,15 @@ export default async function (ctx) {
     });
     ctx.check((await allUsers(ctx)).find((u) => u.id === admins[0].id)?.role === "admin", "the last admin is still admin");
   }
+  await page.evaluate(() => window.scrollTo(0, 0));
   await ctx.shot("settings-users");
+
+  // at phone width the table scrolls inside its frame and the form stacks: the page itself
+  // never scrolls sideways
+  await page.setViewportSize({ width: 390, height: 800 });
+  ctx.check(await page.evaluate(() => document.documentElement.scrollWidth <= 391), "the users page fits 390 px");
+  await ctx.scan("settings: users at phone width");
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // tokens: made with a role, shown once, then only its prefix
   await page.getByRole("link", { name: "API tokens" }).click();
