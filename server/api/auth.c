@@ -90,6 +90,19 @@ void api_auth_logout(http_request *req, void *ctx)
     http_respond(req, 204, NULL, "", 0);
 }
 
+/* Answers the session's user as GET /api/v1/auth/me does, or err when user is NULL. Takes over
+ * user. */
+static void respond_me(http_request *req, json_t *user, const mc_error *err)
+{
+    if (!user) {
+        http_respond_error(req, err);
+        return;
+    }
+    http_respond_json(req, 200,
+                      json_pack("{s:s, s:o, s:s}", "kind", "session", "user", user, "role",
+                                role_name((mc_role)req->role)));
+}
+
 void api_auth_me(http_request *req, void *ctx)
 {
     api_context *api = ctx;
@@ -103,14 +116,7 @@ void api_auth_me(http_request *req, void *ctx)
     PGconn *conn = api_db(req, api);
     if (!conn) return;
     mc_error err;
-    json_t *user = user_get(conn, req->user_id, &err);
-    if (!user) {
-        http_respond_error(req, &err);
-        return;
-    }
-    http_respond_json(req, 200,
-                      json_pack("{s:s, s:o, s:s}", "kind", "session", "user", user, "role",
-                                role_name((mc_role)req->role)));
+    respond_me(req, user_get(conn, req->user_id, &err), &err);
 }
 
 /* returns the language of app's catalogs that is exactly code, or NULL */
@@ -164,11 +170,5 @@ void api_auth_me_patch(http_request *req, void *ctx)
     json_t *user = NULL;
     if (user_set_language(conn, req->user_id, language, &err) == 0)
         user = user_get(conn, req->user_id, &err);
-    if (!user) {
-        http_respond_error(req, &err);
-        return;
-    }
-    http_respond_json(req, 200,
-                      json_pack("{s:s, s:o, s:s}", "kind", "session", "user", user, "role",
-                                role_name((mc_role)req->role)));
+    respond_me(req, user, &err);
 }
