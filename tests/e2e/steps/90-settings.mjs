@@ -52,6 +52,27 @@ export default async function (ctx) {
   ctx.check(viewer && viewer.role === "viewer", `the server holds ${VIEWER.email} as a viewer: ${JSON.stringify(viewer)}`);
   ctx.state.viewer = { ...VIEWER, id: viewer?.id };
 
+  // a password reset: too short is refused at the field, then the new one logs in
+  await page.getByRole("row", { name: new RegExp(VIEWER.email) }).getByRole("button", { name: "Reset password" }).click();
+  const newPassword = page.getByLabel(`New password for ${VIEWER.email}`);
+  await ctx.expectingErrors(async () => {
+    await newPassword.fill("corta");
+    await page.getByRole("button", { name: "Set password", exact: true }).click();
+    await page.locator(".field", { has: newPassword }).getByRole("alert").waitFor();
+  });
+  await ctx.scan("settings: users (password reset refused)");
+  VIEWER.password = "lectora-nueva-clave-2";
+  await newPassword.fill(VIEWER.password);
+  await page.getByRole("button", { name: "Set password", exact: true }).click();
+  await page.getByText("Password changed").waitFor();
+  const login = await fetch(ctx.base + "/api/v1/auth/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email: VIEWER.email, password: VIEWER.password }),
+  });
+  ctx.check(login.status === 200, `the viewer logs in with the new password: ${login.status}`);
+  ctx.state.viewer.password = VIEWER.password;
+
   // the last admin cannot be demoted: the 409 shows on the row (only tried when the walk's admin
   // is the only one, so nothing changes either way)
   const admins = (await allUsers(ctx)).filter((u) => u.role === "admin");
@@ -90,6 +111,21 @@ export default async function (ctx) {
   ctx.check((await page.locator("pre.secret").count()) === 0, "the token is not shown again");
   await page.getByRole("cell", { name: "Sincronización tienda" }).waitFor();
   ctx.state.token = { id: listed?.id, name: "Sincronización tienda" };
+
+  // revoking asks first; a cancelled dialog keeps the token, a confirmed one ends it
+  const spare = must(await ctx.api("POST", "/api/v1/tokens", { name: "copia temporal", role: "viewer" }), "make a spare token");
+  await ctx.goto("/settings/tokens");
+  const spareRow = page.getByRole("row", { name: /copia temporal/ });
+  await spareRow.getByRole("button", { name: "Revoke" }).click();
+  const dialog = page.getByRole("dialog", { name: "Revoke" });
+  await dialog.waitFor();
+  await ctx.scan("settings: tokens (revoke dialog)");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await spareRow.getByRole("button", { name: "Revoke" }).click();
+  await dialog.getByRole("button", { name: "Revoke" }).click();
+  await spareRow.waitFor({ state: "detached" });
+  const spareUse = await fetch(ctx.base + "/api/v1/auth/me", { headers: { Authorization: "Bearer " + spare.token } });
+  ctx.check(spareUse.status === 401, `a revoked token is refused: ${spareUse.status}`);
 
   // webhooks: a URL the server refuses shows at the URL field; then one to a closed port
   await page.getByRole("link", { name: "Webhooks" }).click();
