@@ -170,4 +170,14 @@ export default async function (ctx) {
   await page.locator(".language select").selectOption("en");
   await page.getByRole("heading", { name: "Delivery log" }).waitFor();
   await ctx.until("the admin's language saved as en", async () => (await allUsers(ctx)).find((u) => u.id === adminId)?.language === "en");
+
+  // the viewer made above sees no settings in the navigation and is refused the page
+  await ctx.logout();
+  await ctx.login(ctx.state.viewer);
+  ctx.check((await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).count()) === 0, "a viewer's navigation has no settings");
+  await ctx.goto("/settings/users");
+  await page.getByRole("heading", { name: "Not allowed" }).waitFor();
+  await ctx.scan("settings: refused to a viewer");
+  await ctx.logout();
+  await ctx.login(ctx.admin);
 }
