@@ -90,6 +90,19 @@ void api_auth_logout(http_request *req, void *ctx)
     http_respond(req, 204, NULL, "", 0);
 }
 
+/* Answers the session's user as GET /api/v1/auth/me does, or err when user is NULL. Takes over
+ * user. */
+static void respond_me(http_request *req, json_t *user, const mc_error *err)
+{
+    if (!user) {
+        http_respond_error(req, err);
+        return;
+    }
+    http_respond_json(req, 200,
+                      json_pack("{s:s, s:o, s:s}", "kind", "session", "user", user, "role",
+                                role_name((mc_role)req->role)));
+}
+
 void api_auth_me(http_request *req, void *ctx)
 {
     api_context *api = ctx;
@@ -103,12 +116,59 @@ void api_auth_me(http_request *req, void *ctx)
     PGconn *conn = api_db(req, api);
     if (!conn) return;
     mc_error err;
-    json_t *user = user_get(conn, req->user_id, &err);
-    if (!user) {
+    respond_me(req, user_get(conn, req->user_id, &err), &err);
+}
+
+/* returns the language of app's catalogs that is exactly code, or NULL */
+static const char *catalog_code(const api_context *api, const char *code)
+{
+    const catalog_set *set = &api->app->catalogs;
+    for (size_t i = 0; i < set->language_count; i++)
+        if (!strcmp(set->languages[i].lang, code)) return set->languages[i].lang;
+    return NULL;
+}
+
+/* PATCH /api/v1/auth/me {"language": "ru" | null}: the logged-in user's own settings. The
+ * dashboard's languages are its own catalogs, which the server cannot see; the public pages'
+ * catalogs (templates_dir/locales) hold the same languages, so their codes are the ones
+ * accepted. */
+void api_auth_me_patch(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    mc_error err;
+    json_t *body = NULL;
+    if (http_json_body(req, &body, &err) < 0) {
         http_respond_error(req, &err);
         return;
     }
-    http_respond_json(req, 200,
-                      json_pack("{s:s, s:o, s:s}", "kind", "session", "user", user, "role",
-                                role_name((mc_role)req->role)));
+    json_t *value = json_object_get(body, "language");
+    const char *language = NULL;
+    if (!req->user_id) {
+        mc_error_set(&err, 400, "not_a_session", "",
+                     "an API token has no user settings: log in with a session to change them");
+    } else if (!value) {
+        mc_error_set(&err, 400, "invalid_field", "language", "language is required");
+    } else if (!json_is_null(value) &&
+               (!json_is_string(value) ||
+                !(language = catalog_code(api, json_string_value(value))))) {
+        buf_t codes = BUF_INIT;
+        for (size_t i = 0; i < api->app->catalogs.language_count; i++)
+            buf_appendf(&codes, "%s%s", i ? ", " : "", api->app->catalogs.languages[i].lang);
+        mc_error_set(&err, 400, "invalid_field", "language",
+                     "language must be one of %s, or null for the browser's", buf_cstr(&codes));
+        buf_free(&codes);
+        value = NULL;
+    }
+    if (!req->user_id || !value) {
+        json_decref(body);
+        http_respond_error(req, &err);
+        return;
+    }
+    json_decref(body);
+    PGconn *conn = api_db(req, api);
+    if (!conn) return;
+    json_t *user = NULL;
+    if (user_set_language(conn, req->user_id, language, &err) == 0)
+        user = user_get(conn, req->user_id, &err);
+    respond_me(req, user, &err);
 }

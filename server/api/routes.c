@@ -32,6 +32,7 @@ void api_routes_register(http_router *r)
     http_router_add(r, "POST", "/api/v1/auth/login", api_auth_login, ROUTE_API | ROUTE_PUBLIC);
     http_router_add(r, "POST", "/api/v1/auth/logout", api_auth_logout, ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "GET", "/api/v1/auth/me", api_auth_me, ROUTE_API | ROUTE_VIEWER);
+    http_router_add(r, "PATCH", "/api/v1/auth/me", api_auth_me_patch, ROUTE_API | ROUTE_VIEWER);
 
     http_router_add(r, "GET", "/api/v1/outbox", api_outbox_list, ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "GET", "/api/v1/outbox/{name}", api_outbox_get, ROUTE_API | ROUTE_VIEWER);
@@ -87,6 +88,12 @@ void api_routes_register(http_router *r)
     http_router_add(r, "GET", "/api/v1/users/{id}", api_users_get, ROUTE_API | ROUTE_ADMIN);
     http_router_add(r, "PATCH", "/api/v1/users/{id}", api_users_patch, ROUTE_API | ROUTE_ADMIN);
     http_router_add(r, "DELETE", "/api/v1/users/{id}", api_users_delete, ROUTE_API | ROUTE_ADMIN);
+
+    http_router_add(r, "GET", "/api/v1/settings/relays", api_settings_relays,
+                    ROUTE_API | ROUTE_ADMIN);
+    http_router_add(r, "POST", "/api/v1/settings/relays/{name}/test", api_settings_relays_test,
+                    ROUTE_API | ROUTE_ADMIN);
+    http_router_add(r, "GET", "/api/v1/settings/dkim", api_settings_dkim, ROUTE_API | ROUTE_ADMIN);
 
     http_router_add(r, "GET", "/api/v1/tokens", api_tokens_list, ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "POST", "/api/v1/tokens", api_tokens_create, ROUTE_API | ROUTE_EDITOR);

@@ -31,7 +31,8 @@ static int check_email(const char *email, mc_error *err)
 /* a user as the API shows it, as JSON text */
 #define USER_JSON                                                                                  \
     "json_build_object('id', id, 'email', email, 'role', role, 'created_at',"                      \
-    " mc_rfc3339(created_at), 'last_login_at', mc_rfc3339(last_login_at))::text"
+    " mc_rfc3339(created_at), 'last_login_at', mc_rfc3339(last_login_at), 'language',"             \
+    " language)::text"
 
 int user_create(PGconn *conn, const char *email, const char *password, mc_role role, long long *id,
                 mc_error *err)
@@ -172,5 +173,19 @@ int user_delete(PGconn *conn, long long id, mc_error *err)
         db_rollback(conn);
         return -1;
     }
+    return 0;
+}
+
+int user_set_language(PGconn *conn, long long id, const char *language, mc_error *err)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    const char *params[] = {id_text, language};
+    PGresult *res =
+        db_query(conn, "UPDATE users SET language = $2 WHERE id = $1 RETURNING id", 2, params, err);
+    if (!res) return -1;
+    int updated = PQntuples(res);
+    PQclear(res);
+    if (!updated) return mc_error_set(err, 404, "not_found", "id", "no user has the id %lld", id);
     return 0;
 }

@@ -19,8 +19,8 @@ long long user_count(PGconn *conn, mc_error *err);
  * -1 with err on a database error. Takes as long for an unknown address as for a known one. */
 int user_check_password(PGconn *conn, const char *email, const char *password, long long *id,
                         mc_error *err);
-/* returns the user as {"id", "email", "role", "created_at", "last_login_at"} (caller frees
- * with json_decref()), or NULL with err (404 when there is none) */
+/* returns the user as {"id", "email", "role", "created_at", "last_login_at", "language"} (caller
+ * frees with json_decref()), or NULL with err (404 when there is none) */
 json_t *user_get(PGconn *conn, long long id, mc_error *err);
 /* Lists users with id > after, at most limit, oldest first. returns {"items", "next_cursor"}
  * plus "total" when with_total (caller frees with json_decref()), or NULL with err. */
@@ -33,5 +33,8 @@ int user_update(PGconn *conn, long long id, const mc_role *role, const char *pas
 /* Deletes a user (their sessions go; what they made stays, without its maker). returns 0, or
  * -1 with err (404, 409 for the last admin). */
 int user_delete(PGconn *conn, long long id, mc_error *err);
+/* Sets the language the user chose for the dashboard (a catalog code the caller checked;
+ * NULL: none, the browser's). returns 0, or -1 with err (404). */
+int user_set_language(PGconn *conn, long long id, const char *language, mc_error *err);
 
 #endif

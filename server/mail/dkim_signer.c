@@ -278,3 +278,84 @@ int dkim_signer_sign(const dkim_signer *s, str_t domain, str_t message, buf_t *o
     dkim_free(d);
     return 0;
 }
+
+int dkim_public_record(const char *key_pem, buf_t *txt, mc_error *err)
+{
+    BIO *bio = BIO_new_mem_buf(key_pem, -1);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (!key) return mc_error_set(err, 400, "invalid_key", "", "the file is not a PEM private key");
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+        EVP_PKEY_free(key);
+        return mc_error_set(err, 400, "invalid_key", "", "the key is not an RSA key");
+    }
+    /* the public half as DER SubjectPublicKeyInfo, what "openssl rsa -pubout" writes */
+    unsigned char *der = NULL;
+    int der_len = i2d_PUBKEY(key, &der);
+    EVP_PKEY_free(key);
+    if (der_len <= 0)
+        return mc_error_set(err, 400, "invalid_key", "", "the key has no public half");
+    size_t b64_len = 4 * (((size_t)der_len + 2) / 3);
+    unsigned char *b64 = xmalloc(b64_len + 1);
+    EVP_EncodeBlock(b64, der, der_len);
+    OPENSSL_free(der);
+    buf_append_cstr(txt, "v=DKIM1; k=rsa; p=");
+    buf_append(txt, b64, b64_len);
+    free(b64);
+    return 0;
+}
+
+size_t dkim_records_from_config(const config_t *cfg, dkim_record **out)
+{
+    *out = NULL;
+    size_t count = 0;
+    for (size_t i = 0; i < cfg->named_count; i++) {
+        const config_named_section *sec = &cfg->named[i];
+        if (strcmp(sec->kind, "dkim")) continue;
+        int line = sec->line;
+        const char *selector = config_named_get(sec, "selector", &line);
+        const char *alg = config_named_get(sec, "algorithm", &line);
+        const char *key_file = config_named_get(sec, "private_key_file", &line);
+        *out = xrealloc(*out, (count + 1) * sizeof **out);
+        dkim_record *r = &(*out)[count++];
+        memset(r, 0, sizeof *r);
+        r->domain = xstrdup(sec->name);
+        r->selector = xstrdup(selector ? selector : "");
+        r->algorithm = xstrdup(alg && *alg ? alg : "rsa-sha256");
+        r->key_file = key_file && *key_file ? xstrdup(key_file) : NULL;
+        buf_t b = BUF_INIT;
+        buf_appendf(&b, "%s._domainkey.%s", r->selector, r->domain);
+        r->record_name = buf_detach(&b, NULL);
+        mc_error err;
+        char *pem = r->key_file ? read_small_file(r->key_file, &err, r->key_file) : NULL;
+        buf_t txt = BUF_INIT;
+        if (!r->key_file)
+            mc_error_set(&err, 400, "invalid_config", "", "no private_key_file is configured");
+        if (pem && dkim_public_record(pem, &txt, &err) == 0) {
+            r->txt = buf_detach(&txt, NULL);
+        } else {
+            buf_free(&txt);
+            r->error = xstrdup(err.message);
+        }
+        if (pem) {
+            OPENSSL_cleanse(pem, strlen(pem));
+            free(pem);
+        }
+    }
+    return count;
+}
+
+void dkim_records_free(dkim_record *records, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        dkim_record *r = &records[i];
+        free(r->domain);
+        free(r->selector);
+        free(r->algorithm);
+        free(r->key_file);
+        free(r->record_name);
+        free(r->txt);
+        free(r->error);
+    }
+    free(records);
+}

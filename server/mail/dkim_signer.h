@@ -34,4 +34,24 @@ size_t dkim_signer_count(const dkim_signer *s);
  * -1 on a signing failure (err filled, out unchanged). Safe to call from many threads. */
 int dkim_signer_sign(const dkim_signer *s, str_t domain, str_t message, buf_t *out, mc_error *err);
 
+/* The DNS record a receiver looks up for one [dkim.DOMAIN] section. */
+typedef struct {
+    char *domain, *selector;
+    char *algorithm;   /* as configured, rsa-sha256 by default */
+    char *key_file;    /* NULL when the section names none */
+    char *record_name; /* SELECTOR._domainkey.DOMAIN */
+    char *txt;         /* "v=DKIM1; k=rsa; p=BASE64" to publish; NULL when error is set */
+    char *error;       /* why the key gives no record (unreadable file, not an RSA key) */
+} dkim_record;
+
+/* Derives the TXT value "v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo>" from an RSA private
+ * key in PEM and appends it to txt. returns 0, or -1 with err (400) when the PEM is not an RSA
+ * private key. */
+int dkim_public_record(const char *key_pem, buf_t *txt, mc_error *err);
+/* The record of each [dkim.DOMAIN] section of cfg, in file order, each key file read now, so a
+ * key replaced since start-up shows as it is on disk. returns the count with *out (NULL when 0;
+ * caller frees with dkim_records_free()). */
+size_t dkim_records_from_config(const config_t *cfg, dkim_record **out);
+void dkim_records_free(dkim_record *records, size_t count);
+
 #endif

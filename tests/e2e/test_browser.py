@@ -36,6 +36,7 @@ class BrowserWalkTest(ServerTestCase, unittest.TestCase):
     # no SMTP relay: the mail the campaigns send is captured under the data folder (the outbox)
     server_env = {"MAILCAST_MAIL_FROM_EMAIL": "news@example.com", "MAILCAST_MAIL_SENDER_NAME": "Tienda Ñandú",
                   "MAILCAST_MAIL_POSTAL_ADDRESS": "Calle Mayor 1, 28013 Madrid"}
+    server_env["MAILCAST_WEBHOOKS_ALLOW_PRIVATE"] = "true"  # the settings step's webhook posts to 127.0.0.1
 
     @classmethod
     def setUpClass(cls):

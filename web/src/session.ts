@@ -17,12 +17,18 @@ export function allowed(least: Role): boolean {
   return session.role !== null && RANK[session.role] >= RANK[least];
 }
 
+// The language the user chose, kept with them on the server, wins over this browser's choice.
+function applyLanguage(user: Schemas["User"] | null | undefined): void {
+  if (user?.language) setLocale(user.language);
+}
+
 // Asks the server who the cookie belongs to; false when nobody is logged in.
 export async function loadSession(): Promise<boolean> {
   try {
     const me = await api.get("/api/v1/auth/me");
     session.user = me.user ?? null;
     session.role = me.role ?? me.user?.role ?? null;
+    applyLanguage(session.user);
   } catch {
     session.user = null;
     session.role = null;
@@ -37,6 +43,7 @@ export async function login(email: string, password: string): Promise<void> {
   session.user = answer.user ?? null;
   session.role = answer.user?.role ?? null;
   session.checked = true;
+  applyLanguage(session.user);
 }
 
 export async function logout(): Promise<void> {
@@ -53,8 +60,16 @@ export function forget(): void {
   session.role = null;
 }
 
-// The language the person picks in the frame. It is kept in the browser; the page re-renders in
-// it at once.
+// The language the person picks in the frame: the page re-renders in it at once. It is kept in
+// the browser (the choice before login) and, for a logged-in user, saved with them on the
+// server, so it follows them to another browser. A failed save keeps the browser's choice.
 export async function chooseLanguage(code: string): Promise<void> {
   setLocale(code);
+  if (!session.user) return;
+  try {
+    const me = await api.patch("/api/v1/auth/me", { body: { language: code } });
+    if (me.user) session.user = me.user;
+  } catch {
+    // the page is already in the chosen language; the server keeps the previous one
+  }
 }
