@@ -1,5 +1,6 @@
 // Lists: a list is created through the form (an empty name is refused at the name field), shows
-// in the table with its counts, and its page offers the public form link and a snippet to paste.
+// in the table with its counts, and its page offers the public form link and a snippet to paste;
+// another list is changed and then deleted after a confirmation.
 export const name = "lists";
 
 export default async function (ctx) {
@@ -45,4 +46,27 @@ export default async function (ctx) {
   ctx.check(snippet.includes(`name="list" value="${made.id}"`) && snippet.includes('action="' + ctx.base + '/subscribe"'), "the snippet posts to the form with the list");
   await ctx.scan("list detail");
   await ctx.shot("list-detail");
+
+  // a list is changed on its page, and deleted after a confirmation
+  await ctx.goto("/lists");
+  await page.getByRole("button", { name: "New list" }).click();
+  await form.getByLabel("Name", { exact: true }).fill("Prueba temporal");
+  await form.getByRole("button", { name: "Create list" }).click();
+  await page.getByRole("link", { name: "Prueba temporal", exact: true }).click();
+  await page.getByRole("heading", { name: "Prueba temporal", level: 1 }).waitFor();
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("Prueba cambiada");
+  await page.getByLabel("Opt-in").selectOption("double");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { name: "Prueba cambiada", level: 1 }).waitFor();
+  const temp = Number(new URL(page.url()).pathname.split("/").pop());
+  ctx.check((await ctx.api("GET", `/api/v1/lists/${temp}`)).json?.optin === "double", "the change is saved");
+  await page.getByRole("button", { name: "Delete list" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("Prueba cambiada", { exact: false }).waitFor();
+  await ctx.scan("list: delete confirmation");
+  await dialog.getByRole("button", { name: "Delete list" }).click();
+  await page.waitForURL((u) => u.pathname === "/lists");
+  await page.getByRole("link", { name: listName, exact: true }).waitFor();
+  ctx.check((await ctx.api("GET", `/api/v1/lists/${temp}`)).status === 404, "the deleted list is gone");
 }
