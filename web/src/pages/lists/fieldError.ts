@@ -1,5 +1,6 @@
 // An API error kept with the form field it names, so the form shows it next to that field (and
-// the rest, or an error naming no field of the form, under the form).
+// the rest, or an error naming no field of the form, under the form), and whether the form is
+// saving.
 import { computed, ref } from "vue";
 import { errorField, errorMessage } from "../../errors";
 
@@ -24,5 +25,18 @@ export function useFieldError(fields: readonly string[]) {
   function clear() {
     error.value = null;
   }
-  return { error, at, general, set, clear };
+  // runs a form's save while busy is true; an error it throws stays here for the form to show
+  const busy = ref(false);
+  async function run(save: () => Promise<unknown>): Promise<void> {
+    clear();
+    busy.value = true;
+    try {
+      await save();
+    } catch (e) {
+      set(e);
+    } finally {
+      busy.value = false;
+    }
+  }
+  return { error, at, general, set, clear, busy, run };
 }
