@@ -41,7 +41,11 @@ export default async function (ctx) {
   await page.waitForURL((u) => u.pathname === `/lists/${made.id}`);
   await page.getByRole("heading", { name: listName, level: 1 }).waitFor();
   await page.getByRole("heading", { name: "Growth" }).waitFor();
-  await page.getByRole("link", { name: /\/subscribe$/ }).waitFor();
+  const formLink = page.getByRole("link", { name: `${ctx.base}/subscribe?list=${made.id}` });
+  await formLink.waitFor();
+  // the public form the link opens has this list ticked
+  const publicForm = await fetch(await formLink.getAttribute("href"));
+  ctx.check(new RegExp(`name="list" value="${made.id}" checked`).test(await publicForm.text()), "the form link ticks the list");
   const snippet = await page.getByLabel("Form to paste into your website").inputValue();
   ctx.check(snippet.includes(`name="list" value="${made.id}"`) && snippet.includes('action="' + ctx.base + '/subscribe"'), "the snippet posts to the form with the list");
   await ctx.scan("list detail");
