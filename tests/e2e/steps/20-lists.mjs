@@ -48,6 +48,8 @@ export default async function (ctx) {
   ctx.check(new RegExp(`name="list" value="${made.id}" checked`).test(await publicForm.text()), "the form link ticks the list");
   const snippet = await page.getByLabel("Form to paste into your website").inputValue();
   ctx.check(snippet.includes(`name="list" value="${made.id}"`) && snippet.includes('action="' + ctx.base + '/subscribe"'), "the snippet posts to the form with the list");
+  await page.getByRole("button", { name: "Copy the form" }).click();
+  await page.getByRole("status").filter({ hasText: "Copied." }).waitFor();
   await ctx.scan("list detail");
   await ctx.shot("list-detail");
 
