@@ -15,9 +15,11 @@
 
 #define MAX_FORM_LISTS 100
 
-/* error_key: the word shown above the form, NULL for none */
+/* error_key: the word shown above the form, NULL for none; ticked: the id of a list to show
+ * ticked, 0 for none */
 static void subscribe_form(http_request *req, api_context *ctx, const char *lang, int status,
-                           const char *error_key, const char *email, const char *name)
+                           const char *error_key, const char *email, const char *name,
+                           long long ticked)
 {
     mc_error err;
     PGconn *conn = api_db(req, ctx);
@@ -27,6 +29,11 @@ static void subscribe_form(http_request *req, api_context *ctx, const char *lang
         api_public_message(req, ctx, lang, 503, "public.busy", NULL);
         return;
     }
+    for (size_t i = 0; ticked > 0 && i < json_array_size(lists); i++) {
+        json_t *list = json_array_get(lists, i);
+        if (json_integer_value(json_object_get(list, "id")) == ticked)
+            json_object_set_new(list, "subscribed", json_true());
+    }
     const char *error = error_key ? catalog_word(&ctx->app->catalogs, lang, error_key) : "";
     api_public_page(req, ctx, lang, status, "subscribe.html",
                     json_pack("{s:s, s:s, s:s, s:o}", "error", error, "email", email, "name", name,
@@ -35,7 +42,13 @@ static void subscribe_form(http_request *req, api_context *ctx, const char *lang
 
 void api_public_subscribe_form(http_request *req, void *ctx)
 {
-    subscribe_form(req, ctx, api_public_language(req, ctx, NULL, 0), 200, NULL, "", "");
+    /* ?list=<id>: the link a list offers for itself comes with that list ticked; anything
+     * else in the parameter ticks nothing */
+    const char *list = http_query(req, "list");
+    char *end = NULL;
+    long long ticked = list && *list >= '1' && *list <= '9' ? strtoll(list, &end, 10) : 0;
+    if (!end || *end) ticked = 0;
+    subscribe_form(req, ctx, api_public_language(req, ctx, NULL, 0), 200, NULL, "", "", ticked);
 }
 
 /* Form fields of the request, in either form encoding. */
@@ -109,7 +122,7 @@ void api_public_subscribe(http_request *req, void *ctx)
         api_public_message(req, api, lang, 200, "public.thanks", NULL);
     } else if (!form_lists(req, &lists)) {
         subscribe_form(req, api, lang, 400, "public.preferences.error.lists", buf_cstr(&email),
-                       buf_cstr(&name));
+                       buf_cstr(&name), 0);
     } else {
         mc_error err;
         PGconn *conn = api_db(req, api);
@@ -127,7 +140,7 @@ void api_public_subscribe(http_request *req, void *ctx)
                 api_public_message(req, api, lang, 429, "public.wait", NULL);
             else if (err.status == 400)
                 subscribe_form(req, api, lang, 400, subscribe_error(err.field), buf_cstr(&email),
-                               buf_cstr(&name));
+                               buf_cstr(&name), 0);
             else
                 api_public_message(req, api, lang, 503, "public.busy", NULL);
         }

@@ -45,6 +45,16 @@ class SubscribeFormTest(PublicCase):
         self.assertNotIn("Staff only", r.body)
         self.assertIn('name="website"', r.body)
 
+    def test_a_lists_own_link_shows_that_list_ticked(self):
+        def ticked(path):
+            body = self.server.client().request("GET", path).body
+            return set(int(i) for i in re.findall(r'name="list" value="(\d+)" checked', body))
+        self.assertEqual(ticked("/subscribe?list=%d" % self.double["id"]), {self.double["id"]})
+        self.assertEqual(ticked("/subscribe"), set())
+        # a private list is not offered, and a parameter that is not an id ticks nothing
+        self.assertEqual(ticked("/subscribe?list=%d" % self.private["id"]), set())
+        self.assertEqual(ticked("/subscribe?list=%d;x" % self.double["id"]), set())
+
     def test_single_optin_subscription_is_confirmed_with_consent_from_the_form(self):
         r = self.submit({"email": "Lector@Example.com", "name": "Lector", "list": [self.weekly["id"]]})
         self.assertEqual(r.status, 200, r)
