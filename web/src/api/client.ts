@@ -59,6 +59,11 @@ export function setCsrfToken(token: string | null): void {
   else sessionStorage.removeItem(CSRF_KEY);
 }
 
+// The token to send as X-CSRF-Token with a write the typed client cannot make (a file upload).
+export function csrfToken(): string | null {
+  return sessionStorage.getItem(CSRF_KEY);
+}
+
 // Called when the API answers 401: the session ended, the app goes back to the login page.
 let onUnauthorized: () => void = () => {};
 export function whenUnauthorized(handler: () => void): void {
@@ -82,7 +87,7 @@ function buildUrl(template: string, path?: object, query?: object): string {
 async function call(method: Method, template: string, opts: Options<unknown>): Promise<unknown> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (method !== "get") {
-    const token = sessionStorage.getItem(CSRF_KEY);
+    const token = csrfToken();
     if (token) headers["X-CSRF-Token"] = token;
   }
   let body: string | undefined;

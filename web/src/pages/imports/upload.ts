@@ -1,10 +1,7 @@
 // Sending a CSV file to POST /api/v1/imports as multipart/form-data (the typed client speaks
 // JSON only), with the upload's progress, the session's CSRF token, and the API's error answer
 // as an ApiError like the client's.
-import { ApiError, type Schemas } from "../../api/client";
-
-// the key under which the client keeps the login's CSRF token for the tab
-const CSRF_KEY = "mailcast.csrf";
+import { ApiError, csrfToken, type Schemas } from "../../api/client";
 
 export function uploadImport(
   file: File,
@@ -18,7 +15,7 @@ export function uploadImport(
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/imports");
     xhr.setRequestHeader("Accept", "application/json");
-    const token = sessionStorage.getItem(CSRF_KEY);
+    const token = csrfToken();
     if (token) xhr.setRequestHeader("X-CSRF-Token", token);
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onerror = () => reject(new Error("network"));
