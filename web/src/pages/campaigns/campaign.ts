@@ -60,13 +60,13 @@ export function sendAtOf(local: string): string {
   return local.length === 16 ? local + ":00" : local;
 }
 
-// seconds -> "1 h 5 min", "3 min 20 s", "45 s"
-export function duration(seconds: number | null | undefined): string {
+// seconds as the language writes a duration ("1 hr, 5 min", "3 min, 20 sec", "45 sec")
+export function duration(seconds: number | null | undefined, lang: string): string {
   if (seconds === null || seconds === undefined) return "";
   const s = Math.max(0, Math.round(seconds));
+  const unit = (value: number, name: string) => new Intl.NumberFormat(lang, { style: "unit", unit: name, unitDisplay: "short" }).format(value);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  if (h) return `${h} h ${m} min`;
-  if (m) return `${m} min ${s % 60} s`;
-  return `${s} s`;
+  const parts = h ? [unit(h, "hour"), unit(m, "minute")] : m ? [unit(m, "minute"), unit(s % 60, "second")] : [unit(s, "second")];
+  return parts.join(" ");
 }
