@@ -116,8 +116,7 @@ export default async function (ctx) {
   await page.locator(".heading-row .state").filter({ hasText: "finished" }).waitFor({ timeout: 60000 });
   const progress = must(await ctx.api("GET", `/api/v1/campaigns/${id}/progress`), "progress");
   ctx.check(progress.state === "finished" && progress.sent === expected, `the campaign sent ${progress.sent} of ${expected}`);
-  await ctx.scan("campaign progress");
-  await ctx.shot("campaign-progress");
+  await ctx.scan("campaign progress (finished)");
 
   // people and machines open and click the delivered mail
   const mail = await ctx.until("the campaign's mail in the outbox", async () => {
@@ -180,6 +179,33 @@ export default async function (ctx) {
   await page.locator(".heading-row .state").filter({ hasText: "cancelled" }).waitFor();
   ctx.check(must(await ctx.api("GET", `/api/v1/campaigns/${copyId}`), "the copy").state === "cancelled", "the copy is cancelled");
 
+  // a campaign held by its sending window (twelve hours away) stays running with its queue:
+  // paused, resumed and cancelled from its page
+  const hour = String((new Date().getUTCHours() + 12) % 24).padStart(2, "0");
+  const held = must(await ctx.api("POST", "/api/v1/campaigns", {
+    name: "Rebajas de enero", subject: "Rebajas para {{first_name}}", from_email: "noticias@example.com", from_name: "Tienda Ñandú",
+    template_id: template.id, lists: [list.id], timezone: "UTC", window_start: `${hour}:00`, window_end: `${hour}:30`,
+  }), "a campaign with a window");
+  must(await ctx.api("POST", `/api/v1/campaigns/${held.id}/send`), "send it");
+  await ctx.goto(`/campaigns/${held.id}`);
+  const state = page.locator(".heading-row .state");
+  await state.filter({ hasText: "sending" }).waitFor();
+  await page.getByText("Time left").waitFor();
+  await page.getByText(`It sends only between ${hour}:00 and ${hour}:30 (UTC).`).waitFor();
+  await ctx.scan("campaign progress (sending)");
+  await ctx.shot("campaign-progress");
+  await page.getByRole("button", { name: "Pause" }).click();
+  await state.filter({ hasText: "paused" }).waitFor();
+  ctx.check(must(await ctx.api("GET", `/api/v1/campaigns/${held.id}`), "held").state === "paused", "the campaign is paused");
+  await page.getByRole("button", { name: "Resume" }).click();
+  await state.filter({ hasText: "sending" }).waitFor();
+  ctx.check(must(await ctx.api("GET", `/api/v1/campaigns/${held.id}`), "held").state === "running", "the campaign runs again");
+  await page.getByRole("button", { name: "Cancel campaign" }).click();
+  await page.getByRole("dialog", { name: "Cancel campaign" }).getByRole("button", { name: "Cancel campaign" }).click();
+  await state.filter({ hasText: "cancelled" }).waitFor();
+  const ended = must(await ctx.api("GET", `/api/v1/campaigns/${held.id}/progress`), "held progress");
+  ctx.check(ended.state === "cancelled" && ended.sent === 0 && ended.cancelled === ended.total, "nothing of the cancelled campaign was sent");
+
   // the overview: the campaign with its human rates, and the lists' growth
   await ctx.goto("/");
   const recent = page.getByRole("row").filter({ hasText: campaignName });
@@ -189,12 +215,14 @@ export default async function (ctx) {
   await ctx.scan("overview");
   await ctx.shot("overview");
 
-  // at phone width the composer and the report still fit
+  // at phone width the list, the composer and the report fit (tables scroll inside)
   await page.setViewportSize({ width: 390, height: 800 });
-  await ctx.goto(`/campaigns/${id}`);
-  await page.getByRole("heading", { name: "Report" }).waitFor();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  ctx.check(overflow <= 0, `the report fits 390 px (overflows by ${overflow} px)`);
+  for (const [path, heading] of [["/campaigns", "Campaigns"], [`/campaigns/${copyId}`, campaignName + " (copy)"], ["/campaigns/new", "New campaign"], [`/campaigns/${id}`, "Report"]]) {
+    await ctx.goto(path);
+    await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    ctx.check(overflow <= 0, `${path} fits 390 px (overflows by ${overflow} px)`);
+  }
   await ctx.scan("campaign report at 390 px");
   await page.setViewportSize({ width: 1280, height: 800 });
 }
