@@ -1,6 +1,9 @@
 /* /api/v1/campaigns: CRUD (PUT replaces, PATCH changes the fields given), duplicate, and the
- * lifecycle actions schedule, send, pause, resume and cancel. */
+ * lifecycle actions schedule, send, pause, resume and cancel, and the count of an audience
+ * before it is saved. */
 #include "api/internal.h"
+#include "campaign/campaign_input.h"
+#include "campaign/campaign_materialize.h"
 #include "campaign/campaign_test_send.h"
 #include "campaign/campaigns.h"
 
@@ -161,4 +164,24 @@ void api_campaigns_test(http_request *req, void *ctx)
     json_t *obj = campaign_test_send(conn, id, body, &err);
     json_decref(body);
     api_respond_object(req, 202, obj, &err);
+}
+
+void api_campaigns_audience(http_request *req, void *ctx)
+{
+    api_context *api = ctx;
+    json_t *body;
+    PGconn *conn = api_body_and_db(req, api, &body);
+    if (!conn) return;
+    mc_error err;
+    char *audience[CAMPAIGN_AUDIENCE_MEMBERS];
+    long long count = 0;
+    int rc = campaign_audience_parse(conn, body, audience, &err);
+    if (rc == 0)
+        rc = campaign_audience_count(conn, api->app->secret, (const char *const *)audience, &count,
+                                     &err);
+    for (int i = 0; i < CAMPAIGN_AUDIENCE_MEMBERS; i++)
+        free(audience[i]);
+    json_decref(body);
+    api_respond_object(req, 200, rc < 0 ? NULL : json_pack("{s:I}", "count", (json_int_t)count),
+                       &err);
 }

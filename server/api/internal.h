@@ -101,6 +101,7 @@ void api_campaigns_resume(http_request *req, void *ctx);
 void api_campaigns_cancel(http_request *req, void *ctx);
 void api_campaigns_progress(http_request *req, void *ctx);
 void api_campaigns_test(http_request *req, void *ctx);
+void api_campaigns_audience(http_request *req, void *ctx);
 void api_campaigns_stats(http_request *req, void *ctx);
 void api_campaigns_stats_compare(http_request *req, void *ctx);
 void api_subscribers_activity(http_request *req, void *ctx);

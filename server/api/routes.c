@@ -54,6 +54,8 @@ void api_routes_register(http_router *r)
     http_router_add(r, "POST", "/api/v1/campaigns", api_campaigns_create, ROUTE_API | ROUTE_EDITOR);
     http_router_add(r, "GET", "/api/v1/campaigns/stats", api_campaigns_stats_compare,
                     ROUTE_API | ROUTE_VIEWER);
+    http_router_add(r, "POST", "/api/v1/campaigns/audience", api_campaigns_audience,
+                    ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "GET", "/api/v1/campaigns/{id}", api_campaigns_get,
                     ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "PUT", "/api/v1/campaigns/{id}", api_campaigns_put,

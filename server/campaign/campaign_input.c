@@ -371,3 +371,20 @@ int campaign_input_parse(PGconn *conn, const char *templates_dir, const relay_se
         return -1;
     return 0;
 }
+
+int campaign_audience_parse(PGconn *conn, json_t *body, char *audience[4], mc_error *err)
+{
+    static const char *const fields[] = {"lists", "segments", "exclude_lists", "exclude_segments",
+                                         NULL};
+    static const char *const missing[] = {MISSING_LISTS_SQL, MISSING_SEGMENTS_SQL,
+                                          MISSING_LISTS_SQL, MISSING_SEGMENTS_SQL};
+    memset(audience, 0, 4 * sizeof *audience);
+    if (input_known_fields(body, fields, err) < 0) return -1;
+    for (int i = 0; i < 4; i++) {
+        if (ids_field(body, fields[i], &audience[i], err) < 0 ||
+            check_ids_exist(conn, missing[i], audience[i], fields[i], err) < 0)
+            return -1;
+        if (!audience[i]) audience[i] = strdup("{}");
+    }
+    return 0;
+}

@@ -13,7 +13,8 @@
 #include "db/query.h"
 #include "queue/enqueue.h"
 
-/* Reads the campaign's audience: four PostgreSQL array literals, borrowed from res. */
+/* Reads the campaign's audience: four PostgreSQL array literals (lists, segments,
+ * exclude_lists, exclude_segments) in the columns of the row answered. */
 static PGresult *audience_of(PGconn *conn, long long id, mc_error *err)
 {
     char id_text[32];
@@ -51,18 +52,18 @@ static int add_segments(PGconn *conn, sql_builder *b, const char *ids, const cha
     return 0;
 }
 
-int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret, long long *count,
-                         mc_error *err)
+/* Builds into b the WITH clause that defines "recipients" (subscriber_id, email) for the
+ * audience given as four PostgreSQL array literals. returns 0 or -1 with err. */
+static int recipients_sql(PGconn *conn, const unsigned char *secret,
+                          const char *const audience[CAMPAIGN_AUDIENCE_MEMBERS], sql_builder *b,
+                          mc_error *err)
 {
-    PGresult *audience = audience_of(conn, id, err);
-    if (!audience) return -1;
     char ipad[SUPPRESSION_PAD_TEXT], opad[SUPPRESSION_PAD_TEXT];
     suppression_pads(secret, ipad, opad);
-    sql_builder b = SQL_BUILDER_INIT;
-    int p_ipad = sql_builder_bind(&b, ipad);
-    int p_opad = sql_builder_bind(&b, opad);
-    const char *lists = PQgetvalue(audience, 0, 0);
-    int p_lists = sql_builder_bind(&b, lists);
+    int p_ipad = sql_builder_bind(b, ipad);
+    int p_opad = sql_builder_bind(b, opad);
+    const char *lists = audience[0];
+    int p_lists = sql_builder_bind(b, lists);
     /* a segment match who unsubscribed from one of the campaign's lists does not get what
      * was sent to that list: an anti-join on the (list_id, status, subscriber_id) index */
     char segment_after[200] = ")";
@@ -74,40 +75,51 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
 
     /* who is included: list members who may receive mail, and segment matches; DISTINCT for a
      * campaign without segments, whose audience has no UNION to merge members of two lists */
-    sql_builder_add(&b,
+    sql_builder_add(b,
                     "WITH audience AS (SELECT DISTINCT ls.subscriber_id AS id FROM list_subscribers"
                     " ls JOIN lists l ON l.id = ls.list_id WHERE ls.list_id = ANY(");
-    sql_builder_ref(&b, p_lists);
-    sql_builder_add(&b, "::bigint[]) AND (ls.status = 'confirmed' OR (ls.status ="
-                        " 'unconfirmed' AND l.optin = 'single'))");
-    int rc = add_segments(conn, &b, PQgetvalue(audience, 0, 1),
-                          " UNION SELECT s.id FROM subscribers s WHERE (", segment_after,
-                          "segments", err);
-    if (rc == 0) {
-        sql_builder_add(&b, "), recipients AS (SELECT s.id AS subscriber_id, s.email FROM"
-                            " audience a JOIN subscribers s ON s.id = a.id WHERE s.status = "
-                            "'active' AND NOT EXISTS (SELECT 1 FROM"
-                            " list_subscribers x WHERE x.subscriber_id = s.id AND x.list_id ="
-                            " ANY(");
-        sql_builder_param(&b, PQgetvalue(audience, 0, 2));
-        sql_builder_add(&b, "::bigint[]) AND x.status <> 'unsubscribed')"
-                            /* bounces count through the subscriber's status, which the bounce
-                             * rules set (track/bounce_rules.h); a hard bounce they have not
-                             * judged yet holds the address back meanwhile */
-                            " AND NOT EXISTS (SELECT 1 FROM bounces h WHERE h.subscriber_id ="
-                            " s.id AND h.kind = 'hard' AND h.applied_at IS NULL)"
-                            /* hashing every address only when something is suppressed */
-                            " AND (NOT EXISTS (SELECT 1 FROM suppressions) OR NOT EXISTS (SELECT"
-                            " 1 FROM suppressions x WHERE x.email_hash = sha256(");
-        sql_builder_ref(&b, p_opad);
-        sql_builder_add(&b, "::bytea || sha256(");
-        sql_builder_ref(&b, p_ipad);
-        sql_builder_add(&b, "::bytea || convert_to(lower(s.email), 'UTF8')))))");
-        rc = add_segments(conn, &b, PQgetvalue(audience, 0, 3), " AND NOT COALESCE(", ", false)",
+    sql_builder_ref(b, p_lists);
+    sql_builder_add(b, "::bigint[]) AND (ls.status = 'confirmed' OR (ls.status ="
+                       " 'unconfirmed' AND l.optin = 'single'))");
+    if (add_segments(conn, b, audience[1], " UNION SELECT s.id FROM subscribers s WHERE (",
+                     segment_after, "segments", err) < 0)
+        return -1;
+    sql_builder_add(b, "), recipients AS (SELECT s.id AS subscriber_id, s.email FROM"
+                       " audience a JOIN subscribers s ON s.id = a.id WHERE s.status = "
+                       "'active' AND NOT EXISTS (SELECT 1 FROM"
+                       " list_subscribers x WHERE x.subscriber_id = s.id AND x.list_id ="
+                       " ANY(");
+    sql_builder_param(b, audience[2]);
+    sql_builder_add(b, "::bigint[]) AND x.status <> 'unsubscribed')"
+                       /* bounces count through the subscriber's status, which the bounce
+                        * rules set (track/bounce_rules.h); a hard bounce they have not
+                        * judged yet holds the address back meanwhile */
+                       " AND NOT EXISTS (SELECT 1 FROM bounces h WHERE h.subscriber_id ="
+                       " s.id AND h.kind = 'hard' AND h.applied_at IS NULL)"
+                       /* hashing every address only when something is suppressed */
+                       " AND (NOT EXISTS (SELECT 1 FROM suppressions) OR NOT EXISTS (SELECT"
+                       " 1 FROM suppressions x WHERE x.email_hash = sha256(");
+    sql_builder_ref(b, p_opad);
+    sql_builder_add(b, "::bytea || sha256(");
+    sql_builder_ref(b, p_ipad);
+    sql_builder_add(b, "::bytea || convert_to(lower(s.email), 'UTF8')))))");
+    int rc = add_segments(conn, b, audience[3], " AND NOT COALESCE(", ", false)",
                           "exclude_segments", err);
-        sql_builder_add(&b, ")");
-    }
-    PQclear(audience);
+    sql_builder_add(b, ")");
+    return rc;
+}
+
+int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret, long long *count,
+                         mc_error *err)
+{
+    PGresult *res = audience_of(conn, id, err);
+    if (!res) return -1;
+    const char *audience[CAMPAIGN_AUDIENCE_MEMBERS];
+    for (int i = 0; i < CAMPAIGN_AUDIENCE_MEMBERS; i++)
+        audience[i] = PQgetvalue(res, 0, i);
+    sql_builder b = SQL_BUILDER_INIT;
+    int rc = recipients_sql(conn, secret, audience, &b, err);
+    PQclear(res);
     /* in a statement of its own, so that the snapshot's statement starts after a deletion of
      * subscribers in progress has committed (migrations/0006_queue_speed.sql) */
     if (rc == 0)
@@ -116,6 +128,26 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
     if (rc == 0)
         rc = queue_enqueue_campaign_audience(conn, id, sql_builder_text(&b), b.count,
                                              sql_builder_params(&b), count, err);
+    sql_builder_free(&b);
+    return rc;
+}
+
+int campaign_audience_count(PGconn *conn, const unsigned char *secret,
+                            const char *const audience[CAMPAIGN_AUDIENCE_MEMBERS], long long *count,
+                            mc_error *err)
+{
+    sql_builder b = SQL_BUILDER_INIT;
+    int rc = recipients_sql(conn, secret, audience, &b, err);
+    if (rc == 0) {
+        sql_builder_add(&b, " SELECT count(*) FROM recipients");
+        PGresult *res = db_query(conn, sql_builder_text(&b), b.count, sql_builder_params(&b), err);
+        if (res) {
+            *count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+            PQclear(res);
+        } else {
+            rc = -1;
+        }
+    }
     sql_builder_free(&b);
     return rc;
 }

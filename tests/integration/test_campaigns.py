@@ -270,8 +270,12 @@ class CampaignsTest(AudienceCase):
         bounced = self.create_subscriber("bounced@example.org", lists=[a["id"]])
         self.psql("INSERT INTO bounces (subscriber_id, kind, smtp_code, smtp_text)"
                   " VALUES (%d, 'hard', 550, 'no such user')" % bounced["id"])
-        c = self.created(lists=[a["id"], b["id"], double["id"]], segments=[madrid["id"]],
-                         exclude_lists=[vip["id"]], exclude_segments=[test_accounts["id"]])
+        audience = {"lists": [a["id"], b["id"], double["id"]], "segments": [madrid["id"]],
+                    "exclude_lists": [vip["id"]], "exclude_segments": [test_accounts["id"]]}
+        # the count before saving is who the snapshot takes
+        r = self.api.request("POST", "/api/v1/campaigns/audience", audience)
+        self.assertEqual((r.status, r.json()), (200, {"count": 3}), r)
+        c = self.created(**audience)
         r = self.action(c, "send")
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["state"], "running")
@@ -283,6 +287,18 @@ class CampaignsTest(AudienceCase):
         # the snapshot is taken once: later members are not added
         self.create_subscriber("late@example.org", lists=[a["id"]])
         self.assertEqual(self.queued(c), expected)
+
+    def test_the_audience_count_checks_its_members(self):
+        r = self.api.request("POST", "/api/v1/campaigns/audience", {})
+        self.assertEqual((r.status, r.json()), (200, {"count": 0}), r)
+        r = self.api.request("POST", "/api/v1/campaigns/audience", {"segments": [987654]})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json()["error"]["field"], "segments")
+        r = self.api.request("POST", "/api/v1/campaigns/audience", {"lists": "1"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json()["error"]["field"], "lists")
+        r = self.api.request("POST", "/api/v1/campaigns/audience", {"name": "x"})
+        self.assertEqual(r.status, 400, r)
 
     def test_a_member_of_two_lists_is_queued_once_without_segments(self):
         a = self.create_list("Uno")
