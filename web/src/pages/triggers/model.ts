@@ -1,7 +1,7 @@
 // A trigger as its builder edits it, and the definition the API takes (docs/automations.md, "A
 // definition"). Each step keeps a stable key so the list can be reordered without the inputs
 // losing their place.
-import { condToJson, fromRule, newCond, newKey, rootFrom, ruleOut, type Cond, type Json, type Node } from "../segments/rules";
+import { condToJson, fromRule, newKey, rootFrom, ruleOut, type Cond, type Json, type Node } from "../segments/rules";
 
 export type StepKind = "wait" | "wait_until" | "if" | "send" | "exit";
 export const STEP_KINDS: StepKind[] = ["wait", "wait_until", "if", "send", "exit"];
@@ -180,8 +180,4 @@ export function parseDuration(text: string): { amount: number; unit: Unit } {
 export function stepOfError(field: string): { index: number; rest: string } | null {
   const m = /^steps\[(\d+)\](?:\.(.*))?$/.exec(field);
   return m ? { index: Number(m[1]), rest: m[2] ?? "" } : null;
-}
-
-export function newWhere(): Cond {
-  return newCond("attribute");
 }
