@@ -45,18 +45,22 @@ export default async function (ctx) {
   counts.push(await agrees({ all: [] }, "an empty rule"));
 
   const root = page.locator('fieldset[data-path=""]');
-  const addTo = (group) => group.locator(":scope > .group-actions select.add");
+  // adds a rule of that kind at the end of the group
+  async function addTo(group, kind) {
+    await group.locator(":scope > .group-actions").getByLabel("Kind of rule to add").selectOption(kind);
+    await group.locator(":scope > .group-actions").getByRole("button", { name: "Add rule" }).click();
+  }
 
   // on the list
-  await addTo(root).selectOption("list");
+  await addTo(root, "list");
   await page.locator('[data-path="all[0]"]').getByLabel("On the list").selectOption({ label: list.name });
   counts.push(await agrees({ all: [{ list: list.id }] }, "on the list"));
 
   // AND a group of alternatives
-  await addTo(root).selectOption("group");
+  await addTo(root, "group");
   const group = page.locator('fieldset[data-path="all[1]"]');
   await group.locator(":scope > legend select").selectOption("any");
-  await addTo(group).selectOption("field");
+  await addTo(group, "field");
   const city = page.locator('[data-path="all[1].any[0]"]');
   await city.getByLabel("Field").selectOption("attribute");
   await city.getByLabel("Attribute").fill("city");
@@ -65,7 +69,7 @@ export default async function (ctx) {
   const cityRule = { field: "attributes.city", op: "eq", value: "Sevilla" };
   counts.push(await agrees({ all: [{ list: list.id }, { any: [cityRule] }] }, "Sevilla"));
 
-  await addTo(group).selectOption("field");
+  await addTo(group, "field");
   const who = page.locator('[data-path="all[1].any[1]"]');
   await who.getByLabel("Field").selectOption("name");
   await who.getByLabel("Operator").selectOption("contains");
@@ -80,7 +84,7 @@ export default async function (ctx) {
 
   // a window the server refuses: its message shows at that condition
   await ctx.expectingErrors(async () => {
-    await addTo(root).selectOption("event");
+    await addTo(root, "event");
     const event = page.locator('[data-path="all[2]"]');
     await event.getByLabel("Event").fill("order_completed");
     await event.getByLabel("in the last … days").fill("99999");

@@ -28,10 +28,13 @@ export default async function (ctx) {
   await step(0).getByLabel("Unit").selectOption("h");
 
   // a condition added at the end, then moved up before the send
-  await page.getByLabel("Add a step…").selectOption("if");
+  await page.getByLabel("Kind of step to add").selectOption("if");
+  await page.getByRole("button", { name: "Add step" }).click();
   await step(2).getByRole("button", { name: "Move step 3 up" }).click();
   await step(1).getByRole("heading", { name: /Check a condition/ }).waitFor();
-  await step(1).locator('fieldset[data-path=""] > .group-actions select.add').selectOption("not");
+  const condition = step(1).locator('fieldset[data-path=""] > .group-actions');
+  await condition.getByLabel("Kind of rule to add").selectOption("not");
+  await condition.getByRole("button", { name: "Add rule" }).click();
   await step(1).getByLabel("Kind of rule to negate").selectOption("event");
   await step(1).getByLabel("Event", { exact: true }).fill("order_completed");
   await step(1).getByLabel("only since entering the trigger").check();
