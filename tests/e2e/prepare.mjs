@@ -7,7 +7,8 @@ function must(answer, what) {
   return answer.json;
 }
 
-// a list with three confirmed subscribers (Spanish, Russian and English names)
+// a list with three confirmed subscribers (Spanish, Russian and English names); the import
+// step's file (fixtures/subscribers.csv) holds the same three, so later steps find them either way
 export async function ensureList(ctx) {
   if (ctx.state.list) return ctx.state.list;
   const list = must(await ctx.api("POST", "/api/v1/lists", { name: "Clientes de prueba", optin: "single" }), "create a list");

@@ -22,7 +22,7 @@ export default async function (ctx) {
   await mapping.waitFor();
   // the preview reads quotes and UTF-8 as the server will
   const preview = page.locator("table.preview-table");
-  await preview.getByRole("cell", { name: "Sevilla, Andalucía", exact: true }).waitFor();
+  await preview.getByRole("cell", { name: "Bilbao, País Vasco", exact: true }).waitFor();
   await preview.getByRole("cell", { name: "Наталья Иванова", exact: true }).waitFor();
   ctx.check((await preview.locator("tbody tr").count()) === 5, "the preview shows the first five rows");
   ctx.check((await page.getByLabel("Import column “E-mail” as").inputValue()) === "email", "the E-mail column is guessed as the address");
