@@ -161,15 +161,43 @@ void api_outbox_parts(http_request *req, void *ctx)
     buf_free(&html);
 }
 
+/* Removes our open pixels (<img src="PUBLIC_URL/t/o/...">, track/track_rewrite.c) from html:
+ * someone reading the outbox is not the recipient opening the message, and must not count as
+ * one. */
+static void drop_open_pixels(buf_t *html, const char *public_url)
+{
+    buf_t prefix = BUF_INIT, kept = BUF_INIT;
+    buf_appendf(&prefix, "<img src=\"%s/t/o/", public_url);
+    const char *p = buf_cstr(html), *end = p + html->n;
+    for (;;) {
+        const char *tag = strstr(p, buf_cstr(&prefix));
+        const char *close = tag ? memchr(tag, '>', (size_t)(end - tag)) : NULL;
+        if (!close) break;
+        buf_append(&kept, p, (size_t)(tag - p));
+        p = close + 1;
+    }
+    if (kept.n || p != buf_cstr(html)) {
+        buf_append(&kept, p, (size_t)(end - p));
+        buf_t old = *html;
+        *html = kept;
+        kept = old;
+    }
+    buf_free(&kept);
+    buf_free(&prefix);
+}
+
 void api_outbox_html(http_request *req, void *ctx)
 {
+    api_context *api = ctx;
     char name[128];
     buf_t message = BUF_INIT, html = BUF_INIT;
-    if (read_message(req, ctx, name, &message) == 0) {
-        if (outbox_part_text(buf_view(&message), "text/html", &html))
-            http_respond_email_frame(req, html.p ? html.p : "", html.n);
-        else
+    if (read_message(req, api, name, &message) == 0) {
+        if (outbox_part_text(buf_view(&message), "text/html", &html)) {
+            drop_open_pixels(&html, api->app->config.public_url);
+            http_respond_email_frame(req, buf_cstr(&html), html.n);
+        } else {
             http_respond_error_with(req, 404, "not_found", "name", "this message has no HTML part");
+        }
     }
     buf_free(&message);
     buf_free(&html);

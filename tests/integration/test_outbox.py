@@ -113,6 +113,10 @@ class OutboxTest(ServerTestCase, unittest.TestCase):
         html = self.client.request("GET", "/api/v1/outbox/%s/html" % name)
         self.assertEqual(html.status, 200, html)
         self.assertIn("<p style=\"color:#c00\">Спасибо, Ольга — ¡gracias! " + "ñ" * 80 + "</p>", html.body)
+        raw = self.client.request("GET", "/api/v1/outbox/" + name).body
+        self.assertIn("/t/o/", raw.replace("=\r\n", ""))
+        # the open pixel is not shown: reading the outbox is not the recipient opening the mail
+        self.assertNotIn("/t/o/", html.body)
         self.assertEqual(html.header("Content-Type"), "text/html; charset=utf-8")
         self.assertEqual(html.header("Content-Security-Policy"),
                          "sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline' *;"
