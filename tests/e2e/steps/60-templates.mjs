@@ -8,6 +8,14 @@ export const name = "templates";
 const GOOD = "<h1>¡Hola, {{first_name}}!</h1>\n<p>Gracias por suscribirte. Este mes: envío gratis a {{city}}.</p>";
 const BROKEN = "<h1>¡Hola, {{first_name}}!</h1>\n<p>{{#ofertas}}Ofertas de diciembre</p>";
 
+// replaces the editor's text as a person does: select all, delete, type (paste) the new text
+async function typeInto(page, editor, text) {
+  await editor.click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.insertText(text);
+}
+
 export default async function (ctx) {
   const { page } = ctx;
   await ensureList(ctx);
@@ -22,7 +30,7 @@ export default async function (ctx) {
   const templateName = "Bienvenida de diciembre";
   await page.getByLabel("Name", { exact: true }).fill(templateName);
   await page.getByLabel("Subject", { exact: true }).fill("¡Hola, {{first_name}}! Novedades de diciembre");
-  await editor.fill(GOOD);
+  await typeInto(page, editor, GOOD);
 
   // the preview for a subscriber found by email
   await page.getByLabel("Preview for a subscriber (search by email)").fill("lucia@");
@@ -47,7 +55,7 @@ export default async function (ctx) {
 
   // a broken tag: the error at its line, next to the editor and in it
   await ctx.expectingErrors(async () => {
-    await editor.fill(BROKEN);
+    await typeInto(page, editor, BROKEN);
     await page.locator("#body-error").filter({ hasText: "Line 2:" }).waitFor();
     await page.locator(".cm-lintRange-error").first().waitFor();
   });
@@ -57,7 +65,7 @@ export default async function (ctx) {
   await ctx.shot("template-error");
 
   // fixed: the error goes, the preview comes back; then saved
-  await editor.fill(GOOD);
+  await typeInto(page, editor, GOOD);
   await page.locator("#body-error").filter({ hasText: "Line 2:" }).waitFor({ state: "detached" });
   await frame.getByRole("heading", { name: "¡Hola, Lucía!" }).waitFor();
   await page.getByRole("button", { name: "Save" }).click();
@@ -69,8 +77,36 @@ export default async function (ctx) {
   ctx.check(stored?.body === GOOD, `the stored body is ${JSON.stringify(stored?.body)}`);
   ctx.check(stored?.subject === "¡Hola, {{first_name}}! Novedades de diciembre", `the stored subject is ${stored?.subject}`);
 
-  // it is listed
+  // it is listed; at phone width the page fits and the editor stacks above the preview
   await ctx.goto("/templates");
   await page.getByRole("link", { name: templateName }).waitFor();
   ctx.state.template = { id, name: templateName };
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await ctx.goto(`/templates/${id}`);
+    await frame.getByRole("heading", { name: "¡Hola, Lucía!" }).waitFor().catch(() => {});
+    await page.locator("iframe.preview-frame").waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    ctx.check(overflow <= 0, `the editor is ${overflow} px wider than a phone`);
+    await ctx.scan("template editor (phone)");
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  // a viewer reads and previews the template but changes nothing
+  const viewer = { email: "lectora@example.com", password: "lectora-contraseña-1" };
+  const made = await ctx.api("POST", "/api/v1/users", { ...viewer, role: "viewer" });
+  ctx.check(made.status === 201 || made.status === 409, `create a viewer: ${made.status}`);
+  await ctx.logout();
+  await ctx.login(viewer);
+  await ctx.goto(`/templates/${id}`);
+  await page.getByText("your role cannot change it").waitFor();
+  await page.frameLocator("iframe.preview-frame").getByText("Gracias por suscribirte").waitFor();
+  ctx.check((await page.getByRole("button", { name: "Save" }).count()) === 0, "a viewer sees no Save");
+  ctx.check((await page.getByRole("button", { name: "Delete" }).count()) === 0, "a viewer sees no Delete");
+  ctx.check((await editor.getAttribute("contenteditable")) === "false", "a viewer cannot type in the editor");
+  await ctx.goto("/templates");
+  ctx.check((await page.getByRole("link", { name: "New template" }).count()) === 0, "a viewer sees no New template");
+  await ctx.logout();
+  await ctx.login(ctx.admin);
 }
