@@ -17,7 +17,8 @@ def tearDownModule():
     cluster.destroy()
 
 
-class TemplatesTest(ServerTestCase, unittest.TestCase):
+class AdminTestCase(ServerTestCase):
+    """a server of its own, and a client logged in as its administrator"""
     cluster_of = staticmethod(lambda: cluster)
 
     @classmethod
@@ -25,6 +26,9 @@ class TemplatesTest(ServerTestCase, unittest.TestCase):
         super().setUpClass()
         cls.client = cls.server.client()
         cls.client.login("admin@localhost", cls.server.admin_password)
+
+
+class TemplatesTest(AdminTestCase, unittest.TestCase):
 
     def create(self, **fields):
         body = {"name": "Newsletter", "subject": "Hola {{first_name}}", "body": "<p>Hi</p>"}
@@ -169,16 +173,9 @@ FRAME_CSP = ("sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-in
              " font-src * data:; frame-ancestors 'self'")
 
 
-class UnsavedPreviewTest(ServerTestCase, unittest.TestCase):
+class UnsavedPreviewTest(AdminTestCase, unittest.TestCase):
     """POST /api/v1/templates/preview: the editor's live preview of source not saved, and the
     frame URL that shows it without the dashboard's session."""
-    cluster_of = staticmethod(lambda: cluster)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.client = cls.server.client()
-        cls.client.login("admin@localhost", cls.server.admin_password)
 
     def preview(self, **fields):
         return self.client.request("POST", "/api/v1/templates/preview", fields)
