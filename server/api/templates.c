@@ -146,16 +146,17 @@ void api_preview_frame(http_request *req, void *ctx)
 {
     char key[PREVIEW_FRAME_KEY_SIZE + 1];
     str_t p = req->params[0];
-    /* a key of another length is unknown: read_frame refuses it without a query */
+    /* a key of another length is unknown: preview_frame_read() refuses it without a query */
     size_t n = p.n < sizeof key - 1 ? p.n : sizeof key - 1;
-    memcpy(key, p.p, n);
+    if (n) memcpy(key, p.p, n);
     key[n] = '\0';
     PGconn *conn = api_db(req, ctx);
     if (!conn) return;
     mc_error err;
     buf_t html = BUF_INIT;
     if (preview_frame_read(conn, key, &html, &err) < 0) {
-        http_page_headers(req, HTTP_CSP_PUBLIC_PAGE);
+        /* the frame's own headers, so that the dashboard's frame shows the sentence */
+        http_page_headers(req, HTTP_CSP_EMAIL_FRAME);
         http_add_header(req, "Cache-Control", "no-store");
         const char *text = err.status == 404 ? "This preview has expired. Open it again from the "
                                                "dashboard.\n"

@@ -260,6 +260,8 @@ class UnsavedPreviewTest(AdminTestCase, unittest.TestCase):
         gone = anyone.request("GET", url)
         self.assertEqual(gone.status, 404, gone)
         self.assertEqual(gone.header("Cache-Control"), "no-store")
+        self.assertEqual(gone.header("Content-Security-Policy"), FRAME_CSP)  # the frame shows why
+        self.assertIn("expired", gone.body)
         for path in ("/preview/" + "0" * 32, "/preview/" + "A" * 32, "/preview/abc", "/preview/" + "0" * 40):
             self.assertEqual(anyone.request("GET", path).status, 404, path)
         # writing a new preview removes the expired ones
