@@ -5,8 +5,9 @@ import { ensureList } from "../prepare.mjs";
 
 export const name = "templates";
 
-const GOOD = "<h1>¡Hola, {{first_name}}!</h1>\n<p>Gracias por suscribirte. Este mes: envío gratis a {{city}}.</p>";
-const BROKEN = "<h1>¡Hola, {{first_name}}!</h1>\n<p>{{#ofertas}}Ofertas de diciembre</p>";
+// on the shipped layout, whose footer the preview shows too
+const GOOD = "{{< layouts/base}}{{$content}}\n<h1>¡Hola, {{first_name}}!</h1>\n<p>Gracias por suscribirte. Este mes: envío gratis a {{city}}.</p>\n{{/content}}{{/layouts/base}}";
+const BROKEN = GOOD.replace("<p>Gracias", "<p>{{#ofertas}}Gracias");
 
 // replaces the editor's text as a person does: select all, delete, type (paste) the new text
 async function typeInto(page, editor, text) {
@@ -56,17 +57,17 @@ export default async function (ctx) {
   // a broken tag: the error at its line, next to the editor and in it
   await ctx.expectingErrors(async () => {
     await typeInto(page, editor, BROKEN);
-    await page.locator("#body-error").filter({ hasText: "Line 2:" }).waitFor();
+    await page.locator("#body-error").filter({ hasText: /Line \d+:/ }).waitFor();
     await page.locator(".cm-lintRange-error").first().waitFor();
   });
   const message = await page.locator("#body-error").innerText();
-  ctx.check(/section 'ofertas' is never closed/.test(message), `the error says ${message}`);
+  ctx.check(/^Line 4: body: line 4, column 1: closing tag 'content' does not match the open section 'ofertas' \(line 3, column 4\)/.test(message), `the error says ${message}`);
   await ctx.scan("template editor (compile error)");
   await ctx.shot("template-error");
 
   // fixed: the error goes, the preview comes back; then saved
   await typeInto(page, editor, GOOD);
-  await page.locator("#body-error").filter({ hasText: "Line 2:" }).waitFor({ state: "detached" });
+  await page.locator("#body-error").filter({ hasText: /Line \d+:/ }).waitFor({ state: "detached" });
   await frame.getByRole("heading", { name: "¡Hola, Lucía!" }).waitFor();
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForURL((u) => /^\/templates\/\d+$/.test(u.pathname));
