@@ -28,6 +28,9 @@ void api_routes_register(http_router *r)
     http_router_add(r, "HEAD", "/t/c/{token}", api_track_click, ROUTE_QUIET);
     http_router_add(r, "GET", "/t/o/{file}", api_track_open, ROUTE_QUIET);
     http_router_add(r, "HEAD", "/t/o/{file}", api_track_open, ROUTE_QUIET);
+    /* a rendered preview for the dashboard's sandboxed frame: the key in the path is the
+     * credential */
+    http_router_add(r, "GET", "/preview/{key}", api_preview_frame, 0);
 
     http_router_add(r, "POST", "/api/v1/auth/login", api_auth_login, ROUTE_API | ROUTE_PUBLIC);
     http_router_add(r, "POST", "/api/v1/auth/logout", api_auth_logout, ROUTE_API | ROUTE_VIEWER);
@@ -36,6 +39,10 @@ void api_routes_register(http_router *r)
 
     http_router_add(r, "GET", "/api/v1/outbox", api_outbox_list, ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "GET", "/api/v1/outbox/{name}", api_outbox_get, ROUTE_API | ROUTE_VIEWER);
+    http_router_add(r, "GET", "/api/v1/outbox/{name}/parts", api_outbox_parts,
+                    ROUTE_API | ROUTE_VIEWER);
+    http_router_add(r, "GET", "/api/v1/outbox/{name}/html", api_outbox_html,
+                    ROUTE_API | ROUTE_VIEWER);
 
     http_router_add(r, "GET", "/api/v1/templates", api_templates_list, ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "POST", "/api/v1/templates", api_templates_create, ROUTE_API | ROUTE_EDITOR);
@@ -48,6 +55,8 @@ void api_routes_register(http_router *r)
     http_router_add(r, "DELETE", "/api/v1/templates/{id}", api_templates_delete,
                     ROUTE_API | ROUTE_EDITOR);
     http_router_add(r, "POST", "/api/v1/templates/{id}/preview", api_templates_preview,
+                    ROUTE_API | ROUTE_VIEWER);
+    http_router_add(r, "POST", "/api/v1/templates/preview", api_templates_preview_source,
                     ROUTE_API | ROUTE_VIEWER);
 
     http_router_add(r, "GET", "/api/v1/campaigns", api_campaigns_list, ROUTE_API | ROUTE_VIEWER);

@@ -58,15 +58,34 @@ template_loader template_source_loader(const template_source *src)
     return (template_loader){load_partial, NULL, (void *)src};
 }
 
-/* Compiles text; on failure err names field and carries the line and column. */
 int template_source_compile(const template_source *src, const char *field, const char *text,
                             template_t **out, mc_error *err)
+{
+    return template_source_compile_at(src, field, text, out, err, NULL);
+}
+
+/* The compiler names the place as field "L:C"; its message starts "line " only when the place
+ * is in the text itself, not in a partial or parent (template_compile()). */
+static void error_place(const mc_error *cerr, template_error_at *at)
+{
+    unsigned line = 0, column = 0;
+    if (!strncmp(cerr->message, "line ", 5) && sscanf(cerr->field, "%u:%u", &line, &column) == 2) {
+        at->line = line;
+        at->column = column;
+    }
+}
+
+int template_source_compile_at(const template_source *src, const char *field, const char *text,
+                               template_t **out, mc_error *err, template_error_at *at)
 {
     template_loader loader = template_source_loader(src);
     mc_error cerr;
     template_t *t = NULL;
-    if (template_compile_strict(str_from_cstr(text), &loader, &t, &cerr) < 0)
+    if (at) *at = (template_error_at){0, 0};
+    if (template_compile_strict(str_from_cstr(text), &loader, &t, &cerr) < 0) {
+        if (at) error_place(&cerr, at);
         return mc_error_set(err, 400, "invalid_template", field, "%s: %s", field, cerr.message);
+    }
     if (out)
         *out = t;
     else

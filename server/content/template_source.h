@@ -24,4 +24,17 @@ template_loader template_source_loader(const template_source *src);
 int template_source_compile(const template_source *src, const char *field, const char *text,
                             template_t **out, mc_error *err);
 
+/* Where a compile error lies in the text compiled, for an editor to mark it: 1-based line and
+ * column (in characters). Both are 0 when the error lies in a partial or parent the text
+ * includes, or when the error has no place (a limit). */
+typedef struct {
+    unsigned line, column;
+} template_error_at;
+
+/* As template_source_compile(); on failure *at (may be NULL) gets the error's place. The
+ * message is always "FIELD: line L, column C: what" for an error in the text itself
+ * (docs/templates.md), so that a client reading only the message can place it too. */
+int template_source_compile_at(const template_source *src, const char *field, const char *text,
+                               template_t **out, mc_error *err, template_error_at *at);
+
 #endif

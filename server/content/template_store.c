@@ -170,10 +170,10 @@ json_t *template_store_list(PGconn *conn, const char *kind, long long after, int
 /* The data a message is rendered with (render_context.h): the caller's data, then the
  * subscriber's fields and the footer's values where the data did not set them. */
 static json_t *preview_context(PGconn *conn, json_t *body, const template_footer *footer,
-                               mc_error *err)
+                               const char *const *fields, mc_error *err)
 {
     long long subscriber_id = 0;
-    if (input_known_fields(body, (const char *const[]){"subscriber_id", "data", NULL}, err) < 0 ||
+    if (input_known_fields(body, fields, err) < 0 ||
         input_id(body, "subscriber_id", &subscriber_id, err) < 0)
         return NULL;
     json_t *data = json_object_get(body, "data");
@@ -239,10 +239,11 @@ static void note_missing(void *ctx, str_t name)
  * and the text body are not HTML), adding the names that printed nothing to missing. returns
  * 0 or -1 with err naming the field. */
 static int render_field(const template_source *src, const char *field, const char *text,
-                        json_t *context, json_t *missing, buf_t *out, mc_error *err)
+                        json_t *context, json_t *missing, buf_t *out, template_error_at *at,
+                        mc_error *err)
 {
     template_t *t = NULL;
-    if (template_source_compile(src, field, text, &t, err) < 0) return -1;
+    if (template_source_compile_at(src, field, text, &t, err, at) < 0) return -1;
     mc_error rerr;
     template_limits limits = {
         .plain_text = strcmp(field, "body") != 0, .missing = note_missing, .missing_ctx = missing};
@@ -255,14 +256,13 @@ static int render_field(const template_source *src, const char *field, const cha
 
 /* The text part of a template without a text body, made as the send loop makes it: from the
  * text template derived from the body, else from the rendered HTML. returns 0 or -1 with err. */
-static int render_generated_text(const template_source *src, json_t *stored, json_t *context,
+static int render_generated_text(const template_source *src, const char *body, json_t *context,
                                  const buf_t *html, buf_t *out, mc_error *err)
 {
     template_loader loader = template_source_loader(src);
     template_t *derived = NULL;
     mc_error why;
-    if (text_template_derive(str_from_cstr(json_string_value(json_object_get(stored, "body"))),
-                             &loader, &derived, &why) < 0) {
+    if (text_template_derive(str_from_cstr(body), &loader, &derived, &why) < 0) {
         html_to_text(buf_view(html), out);
         return 0;
     }
@@ -275,28 +275,22 @@ static int render_generated_text(const template_source *src, json_t *stored, jso
     return 0;
 }
 
-json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const char *templates_dir,
-                               const template_footer *footer, mc_error *err)
+/* Renders subject, body and text_body (an empty text_body: generated) with context into
+ * {"subject", "html", "text", "missing"}, as template_store_preview() answers. */
+static json_t *render_preview(PGconn *conn, const char *templates_dir, const char *subject_text,
+                              const char *body, const char *text_body, json_t *context,
+                              template_error_at *at, mc_error *err)
 {
-    json_t *stored = template_store_get(conn, id, err);
-    if (!stored) return NULL;
-    json_t *context = preview_context(conn, body, footer, err);
-    if (!context) {
-        json_decref(stored);
-        return NULL;
-    }
     template_source src = {conn, templates_dir};
     buf_t subject = BUF_INIT, html = BUF_INIT, text = BUF_INIT;
-    const char *text_body = json_string_value(json_object_get(stored, "text_body"));
     json_t *result = NULL, *missing = json_array();
-    if (render_field(&src, "subject", json_string_value(json_object_get(stored, "subject")),
-                     context, missing, &subject, err) == 0) {
+    if (render_field(&src, "subject", subject_text, context, missing, &subject, at, err) == 0) {
         /* layouts show the subject (e.g. in <title>) */
         json_object_set_new(context, "subject", json_string(buf_cstr(&subject)));
-        if (render_field(&src, "body", json_string_value(json_object_get(stored, "body")), context,
-                         missing, &html, err) == 0 &&
-            (text_body[0] ? render_field(&src, "text_body", text_body, context, missing, &text, err)
-                          : render_generated_text(&src, stored, context, &html, &text, err)) == 0) {
+        if (render_field(&src, "body", body, context, missing, &html, at, err) == 0 &&
+            (text_body[0]
+                 ? render_field(&src, "text_body", text_body, context, missing, &text, at, err)
+                 : render_generated_text(&src, body, context, &html, &text, err)) == 0) {
             result = json_pack("{s:s, s:s, s:s, s:O}", "subject", buf_cstr(&subject), "html",
                                buf_cstr(&html), "text", buf_cstr(&text), "missing", missing);
             if (!result)
@@ -307,7 +301,51 @@ json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const c
     buf_free(&html);
     buf_free(&text);
     json_decref(missing);
+    return result;
+}
+
+json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const char *templates_dir,
+                               const template_footer *footer, mc_error *err)
+{
+    json_t *stored = template_store_get(conn, id, err);
+    if (!stored) return NULL;
+    json_t *context = preview_context(conn, body, footer,
+                                      (const char *const[]){"subscriber_id", "data", NULL}, err);
+    json_t *result = NULL;
+    if (context)
+        result = render_preview(
+            conn, templates_dir, json_string_value(json_object_get(stored, "subject")),
+            json_string_value(json_object_get(stored, "body")),
+            json_string_value(json_object_get(stored, "text_body")), context, NULL, err);
     json_decref(context);
     json_decref(stored);
+    return result;
+}
+
+json_t *template_store_preview_source(PGconn *conn, json_t *body, const char *templates_dir,
+                                      const template_footer *footer, template_error_at *at,
+                                      mc_error *err)
+{
+    static const char *const fields[] = {"name",      "kind",          "subject", "body",
+                                         "text_body", "subscriber_id", "data",    NULL};
+    if (at) *at = (template_error_at){0, 0};
+    char *subject = NULL, *source = NULL, *text_body = NULL;
+    const char *kind = NULL;
+    json_t *result = NULL;
+    /* the name is accepted (the editor sends its whole form) and not checked: nothing is stored */
+    if (input_enum(body, "kind", KINDS, &kind, err) == 0 &&
+        input_string(body, "subject", 0, 2000, &subject, err) == 0 &&
+        input_string(body, "body", 0, BODY_MAX_CHARS, &source, err) == 0 &&
+        input_string(body, "text_body", 0, BODY_MAX_CHARS, &text_body, err) == 0) {
+        json_t *context = preview_context(conn, body, footer, fields, err);
+        if (context)
+            result =
+                render_preview(conn, templates_dir, subject ? subject : "", source ? source : "",
+                               text_body ? text_body : "", context, at, err);
+        json_decref(context);
+    }
+    free(subject);
+    free(source);
+    free(text_body);
     return result;
 }

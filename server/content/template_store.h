@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "content/template_source.h"
 #include "core/error.h"
 #include "i18n/catalog.h"
 
@@ -41,5 +42,13 @@ typedef struct {
  * in the order met. */
 json_t *template_store_preview(PGconn *conn, long long id, json_t *body, const char *templates_dir,
                                const template_footer *footer, mc_error *err);
+
+/* As template_store_preview() for source not saved: body holds "subject", "body", "text_body"
+ * (each may be missing: empty), "kind" and "name" (checked, not used), and "subscriber_id" and
+ * "data" as above. A compile error is 400 "invalid_template" naming the field, and *at (may
+ * be NULL) gets its line and column (template_source_compile_at()). */
+json_t *template_store_preview_source(PGconn *conn, json_t *body, const char *templates_dir,
+                                      const template_footer *footer, template_error_at *at,
+                                      mc_error *err);
 
 #endif

@@ -8,3 +8,10 @@ void http_page_headers(http_request *req, const char *csp)
      * a credential, and the dashboard links nowhere that needs to know where a visit came from */
     http_add_header(req, "Referrer-Policy", "no-referrer");
 }
+
+void http_respond_email_frame(http_request *req, const char *html, size_t n)
+{
+    http_page_headers(req, HTTP_CSP_EMAIL_FRAME);
+    http_add_header(req, "Cache-Control", "no-store");
+    http_respond(req, 200, "text/html; charset=utf-8", html, n);
+}

@@ -17,7 +17,8 @@ def tearDownModule():
     cluster.destroy()
 
 
-class TemplatesTest(ServerTestCase, unittest.TestCase):
+class AdminTestCase(ServerTestCase):
+    """a server of its own, and a client logged in as its administrator"""
     cluster_of = staticmethod(lambda: cluster)
 
     @classmethod
@@ -25,6 +26,9 @@ class TemplatesTest(ServerTestCase, unittest.TestCase):
         super().setUpClass()
         cls.client = cls.server.client()
         cls.client.login("admin@localhost", cls.server.admin_password)
+
+
+class TemplatesTest(AdminTestCase, unittest.TestCase):
 
     def create(self, **fields):
         body = {"name": "Newsletter", "subject": "Hola {{first_name}}", "body": "<p>Hi</p>"}
@@ -162,6 +166,116 @@ class TemplatesTest(ServerTestCase, unittest.TestCase):
         self.assertTrue(all(t["kind"] == "transactional" for t in items["items"]))
         self.assertGreaterEqual(items["total"], 1)
         self.assertEqual(self.client.request("GET", "/api/v1/templates?kind=poster").status, 400)
+
+
+
+FRAME_CSP = ("sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline' *;"
+             " font-src * data:; frame-ancestors 'self'")
+
+
+class UnsavedPreviewTest(AdminTestCase, unittest.TestCase):
+    """POST /api/v1/templates/preview: the editor's live preview of source not saved, and the
+    frame URL that shows it without the dashboard's session."""
+
+    def preview(self, **fields):
+        return self.client.request("POST", "/api/v1/templates/preview", fields)
+
+    def test_unsaved_source_renders_for_a_subscriber_byte_exact_and_stores_nothing(self):
+        s = self.client.request("POST", "/api/v1/subscribers",
+                                {"email": "dasha@example.com", "name": "Дарья Смирнова",
+                                 "attributes": {"ciudad": "Málaga"}})
+        self.assertEqual(s.status, 201, s)
+        before = self.client.request("GET", "/api/v1/templates?total=true").json()["total"]
+        r = self.preview(name="Sin guardar", kind="campaign",
+                         subject="¡Hola, {{first_name}}! Новости из {{ciudad}}",
+                         body="<p>Привет, {{first_name}} — ¿qué tal en {{ciudad}}? {{cupón}}</p>",
+                         text_body="Привет, {{first_name}}: ñandú",
+                         subscriber_id=s.json()["id"])
+        self.assertEqual(r.status, 200, r)
+        p = r.json()
+        self.assertEqual(p["subject"], "¡Hola, Дарья! Новости из Málaga")
+        self.assertEqual(p["html"], "<p>Привет, Дарья — ¿qué tal en Málaga? </p>")
+        self.assertEqual(p["text"], "Привет, Дарья: ñandú")
+        self.assertEqual(p["missing"], ["cupón"])
+        self.assertRegex(p["frame_url"], r"^/preview/[0-9a-f]{32}$")
+        self.assertEqual(self.client.request("GET", "/api/v1/templates?total=true").json()["total"], before)
+
+        frame = self.server.client().request("GET", p["frame_url"])  # no session, no cookie
+        self.assertEqual(frame.status, 200, frame)
+        self.assertEqual(frame.body, p["html"])
+        self.assertEqual(frame.header("Content-Type"), "text/html; charset=utf-8")
+        self.assertEqual(frame.header("Content-Security-Policy"), FRAME_CSP)
+        self.assertEqual(frame.header("Cache-Control"), "no-store")
+        self.assertEqual(frame.header("Referrer-Policy"), "no-referrer")
+        self.assertEqual(frame.header("X-Content-Type-Options"), "nosniff")
+        # the key reads the preview again while it lasts (a frame reloads when resized)
+        self.assertEqual(self.server.client().request("GET", p["frame_url"]).body, p["html"])
+
+    def test_sample_data_and_a_generated_text_part(self):
+        r = self.preview(subject="Pedido {{order}}", body="<h1>Gracias, {{name}}</h1><p>Total: {{total}} €</p>",
+                         data={"order": "A-17", "name": "Íñigo", "total": "12,50"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["subject"], "Pedido A-17")
+        self.assertIn("Gracias, Íñigo", r.json()["text"])
+        self.assertIn("12,50 €", r.json()["text"])
+        self.assertEqual(r.json()["missing"], [])
+
+    def test_a_compile_error_names_field_line_and_column(self):
+        r = self.preview(subject="Hola", body="<p>uno</p>\n<p>dos</p>\n  {{#items}}<li>{{.}}</li>\n")
+        self.assertEqual(r.status, 400, r)
+        e = r.json()["error"]
+        self.assertEqual(e["code"], "invalid_template")
+        self.assertEqual(e["field"], "body")
+        self.assertEqual((e["line"], e["column"]), (3, 3))
+        self.assertTrue(e["message"].startswith("body: line 3, column 3: "), e["message"])
+        r = self.preview(subject="Hola {{nombre", body="<p>x</p>")
+        e = r.json()["error"]
+        self.assertEqual((r.status, e["field"], e["line"], e["column"]), (400, "subject", 1, 6), r)
+        r = self.preview(body="<p>x</p>", text_body="línea\n{{/fin}}")
+        e = r.json()["error"]
+        self.assertEqual((r.status, e["field"], e["line"]), (400, "text_body", 2), r)
+        # a parent that does not exist is placed at its tag
+        r = self.preview(body="{{<layouts/bse}}{{/layouts/bse}}")
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json()["error"]["line"], 1)
+        r = self.preview(body="<p>x</p>", kind="newsletter")
+        self.assertEqual((r.status, r.json()["error"]["field"]), (400, "kind"), r)
+        r = self.preview(body="<p>x</p>", subscriber_id=987654)
+        self.assertEqual((r.status, r.json()["error"]["field"]), (404, "subscriber_id"), r)
+
+    def test_the_saved_template_preview_has_a_frame_too(self):
+        t = self.client.request("POST", "/api/v1/templates",
+                                {"name": "Con marco", "subject": "s", "body": "<p>{{x}}</p>"}).json()
+        r = self.client.request("POST", "/api/v1/templates/%d/preview" % t["id"], {"data": {"x": "ы"}})
+        self.assertEqual(r.status, 200, r)
+        frame = self.server.client().request("GET", r.json()["frame_url"])
+        self.assertEqual((frame.status, frame.body), (200, "<p>ы</p>"))
+
+    def test_an_expired_or_unknown_key_is_not_found(self):
+        url = self.preview(body="<p>caduca</p>").json()["frame_url"]
+        anyone = self.server.client()
+        self.assertEqual(anyone.request("GET", url).status, 200)
+        dbname = self.dsn.split("dbname=")[1].split()[0]
+        cluster.psql(dbname, "UPDATE template_previews SET expires_at = now() - interval '1 second'")
+        gone = anyone.request("GET", url)
+        self.assertEqual(gone.status, 404, gone)
+        self.assertEqual(gone.header("Cache-Control"), "no-store")
+        self.assertEqual(gone.header("Content-Security-Policy"), FRAME_CSP)  # the frame shows why
+        self.assertIn("expired", gone.body)
+        for path in ("/preview/" + "0" * 32, "/preview/" + "A" * 32, "/preview/abc", "/preview/" + "0" * 40):
+            self.assertEqual(anyone.request("GET", path).status, 404, path)
+        # writing a new preview removes the expired ones
+        self.preview(body="<p>nueva</p>")
+        self.assertEqual(cluster.psql(dbname, "SELECT count(*) FROM template_previews WHERE expires_at <= now()"), "0")
+
+    def test_a_viewer_previews_but_an_anonymous_client_does_not(self):
+        self.client.request("POST", "/api/v1/users", {"email": "vista@example.com", "password": "contraseña-larga",
+                                                      "role": "viewer"})
+        viewer = self.server.client()
+        self.assertEqual(viewer.login("vista@example.com", "contraseña-larga").status, 200)
+        self.assertEqual(viewer.request("POST", "/api/v1/templates/preview", {"body": "<p>v</p>"}).status, 200)
+        self.assertEqual(self.server.client().request("POST", "/api/v1/templates/preview",
+                                                      {"body": "<p>v</p>"}).status, 401)
 
 
 if __name__ == "__main__":
