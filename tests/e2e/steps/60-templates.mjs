@@ -6,7 +6,7 @@ import { ensureList } from "../prepare.mjs";
 export const name = "templates";
 
 // on the shipped layout, whose footer the preview shows too
-const GOOD = "{{< layouts/base}}{{$content}}\n<h1>¡Hola, {{first_name}}!</h1>\n<p>Gracias por suscribirte. Este mes: envío gratis a {{city}}.</p>\n{{/content}}{{/layouts/base}}";
+const GOOD = "{{< layouts/base}}{{$content}}\n<h1>¡Hola, {{first_name}}!</h1>\n<p>Gracias por suscribirte. Este mes: envío gratis a {{city}}. <a href=\"https://shop.example.com/ofertas\">Ver ofertas</a></p>\n{{/content}}{{/layouts/base}}";
 const BROKEN = GOOD.replace("<p>Gracias", "<p>{{#ofertas}}Gracias");
 
 // replaces the editor's text as a person does: select all, delete, type (paste) the new text
