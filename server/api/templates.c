@@ -130,13 +130,23 @@ void api_templates_preview_source(http_request *req, void *ctx)
     const config_t *cfg = &api->app->config;
     template_footer footer = {cfg->sender_name, cfg->postal_address, &api->app->catalogs};
     json_t *obj = template_store_preview_source(conn, body, cfg->templates_dir, &footer, &at, &err);
+    /* An editor previews as the person types, so most drafts it sends are unfinished: with
+     * "diagnose" a draft that does not compile is the answer's subject, not a failed request
+     * (which the browser would log as an error at every keystroke). */
+    bool diagnose = json_is_true(json_object_get(body, "diagnose"));
     json_decref(body);
-    if (!obj && at.line) {
+    if (!obj && (at.line || (diagnose && strcmp(err.code, "invalid_template") == 0))) {
         /* an editor marks the place: the error object gets it as numbers */
-        json_t *error =
-            json_pack("{s:s, s:s, s:s, s:i, s:i}", "code", err.code, "message", err.message,
-                      "field", err.field, "line", (int)at.line, "column", (int)at.column);
-        http_respond_json(req, err.status, json_pack("{s:o}", "error", error));
+        json_t *error = json_pack("{s:s, s:s, s:s}", "code", err.code, "message", err.message,
+                                  "field", err.field);
+        if (at.line) {
+            json_object_set_new(error, "line", json_integer((json_int_t)at.line));
+            json_object_set_new(error, "column", json_integer((json_int_t)at.column));
+        }
+        if (diagnose)
+            http_respond_json(req, 200, json_pack("{s:o}", "invalid", error));
+        else
+            http_respond_json(req, err.status, json_pack("{s:o}", "error", error));
         return;
     }
     api_respond_object(req, 200, with_frame(conn, obj, &err), &err);

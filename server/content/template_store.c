@@ -326,8 +326,9 @@ json_t *template_store_preview_source(PGconn *conn, json_t *body, const char *te
                                       const template_footer *footer, template_error_at *at,
                                       mc_error *err)
 {
-    static const char *const fields[] = {"name",      "kind",          "subject", "body",
-                                         "text_body", "subscriber_id", "data",    NULL};
+    /* diagnose is the API's (it chooses how a compile error is answered) */
+    static const char *const fields[] = {"name",          "kind", "subject",  "body", "text_body",
+                                         "subscriber_id", "data", "diagnose", NULL};
     if (at) *at = (template_error_at){0, 0};
     char *subject = NULL, *source = NULL, *text_body = NULL;
     const char *kind = NULL;

@@ -211,6 +211,19 @@ class UnsavedPreviewTest(AdminTestCase, unittest.TestCase):
         # the key reads the preview again while it lasts (a frame reloads when resized)
         self.assertEqual(self.server.client().request("GET", p["frame_url"]).body, p["html"])
 
+    def test_with_diagnose_a_draft_that_does_not_compile_is_the_answer(self):
+        r = self.preview(subject="Hola", body="<p>uno</p>\n{{#items}}<li>{{.}}</li>\n", diagnose=True)
+        self.assertEqual(r.status, 200, r)
+        e = r.json()["invalid"]
+        self.assertEqual((e["code"], e["field"], e["line"], e["column"]), ("invalid_template", "body", 2, 1), e)
+        self.assertTrue(e["message"].startswith("body: line 2, column 1: "), e["message"])
+        self.assertNotIn("frame_url", r.json())
+        # other mistakes are still refused, and a draft that compiles renders as without it
+        r = self.preview(body="<p>x</p>", kind="newsletter", diagnose=True)
+        self.assertEqual((r.status, r.json()["error"]["field"]), (400, "kind"), r)
+        r = self.preview(subject="Hola", body="<p>¿Qué tal, {{first_name}}?</p>", data={"first_name": "Лена"}, diagnose=True)
+        self.assertEqual((r.status, r.json()["html"]), (200, "<p>¿Qué tal, Лена?</p>"), r)
+
     def test_sample_data_and_a_generated_text_part(self):
         r = self.preview(subject="Pedido {{order}}", body="<h1>Gracias, {{name}}</h1><p>Total: {{total}} €</p>",
                          data={"order": "A-17", "name": "Íñigo", "total": "12,50"})
