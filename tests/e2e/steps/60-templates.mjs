@@ -94,7 +94,7 @@ export default async function (ctx) {
   }
 
   // a viewer reads and previews the template but changes nothing
-  const viewer = { email: "lectora@example.com", password: "lectora-contraseña-1" };
+  const viewer = { email: "lector.plantillas@example.com", password: "lector-plantillas-1" };
   const made = await ctx.api("POST", "/api/v1/users", { ...viewer, role: "viewer" });
   ctx.check(made.status === 201 || made.status === 409, `create a viewer: ${made.status}`);
   await ctx.logout();
