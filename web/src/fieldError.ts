@@ -2,7 +2,7 @@
 // the rest, or an error naming no field of the form, under the form), and whether the form is
 // saving.
 import { computed, ref } from "vue";
-import { errorField, errorMessage } from "../../errors";
+import { errorField, errorMessage } from "./errors";
 
 export function useFieldError(fields: readonly string[]) {
   const error = ref<{ field: string; message: string } | null>(null);

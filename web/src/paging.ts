@@ -2,7 +2,7 @@
 // "previous" goes back without offsets), and the loading state and error of the last fetch.
 // fetch(cursor) shows a page and answers its next_cursor (null on the last page).
 import { ref } from "vue";
-import { errorMessage } from "../../errors";
+import { errorMessage } from "./errors";
 
 export function usePages(fetch: (cursor?: string) => Promise<string | null | undefined>) {
   const next = ref<string | null>(null);

@@ -1,7 +1,7 @@
 // A list the API answers page by page (items and next_cursor), shown with a "show more" button:
 // load() reads the first page again, load(true) adds the next one.
 import { ref, type Ref } from "vue";
-import { errorMessage } from "../../errors";
+import { errorMessage } from "./errors";
 
 export interface Page<T> {
   items?: T[];
