@@ -67,6 +67,8 @@ class BrowserWalkTest(ServerTestCase, unittest.TestCase):
                    MAILCAST_E2E_CHROMIUM=CHROMIUM)
         walk = os.path.join(os.path.dirname(os.path.abspath(__file__)), "walk.mjs")
         result = subprocess.run(["node", walk], env=env, timeout=900)
+        if result.returncode != 0:
+            print("the server's last log lines:\n" + "\n".join(self.server.stderr_lines[-60:]))
         self.assertEqual(result.returncode, 0, "the browser walk failed (its output is above)")
         if not os.environ.get("MAILCAST_E2E_SHOTS"):
             shutil.rmtree(shots, ignore_errors=True)
