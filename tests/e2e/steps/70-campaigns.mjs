@@ -113,7 +113,14 @@ export default async function (ctx) {
   await page.waitForURL(new RegExp(`/campaigns/${id}$`));
   await page.getByRole("heading", { name: campaignName }).waitFor();
   await page.getByRole("heading", { name: "Progress" }).waitFor();
-  await page.locator(".heading-row .state").filter({ hasText: "finished" }).waitFor({ timeout: 60000 });
+  // three messages to the outbox take a moment; on a loaded machine the worker may take longer,
+  // and what the campaign's progress says then helps to tell slowness from a campaign left running
+  try {
+    await page.locator(".heading-row .state").filter({ hasText: "finished" }).waitFor({ timeout: 180000 });
+  } catch (e) {
+    console.log("the campaign's progress: " + (await ctx.api("GET", `/api/v1/campaigns/${id}/progress`)).text);
+    throw e;
+  }
   const progress = must(await ctx.api("GET", `/api/v1/campaigns/${id}/progress`), "progress");
   ctx.check(progress.state === "finished" && progress.sent === expected, `the campaign sent ${progress.sent} of ${expected}`);
   await ctx.scan("campaign progress (finished)");
