@@ -45,11 +45,11 @@ class Recorder:
         # called with the count of messages accepted so far, as each is accepted and before
         # the reply goes out (a test can stop the sender right there)
         self.on_accept = None
-        # a receiver that throttles one domain: (domain, most, window_seconds) answers
+        # a receiver that throttles domains: {domain: (most, window_seconds)} answers
         # "421 4.7.0 Try again later" to RCPT TO of that domain once `most` of its recipients
-        # were accepted in the last window_seconds (see throttle())
-        self.throttle = None
-        self.throttled = []  # time.monotonic() of each 421 given
+        # were accepted in the last window_seconds (see throttles())
+        self.throttle = {}
+        self.throttled = []  # (time.monotonic(), domain) of each 421 given
         self.domain_accepted = {}  # domain: [time.monotonic() of each accepted recipient]
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -69,11 +69,11 @@ class Recorder:
         domain = address.rsplit("@", 1)[-1].lower()
         now = time.monotonic()
         with self.lock:
-            if self.throttle and domain == self.throttle[0]:
-                _, most, window = self.throttle
+            if domain in self.throttle:
+                most, window = self.throttle[domain]
                 recent = [t for t in self.domain_accepted.get(domain, []) if t > now - window]
                 if len(recent) >= most:
-                    self.throttled.append(now)
+                    self.throttled.append((now, domain))
                     return True
             self.domain_accepted.setdefault(domain, []).append(now)
         return False
