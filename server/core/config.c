@@ -97,7 +97,7 @@ static const key_schema SCHEMA[] = {
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 
-/* Keys allowed in the named sections [smtp.NAME] and [dkim.DOMAIN]. */
+/* Keys allowed in the named sections [smtp.NAME], [dkim.DOMAIN] and [destination.NAME]. */
 static const char *const SMTP_KEYS[] = {"host",
                                         "port",
                                         "tls",
@@ -115,13 +115,24 @@ static const char *const SMTP_KEYS[] = {"host",
                                         "group",
                                         NULL};
 static const char *const DKIM_KEYS[] = {"selector", "private_key_file", "algorithm", NULL};
+static const char *const DESTINATION_KEYS[] = {"domains",
+                                               "max_connections",
+                                               "messages_per_connection",
+                                               "rate_per_minute",
+                                               "min_rate_per_minute",
+                                               "quiet_seconds",
+                                               NULL};
 
 typedef struct {
     const char *kind;
     const char *const *keys;
 } named_schema;
 
-static const named_schema NAMED[] = {{"smtp", SMTP_KEYS}, {"dkim", DKIM_KEYS}};
+static const named_schema NAMED[] = {
+    {"smtp", SMTP_KEYS},
+    {"dkim", DKIM_KEYS},
+    {"destination", DESTINATION_KEYS},
+};
 
 /* inih's Debian build keeps 200 bytes of a line; longer lines would be split silently. */
 #define INI_LINE_MAX 200

@@ -137,6 +137,9 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
                    3, params, err);
 }
 
+/* results that were not a reply to the message itself */
+#define KEEPS_REPLY_SQL "(r.outcome = 'throttled' OR (r.outcome = 'deferred' AND r.code = 0))"
+
 /* Moves owner $2's progress up to message $3 (none when empty), then records the results of $1
  * for the rows $2 still leases. */
 static const char *RECORD_SQL =
@@ -148,25 +151,33 @@ static const char *RECORD_SQL =
     " code integer, enhanced text, text text, maybe_delivered boolean, relay text)),"
     " u AS (UPDATE messages m SET"
     " state = CASE WHEN r.outcome = 'sent' THEN " MESSAGE_SENT_SQL
-    " WHEN r.outcome = 'throttled' THEN " MESSAGE_QUEUED_SQL " WHEN r.outcome = 'temporary'"
+    " WHEN r.outcome = 'throttled' THEN " MESSAGE_QUEUED_SQL
+    " WHEN r.outcome = 'deferred' THEN " MESSAGE_DEFERRED_SQL " WHEN r.outcome = 'temporary'"
     " AND m.attempts + 1 < $4::integer AND m.created_at > now() - $5::integer * interval"
     " '1 hour' THEN " MESSAGE_DEFERRED_SQL " ELSE " MESSAGE_FAILED_SQL " END,"
-    " attempts = m.attempts + CASE WHEN r.outcome = 'throttled' THEN 0 ELSE 1 END,"
+    /* neither a rate limit nor a receiver's request to slow down is an attempt, and neither
+     * ever fails a message */
+    " attempts = m.attempts + CASE WHEN r.outcome IN ('throttled', 'deferred') THEN 0 ELSE 1"
+    " END,"
     " run_at = CASE WHEN r.outcome = 'throttled' THEN now() + interval '1 second'"
+    " WHEN r.outcome = 'deferred' THEN now() + $6::float8 * (0.5 + random()) * interval"
+    " '1 second'"
     " WHEN r.outcome = 'temporary' THEN now() + least($6::float8 * power(2,"
     " m.attempts), $7::float8) * (0.5 + random()) * interval '1 second' ELSE m.run_at END,"
     " reason = CASE WHEN r.outcome = 'sent' THEN NULL WHEN r.outcome = 'throttled' THEN"
-    " m.reason WHEN r.outcome = 'permanent' THEN"
+    " m.reason WHEN r.outcome = 'deferred' THEN 'the receiver asked to slow down'"
+    " WHEN r.outcome = 'permanent' THEN"
     " 'refused by the relay' WHEN r.outcome = 'render' THEN 'the message could not be"
     " built: ' || r.text WHEN m.attempts + 1 >= $4::integer THEN 'gave up after ' ||"
     " (m.attempts + 1) || ' attempts' WHEN m.created_at <= now() - $5::integer * interval"
     " '1 hour' THEN 'gave up: queued too long ago' ELSE 'temporary failure' END,"
     " relay = NULLIF(r.relay, ''),"
-    /* a throttled message was not offered: it keeps the reply of its last attempt */
-    " smtp_code = CASE WHEN r.outcome = 'throttled' THEN m.smtp_code ELSE NULLIF(r.code, 0)"
-    " END, smtp_enhanced = CASE WHEN r.outcome = 'throttled' THEN m.smtp_enhanced"
-    " ELSE NULLIF(r.enhanced, '') END, smtp_text = CASE WHEN r.outcome = 'throttled'"
-    " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
+    /* a throttled message was not offered: it keeps the reply of its last attempt; a message
+     * deferred without a reply of its own (after another's in its session) too */
+    " smtp_code = CASE WHEN " KEEPS_REPLY_SQL " THEN m.smtp_code ELSE NULLIF(r.code, 0) END,"
+    " smtp_enhanced = CASE WHEN " KEEPS_REPLY_SQL " THEN m.smtp_enhanced"
+    " ELSE NULLIF(r.enhanced, '') END,"
+    " smtp_text = CASE WHEN " KEEPS_REPLY_SQL " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
     " sent_at = CASE WHEN r.outcome = 'sent' THEN now() END,"
     /* the peer may have it already: resending it may deliver it twice */
     " possible_duplicate = m.possible_duplicate OR COALESCE(r.maybe_delivered, false),"
