@@ -62,6 +62,18 @@ static const char **unauthorized(preflight *p, const char *domain, const char *r
     return missing;
 }
 
+/* returns whether some address's result is a permerror: the record is broken for everyone */
+static bool any_permerror(json_t *results)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(results, i, r)
+    {
+        if (!strcmp(json_string_value(json_object_get(r, "result")), "permerror")) return true;
+    }
+    return false;
+}
+
 static void check_one_record(preflight *p, const char *domain, const char *record, json_t *item)
 {
     json_t *results = json_array();
@@ -78,7 +90,7 @@ static void check_one_record(preflight *p, const char *domain, const char *recor
                     "%s has an SPF record, but no sending address is known to check "
                     "it against",
                     domain);
-    } else if (failure.why[0] && strstr(failure.why, "10 DNS lookups")) {
+    } else if (any_permerror(results)) {
         status = "fail";
         char *direct = direct_terms(record);
         size_t direct_missing;
@@ -88,7 +100,8 @@ static void check_one_record(preflight *p, const char *domain, const char *recor
         free(direct);
         buf_appendf(&message,
                     "the SPF record of %s is a permerror for every receiver: %s; publish one "
-                    "that lists the sending addresses directly (the includes are left out)",
+                    "that lists the sending addresses directly (the terms that need DNS lookups "
+                    "are left out)",
                     domain, failure.why);
     } else if (count) {
         status = "fail";

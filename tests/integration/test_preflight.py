@@ -81,7 +81,7 @@ class PreflightServer(ServerTestCase):
 class DomainChecksTest(PreflightServer, unittest.TestCase):
     cluster_of = staticmethod(lambda: cluster)
     env = {"MAILCAST_MAIL_BOUNCE_ADDRESS": "bounces+{token}@bounce.good.test"}
-    zones = ("good.test", "relayless.test", "redirect.test", "twospf.test", "loop.test", "wrongkey.test",
+    zones = ("good.test", "relayless.test", "redirect.test", "badsyntax.test", "twospf.test", "loop.test", "wrongkey.test",
              "revoked.test", "nodmarc.test", "pnone.test", "2.0.192.in-addr.arpa",
              "8.b.d.0.1.0.0.2.ip6.arpa")
 
@@ -118,6 +118,8 @@ class DomainChecksTest(PreflightServer, unittest.TestCase):
             txt("loop.test", "v=spf1 include:a.loop.test ip4:192.0.2.10 ip6:2001:db8::10 -all"),
             txt("a.loop.test", "v=spf1 include:b.loop.test -all"),
             txt("b.loop.test", "v=spf1 include:a.loop.test -all"),
+            # a term that is not SPF
+            txt("badsyntax.test", "v=spf1 ip4:192.0.2.10 foo:bar include:x.test -all"),
             # DKIM: another key, a revoked key
             txt("s1._domainkey.wrongkey.test", "v=DKIM1; k=rsa; p=" + cls.other_key),
             txt("s1._domainkey.revoked.test", "v=DKIM1; k=rsa; p="),
@@ -201,6 +203,13 @@ class DomainChecksTest(PreflightServer, unittest.TestCase):
                          [("permerror", 11), ("permerror", 11)])
         self.assertEqual(spf["publish"], {"type": "TXT", "name": "loop.test",
                                           "value": "v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all"})
+
+    def test_a_record_that_does_not_parse_is_replaced_by_its_direct_terms(self):
+        spf = item(self.check("badsyntax.test"), "spf", scope="from")
+        self.assertEqual(spf["status"], "fail")
+        self.assertIn('"foo:bar" is not valid', spf["message"])
+        self.assertEqual([x["result"] for x in spf["addresses"]], ["permerror", "permerror"])
+        self.assertEqual(spf["publish"]["value"], "v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all")
 
     def test_a_dkim_record_with_another_key_fails_with_the_record_of_our_key(self):
         dkim = item(self.check("wrongkey.test"), "dkim")
