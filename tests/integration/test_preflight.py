@@ -12,7 +12,7 @@ import unittest
 
 from dns_peer import DnsPeer, SilentDns, txt
 from harness import PgCluster, ServerTestCase
-from mail_peer import send_test, write_config
+from mail_peer import free_port, send_test, write_config
 from test_settings import rsa_key
 
 cluster = None
@@ -359,6 +359,34 @@ class DeadResolverTest(ServerTestCase, unittest.TestCase):
         self.assertIn("127.0.0.1@%d" % self.silent.port, error["message"])
         # one lookup's timeout ends the whole check (a generous bound for a loaded machine)
         self.assertLess(elapsed, 20)
+
+
+class RefusingResolverTest(ServerTestCase, unittest.TestCase):
+    cluster_of = staticmethod(lambda: cluster)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="mailcast-preflight-")
+        cls.port = free_port()
+        config = write_config(cls.tmp.name, extra="[dns]\nresolver = 127.0.0.1@%d\n" % cls.port)
+        cls.server_env = {"MAILCAST_CONFIG": config}
+        super().setUpClass()
+        cls.admin = cls.server.client()
+        assert cls.admin.login("admin@localhost", cls.server.admin_password).status == 200
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.tmp.cleanup()
+
+    def test_a_resolver_port_that_refuses_gives_502_naming_it(self):
+        r = self.admin.request("GET", "/api/v1/deliverability/check?domain=example.org")
+        self.assertEqual(r.status, 502, r)
+        error = r.json()["error"]
+        self.assertEqual(error["code"], "dns_unreachable")
+        self.assertIn("127.0.0.1@%d" % self.port, error["message"])
 
 
 if __name__ == "__main__":
