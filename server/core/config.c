@@ -94,6 +94,10 @@ static const key_schema SCHEMA[] = {
     {"webhooks", "retry_hours", KEY_UINT, FIELD(webhooks_retry_hours), "24", 1, 24 * 30},
     {"webhooks", "retry_base_seconds", KEY_UINT, FIELD(webhooks_retry_base_seconds), "10", 1, 3600},
     {"webhooks", "log_days", KEY_UINT, FIELD(webhooks_log_days), "30", 1, 3650},
+    {"dns", "resolver", KEY_STRING, FIELD(dns_resolver), "", 0, 0},
+    {"dns", "timeout_seconds", KEY_UINT, FIELD(dns_timeout_seconds), "3", 1, 60},
+    {"deliverability", "sending_addresses", KEY_STRING, FIELD(deliverability_sending_addresses), "",
+     0, 0},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 
