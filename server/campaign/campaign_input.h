@@ -41,6 +41,7 @@ enum {
 typedef struct {
     char *values[CAMPAIGN_FIELD_COUNT]; /* owned; NULL = absent */
     bool clear_window;                  /* "window_start": null given on an update */
+    char *ab_test; /* the A/B test (campaign_ab_parse()): NULL absent, "null" to remove; owned */
 } campaign_input;
 
 /* Reads body into in and checks it against the database (the template exists and compiles,
