@@ -98,8 +98,9 @@ class AbTestCase(SendingCase):
             out[email] = (int(mid), int(variant) if variant else None, state)
         return out
 
-    def mail_to(self, address):
-        got = self.received().get(address, [])
+    def mail_to(self, address, received=None):
+        """the one message address received (from received, a received() read earlier)"""
+        got = (received if received is not None else self.received()).get(address, [])
         self.assertEqual(len(got), 1, address)
         return got[0]
 
@@ -141,7 +142,7 @@ class AbWinnerByClicksTest(AbTestCase):
                 self.assertNotIn(email, got)
                 continue
             self.assertEqual(state, "sent")
-            msg = self.mail_to(email)
+            msg = self.mail_to(email, got)
             name = "Persona " + email.split("@")[0][2:]
             expected = subjects[variant] % name if "%s" in subjects[variant] else subjects[variant]
             self.assertEqual(msg["Subject"], expected)
@@ -157,7 +158,7 @@ class AbWinnerByClicksTest(AbTestCase):
         for email, (mid, variant, state) in messages.items():
             if variant is None:
                 continue
-            html = self.mail_to(email).get_body(("html",)).get_content()
+            html = self.mail_to(email, got).get_body(("html",)).get_content()
             click = re.search(r'href="%s(/t/c/[^"]+)"' % re.escape(PUBLIC), html).group(1)
             pixel = re.search(r'src="%s(/t/o/[^"]+)"' % re.escape(PUBLIC), html).group(1)
             tracked[email] = (variant, click, pixel)
@@ -220,7 +221,7 @@ class AbWinnerByClicksTest(AbTestCase):
         for email, (mid, variant, state) in messages.items():
             if variant is not None:
                 continue
-            msg = self.mail_to(email)
+            msg = self.mail_to(email, got)
             self.assertEqual(msg["Subject"], "B: ¡Ñandú y rebajas! Persona " + email.split("@")[0][2:])
             self.assertEqual(msg["From"].addresses[0].display_name, "Equipo Б")
         self.assertEqual(self.psql("SELECT count(*) FROM messages WHERE campaign_id = %d"
@@ -238,7 +239,8 @@ class AbManualAndShortWaitTest(AbTestCase):
         # no one opened or clicked: a tie, which the lower index wins
         self.assertEqual((report["winner"]["name"], report["winner"]["by"]), ("A", "auto"))
         self.assertEqual([v["sent"] for v in report["variants"]], [2, 2])
-        subjects = sorted(self.mail_to("tie%d@example.org" % i)["Subject"] for i in range(1, 11))
+        got = self.received()
+        subjects = sorted(self.mail_to("tie%d@example.org" % i, got)["Subject"] for i in range(1, 11))
         self.assertEqual(subjects, ["Primera"] * 8 + ["Segunda"] * 2)
 
     def test_a_manual_winner_is_chosen_by_a_person_once(self):
@@ -263,7 +265,8 @@ class AbManualAndShortWaitTest(AbTestCase):
         self.assertEqual((r.json()["winner"]["name"], r.json()["winner"]["by"]), ("B", "manual"))
         self.assert_error(self.api.request("POST", path, {"variant": 0}), 409)
         self.wait_state(c, "finished")
-        subjects = sorted(self.mail_to("man%d@example.org" % i)["Subject"] for i in range(1, 13))
+        got = self.received()
+        subjects = sorted(self.mail_to("man%d@example.org" % i, got)["Subject"] for i in range(1, 13))
         self.assertEqual(subjects, ["Dos"] * 8 + ["Tres"] * 2 + ["Uno"] * 2)
         self.assertEqual(self.report(c)["winner"]["by"], "manual")
 
