@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign/campaign_input.h"
 #include "content/template_source.h"
 #include "core/buf.h"
 #include "core/duration.h"
@@ -65,23 +66,6 @@ static int string_member(json_t *obj, const char *key, const char *field, size_t
     return 0;
 }
 
-static int check_template(PGconn *conn, long long id, const char *field, mc_error *err)
-{
-    char id_text[32];
-    snprintf(id_text, sizeof id_text, "%lld", id);
-    const char *params[] = {id_text};
-    PGresult *res = db_query(conn, "SELECT kind FROM templates WHERE id = $1", 1, params, err);
-    if (!res) return -1;
-    int rc = 0;
-    if (PQntuples(res) != 1)
-        rc = mc_error_set(err, 400, "invalid_field", field, "no template has the id %s", id_text);
-    else if (!strcmp(PQgetvalue(res, 0, 0), "layout"))
-        rc = mc_error_set(err, 400, "invalid_field", field,
-                          "template %s is a layout, not a message", id_text);
-    PQclear(res);
-    return rc;
-}
-
 /* Checks variant i and appends its normalized copy to out. */
 static int parse_variant(const template_source *src, json_t *v, size_t i, json_t *out,
                          mc_error *err)
@@ -121,7 +105,9 @@ static int parse_variant(const template_source *src, json_t *v, size_t i, json_t
         if (body)
             return mc_error_set(err, 400, "invalid_field", field,
                                 "%s: give either template_id or body, not both", prefix);
-        if (check_template(src->conn, json_integer_value(template_id), field, err) < 0) return -1;
+        char id_text[32];
+        snprintf(id_text, sizeof id_text, "%lld", (long long)json_integer_value(template_id));
+        if (campaign_check_template(src->conn, id_text, field, err) < 0) return -1;
         json_object_set(copy, "template_id", template_id);
     }
     return 0;

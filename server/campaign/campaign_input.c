@@ -269,7 +269,7 @@ static const char MISSING_SEGMENTS_SQL[] =
     "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS (SELECT 1 FROM segments WHERE id = x)"
     " LIMIT 1";
 
-static int check_template(PGconn *conn, const char *id, mc_error *err)
+int campaign_check_template(PGconn *conn, const char *id, const char *field, mc_error *err)
 {
     if (!id) return 0;
     const char *params[] = {id};
@@ -277,10 +277,9 @@ static int check_template(PGconn *conn, const char *id, mc_error *err)
     if (!res) return -1;
     int rc = 0;
     if (PQntuples(res) != 1)
-        rc =
-            mc_error_set(err, 400, "invalid_field", "template_id", "no template has the id %s", id);
+        rc = mc_error_set(err, 400, "invalid_field", field, "no template has the id %s", id);
     else if (!strcmp(PQgetvalue(res, 0, 0), "layout"))
-        rc = mc_error_set(err, 400, "invalid_field", "template_id",
+        rc = mc_error_set(err, 400, "invalid_field", field,
                           "template %s is a layout, not a message", id);
     PQclear(res);
     return rc;
@@ -344,7 +343,7 @@ int campaign_input_parse(PGconn *conn, const char *templates_dir, const relay_se
         (v[CAMPAIGN_BODY] &&
          template_source_compile(&src, "body", v[CAMPAIGN_BODY], NULL, err) < 0))
         return -1;
-    if (check_template(conn, v[CAMPAIGN_TEMPLATE_ID], err) < 0 ||
+    if (campaign_check_template(conn, v[CAMPAIGN_TEMPLATE_ID], "template_id", err) < 0 ||
         check_ids_exist(conn, MISSING_LISTS_SQL, v[CAMPAIGN_LISTS], "lists", err) < 0 ||
         check_ids_exist(conn, MISSING_LISTS_SQL, v[CAMPAIGN_EXCLUDE_LISTS], "exclude_lists", err) <
             0 ||

@@ -52,6 +52,10 @@ int campaign_input_parse(PGconn *conn, const char *templates_dir, const relay_se
                          json_t *body, bool required, campaign_input *in, mc_error *err);
 void campaign_input_free(campaign_input *in);
 
+/* Checks that template id (decimal text; NULL: none) exists and is a message's, not a layout.
+ * returns 0, or -1 with a 400 naming field. */
+int campaign_check_template(PGconn *conn, const char *id, const char *field, mc_error *err);
+
 /* Reads an audience alone from body (lists, segments, exclude_lists, exclude_segments, each
  * optional) as four PostgreSQL array literals ("{}" when absent; each freed by the caller with
  * free(), also on failure) and checks that every id exists. returns 0, or -1 with a 400
