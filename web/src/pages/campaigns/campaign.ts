@@ -70,3 +70,46 @@ export function duration(seconds: number | null | undefined, lang: string): stri
   const parts = h ? [unit(h, "hour"), unit(m, "minute")] : m ? [unit(m, "minute"), unit(s % 60, "second")] : [unit(s, "second")];
   return parts.join(" ");
 }
+
+// The composer's A/B test: the variants' subject and from name (empty: the campaign's) and the
+// test's settings, and what the API takes (null: no test).
+export type AbMetric = "clicks" | "opens" | "revenue";
+export type AbForm = {
+  enabled: boolean;
+  variants: { subject: string; from_name: string }[];
+  test_percent: number;
+  metric: AbMetric;
+  wait: string;
+  winner: "auto" | "manual";
+};
+type AbInput = NonNullable<Schemas["CampaignInput"]["ab_test"]>;
+
+export function abFormOf(c: Campaign | null): AbForm {
+  const ab = c?.ab_test;
+  const variants = (ab?.variants ?? []).map((v) => ({ subject: v.subject ?? "", from_name: v.from_name ?? "" }));
+  return {
+    enabled: !!ab,
+    variants: variants.length >= 2 ? variants : [{ subject: "", from_name: "" }, { subject: "", from_name: "" }],
+    test_percent: ab?.test_percent ?? 20,
+    metric: ab?.metric ?? "clicks",
+    wait: ab?.wait ?? "4h",
+    winner: ab?.winner ?? "auto",
+  };
+}
+
+export function abPayload(f: AbForm): AbInput | null {
+  if (!f.enabled) return null;
+  return {
+    variants: f.variants.map((v) => ({
+      ...(v.subject.trim() ? { subject: v.subject } : {}),
+      ...(v.from_name.trim() ? { from_name: v.from_name } : {}),
+    })),
+    test_percent: f.test_percent,
+    metric: f.metric,
+    wait: f.wait,
+    winner: f.winner,
+  };
+}
+
+// "A", "B", ... for variant i
+export const variantName = (i: number) => String.fromCharCode(65 + i);
