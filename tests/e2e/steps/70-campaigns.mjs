@@ -16,16 +16,17 @@ function must(answer, what) {
 }
 
 // the captured messages of campaign id (its tests left out), as text with quoted-printable undone
-async function capturedOf(ctx, id) {
+// (as sent when raw: undoing it would break folded encoded words in the headers)
+async function capturedOf(ctx, id, raw = false) {
   const page = must(await ctx.api("GET", "/api/v1/outbox?limit=100"), "outbox");
   const out = [];
   for (const item of page.items ?? []) {
     const res = await fetch(`${ctx.base}/api/v1/outbox/${encodeURIComponent(item.name)}`, {
       headers: { Authorization: "Bearer " + process.env.MAILCAST_E2E_TOKEN },
     });
-    const raw = await res.text();
-    const text = raw.replace(/=\r?\n/g, "").replace(/=3D/gi, "=");
-    if (new RegExp(`^Feedback-ID: ${id}:`, "mi").test(text)) out.push(text);
+    const sent = await res.text();
+    const text = sent.replace(/=\r?\n/g, "").replace(/=3D/gi, "=");
+    if (new RegExp(`^Feedback-ID: ${id}:`, "mi").test(text)) out.push(raw ? sent : text);
   }
   return out;
 }
@@ -270,11 +271,12 @@ export default async function (ctx) {
   ctx.check(abReport.winner && abReport.winner.name === "B" && abReport.winner.by === "manual", "B won by hand: " + JSON.stringify(abReport.winner));
   const abTotal = must(await ctx.api("GET", `/api/v1/campaigns/${abDraft.id}`), "the A/B campaign").total;
   const abMail = await ctx.until("the A/B campaign's mail in the outbox", async () => {
-    const m = await capturedOf(ctx, abDraft.id);
+    const m = await capturedOf(ctx, abDraft.id, true);
     return m.length === abTotal ? m : null;
   });
   const bSubjects = abMail.filter((m) => subjectOf(m).startsWith("Rebajas B: ¡últimos días!")).length;
-  ctx.check(bSubjects === abTotal - abReport.variants[0].sent, `B's subject went to ${bSubjects} of ${abTotal} (A's to ${abReport.variants[0].sent})`);
+  ctx.check(bSubjects === abTotal - abReport.variants[0].sent,
+    `B's subject went to ${bSubjects} of ${abTotal} (A's to ${abReport.variants[0].sent}): ${abMail.map(subjectOf).join(" | ")}`);
   await ctx.scan("campaign A/B test decided");
   await page.getByRole("heading", { name: "A/B test", level: 2 }).scrollIntoViewIfNeeded();
   await ctx.shot("campaign-ab-report");
