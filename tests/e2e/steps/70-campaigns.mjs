@@ -240,7 +240,7 @@ export default async function (ctx) {
   await page.getByRole("heading", { name: "Subject", level: 2 }).waitFor();
   await page.getByLabel("Test variants on part of the audience first").check();
   await page.getByLabel("Subject of variant A").fill("Rebajas A para {{first_name}}");
-  await page.getByLabel("Subject of variant B").fill("Rebajas B: ¡últimos días!");
+  await page.getByLabel("Subject of variant B").fill("Rebajas B para {{first_name}}: ¡últimos días!");
   await page.getByLabel("From name of variant B").fill("Equipo Ñandú");
   await page.getByLabel("Test share (%)").fill("50");
   await page.getByLabel("Choose the winner after").fill("1h");
@@ -250,7 +250,7 @@ export default async function (ctx) {
   await page.getByRole("button", { name: "Save and continue" }).click();
   await page.getByRole("heading", { name: "Test", level: 2 }).waitFor();
   const abSaved = must(await ctx.api("GET", `/api/v1/campaigns/${abDraft.id}`), "the A/B draft").ab_test;
-  ctx.check(abSaved && abSaved.variants.length === 2 && abSaved.variants[1].subject === "Rebajas B: ¡últimos días!" &&
+  ctx.check(abSaved && abSaved.variants.length === 2 && abSaved.variants[1].subject === "Rebajas B para {{first_name}}: ¡últimos días!" &&
     abSaved.variants[1].from_name === "Equipo Ñandú" && abSaved.test_percent === 50 && abSaved.winner === "manual" && abSaved.wait === "1h",
     "the A/B test is saved as composed: " + JSON.stringify(abSaved));
   await page.getByRole("button", { name: "Save and continue" }).click();
@@ -274,7 +274,7 @@ export default async function (ctx) {
     const m = await capturedOf(ctx, abDraft.id, true);
     return m.length === abTotal ? m : null;
   });
-  const bSubjects = abMail.filter((m) => subjectOf(m).startsWith("Rebajas B: ¡últimos días!")).length;
+  const bSubjects = abMail.filter((m) => /^Rebajas B para .+: ¡últimos días!$/.test(subjectOf(m))).length;
   ctx.check(bSubjects === abTotal - abReport.variants[0].sent,
     `B's subject went to ${bSubjects} of ${abTotal} (A's to ${abReport.variants[0].sent}): ${abMail.map(subjectOf).join(" | ")}`);
   await ctx.scan("campaign A/B test decided");
