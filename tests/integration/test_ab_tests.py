@@ -270,6 +270,49 @@ class AbManualAndShortWaitTest(AbTestCase):
         self.assertEqual(subjects, ["Dos"] * 8 + ["Tres"] * 2 + ["Uno"] * 2)
         self.assertEqual(self.report(c)["winner"]["by"], "manual")
 
+    def test_by_revenue_the_most_revenue_per_message_wins_over_more_buyers(self):
+        lst = self.audience(8, "rev")
+        c = self.create(lst, {"variants": [{"subject": "Oro"}, {"subject": "Plata"}],
+                              "test_percent": 100, "metric": "revenue", "wait": "1h"})
+        self.send(c)
+        self.wait_state(c, "finished")
+        messages = self.by_address(c)
+        self.assertEqual(sorted(v for _, v, _ in messages.values()), [0] * 4 + [1] * 4)
+        self.psql("UPDATE messages SET sent_at = sent_at - interval '1 hour' WHERE campaign_id = %d"
+                  % c["id"])
+        got = self.received()
+        people = {v: sorted(e for e, (_, w, _) in messages.items() if w == v) for v in (0, 1)}
+        # A: one buyer of 100.00; B: two buyers of 10.00 each, each after a click of theirs
+        buyers = [(people[0][0], "100.00"), (people[1][0], "10.00"), (people[1][1], "10.00")]
+        client = self.server.client()
+        for email, _ in buyers:
+            html = self.mail_to(email, got).get_body(("html",)).get_content()
+            click = re.search(r'href="%s(/t/c/[^"]+)"' % re.escape(PUBLIC), html).group(1)
+            self.assertEqual(client.request("GET", click, headers={"User-Agent": CHROME}).status, 302)
+        self.wait_for("the clicks in the history", lambda: self.psql(
+            "SELECT count(*) FROM message_engagements WHERE campaign_id = %d AND kind = 'click'"
+            % c["id"]) == "3")
+        now = self.psql("SELECT mc_rfc3339(now())")
+        for email, revenue in buyers:
+            r = self.api.request("POST", "/api/v1/events", {
+                "email": email, "name": "order_completed", "occurred_at": now,
+                "properties": {"revenue": revenue, "currency": "EUR"}})
+            self.assertEqual(r.status, 202, r)
+        report = self.report(c)
+        self.assertEqual([(v["revenue"], v["converters"], v["clicks_unique_human"])
+                          for v in report["variants"]], [(100.0, 1, 1), (20.0, 2, 2)])
+        self.assertEqual(report["best"], 0)
+        self.assertAlmostEqual(report["variants"][1]["revenue_per_recipient"], 5.0)
+        # revenue is no proportion: the test is on the recipients who bought, 2 of 4 against 1 of 4
+        z, p = z_test(2, 4, 1, 4)
+        self.assertAlmostEqual(report["variants"][1]["z"], z, places=9)
+        self.assertAlmostEqual(report["variants"][1]["p_value"], p, places=9)
+        self.assertIn("revenue has no test of its own", report["significance"])
+        self.psql("UPDATE campaign_ab_tests SET test_ended_at = test_ended_at - interval '1 hour'"
+                  " WHERE campaign_id = %d" % c["id"])
+        won = self.wait_for("the winner", lambda: self.report(c)["winner"])
+        self.assertEqual((won["name"], won["by"]), ("A", "auto"))
+
     def test_bad_settings_are_refused_naming_the_field(self):
         lst = self.create_list("Validación")
         base = {"name": "X", "subject": "S", "from_email": "news@example.com", "body": "<p>x</p>",
