@@ -140,6 +140,7 @@ class AbWinnerByClicksTest(AbTestCase):
             if variant is None:
                 self.assertEqual(state, "queued")
                 self.assertNotIn(email, got)
+                held = mid
                 continue
             self.assertEqual(state, "sent")
             msg = self.mail_to(email, got)
@@ -149,6 +150,10 @@ class AbWinnerByClicksTest(AbTestCase):
             self.assertEqual(msg["From"].addresses[0].display_name, senders[variant])
             html = msg.get_body(("html",)).get_content()
             self.assertEqual("Cuerpo B para " + name in html, variant == 1, email)
+
+        # a held message has no time to run yet
+        r = self.api.request("GET", "/api/v1/messages/%d" % held)
+        self.assertEqual((r.status, r.json()["state"], r.json()["run_at"]), (200, "queued", None))
 
         # the data set: people read an hour after delivery (closer to it, an open or click is a
         # machine's prefetch or scan), through the real tracking endpoints
