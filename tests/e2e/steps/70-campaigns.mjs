@@ -242,6 +242,7 @@ export default async function (ctx) {
   await page.getByLabel("Subject of variant A").fill("Rebajas A para {{first_name}}");
   await page.getByLabel("Subject of variant B").fill("Rebajas B para {{first_name}}: ¡últimos días!");
   await page.getByLabel("From name of variant B").fill("Equipo Ñandú");
+  await page.getByLabel("Content of variant B").selectOption({ label: template.name });
   await page.getByLabel("Test share (%)").fill("50");
   await page.getByLabel("Choose the winner after").fill("1h");
   await page.getByLabel("Winner chosen").selectOption({ label: "by me" });
@@ -251,7 +252,8 @@ export default async function (ctx) {
   await page.getByRole("heading", { name: "Test", level: 2 }).waitFor();
   const abSaved = must(await ctx.api("GET", `/api/v1/campaigns/${abDraft.id}`), "the A/B draft").ab_test;
   ctx.check(abSaved && abSaved.variants.length === 2 && abSaved.variants[1].subject === "Rebajas B para {{first_name}}: ¡últimos días!" &&
-    abSaved.variants[1].from_name === "Equipo Ñandú" && abSaved.test_percent === 50 && abSaved.winner === "manual" && abSaved.wait === "1h",
+    abSaved.variants[1].from_name === "Equipo Ñandú" && abSaved.variants[1].template_id === template.id &&
+    abSaved.variants[0].template_id === undefined && abSaved.test_percent === 50 && abSaved.winner === "manual" && abSaved.wait === "1h",
     "the A/B test is saved as composed: " + JSON.stringify(abSaved));
   await page.getByRole("button", { name: "Save and continue" }).click();
   await page.getByRole("heading", { name: "Send", level: 2 }).waitFor();
