@@ -236,7 +236,12 @@ class AbWinnerByClicksTest(AbTestCase):
 class AbManualAndShortWaitTest(AbTestCase):
     def test_a_short_wait_with_no_engagement_goes_to_the_first_variant(self):
         lst = self.audience(10, "tie")
-        c = self.create(lst, {"variants": [{"subject": "Primera"}, {"subject": "Segunda"}],
+        r = self.api.request("POST", "/api/v1/templates", {
+            "name": "Plantilla B", "kind": "campaign", "subject": "no se usa",
+            "body": "<p>Plantilla B para {{name}}</p><a href=\"{{unsubscribe_url}}\">baja</a>"})
+        self.assertEqual(r.status, 201, r)
+        c = self.create(lst, {"variants": [{"subject": "Primera"},
+                                           {"subject": "Segunda", "template_id": r.json()["id"]}],
                               "test_percent": 40, "wait": "2s"})
         self.send(c)
         self.wait_state(c, "finished")
@@ -245,8 +250,13 @@ class AbManualAndShortWaitTest(AbTestCase):
         self.assertEqual((report["winner"]["name"], report["winner"]["by"]), ("A", "auto"))
         self.assertEqual([v["sent"] for v in report["variants"]], [2, 2])
         got = self.received()
-        subjects = sorted(self.mail_to("tie%d@example.org" % i, got)["Subject"] for i in range(1, 11))
-        self.assertEqual(subjects, ["Primera"] * 8 + ["Segunda"] * 2)
+        mail = [self.mail_to("tie%d@example.org" % i, got) for i in range(1, 11)]
+        self.assertEqual(sorted(m["Subject"] for m in mail), ["Primera"] * 8 + ["Segunda"] * 2)
+        # B's content is its template's, A's the campaign's
+        for m in mail:
+            html = m.get_body(("html",)).get_content()
+            self.assertEqual("Plantilla B para Persona" in html, m["Subject"] == "Segunda")
+            self.assertEqual("<p>Hola Persona" in html, m["Subject"] == "Primera")
 
     def test_a_manual_winner_is_chosen_by_a_person_once(self):
         lst = self.audience(12, "man")
