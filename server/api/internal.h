@@ -106,6 +106,8 @@ void api_campaigns_test(http_request *req, void *ctx);
 void api_campaigns_audience(http_request *req, void *ctx);
 void api_campaigns_stats(http_request *req, void *ctx);
 void api_campaigns_stats_compare(http_request *req, void *ctx);
+void api_campaigns_ab_report(http_request *req, void *ctx);
+void api_campaigns_ab_winner(http_request *req, void *ctx);
 void api_subscribers_activity(http_request *req, void *ctx);
 void api_lists_growth(http_request *req, void *ctx);
 void api_messages_get(http_request *req, void *ctx);

@@ -91,6 +91,10 @@ void api_routes_register(http_router *r)
                     ROUTE_API | ROUTE_EDITOR);
     http_router_add(r, "GET", "/api/v1/campaigns/{id}/stats", api_campaigns_stats,
                     ROUTE_API | ROUTE_VIEWER);
+    http_router_add(r, "GET", "/api/v1/campaigns/{id}/ab", api_campaigns_ab_report,
+                    ROUTE_API | ROUTE_VIEWER);
+    http_router_add(r, "POST", "/api/v1/campaigns/{id}/ab/winner", api_campaigns_ab_winner,
+                    ROUTE_API | ROUTE_EDITOR);
     http_router_add(r, "GET", "/api/v1/messages/{id}", api_messages_get, ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "POST", "/api/v1/tx", api_tx_create, ROUTE_API | ROUTE_EDITOR);
 

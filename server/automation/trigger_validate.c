@@ -10,7 +10,7 @@
 
 #include "audience/input.h"
 #include "audience/segment_compile.h"
-#include "automation/duration.h"
+#include "core/duration.h"
 #include "automation/event_input.h"
 #include "core/utf8.h"
 

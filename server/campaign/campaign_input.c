@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "audience/input.h"
+#include "campaign/campaign_ab.h"
 #include "content/template_source.h"
 #include "core/email_address.h"
 #include "db/query.h"
@@ -16,29 +17,11 @@
 #define TAGS_MAX       50
 #define HEADERS_MAX    20
 
-static const char *const FIELDS[] = {"name",
-                                     "subject",
-                                     "from_email",
-                                     "from_name",
-                                     "reply_to",
-                                     "template_id",
-                                     "body",
-                                     "lists",
-                                     "segments",
-                                     "exclude_lists",
-                                     "exclude_segments",
-                                     "relay",
-                                     "send_at",
-                                     "timezone",
-                                     "tags",
-                                     "headers",
-                                     "track_opens",
-                                     "track_clicks",
-                                     "utm",
-                                     "rate_per_s",
-                                     "window_start",
-                                     "window_end",
-                                     NULL};
+static const char *const FIELDS[] = {
+    "name",    "subject",    "from_email",   "from_name",     "reply_to",         "template_id",
+    "body",    "lists",      "segments",     "exclude_lists", "exclude_segments", "relay",
+    "send_at", "timezone",   "tags",         "headers",       "track_opens",      "track_clicks",
+    "utm",     "rate_per_s", "window_start", "window_end",    "ab_test",          NULL};
 static const char *const UTM_KEYS[] = {"source", "medium", "campaign", "term", "content", NULL};
 /* headers mailcast writes itself: a custom one of these would break the message */
 static const char *const RESERVED_HEADERS[] = {"from",
@@ -62,6 +45,7 @@ void campaign_input_free(campaign_input *in)
 {
     for (int i = 0; i < CAMPAIGN_FIELD_COUNT; i++)
         free(in->values[i]);
+    free(in->ab_test);
     memset(in, 0, sizeof *in);
 }
 
@@ -285,7 +269,7 @@ static const char MISSING_SEGMENTS_SQL[] =
     "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS (SELECT 1 FROM segments WHERE id = x)"
     " LIMIT 1";
 
-static int check_template(PGconn *conn, const char *id, mc_error *err)
+int campaign_check_template(PGconn *conn, const char *id, const char *field, mc_error *err)
 {
     if (!id) return 0;
     const char *params[] = {id};
@@ -293,10 +277,9 @@ static int check_template(PGconn *conn, const char *id, mc_error *err)
     if (!res) return -1;
     int rc = 0;
     if (PQntuples(res) != 1)
-        rc =
-            mc_error_set(err, 400, "invalid_field", "template_id", "no template has the id %s", id);
+        rc = mc_error_set(err, 400, "invalid_field", field, "no template has the id %s", id);
     else if (!strcmp(PQgetvalue(res, 0, 0), "layout"))
-        rc = mc_error_set(err, 400, "invalid_field", "template_id",
+        rc = mc_error_set(err, 400, "invalid_field", field,
                           "template %s is a layout, not a message", id);
     PQclear(res);
     return rc;
@@ -360,14 +343,15 @@ int campaign_input_parse(PGconn *conn, const char *templates_dir, const relay_se
         (v[CAMPAIGN_BODY] &&
          template_source_compile(&src, "body", v[CAMPAIGN_BODY], NULL, err) < 0))
         return -1;
-    if (check_template(conn, v[CAMPAIGN_TEMPLATE_ID], err) < 0 ||
+    if (campaign_check_template(conn, v[CAMPAIGN_TEMPLATE_ID], "template_id", err) < 0 ||
         check_ids_exist(conn, MISSING_LISTS_SQL, v[CAMPAIGN_LISTS], "lists", err) < 0 ||
         check_ids_exist(conn, MISSING_LISTS_SQL, v[CAMPAIGN_EXCLUDE_LISTS], "exclude_lists", err) <
             0 ||
         check_ids_exist(conn, MISSING_SEGMENTS_SQL, v[CAMPAIGN_SEGMENTS], "segments", err) < 0 ||
         check_ids_exist(conn, MISSING_SEGMENTS_SQL, v[CAMPAIGN_EXCLUDE_SEGMENTS],
                         "exclude_segments", err) < 0 ||
-        check_timezone(conn, v[CAMPAIGN_TIMEZONE], err) < 0)
+        check_timezone(conn, v[CAMPAIGN_TIMEZONE], err) < 0 ||
+        campaign_ab_parse(conn, templates_dir, body, &in->ab_test, err) < 0)
         return -1;
     return 0;
 }

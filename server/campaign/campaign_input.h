@@ -41,6 +41,7 @@ enum {
 typedef struct {
     char *values[CAMPAIGN_FIELD_COUNT]; /* owned; NULL = absent */
     bool clear_window;                  /* "window_start": null given on an update */
+    char *ab_test; /* the A/B test (campaign_ab_parse()): NULL absent, "null" to remove; owned */
 } campaign_input;
 
 /* Reads body into in and checks it against the database (the template exists and compiles,
@@ -50,6 +51,10 @@ typedef struct {
 int campaign_input_parse(PGconn *conn, const char *templates_dir, const relay_set *relays,
                          json_t *body, bool required, campaign_input *in, mc_error *err);
 void campaign_input_free(campaign_input *in);
+
+/* Checks that template id (decimal text; NULL: none) exists and is a message's, not a layout.
+ * returns 0, or -1 with a 400 naming field. */
+int campaign_check_template(PGconn *conn, const char *id, const char *field, mc_error *err);
 
 /* Reads an audience alone from body (lists, segments, exclude_lists, exclude_segments, each
  * optional) as four PostgreSQL array literals ("{}" when absent; each freed by the caller with

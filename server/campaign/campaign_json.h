@@ -16,6 +16,16 @@
     " 'created_at', mc_rfc3339(c.created_at), 'updated_at', mc_rfc3339(c.updated_at),"             \
     " 'started_at', mc_rfc3339(c.started_at), 'finished_at', mc_rfc3339(c.finished_at),"           \
     " 'sent', c.sent_count, 'failed', c.failed_count, 'cancelled', c.cancelled_count,"             \
-    " 'messages_pruned_at', mc_rfc3339(c.messages_pruned_at))::text"
+    " 'messages_pruned_at', mc_rfc3339(c.messages_pruned_at), 'ab_test', " CAMPAIGN_AB_JSON        \
+    ")::text"
+
+/* The campaign's A/B test (campaign_ab.h), or null: its settings and, once chosen, the winner
+ * (variant: its index, name: "A" for 0, by: auto or manual, at). */
+#define CAMPAIGN_AB_JSON                                                                           \
+    "(SELECT json_build_object('variants', a.variants, 'test_percent', a.test_percent,"            \
+    " 'metric', a.metric, 'wait', a.wait, 'winner', a.winner_mode, 'result', CASE WHEN"            \
+    " a.winner IS NOT NULL THEN json_build_object('variant', a.winner, 'name', chr(65 +"           \
+    " a.winner), 'by', a.winner_by, 'at', mc_rfc3339(a.winner_at)) END)"                           \
+    " FROM campaign_ab_tests a WHERE a.campaign_id = c.id)"
 
 #endif

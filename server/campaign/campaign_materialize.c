@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audience/segments.h"
+#include "campaign/campaign_ab.h"
 #include "audience/suppression.h"
 #include "db/query.h"
 #include "queue/enqueue.h"
@@ -125,9 +126,12 @@ int campaign_materialize(PGconn *conn, long long id, const unsigned char *secret
     if (rc == 0)
         rc =
             db_exec(conn, "SELECT pg_advisory_xact_lock_shared(audience_lock_key())", 0, NULL, err);
+    /* an A/B test's share goes out now, split across its variants; the rest waits */
+    queue_ab_split split = {0, 0};
+    if (rc == 0) rc = campaign_ab_split_of(conn, id, &split, err);
     if (rc == 0)
         rc = queue_enqueue_campaign_audience(conn, id, sql_builder_text(&b), b.count,
-                                             sql_builder_params(&b), count, err);
+                                             sql_builder_params(&b), &split, count, err);
     sql_builder_free(&b);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "campaign/campaign_ab.h"
 #include "db/query.h"
 #include "queue/message_state.h"
 
@@ -57,5 +58,12 @@ json_t *campaign_progress(PGconn *conn, long long id, mc_error *err)
     else
         mc_error_set(err, 404, "not_found", "id", "no campaign has the id %lld", id);
     PQclear(res);
+    /* the A/B test's phase and counts per variant (campaign_ab.h), null without a test */
+    json_t *ab = obj ? campaign_ab_progress(conn, id, err) : NULL;
+    if (obj && !ab) {
+        json_decref(obj);
+        return NULL;
+    }
+    if (obj) json_object_set_new(obj, "ab_test", ab);
     return obj;
 }

@@ -13,7 +13,8 @@
  * with err (404). rate_per_s: messages sent over the last minute (or since the start, when
  * more recent), per second; eta_s: the rest at that rate, null when nothing is moving. A
  * finished or cancelled campaign answers the counts stored when it ended (queued, sending and
- * deferred 0), and last_errors is empty once retention deleted its messages. */
+ * deferred 0), and last_errors is empty once retention deleted its messages. "ab_test": the
+ * A/B test's phase and counts per variant (campaign_ab_progress()), null without a test. */
 json_t *campaign_progress(PGconn *conn, long long id, mc_error *err);
 
 #endif

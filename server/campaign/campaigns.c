@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign/campaign_ab.h"
 #include "campaign/campaign_input.h"
 #include "campaign/campaign_json.h"
 #include "db/json_rows.h"
@@ -84,6 +85,29 @@ static json_t *one_campaign(PGresult *res, long long id, mc_error *err)
     return obj;
 }
 
+/* Stores ab_test (campaign_ab_parse(); NULL: keep) as the test of the campaign obj, then reads
+ * the campaign again so that the answer shows it. Takes over obj. returns the campaign, or NULL
+ * with err. */
+static json_t *with_ab_test(PGconn *conn, json_t *obj, const char *ab_test, mc_error *err)
+{
+    if (!obj || !ab_test) return obj;
+    long long id = json_integer_value(json_object_get(obj, "id"));
+    json_decref(obj);
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", id);
+    if (campaign_ab_store(conn, id_text, ab_test, err) < 0) return NULL;
+    return campaign_get(conn, id, err);
+}
+
+/* Commits when obj is a campaign, else rolls back. returns obj, or NULL with err. */
+static json_t *finish(PGconn *conn, json_t *obj, mc_error *err)
+{
+    if (obj && db_commit(conn, err) == 0) return obj;
+    json_decref(obj);
+    db_rollback(conn);
+    return NULL;
+}
+
 /* After a change matched no row: 404 when the campaign does not exist, else 409 with its
  * state. Always returns -1. */
 static int refuse_for_state(PGconn *conn, long long id, const char *what,
@@ -110,7 +134,8 @@ json_t *campaign_create(PGconn *conn, const campaign_env *env, json_t *body,
 {
     campaign_input in;
     json_t *obj = NULL;
-    if (campaign_input_parse(conn, env->templates_dir, env->relays, body, true, &in, err) == 0) {
+    if (campaign_input_parse(conn, env->templates_dir, env->relays, body, true, &in, err) == 0 &&
+        db_begin(conn, err) == 0) {
         char user_text[32];
         snprintf(user_text, sizeof user_text, "%lld", by->user_id);
         const char *params[1 + CAMPAIGN_FIELD_COUNT];
@@ -118,7 +143,8 @@ json_t *campaign_create(PGconn *conn, const campaign_env *env, json_t *body,
         for (int i = 0; i < CAMPAIGN_FIELD_COUNT; i++)
             params[1 + i] = in.values[i];
         PGresult *res = db_query(conn, INSERT_SQL, 1 + CAMPAIGN_FIELD_COUNT, params, err);
-        if (res) obj = one_campaign(res, 0, err);
+        if (res) obj = with_ab_test(conn, one_campaign(res, 0, err), in.ab_test, err);
+        obj = finish(conn, obj, err);
     }
     campaign_input_free(&in);
     return obj;
@@ -141,7 +167,10 @@ static json_t *save(PGconn *conn, const campaign_env *env, long long id, json_t 
 {
     campaign_input in;
     json_t *obj = NULL;
-    if (campaign_input_parse(conn, env->templates_dir, env->relays, body, replace, &in, err) == 0) {
+    if (campaign_input_parse(conn, env->templates_dir, env->relays, body, replace, &in, err) == 0 &&
+        db_begin(conn, err) == 0) {
+        /* a full replace without a test removes the one stored */
+        if (replace && !in.ab_test) in.ab_test = strdup("null");
         char id_text[32];
         snprintf(id_text, sizeof id_text, "%lld", id);
         const char *params[2 + CAMPAIGN_FIELD_COUNT];
@@ -161,8 +190,9 @@ static json_t *save(PGconn *conn, const campaign_env *env, long long id, json_t 
             else if (state)
                 memcpy(state, now, sizeof now);
         } else if (res) {
-            obj = one_campaign(res, id, err);
+            obj = with_ab_test(conn, one_campaign(res, id, err), in.ab_test, err);
         }
+        obj = finish(conn, obj, err);
     }
     campaign_input_free(&in);
     return obj;
@@ -186,6 +216,7 @@ json_t *campaign_duplicate(PGconn *conn, long long id, const campaign_actor *by,
     snprintf(id_text, sizeof id_text, "%lld", id);
     snprintf(user_text, sizeof user_text, "%lld", by->user_id);
     const char *params[] = {id_text, by->user_id ? user_text : NULL};
+    if (db_begin(conn, err) < 0) return NULL;
     PGresult *res = db_query(
         conn,
         "WITH c AS (INSERT INTO campaigns (created_by, " COLUMNS_SQL ") SELECT $2, left(name, 193)"
@@ -195,7 +226,18 @@ json_t *campaign_duplicate(PGconn *conn, long long id, const campaign_actor *by,
         " FROM campaigns WHERE id = $1 RETURNING *)"
         " SELECT " CAMPAIGN_JSON " FROM c",
         2, params, err);
-    return res ? one_campaign(res, id, err) : NULL;
+    json_t *copy = res ? one_campaign(res, id, err) : NULL;
+    /* the test's settings go with the copy, not its outcome */
+    if (copy) {
+        char copy_text[32];
+        snprintf(copy_text, sizeof copy_text, "%lld",
+                 (long long)json_integer_value(json_object_get(copy, "id")));
+        json_decref(copy);
+        copy = campaign_ab_copy(conn, id_text, copy_text, err) == 0
+                   ? campaign_get(conn, strtoll(copy_text, NULL, 10), err)
+                   : NULL;
+    }
+    return finish(conn, copy, err);
 }
 
 int campaign_delete(PGconn *conn, long long id, char state[CAMPAIGN_STATE_MAX], mc_error *err)

@@ -2,6 +2,7 @@
  * INSERT, test sends, cancelling a campaign's waiting messages and an erased address's mail. */
 #include "queue/enqueue.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +17,40 @@
 
 int queue_enqueue_campaign_audience(PGconn *conn, long long campaign_id,
                                     const char *recipients_with, int nparams,
-                                    const char *const *params, long long *count, mc_error *err)
+                                    const char *const *params, const queue_ab_split *split,
+                                    long long *count, mc_error *err)
 {
-    char id_text[32];
+    char id_text[32], variants[16], percent[16];
     snprintf(id_text, sizeof id_text, "%lld", campaign_id);
-    const char **all = xcalloc((size_t)nparams + 1, sizeof *all);
+    bool ab = split && split->variants > 0;
+    snprintf(variants, sizeof variants, "%d", ab ? split->variants : 0);
+    snprintf(percent, sizeof percent, "%d", ab ? split->test_percent : 0);
+    const char **all = xcalloc((size_t)nparams + 3, sizeof *all);
     for (int i = 0; i < nparams; i++)
         all[i] = params[i];
     all[nparams] = id_text;
+    all[nparams + 1] = variants;
+    all[nparams + 2] = percent;
     buf_t sql = BUF_INIT;
     buf_append_cstr(&sql, recipients_with);
-    buf_appendf(&sql,
-                " INSERT INTO messages (kind, priority, campaign_id, subscriber_id, email)"
-                " SELECT 'campaign', " CAMPAIGN_PRIORITY ", $%d::bigint, subscriber_id, email"
-                " FROM recipients",
-                nparams + 1);
-    PGresult *res = db_query(conn, buf_cstr(&sql), nparams + 1, all, err);
+    if (!ab)
+        buf_appendf(&sql,
+                    " INSERT INTO messages (kind, priority, campaign_id, subscriber_id, email)"
+                    " SELECT 'campaign', " CAMPAIGN_PRIORITY ", $%d::bigint, subscriber_id, email"
+                    " FROM recipients",
+                    nparams + 1);
+    else
+        /* k: the recipient's place in a random order, fixed by the snapshot; t: the test's
+         * size. The first t are dealt to the variants in turn, the rest held. */
+        buf_appendf(&sql,
+                    " INSERT INTO messages (kind, priority, campaign_id, subscriber_id, email,"
+                    " ab_variant, run_at) SELECT 'campaign', " CAMPAIGN_PRIORITY ", $%d::bigint,"
+                    " subscriber_id, email, CASE WHEN k < t THEN (k %% $%d::integer)::smallint END,"
+                    " CASE WHEN k < t THEN now() ELSE 'infinity' END FROM (SELECT subscriber_id,"
+                    " email, row_number() OVER (ORDER BY random()) - 1 AS k,"
+                    " round(count(*) OVER () * $%d::integer / 100.0) AS t FROM recipients) r",
+                    nparams + 1, nparams + 2, nparams + 3);
+    PGresult *res = db_query(conn, buf_cstr(&sql), nparams + (ab ? 3 : 1), all, err);
     buf_free(&sql);
     free(all);
     if (!res) return -1;
@@ -80,6 +99,20 @@ int queue_cancel_campaign(PGconn *conn, const char *campaign_id, mc_error *err)
                    ", reason = 'campaign cancelled', updated_at = now() WHERE campaign_id = $1"
                    " AND state IN " MESSAGE_WAITING_SQL,
                    1, params, err);
+}
+
+int queue_release_held(PGconn *conn, const char *campaign_id, long long *count, mc_error *err)
+{
+    const char *params[] = {campaign_id};
+    PGresult *res = db_query(conn,
+                             "UPDATE messages SET run_at = now(), updated_at = now()"
+                             " WHERE campaign_id = $1::bigint AND state = " MESSAGE_QUEUED_SQL
+                             " AND run_at = 'infinity' AND ab_variant IS NULL",
+                             1, params, err);
+    if (!res) return -1;
+    *count = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return 0;
 }
 
 int queue_forget_address(PGconn *conn, const char *email, mc_error *err)

@@ -65,7 +65,7 @@ PGresult *send_queue_sendable_campaigns(PGconn *conn, mc_error *err)
     " lease_expires_at = now() + $3::integer * interval '1 second',"                               \
     " updated_at = now() WHERE m.id = ANY(ARRAY(SELECT id FROM picked WHERE NOT gone))"            \
     " RETURNING m.id, m.campaign_id, m.subscriber_id, m.email, COALESCE(m.data, '{}')::text,"      \
-    " m.template_id, m.subject, m.test_of, m.trigger_id)"                                          \
+    " m.template_id, m.subject, m.test_of, m.trigger_id, m.ab_variant)"                            \
     " SELECT c.*, p.* FROM claimed c LEFT JOIN LATERAL (SELECT " SUBSCRIBER_RENDER_COLUMNS(        \
         "s") " FROM subscribers s WHERE s.id = c.subscriber_id LIMIT 1) p ON true ORDER BY c.id"
 

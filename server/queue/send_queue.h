@@ -23,6 +23,7 @@ enum {
     CLAIM_SUBJECT,  /* a subject replacing the template's or campaign's; "" for none */
     CLAIM_TEST_OF,  /* a test send of this campaign; "" for none */
     CLAIM_TRIGGER,  /* a triggered message: its trigger; "" for none */
+    CLAIM_VARIANT,  /* an A/B test message: the variant it is built with; "" for none */
     CLAIM_PERSON,   /* the SUBSCRIBER_RENDER_COLUMNS of the subscriber, from here on; NULL
                        without one */
 };

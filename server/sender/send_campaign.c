@@ -44,12 +44,18 @@ void send_campaign_cache_free(send_campaign_cache *cache)
         slot_free(&cache->slots[i]);
 }
 
-static send_campaign *find_slot(send_campaign_cache *cache, long long id, bool is_template)
+static bool slot_is(const send_campaign *c, long long id, bool is_template, int variant)
+{
+    return c->id == id && c->is_template == is_template && c->variant == variant;
+}
+
+static send_campaign *find_slot(send_campaign_cache *cache, long long id, bool is_template,
+                                int variant)
 {
     send_campaign *victim = &cache->slots[0];
     for (int i = 0; i < SEND_CAMPAIGN_CACHE; i++) {
         send_campaign *c = &cache->slots[i];
-        if (c->id == id && c->is_template == is_template) return c;
+        if (slot_is(c, id, is_template, variant)) return c;
         if (c->last_used < victim->last_used) victim = c;
     }
     slot_free(victim);
@@ -132,14 +138,25 @@ static int compile_slot(send_campaign *c, PGconn *conn, const char *templates_di
     return 0;
 }
 
+/* The A/B variant a message is built with, as x (v: its index, o: its overrides; both NULL
+ * outside a test): the one asked for ($2, a test message's), else the test's winner once
+ * chosen (the held rest). What a variant leaves out is the campaign's. The variant is part of
+ * the version, so that the rest is compiled again with the winner once there is one. */
+#define SEND_VARIANT_SQL                                                                           \
+    "LEFT JOIN LATERAL (SELECT w.v, a.variants -> w.v AS o FROM campaign_ab_tests a,"              \
+    " LATERAL (SELECT COALESCE($2::integer, a.winner::integer) AS v) w"                            \
+    " WHERE a.campaign_id = c.id) x ON true"
+
 /* The audience the List-Id names (columns 11 and 12): the campaign's first list, else its
  * first segment, else the campaign itself; then the names of all its lists (column 13). Read
  * with every batch, so that a renamed list shows in the messages that follow. Then whether
  * opens and clicks are tracked (14, 15): as the campaign says; always for transactional
  * templates, never for system messages (their links are the reader's own confirmations). */
 static const char LOAD_SQL[] =
-    "SELECT c.updated_at::text || '/' || COALESCE(t.updated_at::text, ''), c.subject,"
-    " COALESCE(c.body, t.body), COALESCE(t.text_body, ''), c.from_email, c.from_name,"
+    "SELECT c.updated_at::text || '/' || COALESCE(t.updated_at::text, '') || '/' ||"
+    " COALESCE(x.v::text, ''), COALESCE(x.o->>'subject', c.subject),"
+    " COALESCE(x.o->>'body', CASE WHEN x.o ? 'template_id' THEN NULL ELSE c.body END, t.body),"
+    " COALESCE(t.text_body, ''), c.from_email, COALESCE(x.o->>'from_name', c.from_name),"
     " c.reply_to, c.relay, c.headers::text, COALESCE(c.rate_per_s, 0), c.utm::text,"
     " COALESCE((SELECT 'list-' || l.id FROM lists l WHERE l.id = c.lists[1]),"
     " (SELECT 'segment-' || s.id FROM segments s WHERE s.id = c.segments[1]), 'campaign-' || c.id),"
@@ -147,7 +164,9 @@ static const char LOAD_SQL[] =
     " (SELECT s.name FROM segments s WHERE s.id = c.segments[1]), c.name),"
     " COALESCE((SELECT string_agg(l.name, ', ' ORDER BY array_position(c.lists, l.id))"
     " FROM lists l WHERE l.id = ANY(c.lists)), ''), c.track_opens, c.track_clicks FROM campaigns c"
-    " LEFT JOIN templates t ON t.id = c.template_id WHERE c.id = $1";
+    " " SEND_VARIANT_SQL " LEFT JOIN templates t ON t.id = CASE WHEN x.o ? 'template_id' THEN"
+    " (x.o->>'template_id')::bigint WHEN x.o ? 'body' THEN NULL ELSE c.template_id END"
+    " WHERE c.id = $1";
 
 static const char TEMPLATE_SQL[] =
     "SELECT t.updated_at::text, t.subject, t.body, t.text_body, $2, '', '', '', '{}', 0, '{}',"
@@ -169,22 +188,23 @@ static void load_list(send_campaign *c, PGresult *res)
 
 /* Loads through sql (columns as in LOAD_SQL) and compiles when the version changed. */
 static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const char *templates_dir,
-                                long long id, bool is_template, const char *from_email,
+                                long long id, bool is_template, int variant, const char *from_email,
                                 mc_error *err)
 {
     /* checked once per batch: a batch holds hundreds of messages of the same campaign */
     for (int i = 0; i < SEND_CAMPAIGN_CACHE; i++) {
         send_campaign *c = &cache->slots[i];
-        if (c->id == id && c->is_template == is_template && c->checked == cache->batch) {
+        if (slot_is(c, id, is_template, variant) && c->checked == cache->batch) {
             c->last_used = ++cache->clock;
             return c;
         }
     }
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);
-    const char *params[] = {id_text, from_email};
-    PGresult *res =
-        db_query(conn, is_template ? TEMPLATE_SQL : LOAD_SQL, is_template ? 2 : 1, params, err);
+    char variant_text[16];
+    snprintf(variant_text, sizeof variant_text, "%d", variant);
+    const char *params[] = {id_text, is_template ? from_email : variant >= 0 ? variant_text : NULL};
+    PGresult *res = db_query(conn, is_template ? TEMPLATE_SQL : LOAD_SQL, 2, params, err);
     if (!res) return NULL;
     if (PQntuples(res) != 1) {
         PQclear(res);
@@ -192,10 +212,9 @@ static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const 
                      is_template ? "template" : "campaign", id);
         return NULL;
     }
-    send_campaign *c = find_slot(cache, id, is_template);
+    send_campaign *c = find_slot(cache, id, is_template, variant);
     c->last_used = ++cache->clock;
-    if (c->id == id && c->is_template == is_template &&
-        !strcmp(c->version, PQgetvalue(res, 0, 0))) {
+    if (slot_is(c, id, is_template, variant) && !strcmp(c->version, PQgetvalue(res, 0, 0))) {
         c->checked = cache->batch;
         load_list(c, res);
         PQclear(res);
@@ -207,6 +226,7 @@ static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const 
         load_list(c, res);
         c->id = id;
         c->is_template = is_template;
+        c->variant = variant;
         c->version = xstrdup(PQgetvalue(res, 0, 0));
         c->last_used = cache->clock;
         c->checked = cache->batch;
@@ -218,14 +238,15 @@ static const send_campaign *get(send_campaign_cache *cache, PGconn *conn, const 
 }
 
 const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
-                                       const char *templates_dir, long long id, mc_error *err)
+                                       const char *templates_dir, long long id, int variant,
+                                       mc_error *err)
 {
-    return get(cache, conn, templates_dir, id, false, NULL, err);
+    return get(cache, conn, templates_dir, id, false, variant < 0 ? -1 : variant, NULL, err);
 }
 
 const send_campaign *send_template_get(send_campaign_cache *cache, PGconn *conn,
                                        const char *templates_dir, long long id,
                                        const char *from_email, mc_error *err)
 {
-    return get(cache, conn, templates_dir, id, true, from_email, err);
+    return get(cache, conn, templates_dir, id, true, -1, from_email, err);
 }

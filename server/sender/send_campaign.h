@@ -18,6 +18,8 @@
 typedef struct {
     long long id;        /* 0: an empty slot */
     bool is_template;    /* id names a transactional template, not a campaign */
+    int variant;         /* the A/B variant asked for; -1: the campaign's own content, or its test's
+                            winner once there is one */
     char *version;       /* updated_at of the campaign and of its template */
     template_t *subject; /* compiled; owned */
     template_t *html;
@@ -51,9 +53,12 @@ typedef struct {
 
 /* returns the campaign id, loaded (and compiled when it changed since the last call) through
  * conn, borrowed from cache until the next call; NULL with err when it cannot be read or no
- * longer compiles (a layout it uses was changed). templates_dir: built-in layouts. */
+ * longer compiles (a layout it uses was changed). templates_dir: built-in layouts. variant:
+ * the A/B test variant whose subject, from name and content replace the campaign's (-1: none;
+ * the held rest of a test then gets the winner's, once chosen). */
 const send_campaign *send_campaign_get(send_campaign_cache *cache, PGconn *conn,
-                                       const char *templates_dir, long long id, mc_error *err);
+                                       const char *templates_dir, long long id, int variant,
+                                       mc_error *err);
 /* The same for transactional template id: its subject and bodies, from_email as the sender
  * ([mail] from_email), no custom headers, the default relay. */
 const send_campaign *send_template_get(send_campaign_cache *cache, PGconn *conn,

@@ -414,9 +414,10 @@ static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res,
     const config_t *cfg = &l->app->config;
     const char *campaign = PQgetvalue(res, row, CLAIM_CAMPAIGN);
     if (!campaign[0]) campaign = PQgetvalue(res, row, CLAIM_TEST_OF);
+    const char *variant = PQgetvalue(res, row, CLAIM_VARIANT);
     if (campaign[0])
         return send_campaign_get(&l->campaigns, conn, cfg->templates_dir,
-                                 strtoll(campaign, NULL, 10), err);
+                                 strtoll(campaign, NULL, 10), variant[0] ? atoi(variant) : -1, err);
     const send_campaign *c = send_template_get(
         &l->campaigns, conn, cfg->templates_dir,
         strtoll(PQgetvalue(res, row, CLAIM_TEMPLATE), NULL, 10), cfg->from_email, err);

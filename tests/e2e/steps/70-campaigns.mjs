@@ -2,7 +2,8 @@
 // one) with the walk's template, see the recipient count the API agrees with, send a test,
 // send it, watch its progress reach "finished", open and click the delivered mail as a person
 // and as machines, and read the report (charts, links) and the overview's rates. A copy is
-// scheduled in another time zone and cancelled.
+// scheduled in another time zone and cancelled. An A/B test is composed, sent, and its winner
+// chosen on the campaign's page.
 import { ensureList, ensureTemplate } from "../prepare.mjs";
 
 export const name = "campaigns";
@@ -15,18 +16,33 @@ function must(answer, what) {
 }
 
 // the captured messages of campaign id (its tests left out), as text with quoted-printable undone
-async function capturedOf(ctx, id) {
+// (as sent when raw: undoing it would break folded encoded words in the headers)
+async function capturedOf(ctx, id, raw = false) {
   const page = must(await ctx.api("GET", "/api/v1/outbox?limit=100"), "outbox");
   const out = [];
   for (const item of page.items ?? []) {
     const res = await fetch(`${ctx.base}/api/v1/outbox/${encodeURIComponent(item.name)}`, {
       headers: { Authorization: "Bearer " + process.env.MAILCAST_E2E_TOKEN },
     });
-    const raw = await res.text();
-    const text = raw.replace(/=\r?\n/g, "").replace(/=3D/gi, "=");
-    if (new RegExp(`^Feedback-ID: ${id}:`, "mi").test(text)) out.push(text);
+    const sent = await res.text();
+    const text = sent.replace(/=\r?\n/g, "").replace(/=3D/gi, "=");
+    if (new RegExp(`^Feedback-ID: ${id}:`, "mi").test(text)) out.push(raw ? sent : text);
   }
   return out;
+}
+
+// the Subject header of a captured message, its encoded words (RFC 2047) decoded
+function subjectOf(text) {
+  const m = /^Subject: (.*(?:\r?\n[ \t].*)*)/im.exec(text);
+  if (!m) return "";
+  const decode = (enc, data) =>
+    enc.toUpperCase() === "B"
+      ? Buffer.from(data, "base64").toString("utf8")
+      : Buffer.from(data.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8");
+  return m[1]
+    .replace(/\r?\n[ \t]/g, " ")
+    .replace(/\?=\s+=\?/g, "?==?")
+    .replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=/gi, (_, enc, data) => decode(enc, data));
 }
 
 const tracked = (text, kind) => {
@@ -212,6 +228,60 @@ export default async function (ctx) {
   await state.filter({ hasText: "cancelled" }).waitFor();
   const ended = must(await ctx.api("GET", `/api/v1/campaigns/${held.id}/progress`), "held progress");
   ctx.check(ended.state === "cancelled" && ended.sent === 0 && ended.cancelled === ended.total, "nothing of the cancelled campaign was sent");
+
+  // an A/B test composed on the subject step (two subjects, half the list, a winner chosen
+  // by hand), sent, and its winner chosen on the campaign's page: the rest gets B's subject
+  const abDraft = must(await ctx.api("POST", "/api/v1/campaigns", {
+    name: "Prueba A/B " + Date.now().toString(36), subject: "Asunto base", from_email: "noticias@example.com",
+    from_name: "Tienda Ñandú", template_id: template.id, lists: [list.id],
+  }), "an A/B draft");
+  await ctx.goto(`/campaigns/${abDraft.id}/edit`);
+  await page.getByRole("navigation", { name: "Steps of the campaign" }).getByRole("button", { name: "Subject" }).click();
+  await page.getByRole("heading", { name: "Subject", level: 2 }).waitFor();
+  await page.getByLabel("Test variants on part of the audience first").check();
+  await page.getByLabel("Subject of variant A").fill("Rebajas A para {{first_name}}");
+  await page.getByLabel("Subject of variant B").fill("Rebajas B para {{first_name}}: ¡últimos días!");
+  await page.getByLabel("From name of variant B").fill("Equipo Ñandú");
+  await page.getByLabel("Content of variant B").selectOption({ label: template.name });
+  await page.getByLabel("Test share (%)").fill("50");
+  await page.getByLabel("Choose the winner after").fill("1h");
+  await page.getByLabel("Winner chosen").selectOption({ label: "by me" });
+  await ctx.scan("composer: A/B test");
+  await ctx.shot("campaign-ab-composer");
+  await page.getByRole("button", { name: "Save and continue" }).click();
+  await page.getByRole("heading", { name: "Test", level: 2 }).waitFor();
+  const abSaved = must(await ctx.api("GET", `/api/v1/campaigns/${abDraft.id}`), "the A/B draft").ab_test;
+  ctx.check(abSaved && abSaved.variants.length === 2 && abSaved.variants[1].subject === "Rebajas B para {{first_name}}: ¡últimos días!" &&
+    abSaved.variants[1].from_name === "Equipo Ñandú" && abSaved.variants[1].template_id === template.id &&
+    abSaved.variants[0].template_id === undefined && abSaved.test_percent === 50 && abSaved.winner === "manual" && abSaved.wait === "1h",
+    "the A/B test is saved as composed: " + JSON.stringify(abSaved));
+  await page.getByRole("button", { name: "Save and continue" }).click();
+  await page.getByRole("heading", { name: "Send", level: 2 }).waitFor();
+  await page.getByRole("button", { name: /^Send now to / }).click();
+  await page.waitForURL(new RegExp(`/campaigns/${abDraft.id}$`));
+  await page.getByRole("heading", { name: "A/B test", level: 2 }).waitFor();
+  await page.getByText(/^The test is sent; \d+ messages? wait/).waitFor({ timeout: 120000 });
+  await page.getByRole("table", { name: /^The variants side by side/ }).waitFor();
+  await ctx.scan("campaign A/B test waiting");
+  await page.getByRole("button", { name: "Choose B" }).click();
+  const chooseDialog = page.getByRole("dialog", { name: "Choose B" });
+  await chooseDialog.waitFor();
+  await chooseDialog.getByRole("button", { name: "Choose B" }).click();
+  await page.getByText(/^Variant B won, chosen by hand/).waitFor();
+  await page.locator(".heading-row .state").filter({ hasText: "finished" }).waitFor({ timeout: 180000 });
+  const abReport = must(await ctx.api("GET", `/api/v1/campaigns/${abDraft.id}/ab`), "the A/B report");
+  ctx.check(abReport.winner && abReport.winner.name === "B" && abReport.winner.by === "manual", "B won by hand: " + JSON.stringify(abReport.winner));
+  const abTotal = must(await ctx.api("GET", `/api/v1/campaigns/${abDraft.id}`), "the A/B campaign").total;
+  const abMail = await ctx.until("the A/B campaign's mail in the outbox", async () => {
+    const m = await capturedOf(ctx, abDraft.id, true);
+    return m.length === abTotal ? m : null;
+  });
+  const bSubjects = abMail.filter((m) => /^Rebajas B para .+: ¡últimos días!$/.test(subjectOf(m))).length;
+  ctx.check(bSubjects === abTotal - abReport.variants[0].sent,
+    `B's subject went to ${bSubjects} of ${abTotal} (A's to ${abReport.variants[0].sent}): ${abMail.map(subjectOf).join(" | ")}`);
+  await ctx.scan("campaign A/B test decided");
+  await page.getByRole("heading", { name: "A/B test", level: 2 }).scrollIntoViewIfNeeded();
+  await ctx.shot("campaign-ab-report");
 
   // the overview: the campaign with its human rates, and the lists' growth
   await ctx.goto("/");

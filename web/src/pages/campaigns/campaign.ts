@@ -70,3 +70,59 @@ export function duration(seconds: number | null | undefined, lang: string): stri
   const parts = h ? [unit(h, "hour"), unit(m, "minute")] : m ? [unit(m, "minute"), unit(s % 60, "second")] : [unit(s, "second")];
   return parts.join(" ");
 }
+
+// The composer's A/B test: the variants' subject, from name and content (empty or 0: the
+// campaign's; a variant's own HTML, given through the API, is kept as it is) and the test's
+// settings, and what the API takes (null: no test).
+export type AbMetric = "clicks" | "opens" | "revenue";
+export type AbVariantForm = { subject: string; from_name: string; template_id: number; body: string };
+const emptyVariant = (): AbVariantForm => ({ subject: "", from_name: "", template_id: 0, body: "" });
+export type AbForm = {
+  enabled: boolean;
+  variants: AbVariantForm[];
+  test_percent: number;
+  metric: AbMetric;
+  wait: string;
+  winner: "auto" | "manual";
+};
+type AbInput = NonNullable<Schemas["CampaignInput"]["ab_test"]>;
+
+export function abFormOf(c: Campaign | null): AbForm {
+  const ab = c?.ab_test;
+  const variants = (ab?.variants ?? []).map((v) => ({
+    subject: v.subject ?? "",
+    from_name: v.from_name ?? "",
+    template_id: v.template_id ?? 0,
+    body: v.body ?? "",
+  }));
+  return {
+    enabled: !!ab,
+    variants: variants.length >= 2 ? variants : [emptyVariant(), emptyVariant()],
+    test_percent: ab?.test_percent ?? 20,
+    metric: ab?.metric ?? "clicks",
+    wait: ab?.wait ?? "4h",
+    winner: ab?.winner ?? "auto",
+  };
+}
+
+export function abPayload(f: AbForm): AbInput | null {
+  if (!f.enabled) return null;
+  return {
+    variants: f.variants.map((v) => ({
+      ...(v.subject.trim() ? { subject: v.subject } : {}),
+      ...(v.from_name.trim() ? { from_name: v.from_name } : {}),
+      ...(v.template_id > 0 ? { template_id: v.template_id } : v.body ? { body: v.body } : {}),
+    })),
+    test_percent: f.test_percent,
+    metric: f.metric,
+    wait: f.wait,
+    winner: f.winner,
+  };
+}
+
+// "A", "B", ... for variant i
+export const variantName = (i: number) => String.fromCharCode(65 + i);
+
+export function newAbVariant(): AbVariantForm {
+  return emptyVariant();
+}

@@ -1,7 +1,7 @@
-/* The durations and times of day of trigger definitions: a wait of "3d", a re-entry rule of
- * "after:30d", a wait until "09:30" in the subscriber's time zone. */
-#ifndef MC_AUTOMATION_DURATION_H
-#define MC_AUTOMATION_DURATION_H
+/* Durations and times of day as people write them: a wait of "3d", a re-entry rule of
+ * "after:30d", an A/B test's wait of "4h", a wait until "09:30" in the subscriber's time zone. */
+#ifndef MC_CORE_DURATION_H
+#define MC_CORE_DURATION_H
 
 #include "core/error.h"
 

@@ -1,4 +1,4 @@
-/* Durations and times of day of trigger definitions. */
+/* Durations and times of day as people write them (core/duration.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "automation/duration.h"
+#include "core/duration.h"
 
 static long long parsed(const char *text)
 {

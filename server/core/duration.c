@@ -1,4 +1,4 @@
-#include "automation/duration.h"
+#include "core/duration.h"
 
 #include <stdbool.h>
 
