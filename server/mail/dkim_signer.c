@@ -367,9 +367,10 @@ static size_t sign_digest(const dkim_key *k, const unsigned char digest[32], uns
     return ok ? len : 0;
 }
 
-/* Appends k's complete DKIM-Signature field (with its CRLF) to out. returns 0, or -1. */
-static int append_signature(const dkim_signer *s, const dkim_key *k, message_state *st, time_t now,
-                            buf_t *out)
+/* Appends k's complete DKIM-Signature field (with its CRLF) to out, hashing with md (the
+ * message's digest context, reused). returns 0, or -1. */
+static int append_signature(const dkim_signer *s, EVP_MD_CTX *md, const dkim_key *k,
+                            message_state *st, time_t now, buf_t *out)
 {
     size_t start = out->n;
     size_t col = signature_field(out, k, st, now);
@@ -378,7 +379,9 @@ static int append_signature(const dkim_signer *s, const dkim_key *k, message_sta
     dkim_canon_header_relaxed((str_t){out->p + start, out->n - start}, &st->canonical);
     unsigned char digest[32], sig[1024];
     unsigned int digest_n = 0;
-    int ok = EVP_Digest(st->canonical.p, st->canonical.n, digest, &digest_n, s->sha256, NULL);
+    int ok = EVP_DigestInit_ex2(md, s->sha256, NULL) == 1 &&
+             EVP_DigestUpdate(md, st->canonical.p, st->canonical.n) == 1 &&
+             EVP_DigestFinal_ex(md, digest, &digest_n) == 1;
     st->canonical.n = signed_n;
     size_t sig_n = ok ? sign_digest(k, digest, sig, sizeof sig) : 0;
     if (sig_n == 0) {
@@ -423,6 +426,7 @@ int dkim_signer_sign(const dkim_signer *s, str_t domain, str_t message, buf_t *o
                             "DKIM cannot read the header: no header/body separator");
     }
     message_state st = {BUF_INIT, BUF_INIT, {0}};
+    buf_reserve(&st.names, 256);
     buf_reserve(&st.canonical, 2048);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     int ok = md && EVP_DigestInit_ex2(md, s->sha256, NULL) == 1;
@@ -435,13 +439,13 @@ int dkim_signer_sign(const dkim_signer *s, str_t domain, str_t message, buf_t *o
         ok = EVP_DigestFinal_ex(md, bh, NULL) == 1;
         EVP_EncodeBlock((unsigned char *)st.body_hash, bh, sizeof bh);
     }
-    EVP_MD_CTX_free(md);
     sign_header_fields(&st, fields.items, fields.count);
     if (fields.items != fields.stack) free(fields.items);
     size_t start = out->n;
     time_t now = time(NULL);
     for (size_t i = 0; i < 2 && ok; i++)
-        if (keys[i] && append_signature(s, keys[i], &st, now, out) < 0) ok = 0;
+        if (keys[i] && append_signature(s, md, keys[i], &st, now, out) < 0) ok = 0;
+    EVP_MD_CTX_free(md);
     buf_free(&st.names);
     buf_free(&st.canonical);
     if (!ok) {
