@@ -1,8 +1,8 @@
 /* DKIM signing (RFC 6376) on OpenSSL: relaxed/relaxed, rsa-sha256 and ed25519-sha256 (RFC
  * 8463), keys from [dkim.DOMAIN] sections. A domain may carry an RSA key and an Ed25519 key
  * and then gets both signatures. The signer is built once at start-up (each key decoded
- * there, once) and is then read-only, so threads share it; every signature's working state
- * lives on the signing thread. */
+ * there, once); its keys are then read-only and threads share it, each signature working
+ * with contexts that one thread holds at a time. Add every key before the first message. */
 #ifndef MC_MAIL_DKIM_SIGNER_H
 #define MC_MAIL_DKIM_SIGNER_H
 

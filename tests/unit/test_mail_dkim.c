@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,60 @@ static void domain_with_both_keys_gets_both_signatures(void **state)
     free(ed);
 }
 
+typedef struct {
+    const dkim_signer *signer;
+    buf_t out[5];
+    int failures;
+} signing_thread;
+
+static void *sign_five(void *arg)
+{
+    signing_thread *t = arg;
+    for (int i = 0; i < 5; i++) {
+        mc_error err;
+        if (dkim_signer_sign(t->signer, STR_LIT("example.com"), STR_LIT(MESSAGE), &t->out[i],
+                             &err) != 0)
+            t->failures++;
+    }
+    return NULL;
+}
+
+/* more threads at once than the signer keeps contexts for: every signature still verifies */
+static void many_threads_sign_at_once(void **state)
+{
+    (void)state;
+    char *rsa = make_pem(EVP_PKEY_RSA), *ed = make_pem(EVP_PKEY_ED25519);
+    dkim_signer *s = dkim_signer_new();
+    mc_error err;
+    assert_int_equal(dkim_signer_add_key(s, "example.com", "e1", ed, DKIM_ALG_ED25519_SHA256, &err),
+                     0);
+    assert_int_equal(dkim_signer_add_key(s, "example.com", "s1", rsa, DKIM_ALG_RSA_SHA256, &err),
+                     0);
+    enum { THREADS = 40 };
+    signing_thread *threads = calloc(THREADS, sizeof *threads);
+    pthread_t ids[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        threads[i].signer = s;
+        pthread_create(&ids[i], NULL, sign_five, &threads[i]);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(ids[i], NULL);
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(threads[i].failures, 0);
+        if (i % 13 == 0) assert_verifies(buf_view(&threads[i].out[4]), rsa, ed);
+        for (int k = 0; k < 5; k++) {
+            int count;
+            assert_string_equal(signature_fields(threads[i].out[k].p, &count), MESSAGE);
+            assert_int_equal(count, 2);
+            buf_free(&threads[i].out[k]);
+        }
+    }
+    free(threads);
+    dkim_signer_free(s);
+    free(rsa);
+    free(ed);
+}
+
 static void short_rsa_key_is_refused(void **state)
 {
     (void)state;
@@ -440,6 +495,7 @@ int main(void)
         cmocka_unit_test(ed25519_key_signs_with_ed25519_sha256),
         cmocka_unit_test(domain_with_both_keys_gets_both_signatures),
         cmocka_unit_test(key_of_the_wrong_type_is_refused),
+        cmocka_unit_test(many_threads_sign_at_once),
         cmocka_unit_test(short_rsa_key_is_refused),
         cmocka_unit_test(message_without_header_end_is_refused),
         cmocka_unit_test(bad_algorithm_in_config_names_file_and_line),
