@@ -191,17 +191,28 @@ static void ed25519_key_signs_with_ed25519_sha256(void **state)
     free(pem);
 }
 
+/* returns a new signer with an Ed25519 key (selector e1) and an RSA key (s1) for example.com,
+ * added in that order, and their PEM texts; caller frees all three */
+static dkim_signer *signer_with_both_keys(char **rsa, char **ed)
+{
+    *rsa = make_pem(EVP_PKEY_RSA);
+    *ed = make_pem(EVP_PKEY_ED25519);
+    dkim_signer *s = dkim_signer_new();
+    mc_error err;
+    assert_int_equal(
+        dkim_signer_add_key(s, "example.com", "e1", *ed, DKIM_ALG_ED25519_SHA256, &err), 0);
+    assert_int_equal(dkim_signer_add_key(s, "example.com", "s1", *rsa, DKIM_ALG_RSA_SHA256, &err),
+                     0);
+    return s;
+}
+
 /* a domain with both keys gets both signatures, rsa-sha256 first, over the same message */
 static void domain_with_both_keys_gets_both_signatures(void **state)
 {
     (void)state;
-    char *rsa = make_pem(EVP_PKEY_RSA), *ed = make_pem(EVP_PKEY_ED25519);
-    dkim_signer *s = dkim_signer_new();
+    char *rsa, *ed;
+    dkim_signer *s = signer_with_both_keys(&rsa, &ed);
     mc_error err;
-    assert_int_equal(dkim_signer_add_key(s, "example.com", "e1", ed, DKIM_ALG_ED25519_SHA256, &err),
-                     0);
-    assert_int_equal(dkim_signer_add_key(s, "example.com", "s1", rsa, DKIM_ALG_RSA_SHA256, &err),
-                     0);
     assert_int_equal(dkim_signer_count(s), 2);
     /* a second key of one algorithm for one domain is refused */
     assert_int_equal(dkim_signer_add_key(s, "example.com", "s2", rsa, DKIM_ALG_RSA_SHA256, &err),
@@ -272,13 +283,8 @@ static void *sign_five(void *arg)
 static void many_threads_sign_at_once(void **state)
 {
     (void)state;
-    char *rsa = make_pem(EVP_PKEY_RSA), *ed = make_pem(EVP_PKEY_ED25519);
-    dkim_signer *s = dkim_signer_new();
-    mc_error err;
-    assert_int_equal(dkim_signer_add_key(s, "example.com", "e1", ed, DKIM_ALG_ED25519_SHA256, &err),
-                     0);
-    assert_int_equal(dkim_signer_add_key(s, "example.com", "s1", rsa, DKIM_ALG_RSA_SHA256, &err),
-                     0);
+    char *rsa, *ed;
+    dkim_signer *s = signer_with_both_keys(&rsa, &ed);
     enum { THREADS = 40 };
     signing_thread *threads = calloc(THREADS, sizeof *threads);
     pthread_t ids[THREADS];
