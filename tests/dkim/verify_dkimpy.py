@@ -2,7 +2,6 @@
 through python3-nacl). Usage: verify_dkimpy.py KEYS_FILE < message, KEYS_FILE as for
 verify_opendkim. Prints one line per signature and exits 0 when there is at least one
 signature and every one passes, 1 otherwise."""
-import re
 import sys
 
 import dkim
