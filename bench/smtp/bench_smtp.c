@@ -1,17 +1,29 @@
 /* SMTP benchmark driver: renders N messages from a set of templates, composes each with
  * mailcast's MIME builder (and DKIM when a key is given) and sends them through the
  * libesmtp transport over C parallel connections of M messages each. Prints one line:
- * "mailcast messages=N failed=F seconds=S rate=R avg_bytes=B".
+ * "mailcast messages=N failed=F seconds=S rate=R avg_bytes=B cpu_us_per_msg=C", C being the
+ * process's CPU time (user + system, every thread, getrusage) over the sending, per message.
  * With --write-templates FILE it only writes the templates as JSON for the nodemailer
  * side, so both send the same messages. With --sign-only N (and --dkim-key) it only signs
  * one composed message N times on one thread and prints the CPU time per signature:
- * "mailcast-dkim signs=N cpu_ms_per_sign=X rate=R" (R signatures per CPU second). */
+ * "mailcast-dkim signs=N cpu_ms_per_sign=X rate=R" (R signatures per CPU second). With
+ * --sign-evp N (and --dkim-key) it times the bare signature operation through OpenSSL's EVP
+ * (SHA-256 of a header block of DKIM's size, then the key's signature over it):
+ * "evp-sign alg=A signs=N cpu_us_per_sign=X". --dkim-alg rsa|ed25519 names the key's
+ * algorithm (rsa by default). With --dkim-cost (and --dkim-key) every thread alternates
+ * unsigned and signed batches, with the thread's CPU time of each batch counted to its side,
+ * and times 8 bare signatures (contexts made once per thread) after each signed batch; it
+ * prints first: "dkim-cost alg=A messages_off=N messages_on=N cpu_us_off=X cpu_us_on=Y
+ * added_us=Y-X evp_sign_us=S ratio=(Y-X)/S failed=F", per message and per signature. */
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "core/buf.h"
@@ -34,7 +46,70 @@ typedef struct {
     atomic_size_t next;
     atomic_size_t failed;
     atomic_size_t bytes;
+    /* --dkim-cost: batches alternate unsigned and signed on every thread; each batch's thread
+     * CPU time goes to its side, and between pairs of batches the thread times a few bare
+     * signatures, so the three figures share the machine's load of the same moments */
+    bool alternate;
+    EVP_PKEY *bare_key;
+    atomic_llong cpu_ns[2];
+    atomic_size_t messages[2];
+    atomic_llong sign_ns;
+    atomic_size_t signs;
 } bench_t;
+
+/* CPU nanoseconds of the calling thread, user and system */
+static long long thread_cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* What one bare DKIM signature needs, made once per thread so that timing it counts the
+ * signature alone, as openssl speed does: an Ed25519 signing context, or an RSA one set for
+ * PKCS#1 v1.5 over a SHA-256 digest. */
+typedef struct {
+    EVP_MD_CTX *ed;
+    EVP_PKEY_CTX *rsa;
+} bare_signer;
+
+static void bare_signer_init(bare_signer *bs, EVP_PKEY *key)
+{
+    bs->ed = NULL;
+    bs->rsa = NULL;
+    if (!key) return;
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519) {
+        bs->ed = EVP_MD_CTX_new();
+        EVP_DigestSignInit_ex(bs->ed, NULL, NULL, NULL, NULL, key, NULL);
+    } else {
+        bs->rsa = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+        EVP_PKEY_sign_init(bs->rsa);
+        EVP_PKEY_CTX_set_rsa_padding(bs->rsa, 1);
+        EVP_PKEY_CTX_set_signature_md(bs->rsa, EVP_sha256());
+    }
+}
+
+static void bare_signer_free(bare_signer *bs)
+{
+    EVP_MD_CTX_free(bs->ed);
+    EVP_PKEY_CTX_free(bs->rsa);
+}
+
+/* One bare DKIM signature: the SHA-256 of 600 bytes of header data, then the signature over
+ * that digest (pure Ed25519 as RFC 8463 has it, or PKCS#1 v1.5). returns 0, or -1. */
+static int bare_signature(const bare_signer *bs, unsigned seed)
+{
+    unsigned char data[600], digest[32], sig[1024];
+    size_t sig_len = sizeof sig;
+    memset(data, 'h', sizeof data);
+    memcpy(data, &seed, sizeof seed);
+    int ok = EVP_Digest(data, sizeof data, digest, NULL, EVP_sha256(), NULL);
+    if (bs->ed)
+        ok = ok && EVP_DigestSign(bs->ed, sig, &sig_len, digest, sizeof digest);
+    else
+        ok = ok && bs->rsa && EVP_PKEY_sign(bs->rsa, sig, &sig_len, digest, sizeof digest);
+    return ok ? 0 : -1;
+}
 
 static const char *const WORDS[] = {
     "campaign", "update",   "release", "feature", "customer", "pricing", "webinar", "report",
@@ -117,9 +192,15 @@ static void *sender_thread(void *arg)
     buf_t subject = BUF_INIT, html = BUF_INIT, text = BUF_INIT, scratch = BUF_INIT,
           unsub = BUF_INIT, name = BUF_INIT, sub_id = BUF_INIT;
     static const uint8_t secret[] = "benchmark secret, not for production";
-    for (;;) {
+    bare_signer bs;
+    bare_signer_init(&bs, b->bare_key);
+    unsigned batch = 0;
+    for (;; batch++) {
         size_t first = atomic_fetch_add(&b->next, m);
         if (first >= b->total) break;
+        int side = b->alternate ? (int)(batch & 1) : b->signer != NULL;
+        const dkim_signer *signer = side ? b->signer : NULL;
+        long long cpu_start = thread_cpu_ns();
         size_t n = b->total - first < m ? b->total - first : m;
         for (size_t k = 0; k < n; k++) {
             size_t i = first + k;
@@ -153,7 +234,7 @@ static void *sender_thread(void *arg)
                 .feedback_id = STR_LIT("1:news:campaign:mailcast"),
             };
             buf_reset(&data[k]);
-            if (mail_compose(&msg, b->signer, &scratch, &data[k], &err) < 0) {
+            if (mail_compose(&msg, signer, &scratch, &data[k], &err) < 0) {
                 fprintf(stderr, "bench: %s\n", err.message);
                 exit(1);
             }
@@ -166,6 +247,15 @@ static void *sender_thread(void *arg)
             fprintf(stderr, "bench: %s\n", err.message);
         for (size_t k = 0; k < n; k++)
             if (res[k].outcome != MAIL_SENT) atomic_fetch_add(&b->failed, 1);
+        atomic_fetch_add(&b->cpu_ns[side], thread_cpu_ns() - cpu_start);
+        atomic_fetch_add(&b->messages[side], n);
+        if (b->alternate && (batch & 1)) {
+            long long sign_start = thread_cpu_ns();
+            for (unsigned k = 0; k < 8; k++)
+                if (bare_signature(&bs, batch * 8 + k) < 0) atomic_fetch_add(&b->failed, 1);
+            atomic_fetch_add(&b->sign_ns, thread_cpu_ns() - sign_start);
+            atomic_fetch_add(&b->signs, 8);
+        }
     }
     for (size_t k = 0; k < m; k++) {
         buf_free(&data[k]);
@@ -184,6 +274,7 @@ static void *sender_thread(void *arg)
     buf_free(&unsub);
     buf_free(&name);
     buf_free(&sub_id);
+    bare_signer_free(&bs);
     mail_transport_free(t);
     return NULL;
 }
@@ -211,6 +302,15 @@ static char *read_file(const char *path)
         buf_append(&b, chunk, got);
     fclose(f);
     return buf_detach(&b, NULL);
+}
+
+/* user + system CPU seconds of the whole process, every thread included */
+static double process_cpu_seconds(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec +
+           u.ru_stime.tv_usec / 1e6;
 }
 
 static double cpu_seconds(void)
@@ -265,10 +365,53 @@ static int sign_only(const template_t *templates, const dkim_signer *signer, siz
     return rc;
 }
 
+/* Times n bare signatures with the key in PEM file path: the SHA-256 of 600 bytes (a signed
+ * header block) and the key's signature over that digest, which is what one DKIM signature
+ * costs at the least. returns 0, or 1 when the key cannot be used. */
+static int sign_evp(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    EVP_PKEY *key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+    if (f) fclose(f);
+    if (!key) {
+        fprintf(stderr, "bench: cannot read the key %s\n", path);
+        return 1;
+    }
+    bool ed = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
+    unsigned char data[600], digest[32], sig[1024];
+    memset(data, 'h', sizeof data);
+    int rc = 0;
+    double start = cpu_seconds();
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t sig_len = sizeof sig;
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        data[0] = (unsigned char)i;
+        if (ed) {
+            rc = !(EVP_Digest(data, sizeof data, digest, NULL, EVP_sha256(), NULL) &&
+                   EVP_DigestSignInit(md, NULL, NULL, NULL, key) &&
+                   EVP_DigestSign(md, sig, &sig_len, digest, sizeof digest));
+        } else {
+            rc = !(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) &&
+                   EVP_DigestSign(md, sig, &sig_len, data, sizeof data));
+        }
+        EVP_MD_CTX_free(md);
+    }
+    double seconds = cpu_seconds() - start;
+    if (rc == 0)
+        printf("evp-sign alg=%s signs=%zu cpu_us_per_sign=%.2f\n", ed ? "ed25519" : "rsa", n,
+               seconds * 1e6 / n);
+    else
+        fprintf(stderr, "bench: EVP signing failed\n");
+    EVP_PKEY_free(key);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    const char *port = "2525", *dkim_key = NULL, *templates_out = NULL;
-    size_t total = 50000, connections = 4, per_connection = 100, sign_only_count = 0;
+    const char *port = "2525", *dkim_key = NULL, *templates_out = NULL, *dkim_alg = "rsa";
+    size_t total = 50000, connections = 4, per_connection = 100, sign_only_count = 0,
+           sign_evp_count = 0;
+    bool dkim_cost = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port")) port = argv[i + 1];
         if (!strcmp(argv[i], "--messages")) total = strtoul(argv[i + 1], NULL, 10);
@@ -277,6 +420,14 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--dkim-key")) dkim_key = argv[i + 1];
         if (!strcmp(argv[i], "--write-templates")) templates_out = argv[i + 1];
         if (!strcmp(argv[i], "--sign-only")) sign_only_count = strtoul(argv[i + 1], NULL, 10);
+        if (!strcmp(argv[i], "--sign-evp")) sign_evp_count = strtoul(argv[i + 1], NULL, 10);
+        if (!strcmp(argv[i], "--dkim-alg")) dkim_alg = argv[i + 1];
+    }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--dkim-cost")) dkim_cost = true;
+    if (sign_evp_count > 0) {
+        if (!dkim_key) fprintf(stderr, "bench: --sign-evp needs --dkim-key\n");
+        return dkim_key ? sign_evp(dkim_key, sign_evp_count) : 2;
     }
     template_t templates[TEMPLATE_COUNT];
     for (unsigned i = 0; i < TEMPLATE_COUNT; i++)
@@ -292,9 +443,11 @@ int main(int argc, char **argv)
         char *pem = read_file(dkim_key);
         mc_error err;
         signer = dkim_signer_new();
-        if (!pem || dkim_signer_add_key(signer, "example.com", "bench", pem, DKIM_ALG_RSA_SHA256,
-                                        &err) < 0) {
-            fprintf(stderr, "bench: cannot use the DKIM key %s\n", dkim_key);
+        dkim_algorithm alg =
+            strcmp(dkim_alg, "ed25519") ? DKIM_ALG_RSA_SHA256 : DKIM_ALG_ED25519_SHA256;
+        if (!pem || dkim_signer_add_key(signer, "example.com", "bench", pem, alg, &err) < 0) {
+            fprintf(stderr, "bench: cannot use the DKIM key %s: %s\n", dkim_key,
+                    pem ? err.message : "unreadable");
             return 1;
         }
         free(pem);
@@ -320,18 +473,39 @@ int main(int argc, char **argv)
                  .relay = &relay,
                  .signer = signer,
                  .total = total,
-                 .per_connection = per_connection};
+                 .per_connection = per_connection,
+                 .alternate = dkim_cost && signer};
+    if (b.alternate) {
+        FILE *f = fopen(dkim_key, "rb");
+        b.bare_key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+        if (f) fclose(f);
+        if (!b.bare_key) return 1;
+    }
     pthread_t threads[64];
     struct timespec start, end;
+    double cpu_start = process_cpu_seconds();
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (size_t i = 0; i < connections; i++)
         pthread_create(&threads[i], NULL, sender_thread, &b);
     for (size_t i = 0; i < connections; i++)
         pthread_join(threads[i], NULL);
     clock_gettime(CLOCK_MONOTONIC, &end);
+    double cpu = process_cpu_seconds() - cpu_start;
     double seconds = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
-    printf("mailcast messages=%zu failed=%zu seconds=%.2f rate=%.0f avg_bytes=%zu\n", total,
-           (size_t)b.failed, seconds, (double)total / seconds, (size_t)b.bytes / total);
+    if (b.alternate) {
+        double off = (double)b.cpu_ns[0] / 1e3 / (double)(b.messages[0] ? b.messages[0] : 1);
+        double on = (double)b.cpu_ns[1] / 1e3 / (double)(b.messages[1] ? b.messages[1] : 1);
+        double sign = (double)b.sign_ns / 1e3 / (double)(b.signs ? b.signs : 1);
+        printf("dkim-cost alg=%s messages_off=%zu messages_on=%zu cpu_us_off=%.2f cpu_us_on=%.2f "
+               "added_us=%.2f evp_sign_us=%.2f ratio=%.3f failed=%zu\n",
+               dkim_alg, (size_t)b.messages[0], (size_t)b.messages[1], off, on, on - off, sign,
+               (on - off) / sign, (size_t)b.failed);
+        EVP_PKEY_free(b.bare_key);
+    }
+    printf("mailcast messages=%zu failed=%zu seconds=%.2f rate=%.0f avg_bytes=%zu "
+           "cpu_us_per_msg=%.2f\n",
+           total, (size_t)b.failed, seconds, (double)total / seconds, (size_t)b.bytes / total,
+           cpu * 1e6 / total);
     dkim_signer_free(signer);
     for (int i = 0; i < TEMPLATE_COUNT; i++) {
         free(templates[i].subject);

@@ -118,7 +118,8 @@ static const char *const SMTP_KEYS[] = {"host",
                                         "ca_file",
                                         "group",
                                         NULL};
-static const char *const DKIM_KEYS[] = {"selector", "private_key_file", "algorithm", NULL};
+static const char *const DKIM_KEYS[] = {"selector",         "private_key_file", "algorithm",
+                                        "ed25519_selector", "ed25519_key_file", NULL};
 static const char *const DESTINATION_KEYS[] = {"domains",
                                                "max_connections",
                                                "messages_per_connection",

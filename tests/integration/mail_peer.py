@@ -194,6 +194,10 @@ class DkimKey:
             # the DNS record carries the raw 32-byte key, the end of the DER encoding
             self.txt = b"v=DKIM1; k=ed25519; p=" + base64.b64encode(der[-32:])
 
+    def record_line(self, selector, domain):
+        """the key's record as a line of the verifiers' keys file (tests/dkim)"""
+        return f"{selector}._domainkey.{domain} ".encode() + self.txt + b"\n"
+
     def dnsfunc(self, selector, domain):
         wanted = f"{selector}._domainkey.{domain}.".encode()
 
@@ -202,9 +206,31 @@ class DkimKey:
         return lookup
 
 
+def verify_dkim(data, keys):
+    """Checks every DKIM-Signature of data with libopendkim and with dkimpy (tests/dkim, named
+    by ctest in the environment); keys = [(DkimKey, selector)] of example.com. returns
+    (passed, what each verifier printed)."""
+    with tempfile.NamedTemporaryFile("wb", suffix=".keys") as f:
+        for key, selector in keys:
+            f.write(key.record_line(selector, "example.com"))
+        f.flush()
+        report, passed = "", True
+        for var, prefix in [("MAILCAST_DKIM_VERIFY_OPENDKIM", []),
+                            ("MAILCAST_DKIM_VERIFY_DKIMPY", ["/usr/bin/python3"])]:
+            tool = os.environ.get(var)
+            if not tool:
+                raise RuntimeError(f"{var} is not set: run the test under ctest")
+            proc = subprocess.run(prefix + [tool, f.name], input=data, capture_output=True,
+                                  timeout=30)
+            report += proc.stdout.decode() + proc.stderr.decode()
+            passed = passed and proc.returncode == 0
+        return passed, report
+
+
 def write_config(directory, port=None, timeout=3, dkim=None, extra=""):
     """Writes a mailcast config: [smtp.test] on 127.0.0.1:port when port is given, and
-    [dkim.example.com] for dkim = (selector, key_path, algorithm)."""
+    [dkim.example.com] for dkim = (selector, key_path, algorithm) or (selector, key_path,
+    algorithm, ed25519_selector, ed25519_key_path)."""
     path = os.path.join(directory, "mailcast.ini")
     lines = ["[paths]", f"data_dir = {directory}/var", "[mail]",
              "from_email = news@example.com",
@@ -215,6 +241,8 @@ def write_config(directory, port=None, timeout=3, dkim=None, extra=""):
     if dkim:
         lines += ["[dkim.example.com]", f"selector = {dkim[0]}",
                   f"private_key_file = {dkim[1]}", f"algorithm = {dkim[2]}"]
+        if len(dkim) > 3:
+            lines += [f"ed25519_selector = {dkim[3]}", f"ed25519_key_file = {dkim[4]}"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n" + extra)
     return path

@@ -1,5 +1,6 @@
 """Messages sent by `mailcast send-test` to a real SMTP server (aiosmtpd on 127.0.0.1):
-they parse without defects in Python's email package, DKIM verifies with dkimpy, non-ASCII
+they parse without defects in Python's email package, DKIM (rsa-sha256, ed25519-sha256, both)
+verifies with dkimpy and with libopendkim, non-ASCII
 text round-trips, bulk headers are right, and CR/LF in any input never makes a header."""
 import email
 import email.policy
@@ -9,7 +10,7 @@ import unittest
 
 import dkim
 
-from mail_peer import DkimKey, SmtpPeer, send_test, temp_dir, write_config
+from mail_peer import DkimKey, SmtpPeer, send_test, temp_dir, verify_dkim, write_config
 
 UNSUBSCRIBE = "https://lists.example.com/u/abc123?l=7"
 
@@ -37,9 +38,11 @@ class DeliveryTest(unittest.TestCase):
         self.peer.__exit__(None, None, None)
         self.tmp.cleanup()
 
-    def send(self, *args, dkim_key=None, algorithm="rsa-sha256"):
-        cfg = write_config(self.dir, self.peer.port,
-                           dkim=("s1", dkim_key.path, algorithm) if dkim_key else None)
+    def send(self, *args, dkim_key=None, algorithm="rsa-sha256", ed25519_key=None):
+        dkim = ("s1", dkim_key.path, algorithm) if dkim_key else None
+        if ed25519_key:
+            dkim += ("e1", ed25519_key.path)
+        cfg = write_config(self.dir, self.peer.port, dkim=dkim)
         status, results, out, err = send_test(cfg, *args)
         return status, results, out, err
 
@@ -114,25 +117,62 @@ class DeliveryTest(unittest.TestCase):
                       "content-type", "list-unsubscribe", "list-unsubscribe-post"]:
             self.assertIn(field, signed)
         self.assertTrue(dkim.verify(data, dnsfunc=key.dnsfunc("s1", "example.com")))
-        tampered = data.replace(b"Signed", b"Signed!") if b"Signed" in data else \
-            data.replace(b"mailcast test message", b"mailcast test messagE", 1)
+        passed, report = verify_dkim(data, [(key, "s1")])
+        self.assertTrue(passed, report)
+        tampered = data.replace(b"mailcast test message", b"mailcast test messagE", 1)
+        self.assertNotEqual(tampered, data)
         self.assertFalse(dkim.verify(tampered, dnsfunc=key.dnsfunc("s1", "example.com")))
+        passed, report = verify_dkim(tampered, [(key, "s1")])
+        self.assertFalse(passed, report)
 
-    def test_ed25519_dkim_is_refused_at_start_up_because_the_library_leaks(self):
-        # libopendkim 2.11 leaks the key it decodes for every Ed25519 signature
+    def test_ed25519_dkim_signature_verifies_with_both_verifiers(self):
         key = DkimKey(self.dir, "ed25519")
+        status, _, out, err = self.send("--to", "ann@example.org", "--subject", "Signé ✓",
+                                        dkim_key=key, algorithm="ed25519-sha256")
+        self.assertEqual(status, 0, out + err)
+        _, _, data = self.received()
+        sig = parse(data)["DKIM-Signature"]
+        self.assertIn("a=ed25519-sha256", sig)
+        self.assertIn("s=s1", sig)
+        self.assertTrue(dkim.verify(data, dnsfunc=key.dnsfunc("s1", "example.com")))
+        passed, report = verify_dkim(data, [(key, "s1")])
+        self.assertTrue(passed, report)
+        self.assertEqual(report.count(" pass"), 2, report)
+
+    def test_domain_with_both_keys_gets_both_signatures_rsa_first(self):
+        rsa, ed = DkimKey(self.dir, "rsa"), DkimKey(self.dir, "ed25519")
+        status, _, out, err = self.send("--to", "ann@example.org", "--subject", "Zwei Signaturen",
+                                        "--from-name", "Zoë", "--unsubscribe-url", UNSUBSCRIBE,
+                                        dkim_key=rsa, ed25519_key=ed)
+        self.assertEqual(status, 0, out + err)
+        _, _, data = self.received()
+        sigs = parse(data).get_all("DKIM-Signature")
+        self.assertEqual(len(sigs), 2)
+        self.assertIn("a=rsa-sha256", sigs[0])
+        self.assertIn("a=ed25519-sha256", sigs[1])
+        # the same fields, signed and over-signed, in both
+        h = [re.search(r"(?:^|;)h=([^;]*)", re.sub(r"\s", "", str(s))).group(1) for s in sigs]
+        self.assertEqual(h[0], h[1])
+        passed, report = verify_dkim(data, [(rsa, "s1"), (ed, "e1")])
+        self.assertTrue(passed, report)
+        self.assertEqual(report.count(" pass"), 4, report)
+        d = dkim.DKIM(data)
+        for idx, (key, selector) in enumerate([(rsa, "s1"), (ed, "e1")]):
+            self.assertTrue(d.verify(idx=idx, dnsfunc=key.dnsfunc(selector, "example.com")))
+
+    def test_an_rsa_key_under_algorithm_ed25519_stops_start_up_naming_its_line(self):
+        key = DkimKey(self.dir, "rsa")
         status, results, out, err = self.send("--to", "ann@example.org", dkim_key=key,
                                               algorithm="ed25519-sha256")
         self.assertEqual(status, 2, out + err)
-        # write_config: [dkim.example.com] is line 12, algorithm line 15
-        self.assertRegex(err, r"mailcast\.ini:15: algorithm ed25519-sha256 is not supported: "
-                              r"the DKIM library in Debian 12 .*leaks memory on every ed25519 "
-                              r"signature; use rsa-sha256")
+        # write_config: [dkim.example.com] is line 12, private_key_file line 14
+        self.assertRegex(err, r"mailcast\.ini:14: algorithm ed25519-sha256 needs an Ed25519 key, "
+                              r"and this key is an RSA key")
         self.assertEqual(results, [])
         self.assertEqual(self.peer.recorder.messages, [])
 
     def test_dkim_verifies_on_awkward_bodies_and_folded_headers(self):
-        key = DkimKey(self.dir, "rsa")
+        key, ed = DkimKey(self.dir, "rsa"), DkimKey(self.dir, "ed25519")
         html = os.path.join(self.dir, "awkward.html")
         text = os.path.join(self.dir, "awkward.txt")
         with open(html, "w") as f:
@@ -146,11 +186,13 @@ class DeliveryTest(unittest.TestCase):
             "because it goes on and on — with ünïcödé too",
             "--header", "X-Campaign-Tag:   spaced    value  ", "--from-name", "Zoë",
             "--unsubscribe-url", UNSUBSCRIBE, "--unsubscribe-mailto", "u@example.com",
-            dkim_key=key)
+            dkim_key=key, ed25519_key=ed)
         self.assertEqual(status, 0, out + err)
         _, _, data = self.received()
         self.assertEqual(all_defects(parse(data)), [])
         self.assertTrue(dkim.verify(data, dnsfunc=key.dnsfunc("s1", "example.com")))
+        passed, report = verify_dkim(data, [(key, "s1"), (ed, "e1")])
+        self.assertTrue(passed, report)
 
     def test_attachment_with_non_ascii_name_round_trips(self):
         payload = os.urandom(5000)

@@ -57,6 +57,12 @@ class SettingsTest(ServerTestCase, unittest.TestCase):
         cls.nobody_port = free_port()
         cls.public_com = rsa_key(os.path.join(d, "com.pem"))
         rsa_key(os.path.join(d, "org.pem"))
+        # the Ed25519 key next to example.com's RSA key, and its raw 32-byte public key
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ED25519", "-out",
+                        os.path.join(d, "com-ed.pem")], check=True, capture_output=True)
+        der = subprocess.run(["openssl", "pkey", "-in", os.path.join(d, "com-ed.pem"), "-pubout",
+                              "-outform", "DER"], check=True, capture_output=True).stdout
+        cls.public_com_ed = base64.b64encode(der[-32:]).decode()
         relays = f"""[smtp.primary]
 host = 127.0.0.1
 port = {cls.plain.port}
@@ -89,6 +95,8 @@ timeout = 2
 [dkim.example.com]
 selector = mail2026
 private_key_file = {d}/com.pem
+ed25519_selector = mail2026e
+ed25519_key_file = {d}/com-ed.pem
 [dkim.example.org]
 selector = old
 private_key_file = {d}/org.pem
@@ -159,7 +167,7 @@ private_key_file = {d}/org.pem
     def test_dkim_records_carry_the_public_key_openssl_derives(self):
         r = self.admin.request("GET", "/api/v1/settings/dkim")
         self.assertEqual(r.status, 200, r)
-        items = {x["domain"]: x for x in r.json()["items"]}
+        items = {x["domain"]: x for x in r.json()["items"] if x["algorithm"] == "rsa-sha256"}
         com = items["example.com"]
         self.assertEqual((com["selector"], com["algorithm"], com["record_name"]),
                          ("mail2026", "rsa-sha256", "mail2026._domainkey.example.com"))
@@ -173,6 +181,18 @@ private_key_file = {d}/org.pem
         org = items["example.org"]
         self.assertIsNone(org["txt"])
         self.assertIn("org.pem", org["error"])
+
+    def test_a_domain_with_two_keys_has_a_record_for_each(self):
+        items = self.admin.request("GET", "/api/v1/settings/dkim").json()["items"]
+        self.assertEqual([(x["domain"], x["selector"], x["algorithm"]) for x in items],
+                         [("example.com", "mail2026", "rsa-sha256"),
+                          ("example.com", "mail2026e", "ed25519-sha256"),
+                          ("example.org", "old", "rsa-sha256")])
+        ed = items[1]
+        self.assertEqual(ed["record_name"], "mail2026e._domainkey.example.com")
+        self.assertEqual(ed["txt"], "v=DKIM1; k=ed25519; p=" + self.public_com_ed)
+        self.assertEqual(ed["txt_strings"], [ed["txt"]])
+        self.assertIsNone(ed["error"])
 
     def test_users_choose_their_language_and_the_user_list_shows_it(self):
         r = self.admin.request("POST", "/api/v1/users", {"email": "lectora@example.com", "password": "contraseña-larga", "role": "viewer"})
