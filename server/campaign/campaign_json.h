@@ -16,6 +16,7 @@
     " 'created_at', mc_rfc3339(c.created_at), 'updated_at', mc_rfc3339(c.updated_at),"             \
     " 'started_at', mc_rfc3339(c.started_at), 'finished_at', mc_rfc3339(c.finished_at),"           \
     " 'sent', c.sent_count, 'failed', c.failed_count, 'cancelled', c.cancelled_count,"             \
-    " 'messages_pruned_at', mc_rfc3339(c.messages_pruned_at))::text"
+    " 'messages_pruned_at', mc_rfc3339(c.messages_pruned_at),"                                     \
+    " 'paused_reason', c.paused_reason)::text"
 
 #endif

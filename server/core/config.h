@@ -19,7 +19,7 @@ typedef struct {
 } config_entry;
 
 typedef struct {
-    char *kind; /* "smtp" or "dkim" */
+    char *kind; /* "smtp", "dkim" or "warmup" */
     char *name; /* the part after the dot */
     int line;
     config_entry *entries;
@@ -107,6 +107,11 @@ typedef struct {
     unsigned webhooks_retry_hours;     /* a failing delivery is retried for this long */
     unsigned webhooks_retry_base_seconds; /* the pause after a first failed attempt, doubling */
     unsigned webhooks_log_days;           /* delivered and failed deliveries are kept this long */
+
+    /* [deliverability] (docs/deliverability.md, Complaint guard) */
+    double complaint_threshold;     /* complaints per message sent (0.001 for 0.1%) that pause */
+    unsigned complaint_min_sent;    /* messages sent before a rate counts */
+    unsigned complaint_window_days; /* a sending domain's rate is over this many days */
 
     config_named_section *named;
     size_t named_count;

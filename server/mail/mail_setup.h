@@ -9,12 +9,14 @@
 #include "core/error.h"
 #include "mail/dkim_signer.h"
 #include "mail/relay.h"
+#include "mail/warmup_config.h"
 
 typedef struct {
     relay_set relays;    /* count 0: capture */
     relay_pool *pool;    /* weighted choice and back-off over relays; NULL with no relay */
     dkim_signer *signer; /* never NULL; may hold no key */
     char *outbox_dir;    /* <data_dir>/outbox, where capture writes */
+    warmup_set warmup;   /* [warmup.NAME] schedules (count 0: none) */
 } mail_setup;
 
 /* Loads relays and DKIM keys from cfg and checks [mail] bounce_address and from_email.

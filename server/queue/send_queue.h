@@ -57,8 +57,10 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
  * the progress names the last one that may have reached the peer; send_queue_reclaim() marks
  * up to it), and records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|
  * render|throttled: not sent for a rate limit, queued again in a second without counting an
- * attempt), "code", "enhanced", "text", "relay", "maybe_delivered" (a copy may have arrived:
- * the row becomes a possible duplicate)}: sent; deferred with exponential back-off and jitter;
+ * attempt|held: over a warm-up's cap, queued until "hold_until" with "held_by" the schedule and
+ * "text" the reason, without counting an attempt or the wait in its age), "code", "enhanced",
+ * "text", "relay", "maybe_delivered" (a copy may have arrived: the row becomes a possible
+ * duplicate)}: sent; deferred with exponential back-off and jitter;
  * failed when permanent, when attempts or age are exhausted, or when rendering failed. A
  * permanent refusal adds a hard bounce for the subscriber. Only rows still leased by owner get
  * a result. Run on a connection outside any transaction, so that each statement commits at

@@ -29,6 +29,7 @@
 #include "mail/verp.h"
 #include "queue/rate_shared.h"
 #include "queue/send_queue.h"
+#include "queue/warmup.h"
 #include "track/tracker.h"
 #include "track/unsubscribe_address.h"
 
@@ -412,9 +413,10 @@ static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res,
 }
 
 /* returns how many of the n built messages the installation-wide limits of relay (NULL for
- * the capture outbox) and of campaign (NULL for transactional mail) let through now. */
+ * the capture outbox) and of campaign (NULL for transactional mail) let through now; hold
+ * says how many of the rest wait for the next UTC day (a warm-up's cap is used up). */
 static size_t allowance(send_loop *l, const relay_config *relay, const send_campaign *campaign,
-                        size_t n)
+                        size_t n, warmup_hold *hold)
 {
     rate_budget budgets[2];
     size_t count = 0;
@@ -430,6 +432,10 @@ static size_t allowance(send_loop *l, const relay_config *relay, const send_camp
     }
     mc_error err;
     long long allowed = rate_limiter_acquire(l->limiter, budgets, count, n, &err);
+    /* the warm-up's daily caps last, so that they count only what goes now */
+    if (allowed > 0 && campaign)
+        allowed = warmup_allow(l->app->pool, &l->app->mail.warmup, relay ? relay->name : NULL,
+                               campaign->from_email, allowed, hold, &err);
     if (allowed < 0) {
         log_warn("send: rate limit: %s", err.message);
         return 0;
@@ -524,7 +530,8 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
     memset(l->recorded, 0, n * sizeof *l->recorded);
     l->claimed = res;
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
-    size_t allowed = usable ? allowance(l, rc, campaign, n) : 0;
+    warmup_hold hold = {0};
+    size_t allowed = usable ? allowance(l, rc, campaign, n, &hold) : 0;
     /* the rest is put back for a second (send_queue_record()) */
     if (usable) app_metrics_rate_wait(&l->app->metrics, index, n - allowed, 1.0);
     if (allowed > 0) {
@@ -558,9 +565,13 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
         }
         mail_transport_free(t);
     }
-    for (size_t i = allowed; i < n; i++)
-        send_recorder_add(&l->recorder, result_json(res, (int)l->order[i], l->relay, "throttled", 0,
-                                                    "", "", false));
+    for (size_t i = allowed; i < n; i++) {
+        bool held = i < allowed + hold.count; /* until the next UTC day */
+        json_t *r = result_json(res, (int)l->order[i], l->relay, held ? "held" : "throttled", 0, "",
+                                held ? hold.reason : "", false);
+        if (held) warmup_hold_annotate(&hold, r);
+        send_recorder_add(&l->recorder, r);
+    }
     /* the results the transport did not report as they came */
     for (size_t i = 0; i < allowed; i++)
         if (!l->recorded[i]) record_result(l, i, &l->results[i]);
