@@ -42,3 +42,8 @@ CREATE TABLE complaint_guard_state (
     checked_at timestamptz NOT NULL DEFAULT '-infinity'
 );
 INSERT INTO complaint_guard_state DEFAULT VALUES;
+
+-- The guard pauses under a name of its own in the campaign's log.
+ALTER TABLE campaign_transitions DROP CONSTRAINT campaign_transitions_actor_check,
+    ADD CONSTRAINT campaign_transitions_actor_check
+        CHECK (actor IN ('api', 'scheduler', 'worker', 'complaint guard'));

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "campaign/complaint_guard.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "queue/queue_depth.h"
@@ -41,6 +42,8 @@ void api_metrics(http_request *req, void *ctx)
         log_warn("metrics: queue depth: %s", err.message);
     if (conn && warmup_render_metrics(conn, &api->app->mail.warmup, &out, &err) < 0)
         log_warn("metrics: warm-up: %s", err.message);
+    if (conn && complaint_guard_render_metrics(conn, &api->app->config, &out, &err) < 0)
+        log_warn("metrics: complaint guard: %s", err.message);
     if (conn) db_pool_release(api->app->pool, conn);
     db_pool_stats stats;
     db_pool_get_stats(api->app->pool, &stats);

@@ -1,0 +1,161 @@
+"""The complaint guard: a campaign paced at one message a second through the real SMTP peer
+gets complaints (POST /api/v1/bounces, kind complaint, naming the message) that take its rate
+over the threshold; within seconds it pauses with the reason in progress and in the campaign,
+the pause is counted in /metrics next to the domain's rate, logged, and posted to a webhook on
+loopback as campaign.paused. A resume is refused with 409 while the rate is over the
+threshold; with the override it goes on, and only a higher rate pauses it again."""
+
+import json
+import time
+import unittest
+
+from audience_fixtures import AudienceCase
+from campaign_fixtures import SendingCase
+from harness import PgCluster
+from test_metrics import parse
+from test_webhooks import SECRET, Receiver
+
+
+def setUpModule():
+    AudienceCase.cluster = PgCluster()
+
+
+def tearDownModule():
+    AudienceCase.cluster.destroy()
+
+
+class ComplaintGuardTest(SendingCase):
+    server_env = {"MAILCAST_WEBHOOKS_ALLOW_PRIVATE": "true",
+                  "MAILCAST_WEBHOOKS_RETRY_BASE_SECONDS": "1",
+                  "MAILCAST_DELIVERABILITY_COMPLAINT_THRESHOLD": "10%",
+                  "MAILCAST_DELIVERABILITY_COMPLAINT_MIN_SENT": "4"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.receiver = Receiver()
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.receiver.close()
+
+    def progress(self, campaign):
+        r = self.api.request("GET", "/api/v1/campaigns/%d/progress" % campaign["id"])
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def wait_for(self, predicate, what, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.2)
+        self.fail("waited in vain for %s: %s" % (what, "\n".join(l for l in self.server.stderr_lines if "guard" in l or "error" in l.lower())[-3000:]))
+
+    def complain(self, campaign):
+        """a complaint about the campaign's most recent sent message without one"""
+        message = self.psql("SELECT id FROM messages m WHERE campaign_id = %d AND state = 'sent'"
+                            " AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.message_id = m.id)"
+                            " ORDER BY id LIMIT 1" % campaign["id"])
+        r = self.api.request("POST", "/api/v1/bounces", {"message_id": int(message),
+                                                         "kind": "complaint"})
+        self.assertEqual(r.status, 201, r)
+
+    def metrics(self):
+        return parse(self.api.request("GET", "/metrics").body)
+
+    def test_complaints_over_the_threshold_pause_until_resumed_with_the_override(self):
+        hook = self.api.request("POST", "/api/v1/webhooks", {
+            "url": self.receiver.url("/guard"), "events": ["campaign.paused"], "secret": SECRET})
+        self.assertEqual(hook.status, 201, hook)
+        lst = self.create_list("Quejas")
+        for i in range(40):
+            self.create_subscriber("queja%02d@example.org" % i, lists=[lst["id"]])
+        r = self.api.request("POST", "/api/v1/campaigns", {
+            "name": "Quejas", "subject": "Hola", "from_email": "news@example.com",
+            "body": "<p>Hola</p>", "lists": [lst["id"]], "rate_per_s": 1})
+        self.assertEqual(r.status, 201, r)
+        campaign = r.json()
+        self.assertEqual(self.metrics()["mailcast_complaint_guard_pauses_total"], 0)
+        self.send(campaign)
+        # two complaints once 5 went: 2 of 5 or more is over 10% (the minimum of sent messages
+        # is the unit tests' matter)
+        self.wait_for(lambda: self.progress(campaign)["sent"] >= 5, "5 messages sent")
+        self.complain(campaign)
+        self.complain(campaign)
+        got = self.wait_for(lambda: (lambda p: p["state"] == "paused" and p)(
+            self.progress(campaign)), "the guard's pause", timeout=30)
+        reason = got["paused_reason"]
+        self.assertEqual((reason["code"], reason["scope"], reason["complaints"]),
+                         ("complaint_rate", "campaign", 2))
+        self.assertAlmostEqual(reason["threshold"], 0.1)
+        self.assertAlmostEqual(reason["rate"], 2 / reason["sent"])
+        self.assertIn("above the threshold of 10.00%", reason["message"])
+        self.assertIn("%.2f%%" % (200 / reason["sent"]), reason["message"])
+        self.assertEqual(self.api.request("GET", "/api/v1/campaigns/%d" % campaign["id"])
+                         .json()["paused_reason"], reason)
+        self.assertEqual(self.psql("SELECT string_agg(action || ':' || actor, ',' ORDER BY id)"
+                                   " FROM campaign_transitions WHERE campaign_id = %d"
+                                   % campaign["id"]), "send:api,pause:complaint guard")
+        self.assertTrue(any("complaint guard: campaign %d paused" % campaign["id"] in line
+                            for line in self.server.stderr_lines))
+        metrics = self.metrics()
+        self.assertEqual(metrics["mailcast_complaint_guard_pauses_total"], 1)
+        self.assertGreater(metrics['mailcast_complaint_rate{domain="example.com"}'], 0.1)
+        # the webhook
+        event = self.wait_for(lambda: [e for e in self.receiver.events("/guard")
+                                       if e["event"] == "campaign.paused"], "campaign.paused")[0]
+        self.assertEqual((event["data"]["campaign_id"], event["data"]["actor"]),
+                         (campaign["id"], "complaint guard"))
+        self.assertEqual(event["data"]["reason"], reason)
+        sent_when_paused = self.progress(campaign)["sent"]
+
+        # a resume while the rate is over the threshold is refused, naming the override
+        r = self.api.request("POST", "/api/v1/campaigns/%d/resume" % campaign["id"])
+        error = self.assert_error(r, 409, "override_complaint_guard", "complaint_rate")
+        self.assertIn("override_complaint_guard", error["message"])
+        r = self.api.request("POST", "/api/v1/campaigns/%d/resume" % campaign["id"],
+                             {"override_complaint_guard": "yes"})
+        self.assert_error(r, 400, "override_complaint_guard")
+        time.sleep(1.5)
+        self.assertEqual(self.progress(campaign)["sent"], sent_when_paused)
+        r = self.api.request("POST", "/api/v1/campaigns/%d/resume" % campaign["id"],
+                             {"override_complaint_guard": True})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["state"], r.json()["paused_reason"]), ("running", None))
+
+        # at the same rate level the guard leaves it alone; a higher rate pauses it again
+        self.wait_for(lambda: self.progress(campaign)["sent"] >= sent_when_paused + 2,
+                      "sending after the resume")
+        self.assertEqual(self.progress(campaign)["state"], "running")
+        self.complain(campaign)
+        self.complain(campaign)
+        got = self.wait_for(lambda: (lambda p: p["state"] == "paused" and p)(
+            self.progress(campaign)), "the second pause", timeout=30)
+        self.assertEqual(got["paused_reason"]["complaints"], 4)
+        self.assertEqual(self.metrics()["mailcast_complaint_guard_pauses_total"], 2)
+        r = self.api.request("POST", "/api/v1/campaigns/%d/cancel" % campaign["id"])
+        self.assertEqual(r.status, 200, r)
+
+    def test_a_pause_by_a_person_has_no_reason_and_resumes_freely(self):
+        lst = self.create_list("Manual")
+        for i in range(5):
+            self.create_subscriber("manual%d@example.org" % i, lists=[lst["id"]])
+        r = self.api.request("POST", "/api/v1/campaigns", {
+            "name": "Manual", "subject": "Hola", "from_email": "news@example.com",
+            "body": "<p>Hola</p>", "lists": [lst["id"]], "rate_per_s": 1})
+        campaign = r.json()
+        self.send(campaign)
+        r = self.api.request("POST", "/api/v1/campaigns/%d/pause" % campaign["id"])
+        self.assertEqual((r.status, r.json()["paused_reason"]), (200, None))
+        self.assertIsNone(self.progress(campaign)["paused_reason"])
+        r = self.api.request("POST", "/api/v1/campaigns/%d/resume" % campaign["id"])
+        self.assertEqual(r.status, 200, r)
+        r = self.api.request("POST", "/api/v1/campaigns/%d/cancel" % campaign["id"])
+        self.assertEqual(r.status, 200, r)
+
+
+if __name__ == "__main__":
+    unittest.main()
