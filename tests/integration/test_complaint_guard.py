@@ -5,15 +5,13 @@ the pause is counted in /metrics next to the domain's rate, logged, and posted t
 loopback as campaign.paused. A resume is refused with 409 while the rate is over the
 threshold; with the override it goes on, and only a higher rate pauses it again."""
 
-import json
 import time
 import unittest
 
 from audience_fixtures import AudienceCase
-from campaign_fixtures import SendingCase
 from harness import PgCluster
 from test_metrics import parse
-from test_webhooks import SECRET, Receiver
+from test_webhooks import WebhookCase
 
 
 def setUpModule():
@@ -24,38 +22,19 @@ def tearDownModule():
     AudienceCase.cluster.destroy()
 
 
-class ComplaintGuardTest(SendingCase):
+class ComplaintGuardTest(WebhookCase):
     server_env = {"MAILCAST_WEBHOOKS_ALLOW_PRIVATE": "true",
                   "MAILCAST_WEBHOOKS_RETRY_BASE_SECONDS": "1",
                   "MAILCAST_DELIVERABILITY_COMPLAINT_THRESHOLD": "10%",
                   "MAILCAST_DELIVERABILITY_COMPLAINT_MIN_SENT": "4"}
-
-    @classmethod
-    def setUpClass(cls):
-        cls.receiver = Receiver()
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.receiver.close()
 
     def progress(self, campaign):
         r = self.api.request("GET", "/api/v1/campaigns/%d/progress" % campaign["id"])
         self.assertEqual(r.status, 200, r)
         return r.json()
 
-    def wait_for(self, predicate, what, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.2)
-        self.fail("waited in vain for %s: %s" % (what, "\n".join(l for l in self.server.stderr_lines if "guard" in l or "error" in l.lower())[-3000:]))
-
     def complain(self, campaign):
-        """a complaint about the campaign's most recent sent message without one"""
+        """a complaint about the campaign's first sent message that has none yet"""
         message = self.psql("SELECT id FROM messages m WHERE campaign_id = %d AND state = 'sent'"
                             " AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.message_id = m.id)"
                             " ORDER BY id LIMIT 1" % campaign["id"])
@@ -67,9 +46,7 @@ class ComplaintGuardTest(SendingCase):
         return parse(self.api.request("GET", "/metrics").body)
 
     def test_complaints_over_the_threshold_pause_until_resumed_with_the_override(self):
-        hook = self.api.request("POST", "/api/v1/webhooks", {
-            "url": self.receiver.url("/guard"), "events": ["campaign.paused"], "secret": SECRET})
-        self.assertEqual(hook.status, 201, hook)
+        self.webhook("/guard", ["campaign.paused"])
         lst = self.create_list("Quejas")
         for i in range(40):
             self.create_subscriber("queja%02d@example.org" % i, lists=[lst["id"]])
