@@ -1,10 +1,13 @@
 """The complaint guard: a campaign paced at one message a second through the real SMTP peer
-gets complaints (POST /api/v1/bounces, kind complaint, naming the message) that take its rate
+gets complaints (Mailgun's signed webhook, naming the Message-ID received) that take its rate
 over the threshold; within seconds it pauses with the reason in progress and in the campaign,
 the pause is counted in /metrics next to the domain's rate, logged, and posted to a webhook on
 loopback as campaign.paused. A resume is refused with 409 while the rate is over the
 threshold; with the override it goes on, and only a higher rate pauses it again."""
 
+import hashlib
+import hmac
+import json
 import time
 import unittest
 
@@ -12,6 +15,9 @@ from audience_fixtures import AudienceCase
 from harness import PgCluster
 from test_metrics import parse
 from test_webhooks import WebhookCase
+
+
+MAILGUN_KEY = "clave-de-mailgun-ñ"
 
 
 def setUpModule():
@@ -26,7 +32,8 @@ class ComplaintGuardTest(WebhookCase):
     server_env = {"MAILCAST_WEBHOOKS_ALLOW_PRIVATE": "true",
                   "MAILCAST_WEBHOOKS_RETRY_BASE_SECONDS": "1",
                   "MAILCAST_DELIVERABILITY_COMPLAINT_THRESHOLD": "10%",
-                  "MAILCAST_DELIVERABILITY_COMPLAINT_MIN_SENT": "4"}
+                  "MAILCAST_DELIVERABILITY_COMPLAINT_MIN_SENT": "4",
+                  "MAILCAST_BOUNCES_MAILGUN_SIGNING_KEY": MAILGUN_KEY}
 
     def progress(self, campaign):
         r = self.api.request("GET", "/api/v1/campaigns/%d/progress" % campaign["id"])
@@ -34,13 +41,26 @@ class ComplaintGuardTest(WebhookCase):
         return r.json()
 
     def complain(self, campaign):
-        """a complaint about the campaign's first sent message that has none yet"""
-        message = self.psql("SELECT id FROM messages m WHERE campaign_id = %d AND state = 'sent'"
-                            " AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.message_id = m.id)"
-                            " ORDER BY id LIMIT 1" % campaign["id"])
-        r = self.api.request("POST", "/api/v1/bounces", {"message_id": int(message),
-                                                         "kind": "complaint"})
-        self.assertEqual(r.status, 201, r)
+        """a complaint, as Mailgun's signed webhook posts it, about the campaign's first sent
+        message that has none yet (named by the Message-ID its recipient received)"""
+        message, address = self.psql(
+            "SELECT id, email FROM messages m WHERE campaign_id = %d AND state = 'sent' AND NOT"
+            " EXISTS (SELECT 1 FROM bounces b WHERE b.message_id = m.id) ORDER BY id LIMIT 1"
+            % campaign["id"]).split("|")
+        message_id = self.received()[address][-1]["Message-ID"].strip()[1:-1]
+        ts, token = str(int(time.time())), "tok-%s" % message
+        event = {"id": "mg-%s" % message, "event": "complained", "recipient": address,
+                 "message": {"headers": {"message-id": message_id}}}
+        body = {"event-data": event, "signature": {
+            "timestamp": ts, "token": token,
+            "signature": hmac.new(MAILGUN_KEY.encode(), (ts + token).encode(),
+                                  hashlib.sha256).hexdigest()}}
+        r = self.server.client().request("POST", "/webhooks/mailgun", raw=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        self.assertEqual((r.status, r.json()), (200, {"recorded": 1}), r)
+        self.assertEqual(self.psql("SELECT kind || '/' || source || '/' || campaign_id FROM bounces"
+                                   " WHERE message_id = %s" % message),
+                         "complaint/mailgun/%d" % campaign["id"])
 
     def metrics(self):
         return parse(self.api.request("GET", "/metrics").body)
@@ -55,7 +75,7 @@ class ComplaintGuardTest(WebhookCase):
             "body": "<p>Hola</p>", "lists": [lst["id"]], "rate_per_s": 1})
         self.assertEqual(r.status, 201, r)
         campaign = r.json()
-        self.assertEqual(self.metrics()["mailcast_complaint_guard_pauses_total"], 0)
+        pauses = self.metrics()["mailcast_complaint_guard_pauses_total"]
         self.send(campaign)
         # two complaints once 5 went: 2 of 5 or more is over 10% (the minimum of sent messages
         # is the unit tests' matter)
@@ -79,7 +99,7 @@ class ComplaintGuardTest(WebhookCase):
         self.assertTrue(any("complaint guard: campaign %d paused" % campaign["id"] in line
                             for line in self.server.stderr_lines))
         metrics = self.metrics()
-        self.assertEqual(metrics["mailcast_complaint_guard_pauses_total"], 1)
+        self.assertEqual(metrics["mailcast_complaint_guard_pauses_total"], pauses + 1)
         self.assertGreater(metrics['mailcast_complaint_rate{domain="example.com"}'], 0.1)
         # the webhook
         event = self.wait_for(lambda: [e for e in self.receiver.events("/guard")
@@ -112,9 +132,46 @@ class ComplaintGuardTest(WebhookCase):
         got = self.wait_for(lambda: (lambda p: p["state"] == "paused" and p)(
             self.progress(campaign)), "the second pause", timeout=30)
         self.assertEqual(got["paused_reason"]["complaints"], 4)
-        self.assertEqual(self.metrics()["mailcast_complaint_guard_pauses_total"], 2)
+        self.assertEqual(self.metrics()["mailcast_complaint_guard_pauses_total"], pauses + 2)
         r = self.api.request("POST", "/api/v1/campaigns/%d/cancel" % campaign["id"])
         self.assertEqual(r.status, 200, r)
+
+    def campaign(self, name, people, sender="news@example.com", **fields):
+        lst = self.create_list(name)
+        for address in people:
+            self.create_subscriber(address, lists=[lst["id"]])
+        r = self.api.request("POST", "/api/v1/campaigns", dict({
+            "name": name, "subject": "Hola", "from_email": sender, "body": "<p>Hola</p>",
+            "lists": [lst["id"]]}, **fields))
+        self.assertEqual(r.status, 201, r)
+        return r.json()
+
+    def test_a_domain_over_the_threshold_pauses_its_running_campaigns(self):
+        # an earlier campaign from the domain went out whole, then drew complaints
+        earlier = self.campaign("Marca 1", ["marca%d@example.org" % i for i in range(5)],
+                                sender="hola@marca.example")
+        self.send(earlier)
+        self.wait_state(earlier, "finished")
+        running = self.campaign("Marca 2", ["marca-b%d@example.org" % i for i in range(30)],
+                                sender="hola@marca.example", rate_per_s=1)
+        other = self.campaign("Otra", ["otra%d@example.org" % i for i in range(30)],
+                              sender="hola@otra.example", rate_per_s=1)
+        self.send(running)
+        self.send(other)
+        self.complain(earlier)
+        self.complain(earlier)
+        got = self.wait_for(lambda: (lambda p: p["state"] == "paused" and p)(
+            self.progress(running)), "the domain's pause", timeout=30)
+        reason = got["paused_reason"]
+        self.assertEqual((reason["scope"], reason["domain"], reason["complaints"]),
+                         ("domain", "marca.example", 2))
+        self.assertIn("the complaint rate of marca.example over the last 7 days",
+                      reason["message"])
+        # another domain's campaign goes on
+        self.assertEqual(self.progress(other)["state"], "running")
+        for c in (running, other):
+            self.assertEqual(self.api.request("POST", "/api/v1/campaigns/%d/cancel" % c["id"])
+                             .status, 200)
 
     def test_a_pause_by_a_person_has_no_reason_and_resumes_freely(self):
         lst = self.create_list("Manual")
