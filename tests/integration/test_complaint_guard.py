@@ -40,6 +40,21 @@ class ComplaintGuardTest(WebhookCase):
         self.assertEqual(r.status, 200, r)
         return r.json()
 
+    def campaign(self, name, people, sender="news@example.com", **fields):
+        lst = self.create_list(name)
+        for address in people:
+            self.create_subscriber(address, lists=[lst["id"]])
+        r = self.api.request("POST", "/api/v1/campaigns", dict({
+            "name": name, "subject": "Hola", "from_email": sender, "body": "<p>Hola</p>",
+            "lists": [lst["id"]]}, **fields))
+        self.assertEqual(r.status, 201, r)
+        return r.json()
+
+    def wait_paused(self, campaign, what):
+        """the campaign's progress once it is paused"""
+        return self.wait_for(lambda: (lambda p: p["state"] == "paused" and p)(
+            self.progress(campaign)), what, timeout=30)
+
     def complain(self, campaign):
         """a complaint, as Mailgun's signed webhook posts it, about the campaign's first sent
         message that has none yet (named by the Message-ID its recipient received)"""
@@ -67,14 +82,8 @@ class ComplaintGuardTest(WebhookCase):
 
     def test_complaints_over_the_threshold_pause_until_resumed_with_the_override(self):
         self.webhook("/guard", ["campaign.paused"])
-        lst = self.create_list("Quejas")
-        for i in range(40):
-            self.create_subscriber("queja%02d@example.org" % i, lists=[lst["id"]])
-        r = self.api.request("POST", "/api/v1/campaigns", {
-            "name": "Quejas", "subject": "Hola", "from_email": "news@example.com",
-            "body": "<p>Hola</p>", "lists": [lst["id"]], "rate_per_s": 1})
-        self.assertEqual(r.status, 201, r)
-        campaign = r.json()
+        campaign = self.campaign("Quejas", ["queja%02d@example.org" % i for i in range(40)],
+                                 rate_per_s=1)
         pauses = self.metrics()["mailcast_complaint_guard_pauses_total"]
         self.send(campaign)
         # two complaints once 5 went: 2 of 5 or more is over 10% (the minimum of sent messages
@@ -82,8 +91,7 @@ class ComplaintGuardTest(WebhookCase):
         self.wait_for(lambda: self.progress(campaign)["sent"] >= 5, "5 messages sent")
         self.complain(campaign)
         self.complain(campaign)
-        got = self.wait_for(lambda: (lambda p: p["state"] == "paused" and p)(
-            self.progress(campaign)), "the guard's pause", timeout=30)
+        got = self.wait_paused(campaign, "the guard's pause")
         reason = got["paused_reason"]
         self.assertEqual((reason["code"], reason["scope"], reason["complaints"]),
                          ("complaint_rate", "campaign", 2))
@@ -129,22 +137,11 @@ class ComplaintGuardTest(WebhookCase):
         self.assertEqual(self.progress(campaign)["state"], "running")
         self.complain(campaign)
         self.complain(campaign)
-        got = self.wait_for(lambda: (lambda p: p["state"] == "paused" and p)(
-            self.progress(campaign)), "the second pause", timeout=30)
+        got = self.wait_paused(campaign, "the second pause")
         self.assertEqual(got["paused_reason"]["complaints"], 4)
         self.assertEqual(self.metrics()["mailcast_complaint_guard_pauses_total"], pauses + 2)
         r = self.api.request("POST", "/api/v1/campaigns/%d/cancel" % campaign["id"])
         self.assertEqual(r.status, 200, r)
-
-    def campaign(self, name, people, sender="news@example.com", **fields):
-        lst = self.create_list(name)
-        for address in people:
-            self.create_subscriber(address, lists=[lst["id"]])
-        r = self.api.request("POST", "/api/v1/campaigns", dict({
-            "name": name, "subject": "Hola", "from_email": sender, "body": "<p>Hola</p>",
-            "lists": [lst["id"]]}, **fields))
-        self.assertEqual(r.status, 201, r)
-        return r.json()
 
     def test_a_domain_over_the_threshold_pauses_its_running_campaigns(self):
         # an earlier campaign from the domain went out whole, then drew complaints
@@ -160,8 +157,7 @@ class ComplaintGuardTest(WebhookCase):
         self.send(other)
         self.complain(earlier)
         self.complain(earlier)
-        got = self.wait_for(lambda: (lambda p: p["state"] == "paused" and p)(
-            self.progress(running)), "the domain's pause", timeout=30)
+        got = self.wait_paused(running, "the domain's pause")
         reason = got["paused_reason"]
         self.assertEqual((reason["scope"], reason["domain"], reason["complaints"]),
                          ("domain", "marca.example", 2))
@@ -174,13 +170,8 @@ class ComplaintGuardTest(WebhookCase):
                              .status, 200)
 
     def test_a_pause_by_a_person_has_no_reason_and_resumes_freely(self):
-        lst = self.create_list("Manual")
-        for i in range(5):
-            self.create_subscriber("manual%d@example.org" % i, lists=[lst["id"]])
-        r = self.api.request("POST", "/api/v1/campaigns", {
-            "name": "Manual", "subject": "Hola", "from_email": "news@example.com",
-            "body": "<p>Hola</p>", "lists": [lst["id"]], "rate_per_s": 1})
-        campaign = r.json()
+        campaign = self.campaign("Manual", ["manual%d@example.org" % i for i in range(5)],
+                                 rate_per_s=1)
         self.send(campaign)
         r = self.api.request("POST", "/api/v1/campaigns/%d/pause" % campaign["id"])
         self.assertEqual((r.status, r.json()["paused_reason"]), (200, None))
