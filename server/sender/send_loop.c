@@ -532,6 +532,7 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
     warmup_hold hold = {0};
     size_t allowed = usable ? allowance(l, rc, campaign, n, &hold) : 0;
+    size_t held_from = allowed; /* the held ones follow those allowed */
     /* the rest is put back for a second (send_queue_record()) */
     if (usable) app_metrics_rate_wait(&l->app->metrics, index, n - allowed, 1.0);
     if (allowed > 0) {
@@ -566,7 +567,7 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
         mail_transport_free(t);
     }
     for (size_t i = allowed; i < n; i++) {
-        bool held = i < allowed + hold.count; /* until the next UTC day */
+        bool held = i >= held_from && i < held_from + hold.count; /* until the next UTC day */
         json_t *r = result_json(res, (int)l->order[i], l->relay, held ? "held" : "throttled", 0, "",
                                 held ? hold.reason : "", false);
         if (held) warmup_hold_annotate(&hold, r);
