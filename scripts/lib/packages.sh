@@ -4,16 +4,16 @@
 # To build the server, and the dashboard (web/) it embeds with Node and npm.
 MAILCAST_BUILD_PACKAGES="gcc make libc6-dev cmake pkg-config
   libmicrohttpd-dev libpq-dev libesmtp-dev libcurl4-openssl-dev libjansson-dev libinih-dev
-  libsodium-dev libssl-dev libopendkim-dev libcsv-dev libgumbo-dev nodejs npm"
+  libsodium-dev libssl-dev libopendkim-dev libcsv-dev libgumbo-dev libc-ares-dev nodejs npm"
 # To run it: the embedded PostgreSQL cluster uses the server binaries of postgresql-15.
 MAILCAST_RUN_PACKAGES="postgresql-15 passwd util-linux"
 # To test it: unit tests, formatting, fuzzing, and the real peers the tests talk to.
 # (libclang-rt-dev holds libFuzzer, which clang only recommends; openssl makes test keys;
 # nodejs and npm run the independent OpenAPI validator of tests/openapi; dovecot-imapd is the
 # IMAP server of the bounce mailbox tests; chromium, with a font for its pages, is the browser
-# of the dashboard tests in tests/e2e)
+# of the dashboard tests in tests/e2e; unbound is the DNS server of the preflight tests)
 MAILCAST_TEST_PACKAGES="libcmocka-dev clang libclang-rt-dev clang-format python3 python3-aiosmtpd
-  python3-dkim openssl postfix nodejs npm dovecot-imapd chromium fonts-dejavu-core"
+  python3-dkim openssl postfix nodejs npm dovecot-imapd chromium fonts-dejavu-core unbound"
 # To run the benchmarks against JavaScript engines (bench/*/run).
 MAILCAST_BENCH_PACKAGES="nodejs npm"
 

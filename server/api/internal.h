@@ -122,6 +122,7 @@ void api_auth_me_patch(http_request *req, void *ctx);
 void api_settings_relays(http_request *req, void *ctx);
 void api_settings_relays_test(http_request *req, void *ctx);
 void api_settings_dkim(http_request *req, void *ctx);
+void api_deliverability_check(http_request *req, void *ctx);
 void api_tokens_create(http_request *req, void *ctx);
 void api_users_list(http_request *req, void *ctx);
 void api_users_create(http_request *req, void *ctx);

@@ -105,6 +105,8 @@ void api_routes_register(http_router *r)
     http_router_add(r, "POST", "/api/v1/settings/relays/{name}/test", api_settings_relays_test,
                     ROUTE_API | ROUTE_ADMIN);
     http_router_add(r, "GET", "/api/v1/settings/dkim", api_settings_dkim, ROUTE_API | ROUTE_ADMIN);
+    http_router_add(r, "GET", "/api/v1/deliverability/check", api_deliverability_check,
+                    ROUTE_API | ROUTE_ADMIN);
 
     http_router_add(r, "GET", "/api/v1/tokens", api_tokens_list, ROUTE_API | ROUTE_VIEWER);
     http_router_add(r, "POST", "/api/v1/tokens", api_tokens_create, ROUTE_API | ROUTE_EDITOR);

@@ -83,6 +83,60 @@ void app_metrics_job_lag(app_metrics *m, size_t job, const char *name, double la
     metric_histogram_observe(&m->job_lag[job], lag_seconds);
 }
 
+static app_destination_metrics *destination_slot(app_metrics *m, size_t dest, const char *name)
+{
+    if (dest >= APP_METRICS_DESTINATIONS) return NULL;
+    __atomic_store_n(&m->destinations[dest].name, name, __ATOMIC_RELEASE);
+    return &m->destinations[dest];
+}
+
+void app_metrics_destination_rate(app_metrics *m, size_t dest, const char *name,
+                                  double rate_per_minute)
+{
+    app_destination_metrics *d = destination_slot(m, dest, name);
+    if (d) __atomic_store_n(&d->rate_micro, (uint64_t)(rate_per_minute * 1e6), __ATOMIC_RELAXED);
+}
+
+void app_metrics_destination_throttled(app_metrics *m, size_t dest, const char *name,
+                                       size_t replies, size_t deferred)
+{
+    app_destination_metrics *d = destination_slot(m, dest, name);
+    if (!d) return;
+    metric_counter_add(&d->throttle_replies, replies);
+    metric_counter_add(&d->deferrals, deferred);
+}
+
+/* Writes the pacing of the destination groups used so far. */
+static void render_destinations(const app_metrics *m, buf_t *labels, buf_t *out)
+{
+    static const char *const FAMILIES[][3] = {
+        {"mailcast_destination_rate_per_minute", "gauge",
+         "The limit of a destination group now, messages a minute (0: none, as configured)."},
+        {"mailcast_destination_throttle_replies_total", "counter",
+         "Replies asking to slow down (421, 451, 454, 4.7.x) from a destination group."},
+        {"mailcast_destination_deferrals_total", "counter",
+         "Messages deferred for such a reply, without counting an attempt."},
+    };
+    for (size_t f = 0; f < 3; f++) {
+        metric_write_family(out, FAMILIES[f][0], FAMILIES[f][1], FAMILIES[f][2]);
+        for (size_t i = 0; i < APP_METRICS_DESTINATIONS; i++) {
+            const app_destination_metrics *d = &m->destinations[i];
+            const char *name = __atomic_load_n(&d->name, __ATOMIC_ACQUIRE);
+            if (!name) continue;
+            buf_reset(labels);
+            metric_write_label(labels, "destination", name);
+            /* a gauge with decimals: the seconds writer prints millionths */
+            if (f == 0)
+                metric_write_seconds(out, FAMILIES[f][0], buf_cstr(labels),
+                                     __atomic_load_n(&d->rate_micro, __ATOMIC_RELAXED));
+            else
+                metric_write_sample(
+                    out, FAMILIES[f][0], buf_cstr(labels),
+                    metric_counter_get(f == 1 ? &d->throttle_replies : &d->deferrals));
+        }
+    }
+}
+
 /* returns the label list `relay="NAME"` of r, written into labels */
 static const char *relay_label(buf_t *labels, const app_relay_metrics *r)
 {
@@ -128,6 +182,7 @@ void app_metrics_render(const app_metrics *m, buf_t *out)
         metric_write_seconds(out, "mailcast_rate_limit_wait_seconds_total",
                              relay_label(&labels, &m->relays[i]),
                              metric_counter_get(&m->relays[i].rate_limit_wait_us));
+    render_destinations(m, &labels, out);
     metric_write_family(out, "mailcast_import_rows_total", "counter",
                         "CSV rows of subscriber imports, imported or failed.");
     metric_write_sample(out, "mailcast_import_rows_total", "result=\"imported\"",

@@ -28,6 +28,16 @@ typedef struct {
 } app_relay_metrics;
 
 #define APP_METRICS_JOBS 24
+/* destination groups with figures of their own; the groups past it are not exported */
+#define APP_METRICS_DESTINATIONS 32
+
+/* One destination group's pacing, as this process last saw it. */
+typedef struct {
+    const char *name;    /* borrowed from the configuration; NULL until it is used */
+    uint64_t rate_micro; /* the limit now, in millionths of a message a minute; 0: none */
+    metric_counter throttle_replies; /* 421, 451, 454 and 4.7.x replies */
+    metric_counter deferrals;        /* messages deferred for them, no attempt counted */
+} app_destination_metrics;
 
 typedef struct {
     app_relay_metrics *relays; /* one per configured relay, or the outbox alone */
@@ -36,6 +46,7 @@ typedef struct {
     /* how long after it was due each job of the worker loop ran, by the job's slot */
     const char *job_names[APP_METRICS_JOBS];
     metric_histogram job_lag[APP_METRICS_JOBS];
+    app_destination_metrics destinations[APP_METRICS_DESTINATIONS]; /* by index in the set */
 } app_metrics;
 
 /* Prepares m with a slot per relay of relays (borrowed, must outlive m; none: the outbox).
@@ -49,6 +60,13 @@ void app_metrics_session(app_metrics *m, size_t relay, const mail_result *result
                          double seconds);
 /* Counts messages of relay slot `relay` put back by a rate limit, each for delay_seconds. */
 void app_metrics_rate_wait(app_metrics *m, size_t relay, size_t messages, double delay_seconds);
+/* Records the limit now of destination group slot dest (named name, borrowed from the
+ * configuration): messages per minute, 0 for none. */
+void app_metrics_destination_rate(app_metrics *m, size_t dest, const char *name,
+                                  double rate_per_minute);
+/* Counts throttling replies of destination group slot dest and the messages deferred for them. */
+void app_metrics_destination_throttled(app_metrics *m, size_t dest, const char *name,
+                                       size_t replies, size_t deferred);
 /* Records that job slot `job` (named name, a literal) ran lag_seconds after it was due. */
 void app_metrics_job_lag(app_metrics *m, size_t job, const char *name, double lag_seconds);
 /* Appends every family of m as Prometheus text. */

@@ -33,7 +33,15 @@ static const char PROGRESS_SQL[] =
     " END, 'last_errors', COALESCE((SELECT json_agg(json_build_object('message_id', e.id,"
     " 'email', e.email, 'state', e.state, 'smtp_code', e.smtp_code, 'smtp_enhanced',"
     " e.smtp_enhanced, 'smtp_text', e.smtp_text, 'reason', e.reason, 'at',"
-    " mc_rfc3339(e.updated_at)) ORDER BY e.updated_at DESC, e.id DESC) FROM e), '[]'))::text"
+    " mc_rfc3339(e.updated_at)) ORDER BY e.updated_at DESC, e.id DESC) FROM e), '[]'),"
+    /* pacing per destination group: the limit now (null: none) and what the campaign met */
+    " 'destinations', COALESCE((SELECT json_agg(json_build_object('name', d.name,"
+    " 'rate_per_minute', round(COALESCE(p.rate_per_minute, p.configured_per_minute)::numeric,"
+    " 1), 'configured_per_minute', round(p.configured_per_minute::numeric, 1), 'state',"
+    " CASE WHEN p.rate_per_minute IS NULL THEN 'normal' ELSE 'slowed' END, 'sent', d.sent,"
+    " 'throttled_replies', d.throttle_replies, 'deferred', d.deferred) ORDER BY d.name)"
+    " FROM destination_campaign_stats d LEFT JOIN destination_pacing p ON p.name = d.name"
+    " WHERE d.campaign_id = $1), '[]'))::text"
     " FROM c, n, r";
 
 json_t *campaign_progress(PGconn *conn, long long id, mc_error *err)

@@ -103,6 +103,10 @@ static const key_schema SCHEMA[] = {
     {"webhooks", "retry_hours", KEY_UINT, FIELD(webhooks_retry_hours), "24", 1, 24 * 30},
     {"webhooks", "retry_base_seconds", KEY_UINT, FIELD(webhooks_retry_base_seconds), "10", 1, 3600},
     {"webhooks", "log_days", KEY_UINT, FIELD(webhooks_log_days), "30", 1, 3650},
+    {"dns", "resolver", KEY_STRING, FIELD(dns_resolver), "", 0, 0},
+    {"dns", "timeout_seconds", KEY_UINT, FIELD(dns_timeout_seconds), "3", 1, 60},
+    {"deliverability", "sending_addresses", KEY_STRING, FIELD(deliverability_sending_addresses), "",
+     0, 0},
     {"deliverability", "complaint_threshold", KEY_PERCENT, FIELD(complaint_threshold), "0.1%", 0,
      0},
     {"deliverability", "complaint_min_sent", KEY_UINT, FIELD(complaint_min_sent), "1000", 1,
@@ -112,7 +116,7 @@ static const key_schema SCHEMA[] = {
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 
-/* Keys allowed in the named sections [smtp.NAME] and [dkim.DOMAIN]. */
+/* Keys allowed in the named sections [smtp.NAME], [dkim.DOMAIN] and [destination.NAME]. */
 static const char *const SMTP_KEYS[] = {"host",
                                         "port",
                                         "tls",
@@ -130,6 +134,13 @@ static const char *const SMTP_KEYS[] = {"host",
                                         "group",
                                         NULL};
 static const char *const DKIM_KEYS[] = {"selector", "private_key_file", "algorithm", NULL};
+static const char *const DESTINATION_KEYS[] = {"domains",
+                                               "max_connections",
+                                               "messages_per_connection",
+                                               "rate_per_minute",
+                                               "min_rate_per_minute",
+                                               "quiet_seconds",
+                                               NULL};
 static const char *const WARMUP_KEYS[] = {"relay", "domain", "daily", "start", NULL};
 
 typedef struct {
@@ -138,7 +149,11 @@ typedef struct {
 } named_schema;
 
 static const named_schema NAMED[] = {
-    {"smtp", SMTP_KEYS}, {"dkim", DKIM_KEYS}, {"warmup", WARMUP_KEYS}};
+    {"smtp", SMTP_KEYS},
+    {"dkim", DKIM_KEYS},
+    {"destination", DESTINATION_KEYS},
+    {"warmup", WARMUP_KEYS},
+};
 
 /* inih's Debian build keeps 200 bytes of a line; longer lines would be split silently. */
 #define INI_LINE_MAX 200

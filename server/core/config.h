@@ -108,6 +108,11 @@ typedef struct {
     unsigned webhooks_retry_base_seconds; /* the pause after a first failed attempt, doubling */
     unsigned webhooks_log_days;           /* delivered and failed deliveries are kept this long */
 
+    /* [dns] and [deliverability]: the DNS preflight (docs/deliverability.md) */
+    char *dns_resolver;           /* ADDR or ADDR@PORT, comma-separated; empty: resolv.conf */
+    unsigned dns_timeout_seconds; /* one lookup, every try included */
+    char *deliverability_sending_addresses; /* public addresses mail leaves from; empty: relays' */
+
     /* [deliverability] (docs/deliverability.md, Complaint guard) */
     double complaint_threshold;     /* complaints per message sent (0.001 for 0.1%) that pause */
     unsigned complaint_min_sent;    /* messages sent before a rate counts */

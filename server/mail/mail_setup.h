@@ -7,20 +7,22 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "mail/destination_config.h"
 #include "mail/dkim_signer.h"
 #include "mail/relay.h"
 #include "mail/warmup_config.h"
 
 typedef struct {
-    relay_set relays;    /* count 0: capture */
-    relay_pool *pool;    /* weighted choice and back-off over relays; NULL with no relay */
-    dkim_signer *signer; /* never NULL; may hold no key */
-    char *outbox_dir;    /* <data_dir>/outbox, where capture writes */
-    warmup_set warmup;   /* [warmup.NAME] schedules (count 0: none) */
+    relay_set relays;             /* count 0: capture */
+    relay_pool *pool;             /* weighted choice and back-off over relays; NULL with no relay */
+    dkim_signer *signer;          /* never NULL; may hold no key */
+    char *outbox_dir;             /* <data_dir>/outbox, where capture writes */
+    destination_set destinations; /* the recipient domains' groups, paced each on its own */
+    warmup_set warmup;            /* [warmup.NAME] schedules (count 0: none) */
 } mail_setup;
 
-/* Loads relays and DKIM keys from cfg and checks [mail] bounce_address and from_email.
- * Logs one line saying which transport is used ("no [smtp.*] relay configured: messages
+/* Loads relays, destination groups and DKIM keys from cfg and checks [mail] bounce_address and
+ * from_email. Logs one line saying which transport is used ("no [smtp.*] relay configured: messages
  * are captured in DIR" or the relays) and which domains sign.
  * returns 0, or -1 with err (field "FILE:LINE" where known); caller frees with
  * mail_setup_free() after success. */

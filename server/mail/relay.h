@@ -55,7 +55,8 @@ void relay_pool_report(relay_pool *p, size_t index, bool connected, double now);
 #define RELAY_BACKOFF_MAX  900.0
 
 /* A rate budget under a key ("relay:NAME", "campaign:ID"): messages per second (0 =
- * unlimited; bursts of one second's worth), per UTC hour and per UTC day (0 = no cap). */
+ * unlimited; bursts of one second's worth, at least one message), per UTC hour and per UTC day (0 =
+ * no cap). */
 typedef struct {
     const char *key;
     double rate;

@@ -1,4 +1,5 @@
-/* The shared token bucket: refill by elapsed time, cap at one second's worth, grant what the
+/* The shared token bucket: refill by elapsed time, cap at one second's worth (at least one
+ * message, so that a rate under one a second still sends), grant what the
  * bucket and the hour and day counters allow, all in one statement. */
 #include "queue/rate_shared.h"
 
@@ -40,7 +41,8 @@ static long long take(PGconn *conn, const rate_budget *b, long long want, mc_err
     PGresult *res = db_query(
         conn,
         "WITH cur AS (SELECT * FROM relay_rates WHERE relay = $1 FOR UPDATE),"
-        " calc AS (SELECT CASE WHEN $2::float8 > 0 THEN least($2::float8, tokens + $2::float8 *"
+        " calc AS (SELECT CASE WHEN $2::float8 > 0 THEN least(greatest($2::float8, 1), tokens +"
+        " $2::float8 *"
         " extract(epoch FROM clock_timestamp() - refilled_at)) ELSE $5::float8 END AS avail,"
         " CASE WHEN hour_start = date_trunc('hour', now()) THEN hour_count ELSE 0 END AS hc,"
         " CASE WHEN day_start = date_trunc('day', now()) THEN day_count ELSE 0 END AS dc"

@@ -142,6 +142,9 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
 #define RECORD_YOUNG_SQL                                                                           \
     "(m.created_at + m.held_seconds * interval '1 second' > now() - $5::integer * interval"        \
     " '1 hour')"
+/* results that were not a reply to the message itself */
+#define KEEPS_REPLY_SQL                                                                            \
+    "(r.outcome IN ('throttled', 'held') OR (r.outcome = 'deferred' AND r.code = 0))"
 
 /* Moves owner $2's progress up to message $3 (none when empty), then records the results of $1
  * for the rows $2 still leases. A "held" result (a warm-up's cap is used up) waits until its
@@ -157,15 +160,23 @@ static const char *RECORD_SQL =
     " u AS (UPDATE messages m SET"
     " state = CASE WHEN r.outcome = 'sent' THEN " MESSAGE_SENT_SQL
     " WHEN r.outcome IN ('throttled', 'held') THEN " MESSAGE_QUEUED_SQL
-    " WHEN r.outcome = 'temporary' AND m.attempts + 1 < $4::integer AND " RECORD_YOUNG_SQL
-    " THEN " MESSAGE_DEFERRED_SQL " ELSE " MESSAGE_FAILED_SQL " END,"
-    " attempts = m.attempts + CASE WHEN r.outcome IN ('throttled', 'held') THEN 0 ELSE 1 END,"
+    " WHEN r.outcome = 'deferred' THEN " MESSAGE_DEFERRED_SQL " WHEN r.outcome = 'temporary'"
+    " AND m.attempts + 1 < $4::integer AND " RECORD_YOUNG_SQL " THEN " MESSAGE_DEFERRED_SQL
+    " ELSE " MESSAGE_FAILED_SQL " END,"
+    /* neither a rate limit, a warm-up's cap nor a receiver's request to slow down is an
+     * attempt, and none ever fails a message */
+    " attempts = m.attempts + CASE WHEN r.outcome IN ('throttled', 'deferred', 'held') THEN 0"
+    " ELSE 1 END,"
     " run_at = CASE WHEN r.outcome = 'throttled' THEN now() + interval '1 second'"
     " WHEN r.outcome = 'held' THEN r.hold_until"
+    " WHEN r.outcome = 'deferred' THEN now() + $6::float8 * (0.5 + random()) * interval"
+    " '1 second'"
     " WHEN r.outcome = 'temporary' THEN now() + least($6::float8 * power(2,"
     " m.attempts), $7::float8) * (0.5 + random()) * interval '1 second' ELSE m.run_at END,"
     " reason = CASE WHEN r.outcome = 'sent' THEN NULL WHEN r.outcome = 'throttled' THEN"
-    " m.reason WHEN r.outcome = 'held' THEN r.text WHEN r.outcome = 'permanent' THEN"
+    " m.reason WHEN r.outcome = 'held' THEN r.text"
+    " WHEN r.outcome = 'deferred' THEN 'the receiver asked to slow down'"
+    " WHEN r.outcome = 'permanent' THEN"
     " 'refused by the relay' WHEN r.outcome = 'render' THEN 'the message could not be"
     " built: ' || r.text WHEN m.attempts + 1 >= $4::integer THEN 'gave up after ' ||"
     " (m.attempts + 1) || ' attempts' WHEN NOT " RECORD_YOUNG_SQL
@@ -174,11 +185,12 @@ static const char *RECORD_SQL =
     " held_seconds = m.held_seconds + CASE WHEN r.outcome = 'held' THEN greatest(0,"
     " ceil(extract(epoch FROM r.hold_until - now())))::integer ELSE 0 END,"
     " relay = NULLIF(r.relay, ''),"
-    /* a throttled or held message was not offered: it keeps the reply of its last attempt */
-    " smtp_code = CASE WHEN r.outcome IN ('throttled', 'held') THEN m.smtp_code"
-    " ELSE NULLIF(r.code, 0) END, smtp_enhanced = CASE WHEN r.outcome IN ('throttled', 'held')"
-    " THEN m.smtp_enhanced ELSE NULLIF(r.enhanced, '') END, smtp_text = CASE WHEN r.outcome IN"
-    " ('throttled', 'held') THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
+    /* a throttled or held message was not offered: it keeps the reply of its last attempt; a
+     * message deferred without a reply of its own (after another's in its session) too */
+    " smtp_code = CASE WHEN " KEEPS_REPLY_SQL " THEN m.smtp_code ELSE NULLIF(r.code, 0) END,"
+    " smtp_enhanced = CASE WHEN " KEEPS_REPLY_SQL " THEN m.smtp_enhanced"
+    " ELSE NULLIF(r.enhanced, '') END,"
+    " smtp_text = CASE WHEN " KEEPS_REPLY_SQL " THEN m.smtp_text ELSE NULLIF(r.text, '') END,"
     " sent_at = CASE WHEN r.outcome = 'sent' THEN now() END,"
     /* the peer may have it already: resending it may deliver it twice */
     " possible_duplicate = m.possible_duplicate OR COALESCE(r.maybe_delivered, false),"

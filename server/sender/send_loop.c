@@ -27,6 +27,7 @@
 #include "mail/message_id.h"
 #include "mail/text_template.h"
 #include "mail/verp.h"
+#include "queue/destination_pacing.h"
 #include "queue/rate_shared.h"
 #include "queue/send_queue.h"
 #include "queue/warmup.h"
@@ -59,6 +60,7 @@ static void free_slots(send_loop *l)
     free(l->results);
     free(l->recorded);
     free(l->order);
+    free(l->dest);
 }
 
 void send_loop_free(send_loop *l)
@@ -88,6 +90,7 @@ static void reserve(send_loop *l, size_t n)
     l->results = xcalloc(n, sizeof *l->results);
     l->recorded = xcalloc(n, sizeof *l->recorded);
     l->order = xcalloc(n, sizeof *l->order);
+    l->dest = xcalloc(n, sizeof *l->dest);
 }
 
 /* Subjects and text parts are not HTML: their values are not escaped. */
@@ -326,13 +329,31 @@ static json_t *result_json(PGresult *res, int row, const char *relay, const char
                      "maybe_delivered", maybe_delivered);
 }
 
-/* Records the result of message k of the group sent through l->relay. */
+/* Records the result of message k of the group sent through l->relay. A receiver asking to
+ * slow down defers it (and the rest of its destination group) without counting an attempt. */
 static void record_result(send_loop *l, size_t k, const mail_result *r)
 {
     l->recorded[k] = true;
-    send_recorder_add(&l->recorder, result_json(l->claimed, (int)l->order[k], l->relay,
-                                                mail_outcome_name(r->outcome), r->code, r->enhanced,
-                                                r->text, r->maybe_delivered));
+    const char *outcome = mail_outcome_name(r->outcome);
+    if (r->outcome == MAIL_TEMPORARY && destination_segment_defers(&l->segment, r))
+        outcome = "deferred";
+    else if (r->outcome == MAIL_SENT)
+        l->segment.sent++;
+    send_recorder_add(&l->recorder, result_json(l->claimed, (int)l->order[k], l->relay, outcome,
+                                                r->code, r->enhanced, r->text, r->maybe_delivered));
+}
+
+/* Records message k of the group as not sent: outcome "throttled" (a rate or connection limit
+ * was used up), "deferred" (its destination is slowing down) or "held" (a warm-up's cap is
+ * used up: hold says until when; NULL otherwise). */
+static void record_unsent(send_loop *l, size_t k, const char *outcome, const warmup_hold *hold)
+{
+    l->recorded[k] = true;
+    if (!strcmp(outcome, "deferred")) l->segment.deferred++;
+    json_t *r = result_json(l->claimed, (int)l->order[k], l->relay, outcome, 0, "",
+                            hold ? hold->reason : "", false);
+    if (hold) warmup_hold_annotate(hold, r);
+    send_recorder_add(&l->recorder, r);
 }
 
 /* How far the progress runs ahead of the messages: the messages of MARK_AHEAD_SECONDS on the
@@ -413,14 +434,16 @@ static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res,
 }
 
 /* returns how many of the n built messages the installation-wide limits of relay (NULL for
- * the capture outbox) and of campaign (NULL for transactional mail) let through now; hold
- * says how many of the rest wait for the next UTC day (a warm-up's cap is used up). */
+ * the capture outbox), of campaign (NULL for transactional mail) and of destination group
+ * dest (NULL: none) at its rate now (messages a minute, 0: none) let through now; hold says
+ * how many of the rest wait for the next UTC day (a warm-up's cap is used up). */
 static size_t allowance(send_loop *l, const relay_config *relay, const send_campaign *campaign,
-                        size_t n, warmup_hold *hold)
+                        const destination_config *dest, double dest_rate, size_t n,
+                        warmup_hold *hold)
 {
-    rate_budget budgets[2];
+    rate_budget budgets[3];
     size_t count = 0;
-    char relay_key[300], campaign_key[64];
+    char relay_key[300], campaign_key[64], dest_key[100];
     if (relay) {
         snprintf(relay_key, sizeof relay_key, "relay:%s", relay->name);
         budgets[count++] =
@@ -429,6 +452,10 @@ static size_t allowance(send_loop *l, const relay_config *relay, const send_camp
     if (campaign) {
         snprintf(campaign_key, sizeof campaign_key, "campaign:%lld", campaign->id);
         budgets[count++] = (rate_budget){campaign_key, campaign->rate_per_s, 0, 0};
+    }
+    if (dest) {
+        snprintf(dest_key, sizeof dest_key, "destination:%s", dest->name);
+        budgets[count++] = (rate_budget){dest_key, dest_rate / 60.0, 0, 0};
     }
     mc_error err;
     long long allowed = rate_limiter_acquire(l->limiter, budgets, count, n, &err);
@@ -481,6 +508,97 @@ static bool choose_relay(send_loop *l, bool pinned, const char *relay_group, siz
     return true;
 }
 
+/* Takes a connection slot of destination group dest for the batch's sessions, when the group
+ * caps its connections. returns the slot, 0 when none is free (or the database failed: the
+ * messages then wait a second), -1 when the group has no cap. */
+static int take_slot(send_loop *l, PGconn *conn, const destination_config *dest)
+{
+    if (!dest->max_connections) return -1;
+    int slot = 0;
+    mc_error err;
+    if (destination_slot_take(conn, dest->name, dest->max_connections, l->owner,
+                              l->app->config.queue_lease_seconds, &slot, &err) < 0)
+        log_warn("send: destination %s: %s", dest->name, err.message);
+    return slot;
+}
+
+/* Sends messages [from, to) of the group, all of one destination group, through relay index
+ * (rc; NULL for the capture outbox) on sessions of their own, within the limits of relay,
+ * campaign and destination; what the limits hold back waits a second, and after a throttling
+ * reply the rest waits with a jittered back-off. */
+static void send_destination(send_loop *l, PGconn *conn, const relay_config *rc, size_t index,
+                             bool usable, bool pinned, const send_campaign *campaign,
+                             const char *campaign_id, size_t from, size_t to)
+{
+    const mail_setup *mail = &l->app->mail;
+    const destination_config *dest = &mail->destinations.items[l->dest[from]];
+    l->segment = (destination_segment){.index = l->dest[from]};
+    size_t n = to - from, allowed = 0;
+    warmup_hold hold = {0};
+    int slot = usable ? take_slot(l, conn, dest) : 0;
+    if (slot != 0) {
+        double rate = destination_batch_rate(l->app, conn, l->dest[from]);
+        allowed = allowance(l, rc, campaign, dest, rate, n, &hold);
+    }
+    size_t held_from = from + allowed; /* the held ones follow those allowed */
+    /* the rest is put back for a second (send_queue_record()) */
+    if (usable) app_metrics_rate_wait(&l->app->metrics, index, n - allowed, 1.0);
+    size_t end = from + allowed; /* [from, end): offered, or deferred after a slow-down */
+    if (allowed > 0) {
+        mail_transport *t = mail_setup_transport(mail, index);
+        mail_progress progress = {l, message_starting, message_handing_over, message_result};
+        mail_transport_set_progress(t, &progress);
+        size_t per_connection =
+            rc && rc->messages_per_connection ? rc->messages_per_connection : allowed;
+        if (dest->messages_per_connection && dest->messages_per_connection < per_connection)
+            per_connection = dest->messages_per_connection;
+        for (size_t first = from; first < end; first += per_connection) {
+            if (first > 0) renew_if_due(l, l->claimed, l->group_count);
+            size_t count = end - first < per_connection ? end - first : per_connection;
+            l->first = first;
+            l->end = first + count;
+            l->marked_until = first;
+            mc_error serr;
+            double began = monotonic_seconds();
+            bool connected =
+                mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) == 0;
+            double took = monotonic_seconds() - began;
+            app_metrics_session(&l->app->metrics, index, l->results + first, count, took);
+            l->wire_seconds =
+                l->wire_seconds <= 0 ? took / count : (l->wire_seconds + took / count) / 2;
+            if (mail->pool) relay_pool_report(mail->pool, index, connected, monotonic_seconds());
+            /* the results the transport did not report as they came */
+            for (size_t i = first; i < first + count; i++)
+                if (!l->recorded[i]) record_result(l, i, &l->results[i]);
+            if (l->segment.slowed) {
+                /* the receiver asked to slow down: the rest of the group waits */
+                destination_batch_slow_down(l->app, conn, &l->segment);
+                for (size_t i = first + count; i < end; i++)
+                    record_unsent(l, i, "deferred", NULL);
+                break;
+            }
+            if (connected) continue;
+            log_warn("send: relay %s: %s", l->relay, serr.message);
+            /* the rest goes to another relay in a second, without counting an attempt */
+            if (!pinned && mail->relays.count > 1) {
+                end = first + count;
+                break;
+            }
+        }
+        mail_transport_free(t);
+    }
+    if (slot > 0) {
+        mc_error err;
+        if (destination_slot_give(conn, dest->name, slot, l->owner, &err) < 0)
+            log_warn("send: destination %s: %s", dest->name, err.message);
+    }
+    for (size_t i = end; i < to; i++) {
+        bool held = i >= held_from && i < held_from + hold.count; /* until the next UTC day */
+        record_unsent(l, i, held ? "held" : "throttled", held ? &hold : NULL);
+    }
+    destination_batch_note(l->app, conn, &l->segment, campaign_id);
+}
+
 /* Sends the rows of res whose campaign is campaign_id ("" for the transactional ones)
  * through the campaign's relay (the default one for transactional mail) and records one
  * result per row, each as soon as it is known. A row whose source no longer compiles fails
@@ -530,52 +648,14 @@ static int send_group(send_loop *l, PGconn *conn, PGresult *res, const char *cam
     memset(l->recorded, 0, n * sizeof *l->recorded);
     l->claimed = res;
     const relay_config *rc = mail->relays.count ? &mail->relays.relays[index] : NULL;
-    warmup_hold hold = {0};
-    size_t allowed = usable ? allowance(l, rc, campaign, n, &hold) : 0;
-    size_t held_from = allowed; /* the held ones follow those allowed */
-    /* the rest is put back for a second (send_queue_record()) */
-    if (usable) app_metrics_rate_wait(&l->app->metrics, index, n - allowed, 1.0);
-    if (allowed > 0) {
-        mail_transport *t = mail_setup_transport(mail, index);
-        mail_progress progress = {l, message_starting, message_handing_over, message_result};
-        mail_transport_set_progress(t, &progress);
-        size_t per_connection =
-            rc && rc->messages_per_connection ? rc->messages_per_connection : allowed;
-        for (size_t first = 0; first < allowed; first += per_connection) {
-            if (first > 0) renew_if_due(l, res, n);
-            size_t count = allowed - first < per_connection ? allowed - first : per_connection;
-            l->first = first;
-            l->end = first + count;
-            l->marked_until = first;
-            mc_error serr;
-            double began = monotonic_seconds();
-            bool connected =
-                mail_transport_send(t, l->envelopes + first, count, l->results + first, &serr) == 0;
-            double took = monotonic_seconds() - began;
-            app_metrics_session(&l->app->metrics, index, l->results + first, count, took);
-            l->wire_seconds =
-                l->wire_seconds <= 0 ? took / count : (l->wire_seconds + took / count) / 2;
-            if (mail->pool) relay_pool_report(mail->pool, index, connected, monotonic_seconds());
-            if (connected) continue;
-            log_warn("send: relay %s: %s", l->relay, serr.message);
-            /* the rest goes to another relay in a second, without counting an attempt */
-            if (!pinned && mail->relays.count > 1) {
-                allowed = first + count;
-                break;
-            }
+    /* each destination group on its own sessions, in turn */
+    destination_batch_group(&mail->destinations, l->envelopes, l->order, l->dest, n);
+    l->group_count = n;
+    for (size_t first = 0, end; first < n; first = end) {
+        for (end = first + 1; end < n && l->dest[end] == l->dest[first]; end++) {
         }
-        mail_transport_free(t);
+        send_destination(l, conn, rc, index, usable, pinned, campaign, campaign_id, first, end);
     }
-    for (size_t i = allowed; i < n; i++) {
-        bool held = i >= held_from && i < held_from + hold.count; /* until the next UTC day */
-        json_t *r = result_json(res, (int)l->order[i], l->relay, held ? "held" : "throttled", 0, "",
-                                held ? hold.reason : "", false);
-        if (held) warmup_hold_annotate(&hold, r);
-        send_recorder_add(&l->recorder, r);
-    }
-    /* the results the transport did not report as they came */
-    for (size_t i = 0; i < allowed; i++)
-        if (!l->recorded[i]) record_result(l, i, &l->results[i]);
     return 0;
 }
 

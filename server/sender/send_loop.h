@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "mail/relay.h"
 #include "mail/transport.h"
+#include "sender/destination_batch.h"
 #include "sender/send_recorder.h"
 #include "sender/send_campaign.h"
 
@@ -34,9 +35,12 @@ typedef struct {
     buf_t *data, *senders, *ids; /* per message of the batch */
     mail_envelope *envelopes;
     mail_result *results;
-    bool *recorded;         /* per message of the group being sent */
-    size_t *order;          /* batch rows of the campaign being sent */
-    send_recorder recorder; /* on a connection of its own, for the batch */
+    bool *recorded;              /* per message of the group being sent */
+    size_t *order;               /* batch rows of the campaign being sent */
+    size_t *dest;                /* destination group of each message of the group */
+    size_t group_count;          /* messages of the group */
+    destination_segment segment; /* the destination group being sent */
+    send_recorder recorder;      /* on a connection of its own, for the batch */
     /* the send call in progress: its first message in the group, the claimed rows and the
      * relay, for the transport's progress reports */
     size_t first, end;   /* messages [first, end) of the group */

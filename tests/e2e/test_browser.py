@@ -16,6 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import PgCluster, ServerTestCase, SOURCE_DIR  # noqa: E402
+from dns_peer import DnsPeer, txt  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 WEB_DIR = os.path.join(SOURCE_DIR, "web")
@@ -38,9 +39,24 @@ class BrowserWalkTest(ServerTestCase, unittest.TestCase):
                   "MAILCAST_MAIL_POSTAL_ADDRESS": "Calle Mayor 1, 28013 Madrid"}
     server_env["MAILCAST_WEBHOOKS_ALLOW_PRIVATE"] = "true"  # the settings step's webhook posts to 127.0.0.1
 
+    # the settings step's DNS check: example.com as a real DNS server on loopback answers it
+    DNS_RECORDS = [txt("example.com", "v=spf1 ip4:192.0.2.10 -all"),
+                   txt("_dmarc.example.com", "v=DMARC1; p=none; rua=mailto:dmarc@example.com"),
+                   "local-data: 'example.com. MX 10 mail.example.com.'",
+                   "local-data: 'mail.example.com. A 192.0.2.10'",
+                   "local-data-ptr: '192.0.2.10 mail.example.com.'"]
+
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
+        cls.dns = DnsPeer(["example.com", "2.0.192.in-addr.arpa", "100.51.198.in-addr.arpa"],
+                          cls.DNS_RECORDS)
+        cls.server_env = dict(cls.server_env, MAILCAST_DNS_RESOLVER=cls.dns.resolver,
+                              MAILCAST_DELIVERABILITY_SENDING_ADDRESSES="192.0.2.10, 198.51.100.7")
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.dns.stop()
+            raise
         cls.client = cls.server.client()
         r = cls.client.login("admin@localhost", cls.server.admin_password)
         assert r.status == 200, r
@@ -49,6 +65,13 @@ class BrowserWalkTest(ServerTestCase, unittest.TestCase):
         r = cls.client.request("POST", "/api/v1/tokens", {"name": "browser walk checks"})
         assert r.status == 201, r
         cls.token = r.json()["token"]
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.dns.stop()
 
     def test_a_person_walks_through_every_page(self):
         self.assertTrue(os.access(CHROMIUM, os.X_OK), "chromium is not installed (apt-get install chromium)")

@@ -27,7 +27,8 @@ def free_port():
 class Recorder:
     """aiosmtpd handler: failures by recipient local part, everything else recorded.
     rcpt450 / rcpt550 / rcpt421: that reply to RCPT TO; a sender "refused...": 553 to MAIL
-    flaky: 451 to RCPT TO the first time an address is seen, then accepted
+    flaky: 450 to RCPT TO the first time an address is seen, then accepted (greylisting; a 451
+    would ask the sender to slow down, which destination pacing tests on its own: see throttle)
     data550: 550 after the message data; stall: no reply to the data for STALL_SECONDS
     slow: accepted after SLOW_SECONDS
     dropdata: the connection is closed in the middle of DATA (see FaultySMTP)
@@ -44,6 +45,12 @@ class Recorder:
         # called with the count of messages accepted so far, as each is accepted and before
         # the reply goes out (a test can stop the sender right there)
         self.on_accept = None
+        # a receiver that throttles domains: {domain: (most, window_seconds)} answers
+        # "421 4.7.0 Try again later" to RCPT TO of that domain once `most` of its recipients
+        # were accepted in the last window_seconds (see throttles())
+        self.throttle = {}
+        self.throttled = []  # (time.monotonic(), domain) of each 421 given
+        self.domain_accepted = {}  # domain: [time.monotonic() of each accepted recipient]
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
@@ -56,8 +63,25 @@ class Recorder:
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Sender ok"
 
+    def throttles(self, address):
+        """whether the throttled domain's recipients in the window are used up; otherwise
+        counts address as accepted for its domain"""
+        domain = address.rsplit("@", 1)[-1].lower()
+        now = time.monotonic()
+        with self.lock:
+            if domain in self.throttle:
+                most, window = self.throttle[domain]
+                recent = [t for t in self.domain_accepted.get(domain, []) if t > now - window]
+                if len(recent) >= most:
+                    self.throttled.append((now, domain))
+                    return True
+            self.domain_accepted.setdefault(domain, []).append(now)
+        return False
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0]
+        if self.throttles(address):
+            return "421 4.7.0 Try again later"
         if local.startswith("rcpt450"):
             return "450 4.2.1 Mailbox busy, try again later"
         if local.startswith("rcpt550"):
@@ -69,7 +93,7 @@ class Recorder:
                 first = address not in self.flaky_seen
                 self.flaky_seen.add(address)
             if first:
-                return "451 4.3.0 Try again shortly"
+                return "450 4.2.0 Greylisted, try again shortly"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Recipient ok"
 

@@ -1,5 +1,6 @@
 // Settings as an administrator: the relays page says mail is captured (the walk's server has no
-// relay), DKIM says what to configure; a viewer is added and listed; a token is made and shown
+// relay), DKIM says what to configure; the DNS check of example.com shows its checklist with the
+// records to publish; a viewer is added and listed; a token is made and shown
 // once; a webhook to a port nobody listens on is made, tested, and its failed attempt shows in
 // the delivery log; the language chosen in the frame is saved with the user.
 export const name = "settings";
@@ -31,6 +32,28 @@ export default async function (ctx) {
   await page.getByRole("link", { name: "DKIM" }).click();
   await page.getByRole("heading", { name: "No DKIM key" }).waitFor();
   await ctx.scan("settings: DKIM (none)");
+
+  // deliverability: the DNS check against the walk's DNS server (prepared records for
+  // example.com: SPF without the second sending address, DMARC p=none, one address without PTR)
+  await page.getByRole("link", { name: "Deliverability" }).click();
+  const checkDomain = page.getByLabel("Sending domain", { exact: true });
+  await ctx.expectingErrors(async () => {
+    await checkDomain.fill("");
+    await page.getByRole("button", { name: "Check DNS" }).click();
+    await page.locator(".field", { has: checkDomain }).getByRole("alert").filter({ hasText: "domain is required" }).waitFor();
+  });
+  await ctx.scan("settings: deliverability (domain missing)");
+  await checkDomain.fill("example.com");
+  await page.getByRole("button", { name: "Check DNS" }).click();
+  await page.getByRole("heading", { name: "Checklist for example.com" }).waitFor();
+  const checked = must(await ctx.api("GET", "/api/v1/deliverability/check?domain=example.com"), "DNS check");
+  const spf = checked.items.find((i) => i.check === "spf");
+  ctx.check(spf && spf.status === "fail" && spf.publish, `the server's SPF item has a record to publish: ${JSON.stringify(spf)}`);
+  await page.locator("pre.record", { hasText: spf.publish.value }).waitFor();
+  const shown = await page.locator("ul.checklist > li").count();
+  ctx.check(shown === checked.items.length, `the page shows the server's ${checked.items.length} items: ${shown}`);
+  await ctx.scan("settings: deliverability (checklist)");
+  await ctx.shot("settings-deliverability");
 
   // users: a bad address is refused at its field, then the viewer is added and listed
   await page.getByRole("link", { name: "Users" }).click();

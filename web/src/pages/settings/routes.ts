@@ -8,6 +8,7 @@ export const routes: RouteRecordRaw[] = [
   { path: "settings", name: "settings", redirect: { name: "settings-relays" }, meta },
   { path: "settings/relays", name: "settings-relays", component: () => import("./RelaysPage.vue"), meta },
   { path: "settings/dkim", name: "settings-dkim", component: () => import("./DkimPage.vue"), meta },
+  { path: "settings/deliverability", name: "settings-deliverability", component: () => import("./DeliverabilityPage.vue"), meta },
   { path: "settings/users", name: "settings-users", component: () => import("./UsersPage.vue"), meta },
   { path: "settings/tokens", name: "settings-tokens", component: () => import("./TokensPage.vue"), meta },
   { path: "settings/webhooks", name: "settings-webhooks", component: () => import("./WebhooksPage.vue"), meta },
