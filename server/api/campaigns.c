@@ -9,12 +9,13 @@
 
 static campaign_env env_of(api_context *api)
 {
-    return (campaign_env){api->app->config.templates_dir, api->app->secret, &api->app->mail.relays};
+    return (campaign_env){api->app->config.templates_dir, api->app->secret, &api->app->mail.relays,
+                          &api->app->config};
 }
 
 static campaign_actor actor_of(http_request *req)
 {
-    return (campaign_actor){req->user_id, req->token_id, "api"};
+    return (campaign_actor){req->user_id, req->token_id, "api", NULL, false};
 }
 
 /* Answers obj, or err; a 409 caused by the campaign's state carries the state, so a client
@@ -116,7 +117,8 @@ void api_campaigns_duplicate(http_request *req, void *ctx)
     api_respond_object(req, 201, campaign_duplicate(conn, id, &by, &err), &err);
 }
 
-static void act(http_request *req, api_context *api, const char *action)
+/* override: a resume goes ahead against the complaint guard */
+static void act_with(http_request *req, api_context *api, const char *action, bool override)
 {
     long long id;
     PGconn *conn = api_id_and_db(req, api, &id);
@@ -124,9 +126,15 @@ static void act(http_request *req, api_context *api, const char *action)
     mc_error err;
     campaign_env env = env_of(api);
     campaign_actor by = actor_of(req);
+    by.override_complaint_guard = override;
     char state[CAMPAIGN_STATE_MAX] = "";
     json_t *obj = campaign_transition(conn, &env, id, action, &by, state, &err);
     respond(req, 200, obj, &err, state);
+}
+
+static void act(http_request *req, api_context *api, const char *action)
+{
+    act_with(req, api, action, false);
 }
 
 void api_campaigns_schedule(http_request *req, void *ctx)
@@ -144,9 +152,30 @@ void api_campaigns_pause(http_request *req, void *ctx)
     act(req, ctx, "pause");
 }
 
+/* The body is optional: {"override_complaint_guard": true} resumes a campaign the complaint
+ * guard paused although its rate is still over the threshold. */
 void api_campaigns_resume(http_request *req, void *ctx)
 {
-    act(req, ctx, "resume");
+    bool override = false;
+    if (req->body.n) {
+        json_t *body;
+        mc_error err;
+        if (http_json_body(req, &body, &err) < 0) {
+            http_respond_error(req, &err);
+            return;
+        }
+        json_t *v = json_object_get(body, "override_complaint_guard");
+        if (v && !json_is_boolean(v)) {
+            json_decref(body);
+            mc_error_set(&err, 400, "invalid_field", "override_complaint_guard",
+                         "override_complaint_guard must be true or false");
+            http_respond_error(req, &err);
+            return;
+        }
+        override = json_is_true(v);
+        json_decref(body);
+    }
+    act_with(req, ctx, "resume", override);
 }
 
 void api_campaigns_cancel(http_request *req, void *ctx)

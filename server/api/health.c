@@ -2,9 +2,11 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "campaign/complaint_guard.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "queue/queue_depth.h"
+#include "queue/warmup.h"
 #include "track/tracker.h"
 
 void api_healthz(http_request *req, void *ctx)
@@ -38,6 +40,10 @@ void api_metrics(http_request *req, void *ctx)
         queue_depth_render(&depth, &out);
     else
         log_warn("metrics: queue depth: %s", err.message);
+    if (conn && warmup_render_metrics(conn, &api->app->mail.warmup, &out, &err) < 0)
+        log_warn("metrics: warm-up: %s", err.message);
+    if (conn && complaint_guard_render_metrics(conn, &api->app->config, &out, &err) < 0)
+        log_warn("metrics: complaint guard: %s", err.message);
     if (conn) db_pool_release(api->app->pool, conn);
     db_pool_stats stats;
     db_pool_get_stats(api->app->pool, &stats);

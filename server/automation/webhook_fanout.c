@@ -159,6 +159,19 @@ static const char CAMPAIGNS_SQL[] =
                " AND" UNDELIVERED "'campaign.finished:' || t.id)"
                " ORDER BY t.created_at LIMIT $2");
 
+/* every pause, by a person (reason null) or by the complaint guard (its reason) */
+static const char *const PAUSE_EVENTS[] = {"campaign.paused", NULL};
+static const char PAUSES_SQL[] =
+    FANOUT_SQL("SELECT t.created_at AS ts, t.created_at AS at, 'campaign.paused' AS event,"
+               " 'campaign.paused:' || t.id AS key,"
+               " jsonb_build_object('campaign_id', c.id, 'name', c.name, 'actor', t.actor,"
+               " 'reason', t.reason, 'paused_at', mc_rfc3339(t.created_at)) AS data"
+               " FROM campaign_transitions t JOIN campaigns c ON c.id = t.campaign_id"
+               " WHERE t.action = 'pause' AND t.created_at > (SELECT t FROM lo)"
+               " AND t.created_at <= (SELECT t FROM hi)"
+               " AND" UNDELIVERED "'campaign.paused:' || t.id)"
+               " ORDER BY t.created_at LIMIT $2");
+
 static const fanout_source SOURCES[] = {
     {"subscribers", SUBSCRIBER_EVENTS, SUBSCRIBERS_SQL, false},
     {"consents", CONSENT_EVENTS, CONSENTS_SQL, false},
@@ -166,6 +179,7 @@ static const fanout_source SOURCES[] = {
     {"bounces", BOUNCE_EVENTS, BOUNCES_SQL, false},
     {"engagements", ENGAGEMENT_EVENTS, ENGAGEMENTS_SQL, true},
     {"campaigns", CAMPAIGN_EVENTS, CAMPAIGNS_SQL, false},
+    {"campaign pauses", PAUSE_EVENTS, PAUSES_SQL, false},
 };
 
 /* one pass at a time over all processes: two would read and insert the same rows */

@@ -14,11 +14,17 @@
 #include "db/json_rows.h"
 #include "db/query.h"
 
-const char *const WEBHOOK_EVENTS[] = {"subscriber.created", "subscriber.unsubscribed",
-                                      "message.sent",       "message.bounced",
-                                      "message.complained", "message.opened",
-                                      "message.clicked",    "campaign.finished",
-                                      "trigger.sent",       NULL};
+const char *const WEBHOOK_EVENTS[] = {"subscriber.created",
+                                      "subscriber.unsubscribed",
+                                      "message.sent",
+                                      "message.bounced",
+                                      "message.complained",
+                                      "message.opened",
+                                      "message.clicked",
+                                      "campaign.finished",
+                                      "campaign.paused",
+                                      "trigger.sent",
+                                      NULL};
 
 #define URL_MAX    2048
 #define SECRET_MIN 16

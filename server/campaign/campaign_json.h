@@ -16,8 +16,8 @@
     " 'created_at', mc_rfc3339(c.created_at), 'updated_at', mc_rfc3339(c.updated_at),"             \
     " 'started_at', mc_rfc3339(c.started_at), 'finished_at', mc_rfc3339(c.finished_at),"           \
     " 'sent', c.sent_count, 'failed', c.failed_count, 'cancelled', c.cancelled_count,"             \
-    " 'messages_pruned_at', mc_rfc3339(c.messages_pruned_at), 'ab_test', " CAMPAIGN_AB_JSON        \
-    ")::text"
+    " 'messages_pruned_at', mc_rfc3339(c.messages_pruned_at),"                                     \
+    " 'paused_reason', c.paused_reason, 'ab_test', " CAMPAIGN_AB_JSON ")::text"
 
 /* The campaign's A/B test (campaign_ab.h), or null: its settings and, once chosen, the winner
  * (variant: its index, name: "A" for 0, by: auto or manual, at). */

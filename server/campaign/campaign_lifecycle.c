@@ -8,6 +8,7 @@
 #include "campaign/campaign_counts.h"
 #include "campaign/campaign_materialize.h"
 #include "campaign/campaigns.h"
+#include "campaign/complaint_guard.h"
 #include "core/log.h"
 #include "db/listen.h"
 #include "db/query.h"
@@ -59,7 +60,8 @@ static bool allowed_from(const transition *t, const char *state)
 }
 
 /* Sets the state and writes the log row; a campaign that ends gets its final counts, in the
- * transaction that ends it. total is the recipients queued, or NULL to keep. */
+ * transaction that ends it. total is the recipients queued, or NULL to keep. A pause stores
+ * by->reason as the campaign's paused_reason; any other state clears it. */
 static int record(PGconn *conn, const char *id, const char *action, const char *from,
                   const char *to, const char *total, const campaign_actor *by, mc_error *err)
 {
@@ -73,18 +75,20 @@ static int record(PGconn *conn, const char *id, const char *action, const char *
                             from,
                             by->user_id ? user_text : NULL,
                             by->token_id ? token_text : NULL,
-                            by->actor};
+                            by->actor,
+                            by->reason};
     if (db_exec(conn,
                 "WITH c AS (UPDATE campaigns SET state = $2, updated_at = now(),"
                 " total = COALESCE($3::bigint, total),"
                 " started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, now())"
                 " ELSE started_at END,"
                 " finished_at = CASE WHEN $2 IN ('finished', 'cancelled') THEN now()"
-                " ELSE finished_at END WHERE id = $1::bigint RETURNING id)"
+                " ELSE finished_at END, paused_reason = CASE WHEN $2 = 'paused' THEN $9::jsonb"
+                " END WHERE id = $1::bigint RETURNING id)"
                 " INSERT INTO campaign_transitions (campaign_id, action, from_state,"
-                " to_state, user_id, token_id, actor)"
-                " SELECT id, $4, $5, $2, $6::bigint, $7::bigint, $8 FROM c",
-                8, params, err) < 0)
+                " to_state, user_id, token_id, actor, reason)"
+                " SELECT id, $4, $5, $2, $6::bigint, $7::bigint, $8, $9::jsonb FROM c",
+                9, params, err) < 0)
         return -1;
     if (strcmp(to, "finished") && strcmp(to, "cancelled")) return 0;
     return db_exec(conn, "UPDATE campaigns c SET " CAMPAIGN_FINAL_COUNTS_SET " WHERE c.id = $1", 1,
@@ -165,12 +169,16 @@ static int apply(PGconn *conn, const campaign_env *env, long long id, const char
         /* nobody to send to: nothing will ever finish it, so it finishes now */
         if (count == 0) {
             const transition *finish = find_transition("finish");
-            campaign_actor worker = {0, 0, "worker"};
+            campaign_actor worker = {0, 0, "worker", NULL, false};
             return record(conn, id_text, finish->action, finish->from[0], finish->to, NULL, &worker,
                           err);
         }
         return notify_workers(conn, id_text, t->action, err);
     }
+    /* a campaign the complaint guard paused resumes only below the threshold, or overridden */
+    if (!strcmp(t->action, "resume") && env->config &&
+        complaint_guard_resume(conn, env->config, id_text, by->override_complaint_guard, err) < 0)
+        return -1;
     /* a batch on the wire ends first, and the next one reads the new state */
     if (!strcmp(from, "running") && wait_for_batches(conn, id_text, err) < 0) return -1;
     if (!strcmp(t->action, "cancel")) {
@@ -228,7 +236,7 @@ int campaign_start_due(PGconn *conn, const campaign_env *env, mc_error *err)
                              0, NULL, err);
     if (!res) return -1;
     int started = 0;
-    campaign_actor scheduler = {0, 0, "scheduler"};
+    campaign_actor scheduler = {0, 0, "scheduler", NULL, false};
     for (int i = 0; i < PQntuples(res); i++) {
         long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
         mc_error terr;

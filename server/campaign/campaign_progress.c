@@ -29,7 +29,7 @@ static const char PROGRESS_SQL[] =
     " SELECT json_build_object('state', c.state, 'total', c.total, 'queued', n.queued,"
     " 'sending', n.sending, 'sent', COALESCE(c.sent_count, n.sent), 'deferred', n.deferred,"
     " 'failed', COALESCE(c.failed_count, n.failed), 'cancelled', COALESCE(c.cancelled_count,"
-    " n.cancelled), 'rate_per_s', round(r.rate::numeric, 1),"
+    " n.cancelled), 'rate_per_s', round(r.rate::numeric, 1), 'paused_reason', c.paused_reason,"
     " 'eta_s', CASE WHEN r.rate > 0 THEN ceil((n.queued + n.sending + n.deferred) / r.rate)"
     " END, 'last_errors', COALESCE((SELECT json_agg(json_build_object('message_id', e.id,"
     " 'email', e.email, 'state', e.state, 'smtp_code', e.smtp_code, 'smtp_enhanced',"

@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "mail/relay.h"
 
@@ -19,7 +20,13 @@
 typedef struct {
     long long user_id;
     long long token_id;
-    const char *actor; /* "api", "scheduler" or "worker" */
+    const char *actor; /* "api", "scheduler", "worker" or "complaint guard" */
+    /* why, for a pause: a JSON object stored as the campaign's paused_reason and with the
+     * transition (campaign.paused webhook); NULL: none given */
+    const char *reason;
+    /* a resume of a campaign the complaint guard paused goes ahead although the rate is still
+     * over the threshold (campaign/complaint_guard.h) */
+    bool override_complaint_guard;
 } campaign_actor;
 
 /* What campaign functions need besides the connection. */
@@ -27,6 +34,8 @@ typedef struct {
     const char *templates_dir;   /* built-in layouts for compiling */
     const unsigned char *secret; /* 32 bytes: suppression keys */
     const relay_set *relays;     /* the configured relays a campaign's relay must name */
+    const config_t *config;      /* [deliverability] for the complaint guard's resume check;
+                                    NULL: no check */
 } campaign_env;
 
 /* Each returns the campaign as JSON (docs/api/openapi.yaml, Campaign; caller frees with

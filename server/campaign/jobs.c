@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "campaign/campaigns.h"
+#include "campaign/complaint_guard.h"
 #include "db/query.h"
 #include "queue/jobs.h"
 #include "queue/message_state.h"
@@ -13,7 +14,7 @@
 
 static int start_due(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms, mc_error *err)
 {
-    campaign_env env = {app->config.templates_dir, app->secret, &app->mail.relays};
+    campaign_env env = {app->config.templates_dir, app->secret, &app->mail.relays, &app->config};
     int started = campaign_start_due(conn, &env, err);
     if (started < 0) return -1;
     if (started > 0) {
@@ -46,8 +47,19 @@ static int prune_messages(app_t *app, PGconn *conn, const bool *stop, long long 
     return queue_retention_run(app, conn, stop, mark_messages_pruned, err);
 }
 
+/* Every second: a campaign pauses within seconds of the complaint that takes it over the
+ * threshold, whichever process recorded the complaint. */
+static int guard_complaints(app_t *app, PGconn *conn, const bool *stop, long long *wake_ms,
+                            mc_error *err)
+{
+    (void)stop;
+    (void)wake_ms;
+    return complaint_guard_run(conn, &app->config, err) < 0 ? -1 : 0;
+}
+
 void campaign_register_jobs(app_jobs *jobs)
 {
     app_jobs_add(jobs, "retention", RETENTION_SECONDS, 0, prune_messages);
     app_jobs_add(jobs, "scheduled campaigns", 0, 0, start_due);
+    app_jobs_add(jobs, "complaint guard", 1, 0, guard_complaints);
 }

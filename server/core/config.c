@@ -15,8 +15,17 @@
 #include "core/buf.h"
 
 /* KEY_LISTEN is host:port; KEY_URL is empty or an http(s) URL. Both are stored as strings.
- * KEY_BOOL is true/false (also yes/no, on/off, 1/0), stored as a bool. */
-typedef enum { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_LISTEN, KEY_URL, KEY_BOOL } key_type;
+ * KEY_BOOL is true/false (also yes/no, on/off, 1/0), stored as a bool. KEY_PERCENT is a
+ * percentage from 0 to 100 written with its sign ("0.1%"), stored as a fraction (double). */
+typedef enum {
+    KEY_STRING,
+    KEY_UINT,
+    KEY_SIZE,
+    KEY_LISTEN,
+    KEY_URL,
+    KEY_BOOL,
+    KEY_PERCENT
+} key_type;
 
 typedef struct {
     const char *section;
@@ -98,6 +107,12 @@ static const key_schema SCHEMA[] = {
     {"dns", "timeout_seconds", KEY_UINT, FIELD(dns_timeout_seconds), "3", 1, 60},
     {"deliverability", "sending_addresses", KEY_STRING, FIELD(deliverability_sending_addresses), "",
      0, 0},
+    {"deliverability", "complaint_threshold", KEY_PERCENT, FIELD(complaint_threshold), "0.1%", 0,
+     0},
+    {"deliverability", "complaint_min_sent", KEY_UINT, FIELD(complaint_min_sent), "1000", 1,
+     100000000},
+    {"deliverability", "complaint_window_days", KEY_UINT, FIELD(complaint_window_days), "7", 1,
+     365},
 };
 #define SCHEMA_COUNT (sizeof SCHEMA / sizeof SCHEMA[0])
 
@@ -127,6 +142,7 @@ static const char *const DESTINATION_KEYS[] = {"domains",
                                                "min_rate_per_minute",
                                                "quiet_seconds",
                                                NULL};
+static const char *const WARMUP_KEYS[] = {"relay", "domain", "daily", "start", NULL};
 
 typedef struct {
     const char *kind;
@@ -137,6 +153,7 @@ static const named_schema NAMED[] = {
     {"smtp", SMTP_KEYS},
     {"dkim", DKIM_KEYS},
     {"destination", DESTINATION_KEYS},
+    {"warmup", WARMUP_KEYS},
 };
 
 /* inih's Debian build keeps 200 bytes of a line; longer lines would be split silently. */
@@ -236,6 +253,17 @@ static int set_key(config_t *cfg, const key_schema *k, const char *value, const 
             return mc_error_set(err, 400, "invalid_config", where,
                                 "%s: [%s] %s = \"%s\" must be true or false", where, k->section,
                                 k->key, value);
+        return 0;
+    }
+    if (k->type == KEY_PERCENT) {
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end != '%' || end[1] || !(v >= 0 && v <= 100))
+            return mc_error_set(err, 400, "invalid_config", where,
+                                "%s: [%s] %s = \"%s\" must be a percentage from 0%% to 100%%, "
+                                "e.g. 0.1%%",
+                                where, k->section, k->key, value);
+        *(double *)base = v / 100.0;
         return 0;
     }
     if (k->type == KEY_STRING || k->type == KEY_LISTEN || k->type == KEY_URL) {
@@ -487,7 +515,8 @@ fail:
 void config_free(config_t *cfg)
 {
     for (size_t i = 0; i < SCHEMA_COUNT; i++)
-        if (SCHEMA[i].type != KEY_UINT && SCHEMA[i].type != KEY_SIZE && SCHEMA[i].type != KEY_BOOL)
+        if (SCHEMA[i].type != KEY_UINT && SCHEMA[i].type != KEY_SIZE &&
+            SCHEMA[i].type != KEY_BOOL && SCHEMA[i].type != KEY_PERCENT)
             free(string_field(cfg, &SCHEMA[i]));
     for (size_t i = 0; i < cfg->named_count; i++) {
         config_named_section *s = &cfg->named[i];

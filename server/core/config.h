@@ -19,7 +19,7 @@ typedef struct {
 } config_entry;
 
 typedef struct {
-    char *kind; /* "smtp" or "dkim" */
+    char *kind; /* "smtp", "dkim" or "warmup" */
     char *name; /* the part after the dot */
     int line;
     config_entry *entries;
@@ -112,6 +112,11 @@ typedef struct {
     char *dns_resolver;           /* ADDR or ADDR@PORT, comma-separated; empty: resolv.conf */
     unsigned dns_timeout_seconds; /* one lookup, every try included */
     char *deliverability_sending_addresses; /* public addresses mail leaves from; empty: relays' */
+
+    /* [deliverability] (docs/deliverability.md, Complaint guard) */
+    double complaint_threshold;     /* complaints per message sent (0.001 for 0.1%) that pause */
+    unsigned complaint_min_sent;    /* messages sent before a rate counts */
+    unsigned complaint_window_days; /* a sending domain's rate is over this many days */
 
     config_named_section *named;
     size_t named_count;

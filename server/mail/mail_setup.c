@@ -41,7 +41,8 @@ int mail_setup_load(mail_setup *m, const config_t *cfg, mc_error *err)
     if (preflight_config_check(cfg, err) < 0) return -1;
     if (relay_set_load(&m->relays, cfg, err) < 0) return -1;
     if (m->relays.count) m->pool = relay_pool_new(&m->relays);
-    if (destination_set_load(&m->destinations, cfg, err) < 0) {
+    if (destination_set_load(&m->destinations, cfg, err) < 0 ||
+        warmup_set_load(&m->warmup, cfg, &m->relays, err) < 0) {
         mail_setup_free(m);
         return -1;
     }
@@ -91,6 +92,7 @@ void mail_setup_free(mail_setup *m)
     relay_pool_free(m->pool);
     relay_set_free(&m->relays);
     destination_set_free(&m->destinations);
+    warmup_set_free(&m->warmup);
     dkim_signer_free(m->signer);
     free(m->outbox_dir);
     memset(m, 0, sizeof *m);

@@ -10,6 +10,7 @@
 #include "mail/destination_config.h"
 #include "mail/dkim_signer.h"
 #include "mail/relay.h"
+#include "mail/warmup_config.h"
 
 typedef struct {
     relay_set relays;             /* count 0: capture */
@@ -17,6 +18,7 @@ typedef struct {
     dkim_signer *signer;          /* never NULL; may hold no key */
     char *outbox_dir;             /* <data_dir>/outbox, where capture writes */
     destination_set destinations; /* the recipient domains' groups, paced each on its own */
+    warmup_set warmup;            /* [warmup.NAME] schedules (count 0: none) */
 } mail_setup;
 
 /* Loads relays, destination groups and DKIM keys from cfg and checks [mail] bounce_address and

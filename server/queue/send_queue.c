@@ -137,43 +137,56 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
                    3, params, err);
 }
 
+/* A message is young enough to retry while its age, less the time a warm-up held it (a
+ * "held" result waits for the next UTC day), is under [queue] max_age_hours ($5). */
+#define RECORD_YOUNG_SQL                                                                           \
+    "(m.created_at + m.held_seconds * interval '1 second' > now() - $5::integer * interval"        \
+    " '1 hour')"
 /* results that were not a reply to the message itself */
-#define KEEPS_REPLY_SQL "(r.outcome = 'throttled' OR (r.outcome = 'deferred' AND r.code = 0))"
+#define KEEPS_REPLY_SQL                                                                            \
+    "(r.outcome IN ('throttled', 'held') OR (r.outcome = 'deferred' AND r.code = 0))"
 
 /* Moves owner $2's progress up to message $3 (none when empty), then records the results of $1
- * for the rows $2 still leases. */
+ * for the rows $2 still leases. A "held" result (a warm-up's cap is used up) waits until its
+ * hold_until without counting an attempt. */
 static const char *RECORD_SQL =
     "WITH mark AS (INSERT INTO send_progress (owner, handed_until) SELECT $2, NULLIF($3::text, "
     "'')::bigint"
     " WHERE $3::text <> '' ON CONFLICT (owner) DO UPDATE SET handed_until ="
     " greatest(send_progress.handed_until, excluded.handed_until), updated_at = now()),"
     " r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, outcome text,"
-    " code integer, enhanced text, text text, maybe_delivered boolean, relay text)),"
+    " code integer, enhanced text, text text, maybe_delivered boolean, relay text,"
+    " held_by text, hold_until timestamptz)),"
     " u AS (UPDATE messages m SET"
     " state = CASE WHEN r.outcome = 'sent' THEN " MESSAGE_SENT_SQL
-    " WHEN r.outcome = 'throttled' THEN " MESSAGE_QUEUED_SQL
+    " WHEN r.outcome IN ('throttled', 'held') THEN " MESSAGE_QUEUED_SQL
     " WHEN r.outcome = 'deferred' THEN " MESSAGE_DEFERRED_SQL " WHEN r.outcome = 'temporary'"
-    " AND m.attempts + 1 < $4::integer AND m.created_at > now() - $5::integer * interval"
-    " '1 hour' THEN " MESSAGE_DEFERRED_SQL " ELSE " MESSAGE_FAILED_SQL " END,"
-    /* neither a rate limit nor a receiver's request to slow down is an attempt, and neither
-     * ever fails a message */
-    " attempts = m.attempts + CASE WHEN r.outcome IN ('throttled', 'deferred') THEN 0 ELSE 1"
-    " END,"
+    " AND m.attempts + 1 < $4::integer AND " RECORD_YOUNG_SQL " THEN " MESSAGE_DEFERRED_SQL
+    " ELSE " MESSAGE_FAILED_SQL " END,"
+    /* neither a rate limit, a warm-up's cap nor a receiver's request to slow down is an
+     * attempt, and none ever fails a message */
+    " attempts = m.attempts + CASE WHEN r.outcome IN ('throttled', 'deferred', 'held') THEN 0"
+    " ELSE 1 END,"
     " run_at = CASE WHEN r.outcome = 'throttled' THEN now() + interval '1 second'"
+    " WHEN r.outcome = 'held' THEN r.hold_until"
     " WHEN r.outcome = 'deferred' THEN now() + $6::float8 * (0.5 + random()) * interval"
     " '1 second'"
     " WHEN r.outcome = 'temporary' THEN now() + least($6::float8 * power(2,"
     " m.attempts), $7::float8) * (0.5 + random()) * interval '1 second' ELSE m.run_at END,"
     " reason = CASE WHEN r.outcome = 'sent' THEN NULL WHEN r.outcome = 'throttled' THEN"
-    " m.reason WHEN r.outcome = 'deferred' THEN 'the receiver asked to slow down'"
+    " m.reason WHEN r.outcome = 'held' THEN r.text"
+    " WHEN r.outcome = 'deferred' THEN 'the receiver asked to slow down'"
     " WHEN r.outcome = 'permanent' THEN"
     " 'refused by the relay' WHEN r.outcome = 'render' THEN 'the message could not be"
     " built: ' || r.text WHEN m.attempts + 1 >= $4::integer THEN 'gave up after ' ||"
-    " (m.attempts + 1) || ' attempts' WHEN m.created_at <= now() - $5::integer * interval"
-    " '1 hour' THEN 'gave up: queued too long ago' ELSE 'temporary failure' END,"
+    " (m.attempts + 1) || ' attempts' WHEN NOT " RECORD_YOUNG_SQL
+    " THEN 'gave up: queued too long ago' ELSE 'temporary failure' END,"
+    " held_by = CASE WHEN r.outcome = 'held' THEN r.held_by END,"
+    " held_seconds = m.held_seconds + CASE WHEN r.outcome = 'held' THEN greatest(0,"
+    " ceil(extract(epoch FROM r.hold_until - now())))::integer ELSE 0 END,"
     " relay = NULLIF(r.relay, ''),"
-    /* a throttled message was not offered: it keeps the reply of its last attempt; a message
-     * deferred without a reply of its own (after another's in its session) too */
+    /* a throttled or held message was not offered: it keeps the reply of its last attempt; a
+     * message deferred without a reply of its own (after another's in its session) too */
     " smtp_code = CASE WHEN " KEEPS_REPLY_SQL " THEN m.smtp_code ELSE NULLIF(r.code, 0) END,"
     " smtp_enhanced = CASE WHEN " KEEPS_REPLY_SQL " THEN m.smtp_enhanced"
     " ELSE NULLIF(r.enhanced, '') END,"

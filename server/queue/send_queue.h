@@ -59,12 +59,14 @@ int send_queue_renew(PGconn *conn, const char *ids, const char *owner, unsigned 
  * up to it), and records results, a JSON array of {"id", "outcome" (sent|temporary|permanent|
  * render|throttled: not sent for a rate limit, queued again in a second without counting an
  * attempt|deferred: its receiver asked to slow down, deferred for about [queue]
- * retry_base_seconds (jittered) without counting an attempt, never failed for it), "code",
- * "enhanced", "text", "relay", "maybe_delivered" (a copy may have arrived: the row becomes a
- * possible duplicate)}: sent; deferred with exponential back-off and jitter; failed when permanent,
- * when attempts or age are exhausted, or when rendering failed. A permanent refusal adds a hard
- * bounce for the subscriber. Only rows still leased by owner get a result. Run on a connection
- * outside any transaction, so that each statement commits at once; collect its answer with
+ * retry_base_seconds (jittered) without counting an attempt, never failed for it|held: over a
+ * warm-up's cap, queued until "hold_until" with "held_by" the schedule and "text" the reason,
+ * without counting an attempt or the wait in its age), "code", "enhanced", "text", "relay",
+ * "maybe_delivered" (a copy may have arrived: the row becomes a possible duplicate)}: sent;
+ * deferred with exponential back-off and jitter; failed when permanent, when attempts or age are
+ * exhausted, or when rendering failed. A permanent refusal adds a hard bounce for the
+ * subscriber. Only rows still leased by owner get a result. Run on a connection outside any
+ * transaction, so that each statement commits at once; collect its answer with
  * send_queue_record_wait() before the next. returns 0 or -1 with err. */
 int send_queue_record_send(PGconn *conn, json_t *results, const char *handed_until,
                            const char *owner, const config_t *cfg, mc_error *err);

@@ -30,6 +30,7 @@
 #include "queue/destination_pacing.h"
 #include "queue/rate_shared.h"
 #include "queue/send_queue.h"
+#include "queue/warmup.h"
 #include "track/tracker.h"
 #include "track/unsubscribe_address.h"
 
@@ -343,13 +344,16 @@ static void record_result(send_loop *l, size_t k, const mail_result *r)
 }
 
 /* Records message k of the group as not sent: outcome "throttled" (a rate or connection limit
- * was used up) or "deferred" (its destination is slowing down). */
-static void record_unsent(send_loop *l, size_t k, const char *outcome)
+ * was used up), "deferred" (its destination is slowing down) or "held" (a warm-up's cap is
+ * used up: hold says until when; NULL otherwise). */
+static void record_unsent(send_loop *l, size_t k, const char *outcome, const warmup_hold *hold)
 {
     l->recorded[k] = true;
     if (!strcmp(outcome, "deferred")) l->segment.deferred++;
-    send_recorder_add(&l->recorder, result_json(l->claimed, (int)l->order[k], l->relay, outcome, 0,
-                                                "", "", false));
+    json_t *r = result_json(l->claimed, (int)l->order[k], l->relay, outcome, 0, "",
+                            hold ? hold->reason : "", false);
+    if (hold) warmup_hold_annotate(hold, r);
+    send_recorder_add(&l->recorder, r);
 }
 
 /* How far the progress runs ahead of the messages: the messages of MARK_AHEAD_SECONDS on the
@@ -432,9 +436,11 @@ static const send_campaign *source_of(send_loop *l, PGconn *conn, PGresult *res,
 
 /* returns how many of the n built messages the installation-wide limits of relay (NULL for
  * the capture outbox), of campaign (NULL for transactional mail) and of destination group
- * dest (NULL: none) at its rate now (messages a minute, 0: none) let through now. */
+ * dest (NULL: none) at its rate now (messages a minute, 0: none) let through now; hold says
+ * how many of the rest wait for the next UTC day (a warm-up's cap is used up). */
 static size_t allowance(send_loop *l, const relay_config *relay, const send_campaign *campaign,
-                        const destination_config *dest, double dest_rate, size_t n)
+                        const destination_config *dest, double dest_rate, size_t n,
+                        warmup_hold *hold)
 {
     rate_budget budgets[3];
     size_t count = 0;
@@ -454,6 +460,10 @@ static size_t allowance(send_loop *l, const relay_config *relay, const send_camp
     }
     mc_error err;
     long long allowed = rate_limiter_acquire(l->limiter, budgets, count, n, &err);
+    /* the warm-up's daily caps last, so that they count only what goes now */
+    if (allowed > 0 && campaign)
+        allowed = warmup_allow(l->app->pool, &l->app->mail.warmup, relay ? relay->name : NULL,
+                               campaign->from_email, allowed, hold, &err);
     if (allowed < 0) {
         log_warn("send: rate limit: %s", err.message);
         return 0;
@@ -525,11 +535,13 @@ static void send_destination(send_loop *l, PGconn *conn, const relay_config *rc,
     const destination_config *dest = &mail->destinations.items[l->dest[from]];
     l->segment = (destination_segment){.index = l->dest[from]};
     size_t n = to - from, allowed = 0;
+    warmup_hold hold = {0};
     int slot = usable ? take_slot(l, conn, dest) : 0;
     if (slot != 0) {
         double rate = destination_batch_rate(l->app, conn, l->dest[from]);
-        allowed = allowance(l, rc, campaign, dest, rate, n);
+        allowed = allowance(l, rc, campaign, dest, rate, n, &hold);
     }
+    size_t held_from = from + allowed; /* the held ones follow those allowed */
     /* the rest is put back for a second (send_queue_record()) */
     if (usable) app_metrics_rate_wait(&l->app->metrics, index, n - allowed, 1.0);
     size_t end = from + allowed; /* [from, end): offered, or deferred after a slow-down */
@@ -563,7 +575,7 @@ static void send_destination(send_loop *l, PGconn *conn, const relay_config *rc,
                 /* the receiver asked to slow down: the rest of the group waits */
                 destination_batch_slow_down(l->app, conn, &l->segment);
                 for (size_t i = first + count; i < end; i++)
-                    record_unsent(l, i, "deferred");
+                    record_unsent(l, i, "deferred", NULL);
                 break;
             }
             if (connected) continue;
@@ -581,8 +593,10 @@ static void send_destination(send_loop *l, PGconn *conn, const relay_config *rc,
         if (destination_slot_give(conn, dest->name, slot, l->owner, &err) < 0)
             log_warn("send: destination %s: %s", dest->name, err.message);
     }
-    for (size_t i = end; i < to; i++)
-        record_unsent(l, i, "throttled");
+    for (size_t i = end; i < to; i++) {
+        bool held = i >= held_from && i < held_from + hold.count; /* until the next UTC day */
+        record_unsent(l, i, held ? "held" : "throttled", held ? &hold : NULL);
+    }
     destination_batch_note(l->app, conn, &l->segment, campaign_id);
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "db/listen.h"
+#include "queue/warmup.h"
 #include "sender/send_loop.h"
 
 /* A failed look for messages (the database was restarting) is tried again this soon, not at
@@ -63,8 +64,23 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Makes the messages a warm-up holds due again, so that a schedule changed in the
+ * configuration applies at once; those still over today's cap are held again. */
+static void release_held(app_t *app)
+{
+    mc_error err;
+    PGconn *conn = db_pool_acquire(app->pool, 5000, &err);
+    int n = conn ? warmup_release_held(conn, &err) : -1;
+    if (conn) db_pool_release(app->pool, conn);
+    if (n < 0)
+        log_warn("worker: cannot release the messages held by warm-up: %s", err.message);
+    else if (n > 0)
+        log_info("worker: %d messages held by warm-up are due again", n);
+}
+
 int worker_start(worker_t *w, app_t *app, mc_error *err)
 {
+    release_held(app);
     w->app = app;
     w->stopping = false;
     w->listener = db_listener_new(db_pool_dsn(app->pool), DB_WORK_CHANNEL);
