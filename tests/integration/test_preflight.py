@@ -5,7 +5,9 @@ than the configured one or revoked, no DMARC, p=none, no MX, a PTR missing or no
 forward-confirmed) fails or warns with the exact record to publish. A dead resolver gives a
 clear error in bounded time."""
 
+import base64
 import os
+import subprocess
 import tempfile
 import time
 import unittest
@@ -14,6 +16,16 @@ from dns_peer import DnsPeer, SilentDns, txt
 from harness import PgCluster, ServerTestCase
 from mail_peer import free_port, send_test, write_config
 from test_settings import rsa_key
+
+
+def ed25519_key(path):
+    """An Ed25519 key made by openssl genpkey, and its public half as a DKIM record's p= holds
+    it (RFC 8463: base64 of the raw 32 bytes, the end of the DER SubjectPublicKeyInfo)."""
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", path], check=True,
+                   capture_output=True)
+    der = subprocess.run(["openssl", "pkey", "-in", path, "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    return base64.b64encode(der[-32:]).decode()
 
 cluster = None
 
@@ -82,13 +94,15 @@ class DomainChecksTest(PreflightServer, unittest.TestCase):
     cluster_of = staticmethod(lambda: cluster)
     env = {"MAILCAST_MAIL_BOUNCE_ADDRESS": "bounces+{token}@bounce.good.test"}
     zones = ("good.test", "relayless.test", "redirect.test", "badsyntax.test", "twospf.test", "loop.test", "wrongkey.test",
-             "revoked.test", "nodmarc.test", "pnone.test", "2.0.192.in-addr.arpa",
+             "revoked.test", "dual.test", "nodmarc.test", "pnone.test", "2.0.192.in-addr.arpa",
              "8.b.d.0.1.0.0.2.ip6.arpa")
 
     @classmethod
     def prepare(cls, d):
         cls.key = rsa_key(os.path.join(d, "good.pem"))
         cls.other_key = rsa_key(os.path.join(d, "other.pem"))
+        cls.ed_key = ed25519_key(os.path.join(d, "dual-ed.pem"))
+        cls.other_ed_key = ed25519_key(os.path.join(d, "other-ed.pem"))
         record = "v=DKIM1; k=rsa; p=" + cls.key
         cls.records = [
             # good.test: every check passes
@@ -123,6 +137,9 @@ class DomainChecksTest(PreflightServer, unittest.TestCase):
             # DKIM: another key, a revoked key
             txt("s1._domainkey.wrongkey.test", "v=DKIM1; k=rsa; p=" + cls.other_key),
             txt("s1._domainkey.revoked.test", "v=DKIM1; k=rsa; p="),
+            # an rsa and an ed25519 key: the rsa record right, the ed25519 one another key
+            txt("s1._domainkey.dual.test", record),
+            txt("e1._domainkey.dual.test", "v=DKIM1; k=ed25519; p=" + cls.other_ed_key),
             # DMARC: none at all (and no MX), p=none
             txt("nodmarc.test", "v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all"),
             txt("_dmarc.pnone.test", "v=DMARC1; p=none; rua=mailto:r@pnone.test"),
@@ -131,6 +148,9 @@ class DomainChecksTest(PreflightServer, unittest.TestCase):
         cls.extra = "".join("[dkim.%s]\nselector = s1\nprivate_key_file = %s\n" % (dom, key_file)
                             for dom in ("good.test", "wrongkey.test", "revoked.test",
                                         "pnone.test"))
+        cls.extra += ("[dkim.dual.test]\nselector = s1\nprivate_key_file = %s\n"
+                      "ed25519_selector = e1\ned25519_key_file = %s\n"
+                      % (key_file, os.path.join(d, "dual-ed.pem")))
         # written as people do: spaces, upper-case hex
         cls.extra += "[deliverability]\nsending_addresses = 192.0.2.10, 2001:DB8::10\n"
 
@@ -227,6 +247,17 @@ class DomainChecksTest(PreflightServer, unittest.TestCase):
         self.assertEqual(dkim["status"], "fail")
         self.assertIsNone(dkim["found"])
         self.assertEqual(dkim["publish"]["value"], "v=DKIM1; k=rsa; p=" + self.key)
+
+    def test_each_key_of_a_domain_with_two_is_checked_against_its_own_record(self):
+        a = self.check("dual.test")
+        rsa = item(a, "dkim", selector="s1")
+        self.assertEqual((rsa["status"], rsa["algorithm"]), ("pass", "rsa-sha256"))
+        ed = item(a, "dkim", selector="e1")
+        self.assertEqual((ed["status"], ed["algorithm"]), ("fail", "ed25519-sha256"))
+        self.assertIn("different key", ed["message"])
+        self.assertEqual(ed["found"], "v=DKIM1; k=ed25519; p=" + self.other_ed_key)
+        self.assertEqual(ed["publish"], {"type": "TXT", "name": "e1._domainkey.dual.test",
+                                         "value": "v=DKIM1; k=ed25519; p=" + self.ed_key})
 
     def test_a_domain_without_a_dkim_key_is_told_what_to_configure(self):
         dkim = item(self.check("relayless.test"), "dkim")
