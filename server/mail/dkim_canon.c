@@ -115,13 +115,15 @@ static bool any16(v16 v)
     return (half[0] | half[1]) != 0;
 }
 
-/* the bytes of p[0..15] where the relaxed body differs: a tab, a space followed by a space,
- * a tab or a CR, a CR not followed by LF */
+/* the bytes of p[0..15] where the relaxed body may differ: a tab, a space followed by a
+ * space or a control byte (a tab or a CR; the rare LF or other control byte is taken too,
+ * for one comparison instead of three: the byte path then finds nothing to change), a CR not
+ * followed by LF */
 static v16 body_change16(const char *p)
 {
+    typedef unsigned char u16 __attribute__((vector_size(16)));
     v16 a = load16(p), b = load16(p + 1);
-    return (a == '\t') | ((a == ' ') & ((b == ' ') | (b == '\t') | (b == '\r'))) |
-           ((a == '\r') & (b != '\n'));
+    return (a == '\t') | ((a == ' ') & (v16)((u16)b <= ' ')) | ((a == '\r') & (b != '\n'));
 }
 
 /* Where the relaxed form first differs from the bytes themselves: a tab, a space followed by
