@@ -172,6 +172,42 @@ static char *reference_body(const char *body, size_t n)
     return buf_detach(&out, NULL);
 }
 
+/* the next of a fixed sequence of pseudo-random numbers from *seed (15 bits) */
+static unsigned next_random(unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 16;
+}
+
+/* Fills out with a pseudo-random count (under size) of bytes, each pick(r, round) of a
+ * number r from *seed. returns the count. */
+static size_t random_text(char *out, size_t size, unsigned *seed, int round,
+                          char (*pick)(unsigned r, int round))
+{
+    size_t n = next_random(seed) % size;
+    for (size_t i = 0; i < n; i++)
+        out[i] = pick(next_random(seed), round);
+    return n;
+}
+
+/* a body byte: spaces, tabs, CR and LF as often as letters in even rounds, rarely in odd */
+static char body_byte(unsigned r, int round)
+{
+    static const char alphabet[] = "ab  \t\r\n\r\n", sparse[] = "abcdefghijklmnopqrstuvwxyz ";
+    if (round % 2 == 0) return alphabet[r % (sizeof alphabet - 1)];
+    return r % 97 == 0 ? alphabet[(r >> 8) % (sizeof alphabet - 1)]
+                       : sparse[r % (sizeof sparse - 1)];
+}
+
+/* a header byte: white space, folds and bare CRs (often every fourth round), colons, and
+ * otherwise letters and punctuation */
+static char header_byte(unsigned r, int round)
+{
+    static const char specials[] = "  \t\r\r\n \r\n\t";
+    if (r % (round % 4 == 0 ? 3 : 17) == 0) return specials[(r >> 8) % (sizeof specials - 1)];
+    return r % 29 == 0 ? ':' : (char)('A' + r % 50);
+}
+
 /* random bodies of spaces, tabs, CR, LF and letters, against the plain reference, fed whole
  * and in pieces of several sizes: the fast path (canonical stretches passed on as they are,
  * scanned 16 and 64 bytes at a time) and the byte path must agree with it wherever a body
@@ -180,21 +216,10 @@ static char *reference_body(const char *body, size_t n)
 static void random_bodies_match_the_plain_reference(void **state)
 {
     (void)state;
-    static const char alphabet[] = "ab  \t\r\n\r\n", sparse[] = "abcdefghijklmnopqrstuvwxyz ";
     unsigned seed = 12345;
     char body[600];
     for (int round = 0; round < 3000; round++) {
-        seed = seed * 1103515245u + 12345u;
-        size_t n = (seed >> 16) % sizeof body;
-        for (size_t i = 0; i < n; i++) {
-            seed = seed * 1103515245u + 12345u;
-            unsigned r = seed >> 16;
-            if (round % 2 == 0)
-                body[i] = alphabet[r % (sizeof alphabet - 1)];
-            else
-                body[i] = r % 97 == 0 ? alphabet[(r >> 8) % (sizeof alphabet - 1)]
-                                      : sparse[r % (sizeof sparse - 1)];
-        }
+        size_t n = random_text(body, sizeof body, &seed, round, body_byte);
         char *want = reference_body(body, n);
         static const size_t steps[] = {0, 1, 2, 3, 7, 16, 17, 33};
         for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
@@ -245,20 +270,10 @@ static char *reference_header(const char *field, size_t n)
 static void random_header_fields_match_the_plain_reference(void **state)
 {
     (void)state;
-    static const char specials[] = "  \t\r\r\n \r\n\t";
     unsigned seed = 777;
     char field[200];
     for (int round = 0; round < 5000; round++) {
-        seed = seed * 1103515245u + 12345u;
-        size_t n = (seed >> 16) % sizeof field;
-        for (size_t i = 0; i < n; i++) {
-            seed = seed * 1103515245u + 12345u;
-            unsigned r = seed >> 16;
-            field[i] = r % (round % 4 == 0 ? 3 : 17) == 0
-                           ? specials[(r >> 8) % (sizeof specials - 1)]
-                       : r % 29 == 0 ? ':'
-                                     : (char)('A' + r % 50);
-        }
+        size_t n = random_text(field, sizeof field, &seed, round, header_byte);
         char *want = reference_header(field, n);
         buf_t out = BUF_INIT;
         buf_append_cstr(&out, "x");
