@@ -35,6 +35,9 @@ typedef struct {
 typedef struct {
     atomic_bool busy;
     EVP_MD_CTX *md;
+    /* the h= list and the canonical signed fields of the message at hand, kept with their
+     * memory from one message to the next: no allocation per message once they have grown */
+    buf_t names, canonical;
     void **contexts; /* per key index: EVP_PKEY_CTX * (rsa) or EVP_MD_CTX * (ed25519) */
     size_t context_count;
 } sign_slot;
@@ -51,24 +54,27 @@ struct dkim_signer {
 
 /* The fields that carry what a receiver shows or acts on; h= names the ones the message has,
  * in the message's order and spelling. */
-static const char *const SIGNED_HEADERS[] = {"from",
-                                             "to",
-                                             "subject",
-                                             "date",
-                                             "message-id",
-                                             "reply-to",
-                                             "mime-version",
-                                             "content-type",
-                                             "content-transfer-encoding",
-                                             "list-id",
-                                             "list-unsubscribe",
-                                             "list-unsubscribe-post",
-                                             "feedback-id",
-                                             NULL};
+/* clang-format off */
+#define NAME(s) {s, sizeof s - 1}
+/* clang-format on */
+static const str_t SIGNED_HEADERS[] = {NAME("from"),
+                                       NAME("to"),
+                                       NAME("subject"),
+                                       NAME("date"),
+                                       NAME("message-id"),
+                                       NAME("reply-to"),
+                                       NAME("mime-version"),
+                                       NAME("content-type"),
+                                       NAME("content-transfer-encoding"),
+                                       NAME("list-id"),
+                                       NAME("list-unsubscribe"),
+                                       NAME("list-unsubscribe-post"),
+                                       NAME("feedback-id")};
+#undef NAME
 /* Listed in h= once more than they occur, so nobody can add a second one later without
  * breaking the signature (RFC 6376 8.15). */
-static const char *const OVERSIGNED_HEADERS[] = {
-    "from", "subject", "reply-to", "list-unsubscribe", "list-unsubscribe-post", NULL};
+static const char OVERSIGNED_HEADERS[] =
+    "from:subject:reply-to:list-unsubscribe:list-unsubscribe-post";
 
 /* Folded lines of the field stay within this many columns (a tab counted as 8), well under
  * the 78 of RFC 5322. */
@@ -94,6 +100,8 @@ static void slot_clear(const dkim_signer *s, sign_slot *slot)
     }
     free(slot->contexts);
     EVP_MD_CTX_free(slot->md);
+    buf_free(&slot->names);
+    buf_free(&slot->canonical);
     slot->contexts = NULL;
     slot->context_count = 0;
     slot->md = NULL;
@@ -284,10 +292,11 @@ static long split_header(str_t m, header_list *l)
     return -1;
 }
 
-static bool listed(const char *const *list, str_t name)
+static bool signed_header(str_t name)
 {
-    for (size_t i = 0; list[i]; i++)
-        if (str_eq_ascii_nocase(name, str_from_cstr(list[i]))) return true;
+    for (size_t i = 0; i < sizeof SIGNED_HEADERS / sizeof SIGNED_HEADERS[0]; i++)
+        if (name.n == SIGNED_HEADERS[i].n && str_eq_ascii_nocase(name, SIGNED_HEADERS[i]))
+            return true;
     return false;
 }
 
@@ -297,8 +306,8 @@ static void hash_sink(void *ctx, const char *p, size_t n)
 }
 
 typedef struct {
-    buf_t names;     /* h= value: names separated by ':' */
-    buf_t canonical; /* the signed fields, relaxed, each with its CRLF */
+    buf_t *names;     /* h= value: names separated by ':' */
+    buf_t *canonical; /* the signed fields, relaxed, each with its CRLF */
     char body_hash[48];
 } message_state;
 
@@ -310,20 +319,20 @@ static void sign_header_fields(message_state *st, const header_field *fields, si
     bool taken_stack[64], *taken = count <= 64 ? taken_stack : xcalloc(count, sizeof *taken);
     memset(taken, 0, count * sizeof *taken);
     for (size_t i = 0; i < count; i++) {
-        if (!listed(SIGNED_HEADERS, fields[i].name)) continue;
-        if (st->names.n) buf_putc(&st->names, ':');
-        buf_append_str(&st->names, fields[i].name);
+        if (!signed_header(fields[i].name)) continue;
+        if (st->names->n) buf_putc(st->names, ':');
+        buf_append_str(st->names, fields[i].name);
         size_t j = count;
         while (j-- > 0)
-            if (!taken[j] && str_eq_ascii_nocase(fields[j].name, fields[i].name)) break;
+            if (!taken[j] && fields[j].name.n == fields[i].name.n &&
+                str_eq_ascii_nocase(fields[j].name, fields[i].name))
+                break;
         taken[j] = true;
-        dkim_canon_header_relaxed(fields[j].field, &st->canonical);
-        buf_append(&st->canonical, "\r\n", 2);
+        dkim_canon_header_relaxed(fields[j].field, st->canonical);
+        buf_append(st->canonical, "\r\n", 2);
     }
-    for (size_t k = 0; OVERSIGNED_HEADERS[k]; k++) {
-        if (st->names.n) buf_putc(&st->names, ':');
-        buf_append_cstr(&st->names, OVERSIGNED_HEADERS[k]);
-    }
+    if (st->names->n) buf_putc(st->names, ':');
+    buf_append(st->names, OVERSIGNED_HEADERS, sizeof OVERSIGNED_HEADERS - 1);
     if (taken != taken_stack) free(taken);
 }
 
@@ -341,26 +350,50 @@ static void append_tag(buf_t *f, size_t *col, const char *tag, size_t n)
     *col += n;
 }
 
+/* Writes prefix, value and ';' into tag (of size bytes; the value is cut to fit). returns
+ * the length. */
+static size_t tag_text(char *tag, size_t size, const char *prefix, const char *value)
+{
+    size_t p = strlen(prefix), v = strlen(value);
+    if (p + v + 2 > size) v = size - p - 2;
+    memcpy(tag, prefix, p);
+    memcpy(tag + p, value, v);
+    tag[p + v] = ';';
+    tag[p + v + 1] = '\0';
+    return p + v + 1;
+}
+
 /* Writes "DKIM-Signature: v=1; ...; b=" folded, the way it is hashed and then sent with the
  * signature after b=. returns the column after "b=". */
 static size_t signature_field(buf_t *f, const dkim_key *k, const message_state *st, time_t now)
 {
-    size_t start = f->n;
-    buf_appendf(f, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed;", dkim_algorithm_name(k->alg));
-    size_t col = f->n - start;
+    static const char lead[] = "DKIM-Signature: v=1; a=";
+    const char *alg = dkim_algorithm_name(k->alg);
+    size_t alg_n = strlen(alg), col = sizeof lead - 1 + alg_n + 20;
+    buf_append(f, lead, sizeof lead - 1);
+    buf_append(f, alg, alg_n);
+    buf_append(f, "; c=relaxed/relaxed;", 20);
+    /* the tags are written by hand: snprintf's parsing of formats costs more than the rest
+     * of this field */
     char tag[400];
-    int n = snprintf(tag, sizeof tag, "d=%s;", k->domain);
-    append_tag(f, &col, tag, (size_t)n);
-    n = snprintf(tag, sizeof tag, "s=%s;", k->selector);
-    append_tag(f, &col, tag, (size_t)n);
-    n = snprintf(tag, sizeof tag, "t=%lld;", (long long)now);
-    append_tag(f, &col, tag, (size_t)n);
-    n = snprintf(tag, sizeof tag, "bh=%s;", st->body_hash);
-    append_tag(f, &col, tag, (size_t)n);
+    size_t n = tag_text(tag, sizeof tag, "d=", k->domain);
+    append_tag(f, &col, tag, n);
+    n = tag_text(tag, sizeof tag, "s=", k->selector);
+    append_tag(f, &col, tag, n);
+    char digits[24], *d = digits + sizeof digits;
+    *--d = '\0';
+    unsigned long long t = now > 0 ? (unsigned long long)now : 0;
+    do
+        *--d = (char)('0' + t % 10);
+    while ((t /= 10) > 0);
+    n = tag_text(tag, sizeof tag, "t=", d);
+    append_tag(f, &col, tag, n);
+    n = tag_text(tag, sizeof tag, "bh=", st->body_hash);
+    append_tag(f, &col, tag, n);
     /* h= on a line of its own, folded after a colon between names */
     buf_append_cstr(f, "\r\n\th=");
     col = 8 + 2;
-    str_t names = buf_view(&st->names);
+    str_t names = buf_view(st->names);
     for (size_t at = 0; at < names.n;) {
         const char *colon = memchr(names.p + at, ':', names.n - at);
         size_t end = colon ? (size_t)(colon - names.p) + 1 : names.n;
@@ -441,14 +474,14 @@ static int append_signature(const dkim_signer *s, sign_slot *slot, size_t key_in
     size_t start = out->n;
     size_t col = signature_field(out, k, st, now);
     /* the field as hashed: relaxed, b= empty, no final CRLF, after the signed fields */
-    size_t signed_n = st->canonical.n;
-    dkim_canon_header_relaxed((str_t){out->p + start, out->n - start}, &st->canonical);
+    size_t signed_n = st->canonical->n;
+    dkim_canon_header_relaxed((str_t){out->p + start, out->n - start}, st->canonical);
     unsigned char digest[32], sig[1024];
     unsigned int digest_n = 0;
     int ok = EVP_DigestInit_ex2(md, s->sha256, NULL) == 1 &&
-             EVP_DigestUpdate(md, st->canonical.p, st->canonical.n) == 1 &&
+             EVP_DigestUpdate(md, st->canonical->p, st->canonical->n) == 1 &&
              EVP_DigestFinal_ex(md, digest, &digest_n) == 1;
-    st->canonical.n = signed_n;
+    st->canonical->n = signed_n;
     size_t sig_n = ok ? sign_digest(s, slot, key_index, digest, sig, sizeof sig) : 0;
     if (sig_n == 0) {
         out->n = start;
@@ -508,11 +541,11 @@ int dkim_signer_sign(const dkim_signer *s, str_t domain, str_t message, buf_t *o
         return mc_error_set(err, 500, "dkim_failed", "dkim",
                             "DKIM cannot read the header: no header/body separator");
     }
-    message_state st = {BUF_INIT, BUF_INIT, {0}};
-    buf_reserve(&st.names, 256);
-    buf_reserve(&st.canonical, 2048);
     sign_slot own = {0}, *slot = slot_take(s);
     if (!slot) slot = &own; /* more threads than slots: this message makes its own */
+    buf_reset(&slot->names);
+    buf_reset(&slot->canonical);
+    message_state st = {&slot->names, &slot->canonical, {0}};
     if (!slot->md) slot->md = EVP_MD_CTX_new();
     EVP_MD_CTX *md = slot->md;
     int ok = md && EVP_DigestInit_ex2(md, s->sha256, NULL) == 1;
@@ -536,8 +569,6 @@ int dkim_signer_sign(const dkim_signer *s, str_t domain, str_t message, buf_t *o
         slot_clear(s, &own);
     else
         slot_give(slot);
-    buf_free(&st.names);
-    buf_free(&st.canonical);
     if (!ok) {
         out->n = start;
         if (out->p) out->p[start] = '\0';
