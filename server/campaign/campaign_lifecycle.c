@@ -200,9 +200,13 @@ json_t *campaign_transition(PGconn *conn, const campaign_env *env, long long id,
     char id_text[32];
     snprintf(id_text, sizeof id_text, "%lld", id);
     const char *params[] = {id_text};
+    /* FOR NO KEY UPDATE, not FOR UPDATE: transitions still queue behind each other, but a
+     * batch on the wire may insert rows that reference the campaign (its foreign-key check
+     * takes KEY SHARE) while a pause or cancel waits for that batch (wait_for_batches()):
+     * FOR UPDATE would make the two wait for each other */
     PGresult *res = db_query(conn,
                              "SELECT state, send_at IS NOT NULL FROM campaigns WHERE id = $1"
-                             " FOR UPDATE",
+                             " FOR NO KEY UPDATE",
                              1, params, err);
     int rc = res ? 0 : -1;
     if (rc == 0 && PQntuples(res) != 1)
