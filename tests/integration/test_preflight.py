@@ -5,9 +5,7 @@ than the configured one or revoked, no DMARC, p=none, no MX, a PTR missing or no
 forward-confirmed) fails or warns with the exact record to publish. A dead resolver gives a
 clear error in bounded time."""
 
-import base64
 import os
-import subprocess
 import tempfile
 import time
 import unittest
@@ -15,17 +13,7 @@ import unittest
 from dns_peer import DnsPeer, SilentDns, txt
 from harness import PgCluster, ServerTestCase
 from mail_peer import free_port, send_test, write_config
-from test_settings import rsa_key
-
-
-def ed25519_key(path):
-    """An Ed25519 key made by openssl genpkey, and its public half as a DKIM record's p= holds
-    it (RFC 8463: base64 of the raw 32 bytes, the end of the DER SubjectPublicKeyInfo)."""
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", path], check=True,
-                   capture_output=True)
-    der = subprocess.run(["openssl", "pkey", "-in", path, "-pubout", "-outform", "DER"],
-                         check=True, capture_output=True).stdout
-    return base64.b64encode(der[-32:]).decode()
+from test_settings import ed25519_key, rsa_key
 
 cluster = None
 

@@ -42,6 +42,16 @@ def rsa_key(path):
     return "".join(line for line in pem.splitlines() if not line.startswith("-----"))
 
 
+def ed25519_key(path):
+    """An Ed25519 key made by openssl genpkey, and its public half as a DKIM record's p= holds
+    it (RFC 8463: base64 of the raw 32 bytes, the end of the DER SubjectPublicKeyInfo)."""
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", path], check=True,
+                   capture_output=True)
+    der = subprocess.run(["openssl", "pkey", "-in", path, "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    return base64.b64encode(der[-32:]).decode()
+
+
 class SettingsTest(ServerTestCase, unittest.TestCase):
     cluster_of = staticmethod(lambda: cluster)
 
@@ -57,12 +67,8 @@ class SettingsTest(ServerTestCase, unittest.TestCase):
         cls.nobody_port = free_port()
         cls.public_com = rsa_key(os.path.join(d, "com.pem"))
         rsa_key(os.path.join(d, "org.pem"))
-        # the Ed25519 key next to example.com's RSA key, and its raw 32-byte public key
-        subprocess.run(["openssl", "genpkey", "-algorithm", "ED25519", "-out",
-                        os.path.join(d, "com-ed.pem")], check=True, capture_output=True)
-        der = subprocess.run(["openssl", "pkey", "-in", os.path.join(d, "com-ed.pem"), "-pubout",
-                              "-outform", "DER"], check=True, capture_output=True).stdout
-        cls.public_com_ed = base64.b64encode(der[-32:]).decode()
+        # the Ed25519 key next to example.com's RSA key
+        cls.public_com_ed = ed25519_key(os.path.join(d, "com-ed.pem"))
         relays = f"""[smtp.primary]
 host = 127.0.0.1
 port = {cls.plain.port}
